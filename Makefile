@@ -1,0 +1,59 @@
+# Cross-provincial oversize/overweight transport permits: build, run, test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+CONTEXTS := identity application routing documents approval
+PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
+PYTEST_ARGS ?=
+
+.PHONY: install protos run test test-unit test-integration test-e2e lint bench migrate clean up down
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	printf '%s\n' $(CURDIR)/gen/python $(CURDIR)/libs/permitkit $(CURDIR)/services/gateway \
+	  $(foreach c,$(CONTEXTS),$(CURDIR)/services/$(c)) > $(SITE)/permit-workspace.pth
+	touch $@
+
+protos: gen/python/.stamp
+
+gen/python/.stamp: $(VENV)/.installed $(PROTOS)
+	rm -rf gen/python && mkdir -p gen/python
+	$(PY) -m grpc_tools.protoc -Iprotos -I$(SITE) \
+	  --python_out=gen/python --grpc_python_out=gen/python \
+	  --mypy_out=gen/python --mypy_grpc_out=gen/python $(PROTOS)
+	find gen/python/permit -type d -exec touch {}/__init__.py \;
+	touch $@
+
+migrate: protos
+	for c in $(CONTEXTS); do $(PY) -m permit_$$c migrate || exit 1; done
+
+run: protos
+	$(PY) -m permit_gateway.devstack
+
+test: protos
+	bash scripts/test.sh $(PYTEST_ARGS)
+
+test-unit: protos
+	$(PY) -m pytest -q -m "not integration and not e2e" $(PYTEST_ARGS)
+
+test-integration: protos
+	bash scripts/test.sh -m integration $(PYTEST_ARGS)
+
+test-e2e: protos
+	bash scripts/test.sh -m e2e $(PYTEST_ARGS)
+
+lint: protos
+	$(PY) -m ruff check .
+	$(PY) -m mypy libs/permitkit/permitkit
+	npx --no-install buf lint
+
+bench: protos
+	$(PY) -m tests.bench.run
+
+clean:
+	rm -rf gen var .pytest_cache

@@ -1,0 +1,1 @@
+"""permitkit: the domain-free runtime shared by every permit service."""

@@ -1,0 +1,166 @@
+"""SQLAlchemy 2.0 base pieces: declarative base, engine, repository and unit of work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, Generic, Self, TypeVar
+
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Timezone-aware now in UTC (stored as timestamptz)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """timestamptz on PostgreSQL; on SQLite (no tz support) stored naive UTC and read back aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: use permitkit.db.utcnow()")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+
+
+def make_base() -> type[DeclarativeBase]:
+    """A fresh declarative base with its own MetaData and the naming convention."""
+
+    class Base(DeclarativeBase):
+        metadata = MetaData(naming_convention=NAMING_CONVENTION)
+        type_annotation_map = {dt.datetime: UTCDateTime()}
+
+    return Base
+
+
+class TimestampMixin:
+    """``create_time`` / ``update_time`` columns kept by the ORM."""
+
+    create_time: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    update_time: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
+    """Engine for ``postgresql+psycopg://`` or an embedded ``sqlite:///`` file."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+            # SQLite: take the write lock at BEGIN so check-then-insert rules serialise.
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
+                         pool_pre_ping=True)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """True for a unique/primary-key violation on PostgreSQL or SQLite."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:
+        return bool(sqlstate == "23505")
+    return "UNIQUE" in str(orig).upper()
+
+
+M = TypeVar("M")
+
+
+class RepositoryBase(Generic[M]):
+    """Typed access to one aggregate through the unit of work's session."""
+
+    model: type[M]
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, obj: M) -> M:
+        self.session.add(obj)
+        return obj
+
+    def get(self, ident: Any, *, for_update: bool = False) -> M | None:
+        return self.session.get(self.model, ident, with_for_update=for_update or None)
+
+    def delete(self, obj: M) -> None:
+        self.session.delete(obj)
+
+
+class AbstractUnitOfWork:
+    """One use case = one unit of work = one short transaction, explicit commit."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        raise NotImplementedError
+
+
+class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
+    """Opens a session on enter; subclasses attach repositories in ``_attach``."""
+
+    session: Session
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        self._attach(self.session)
+        return super().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        self.session.close()
+
+    def _attach(self, session: Session) -> None:
+        """Create repositories on ``session`` (override)."""
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

@@ -1,0 +1,182 @@
+"""gRPC server builder: health, reflection, request id, caller identity, error
+translation, one access-log line per RPC, graceful stop on SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent import futures
+from typing import Any
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from permitkit import context as ctx
+from permitkit.errors import PermitError, to_rpc_status
+
+log = structlog.get_logger("permitkit.server")
+
+ServiceSpec = tuple[Callable[[Any, grpc.Server], None], Any, str]
+
+
+class _Interceptor(grpc.ServerInterceptor):
+    """Binds request id + principal, translates PermitError, logs one line per RPC."""
+
+    def __init__(self, domain: str) -> None:
+        self.domain = domain
+
+    def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        if method.startswith("/grpc.health") or method.startswith("/grpc.reflection"):
+            return handler
+        domain = self.domain
+
+        def prepare(context: grpc.ServicerContext) -> tuple[tuple[object, object], float, str]:
+            md = context.invocation_metadata() or ()
+            rid = next((v for k, v in md if k == ctx.REQUEST_ID), None) or ctx.new_request_id()
+            principal = ctx.Principal.from_metadata(md)
+            structlog.contextvars.clear_contextvars()
+            tokens = ctx.set_current(principal, str(rid))
+            context.set_trailing_metadata(((ctx.REQUEST_ID, str(rid)),))
+            return tokens, time.perf_counter(), principal.subject if principal else "-"
+
+        def fail(exc: BaseException, context: grpc.ServicerContext) -> grpc.StatusCode:
+            if isinstance(exc, PermitError):
+                context.abort_with_status(to_rpc_status(exc, domain))
+            log.exception("rpc_unhandled_exception", method=method)
+            context.abort(grpc.StatusCode.INTERNAL, "系统内部错误，请稍后重试。")
+            raise AssertionError("unreachable")
+
+        def finish(tokens: tuple[object, object], started: float, subject: str,
+                   context: grpc.ServicerContext, code: str) -> None:
+            log.info("rpc", method=method, code=code, subject=subject,
+                     ms=round((time.perf_counter() - started) * 1000, 2))
+            ctx.reset_current(tokens)
+
+        def code_of(exc: BaseException | None, context: grpc.ServicerContext) -> str:
+            if exc is None:
+                c = context.code() if hasattr(context, "code") else None
+                return c.name if isinstance(c, grpc.StatusCode) else "OK"
+            if isinstance(exc, PermitError):
+                return exc.code.name
+            return "INTERNAL" if not _is_abort(exc) else "ABORTED_BY_HANDLER"
+
+        def wrap_unary(behavior: Callable[..., Any]) -> Callable[..., Any]:
+            def inner(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
+                tokens, started, subject = prepare(context)
+                exc: BaseException | None = None
+                try:
+                    return behavior(request_or_iterator, context)
+                except Exception as e:  # noqa: BLE001 - translated below
+                    exc = e
+                    if _is_abort(e):
+                        raise
+                    fail(e, context)
+                finally:
+                    finish(tokens, started, subject, context, code_of(exc, context))
+            return inner
+
+        def wrap_stream(behavior: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+            def inner(request_or_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+                tokens, started, subject = prepare(context)
+                exc: BaseException | None = None
+                try:
+                    yield from behavior(request_or_iterator, context)
+                except Exception as e:  # noqa: BLE001
+                    exc = e
+                    if _is_abort(e):
+                        raise
+                    fail(e, context)
+                finally:
+                    finish(tokens, started, subject, context, code_of(exc, context))
+            return inner
+
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                wrap_unary(handler.unary_unary), handler.request_deserializer, handler.response_serializer)
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                wrap_unary(handler.stream_unary), handler.request_deserializer, handler.response_serializer)
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                wrap_stream(handler.unary_stream), handler.request_deserializer, handler.response_serializer)
+        return grpc.stream_stream_rpc_method_handler(
+            wrap_stream(handler.stream_stream), handler.request_deserializer, handler.response_serializer)
+
+
+def _is_abort(e: BaseException) -> bool:
+    # context.abort() raises a bare, argument-less Exception after setting the
+    # status; it must pass through untouched.
+    return type(e) is Exception and not e.args
+
+
+def build_server(
+    *,
+    domain: str,
+    services: Sequence[ServiceSpec],
+    host: str = "127.0.0.1",
+    port: int = 0,
+    max_workers: int = 16,
+    interceptors: Sequence[grpc.ServerInterceptor] = (),
+    options: Sequence[tuple[str, Any]] = (),
+) -> tuple[grpc.Server, int]:
+    """Build (not start) a server for ``services`` = [(add_fn, servicer, full_name)].
+
+    ``domain`` (``permit.application``) goes into every ErrorInfo. Port 0 binds
+    a free port; the bound port is returned.
+    """
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc"),
+        interceptors=[_Interceptor(domain), *interceptors],
+        # No SO_REUSEPORT: a second process on the same port must fail, not share it.
+        options=[("grpc.so_reuseport", 0), *options],
+    )
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = []
+    for add_fn, servicer, full_name in services:
+        add_fn(servicer, server)
+        names.append(full_name)
+        health_servicer.set(full_name, health_pb2.HealthCheckResponse.SERVING)
+    health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+        server,
+    )
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError as e:
+        raise OSError(f"cannot bind gRPC port {host}:{port}: address in use or not available") from e
+    if bound == 0:
+        raise OSError(f"cannot bind gRPC port {host}:{port}")
+    server._permit_health = health_servicer  # type: ignore[attr-defined]
+    return server, bound
+
+
+def serve_until_signal(server: grpc.Server, *, grace: float = 5.0,
+                       on_stop: Callable[[], None] | None = None) -> None:
+    """Start ``server`` and block until SIGTERM/SIGINT, then drain for ``grace`` seconds."""
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: Any) -> None:
+        log.info("shutdown_requested", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    server.start()
+    stop.wait()
+    health_servicer = getattr(server, "_permit_health", None)
+    if health_servicer is not None:
+        health_servicer.enter_graceful_shutdown()
+    server.stop(grace).wait()
+    if on_stop:
+        on_stop()
+    log.info("server_stopped")

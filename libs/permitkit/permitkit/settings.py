@@ -1,0 +1,124 @@
+"""Settings from the environment, validated at start: a bad one stops the
+process with one clear line instead of a traceback."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import structlog
+
+CONTEXTS = ("identity", "application", "routing", "documents", "approval")
+DEFAULT_PORTS = {"identity": 50051, "application": 50052, "routing": 50053,
+                 "documents": 50054, "approval": 50055, "gateway": 8080}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+def env_str(env: Mapping[str, str], name: str, default: str | None = None, *,
+            required: bool = False) -> str:
+    value = env.get(name)
+    if value is None or value == "":
+        if required and default is None:
+            raise SettingsError(f"{name} is required but not set")
+        return default or ""
+    return value
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int | None = None,
+            maximum: int | None = None) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if minimum is not None and value < minimum or maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def env_float(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def data_dir(env: Mapping[str, str]) -> Path:
+    """Where embedded defaults keep their files (``PERMIT_DATA_DIR``, default ``./var``)."""
+    return Path(env_str(env, "PERMIT_DATA_DIR", "var")).resolve()
+
+
+def env_database_url(env: Mapping[str, str], context: str) -> str:
+    """``PERMIT_<CTX>_DATABASE_URL``, or an embedded SQLite file when unset."""
+    name = f"PERMIT_{context.upper()}_DATABASE_URL"
+    url = env_str(env, name)
+    if not url:
+        d = data_dir(env)
+        d.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{d / (context + '.db')}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        raise SettingsError(f"{name} must use the psycopg driver: postgresql+psycopg://...")
+    if not (url.startswith("postgresql+psycopg://") or url.startswith("sqlite://")):
+        raise SettingsError(f"{name} must be postgresql+psycopg://... or sqlite:///..., got {url.split(':')[0]}://")
+    return url
+
+
+def env_addr(env: Mapping[str, str], context: str) -> str:
+    """``<CTX>_SERVICE_ADDR`` of a peer (default on loopback), checked as host:port."""
+    name = f"{context.upper()}_SERVICE_ADDR"
+    addr = env_str(env, name, f"127.0.0.1:{DEFAULT_PORTS[context]}")
+    host, sep, port = addr.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise SettingsError(f"{name} must be host:port, got {addr!r}")
+    return addr
+
+
+def env_grpc_bind(env: Mapping[str, str], context: str) -> tuple[str, int]:
+    """``PERMIT_<CTX>_GRPC_HOST`` / ``PERMIT_<CTX>_GRPC_PORT``."""
+    prefix = f"PERMIT_{context.upper()}_GRPC"
+    return (env_str(env, f"{prefix}_HOST", "127.0.0.1"),
+            env_int(env, f"{prefix}_PORT", DEFAULT_PORTS[context], minimum=0, maximum=65535))
+
+
+def run_main(main: Callable[[], int | None]) -> None:
+    """Run a CLI entry point; a SettingsError exits 2 with one line on stderr."""
+    try:
+        code = main()
+    except SettingsError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code or 0)
+
+
+def environ() -> Mapping[str, str]:
+    return os.environ
+
+
+log = structlog.get_logger("permitkit.settings")

@@ -1,0 +1,139 @@
+"""permitkit.server: error translation, request id, caller identity, health, reflection."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from structlog.testing import capture_logs
+
+from permitkit import context as ctx
+from permitkit.client import call_metadata, make_channel
+from permitkit.errors import ErrorDetails, FieldViolation, InvalidArgument, NotFound
+from permitkit.server import build_server
+
+SERVICE = "permit.test.v1.EchoService"
+
+
+def _identity(b: bytes) -> bytes:
+    return b
+
+
+class Echo:
+    """A bytes-in, bytes-out service whose behaviour is chosen by the request text."""
+
+    def call(self, request: bytes, context: grpc.ServicerContext) -> bytes:
+        text = request.decode()
+        if text == "invalid":
+            raise InvalidArgument("货物重量必须大于 0。", reason="CARGO_WEIGHT_INVALID",
+                                  field="cargo.weight_kg")
+        if text == "missing":
+            raise NotFound("未找到该申请。", reason="APPLICATION_NOT_FOUND")
+        if text == "crash":
+            raise RuntimeError("secret internals")
+        if text == "whoami":
+            p = ctx.current_principal()
+            return (f"{p.subject}|{p.party}|{','.join(sorted(p.roles))}|{p.province}" if p else "anon").encode()
+        if text == "rid":
+            return (ctx.current_request_id() or "").encode()
+        return request
+
+
+def add_echo(servicer: Echo, server: grpc.Server) -> None:
+    handler = grpc.method_handlers_generic_handler(SERVICE, {
+        "Call": grpc.unary_unary_rpc_method_handler(servicer.call, _identity, _identity),
+    })
+    server.add_generic_rpc_handlers((handler,))
+
+
+@pytest.fixture
+def channel(grpc_serve):
+    return grpc_serve([(add_echo, Echo(), SERVICE)], domain="permit.test")
+
+
+def call(channel: grpc.Channel, text: str, metadata=None) -> bytes:
+    stub = channel.unary_unary(f"/{SERVICE}/Call", request_serializer=_identity,
+                               response_deserializer=_identity)
+    return stub(text.encode(), timeout=5, metadata=metadata)
+
+
+def test_domain_error_becomes_status_with_reason_and_field(channel):
+    with pytest.raises(grpc.RpcError) as ei:
+        call(channel, "invalid")
+    d = ErrorDetails.from_rpc_error(ei.value)
+    assert d.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert d.reason == "CARGO_WEIGHT_INVALID"
+    assert d.domain == "permit.test"
+    assert d.message == "货物重量必须大于 0。"
+    assert d.metadata["field"] == "cargo.weight_kg"
+    assert d.violations == [FieldViolation("cargo.weight_kg", "货物重量必须大于 0。", "CARGO_WEIGHT_INVALID")]
+
+
+def test_not_found_maps_to_not_found(channel):
+    with pytest.raises(grpc.RpcError) as ei:
+        call(channel, "missing")
+    d = ErrorDetails.from_rpc_error(ei.value)
+    assert (d.code, d.reason) == (grpc.StatusCode.NOT_FOUND, "APPLICATION_NOT_FOUND")
+    assert isinstance(d.to_error(), NotFound)
+
+
+def test_unexpected_exception_is_internal_with_generic_message_and_logged(channel):
+    with capture_logs() as logs, pytest.raises(grpc.RpcError) as ei:
+        call(channel, "crash")
+    assert ei.value.code() == grpc.StatusCode.INTERNAL
+    assert "secret" not in ei.value.details()
+    assert any(e["event"] == "rpc_unhandled_exception" for e in logs)
+
+
+def test_one_access_log_line_per_rpc(channel):
+    with capture_logs() as logs:
+        call(channel, "hello")
+        with pytest.raises(grpc.RpcError):
+            call(channel, "missing")
+    lines = [e for e in logs if e["event"] == "rpc"]
+    assert [(e["method"], e["code"]) for e in lines] == [
+        (f"/{SERVICE}/Call", "OK"), (f"/{SERVICE}/Call", "NOT_FOUND")]
+    assert all(isinstance(e["ms"], float) for e in lines)
+
+
+def test_principal_is_read_from_metadata(channel):
+    p = ctx.Principal(subject="users/7", party="parties/L1001", roles=frozenset({"applicant"}),
+                      province=None)
+    assert call(channel, "whoami", metadata=call_metadata(p)).decode() == "users/7|parties/L1001|applicant|None"
+    assert call(channel, "whoami").decode() == "anon"
+
+
+def test_request_id_is_taken_from_metadata_or_generated(channel):
+    assert call(channel, "rid", metadata=[("x-request-id", "abc123")]).decode() == "abc123"
+    generated = call(channel, "rid").decode()
+    assert len(generated) == 32 and generated != "abc123"
+
+
+def test_forwarding_channel_carries_request_id_and_principal(channel):
+    fwd = make_channel(f"127.0.0.1:{channel.port}")
+    p = ctx.Principal(subject="services/application", roles=frozenset({"service"}))
+    with ctx.bind(principal=p, request_id="req-42"):
+        assert call(fwd, "rid").decode() == "req-42"
+        assert call(fwd, "whoami").decode().startswith("services/application|None|service")
+    fwd.close()
+
+
+def test_health_and_reflection_are_served(channel):
+    health = health_pb2_grpc.HealthStub(channel)
+    resp = health.Check(health_pb2.HealthCheckRequest(service=SERVICE), timeout=5)
+    assert resp.status == health_pb2.HealthCheckResponse.SERVING
+    refl = reflection_pb2_grpc.ServerReflectionStub(channel)
+    answers = list(refl.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]),
+                                             timeout=5))
+    names = {s.name for s in answers[0].list_services_response.service}
+    assert SERVICE in names and "grpc.health.v1.Health" in names
+
+
+def test_bind_fails_on_a_taken_port():
+    server, port = build_server(domain="permit.test", services=[], port=0)
+    try:
+        with pytest.raises(OSError):
+            build_server(domain="permit.test", services=[], port=port)
+    finally:
+        server.stop(0)
