@@ -8,7 +8,7 @@ CONTEXTS := identity application routing documents approval
 PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: install protos run test test-unit test-integration test-e2e lint bench migrate clean up down
+.PHONY: install protos proto-deps run test test-unit test-integration test-e2e lint bench migrate clean up down
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,12 @@ gen/python/.stamp: $(VENV)/.installed $(PROTOS)
 	find gen/python/permit -type d -exec touch {}/__init__.py \;
 	touch $@
 
+# googleapis protos for buf, copied from the googleapis-common-protos wheel (offline).
+proto-deps: $(VENV)/.installed
+	rm -rf gen/third_party && mkdir -p gen/third_party
+	cd $(SITE) && for f in google/api/*.proto google/type/*.proto google/rpc/*.proto; do \
+	  mkdir -p $(CURDIR)/gen/third_party/$$(dirname $$f) && cp $$f $(CURDIR)/gen/third_party/$$f; done
+
 migrate: protos
 	for c in $(CONTEXTS); do $(PY) -m permit_$$c migrate || exit 1; done
 
@@ -47,9 +53,10 @@ test-integration: protos
 test-e2e: protos
 	bash scripts/test.sh -m e2e $(PYTEST_ARGS)
 
-lint: protos
+lint: protos proto-deps
 	$(PY) -m ruff check .
 	$(PY) -m mypy libs/permitkit/permitkit
+	test -x node_modules/.bin/buf || npm install --no-audit --no-fund
 	npx --no-install buf lint
 
 bench: protos

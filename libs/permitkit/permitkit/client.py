@@ -37,11 +37,11 @@ class _ForwardingInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.StreamUnaryC
 
 
 class _Details(grpc.ClientCallDetails):
-    def __init__(self, method: str, timeout: float | None, metadata: Sequence[tuple[str, str]],
+    def __init__(self, method: str, timeout: float | None, metadata: Sequence[tuple[str, str | bytes]],
                  credentials: Any, wait_for_ready: Any, compression: Any) -> None:
         self.method = method
         self.timeout = timeout
-        self.metadata = metadata
+        self.metadata = tuple(metadata)
         self.credentials = credentials
         self.wait_for_ready = wait_for_ready
         self.compression = compression

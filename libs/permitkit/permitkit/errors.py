@@ -147,7 +147,8 @@ def to_status(err: PermitError, domain: str) -> status_pb2.Status:
 
 def to_rpc_status(err: PermitError, domain: str) -> grpc.Status:
     """The status object a servicer context can abort with."""
-    return rpc_status.to_status(to_status(err, domain))
+    status: grpc.Status = rpc_status.to_status(to_status(err, domain))
+    return status
 
 
 @dataclass
@@ -167,7 +168,7 @@ class ErrorDetails:
         message = e.details() if hasattr(e, "details") else str(e)
         out = cls(code=code, message=message or "")
         try:
-            st = rpc_status.from_call(e)  # type: ignore[arg-type]
+            st = rpc_status.from_call(e)
         except Exception:  # noqa: BLE001 - malformed trailers: keep the plain status
             st = None
         if st is None:

@@ -1,0 +1,1 @@
+"""The documents bounded context: uploads with limits and format checks, blobs in object storage."""

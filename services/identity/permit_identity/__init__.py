@@ -1,0 +1,1 @@
+"""The identity service: channel sign-in, legacy linking, licence onboarding, officers, tokens."""
