@@ -22,11 +22,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 protos: gen/python/.stamp
 
 gen/python/.stamp: $(VENV)/.installed $(PROTOS)
-	rm -rf gen/python && mkdir -p gen/python
-	$(PY) -m grpc_tools.protoc -Iprotos -I$(SITE) \
-	  --python_out=gen/python --grpc_python_out=gen/python \
-	  --mypy_out=gen/python --mypy_grpc_out=gen/python $(PROTOS)
-	find gen/python/permit -type d -exec touch {}/__init__.py \;
+	rm -rf gen/python.tmp && mkdir -p gen/python.tmp
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m grpc_tools.protoc -Iprotos -I$(SITE) \
+	  --python_out=gen/python.tmp --grpc_python_out=gen/python.tmp \
+	  --mypy_out=gen/python.tmp --mypy_grpc_out=gen/python.tmp $(PROTOS)
+	find gen/python.tmp/permit -type d -exec touch {}/__init__.py \;
+	rm -rf gen/python && mv gen/python.tmp gen/python
 	touch $@
 
 # googleapis protos for buf, copied from the googleapis-common-protos wheel (offline).

@@ -1,0 +1,937 @@
+"""Typed ORM entities of the approval context with their rules (state machine, RV-1 to RV-5, PQ-7 to PQ-11).
+
+Entities do no I/O. Transitions return the audit entries and events they
+produce through ``Case.pending_events`` / ``Case.pending_audit`` so the use
+case can persist them in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from permitkit.db import TimestampMixin, make_base, utcnow
+from permitkit.outbox import add_outbox_tables
+
+from permit_approval import errors
+from permit_approval.workdays import (
+    ACCEPTANCE_DAYS,
+    FAST_TRACK_DAYS,
+    DueDate,
+    WorkingCalendar,
+    review_days,
+)
+
+Base = make_base()
+OUTBOX, INBOX = add_outbox_tables(Base.metadata)
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+def local_date(instant: dt.datetime) -> dt.date:
+    """The calendar date in Asia/Shanghai (dates of the domain are local)."""
+    return instant.astimezone(SHANGHAI).date()
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:20]
+
+
+class CaseState(enum.StrEnum):
+    AWAITING_ACCEPTANCE = "AWAITING_ACCEPTANCE"
+    UNDER_REVIEW = "UNDER_REVIEW"
+    READY_TO_ISSUE = "READY_TO_ISSUE"
+    ISSUED = "ISSUED"
+    RETURNED = "RETURNED"
+    DENIED = "DENIED"
+    CANCELLED = "CANCELLED"
+    REFUSED = "REFUSED"
+
+
+OPEN_CASE_STATES = {CaseState.AWAITING_ACCEPTANCE, CaseState.UNDER_REVIEW, CaseState.READY_TO_ISSUE}
+
+
+class ReviewState(enum.StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    DENIED = "DENIED"
+    RETURNED = "RETURNED"
+    ADJUSTMENT_PROPOSED = "ADJUSTMENT_PROPOSED"
+    CANCELLED = "CANCELLED"
+
+
+class Decision(enum.StrEnum):
+    APPROVE = "APPROVE"
+    DENY = "DENY"
+    RETURN = "RETURN"
+    REQUIRE_ADJUSTMENT = "REQUIRE_ADJUSTMENT"
+
+
+class PermitState(enum.StrEnum):
+    VALID = "VALID"
+    EXTENDED = "EXTENDED"
+    ABOLISHED = "ABOLISHED"
+    EXPIRED = "EXPIRED"
+
+
+class ChangeState(enum.StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    DENIED = "DENIED"
+    CANCELLED = "CANCELLED"
+
+
+# Kinds of the events sent to the application service (its ReviewEventKind
+# without the prefix).
+class EventKind(enum.StrEnum):
+    CASE_ACCEPTED = "CASE_ACCEPTED"
+    CASE_RETURNED = "CASE_RETURNED"
+    PROVINCE_APPROVED = "PROVINCE_APPROVED"
+    PROVINCE_DENIED = "PROVINCE_DENIED"
+    PROVINCE_RETURNED = "PROVINCE_RETURNED"
+    ROUTE_ADJUSTMENT_PROPOSED = "ROUTE_ADJUSTMENT_PROPOSED"
+    ROUTE_ADJUSTMENT_ACCEPTED = "ROUTE_ADJUSTMENT_ACCEPTED"
+    CASE_DENIED = "CASE_DENIED"
+    PERMIT_ISSUED = "PERMIT_ISSUED"
+    PERMIT_EXTENDED = "PERMIT_EXTENDED"
+    PERMIT_ABOLISHED = "PERMIT_ABOLISHED"
+    VEHICLE_CHANGED = "VEHICLE_CHANGED"
+    CASE_WITHDRAWN = "CASE_WITHDRAWN"
+
+
+@dataclass
+class Actor:
+    """Who acts: the subject and, for officers, their province."""
+
+    subject: str
+    province: str | None = None
+
+
+@dataclass
+class OutgoingEvent:
+    """An event for the application service, queued in the outbox by the use case."""
+
+    kind: EventKind
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def normalise_route(rows: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [{"province": r["province"], "roads": list(r.get("roads") or [])} for r in rows or []]
+
+
+def route_part(route: list[dict[str, Any]], province: str) -> list[list[str]]:
+    """The rows of one province in a route (a province may appear more than once)."""
+    return [list(r["roads"]) for r in route if r["province"] == province]
+
+
+class Case(TimestampMixin, Base):
+    """A submitted application under review (RV-1 to RV-3)."""
+
+    __tablename__ = "review_case"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    application: Mapped[str] = mapped_column(String(100), unique=True)
+    application_number: Mapped[str] = mapped_column(String(64), default="")
+    applicant: Mapped[str] = mapped_column(String(100), index=True)
+    origin_province: Mapped[str] = mapped_column(String(6), index=True)
+    destination_province: Mapped[str] = mapped_column(String(6))
+    route_provinces: Mapped[list[str]] = mapped_column(JSON, default=list)
+    route: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    permit_class: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    submission: Mapped[int] = mapped_column(Integer, default=1)
+    plate_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    vehicles: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    start_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    end_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    multi_trip: Mapped[bool] = mapped_column(Boolean, default=False)
+    documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    submitted_on: Mapped[dt.date] = mapped_column(Date)
+    acceptance_due_date: Mapped[dt.date] = mapped_column(Date)
+    acceptance_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepted_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    permit_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    reviews: Mapped[list[Review]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Review.position",
+        lazy="selectin")
+    history: Mapped[list[CaseAudit]] = relationship(
+        cascade="all, delete-orphan", order_by="CaseAudit.seq", lazy="selectin")
+    vehicle_changes: Mapped[list[VehicleChange]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="VehicleChange.create_time",
+        lazy="selectin")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.pending_events: list[OutgoingEvent] = []
+
+    # -- construction ---------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, *, application: str, application_number: str, applicant: str,
+             origin_province: str, destination_province: str, route_provinces: list[str],
+             route: list[dict[str, Any]], permit_class: int, plate_numbers: list[str],
+             vehicles: list[dict[str, Any]], start_date: dt.date | None,
+             end_date: dt.date | None, multi_trip: bool, submission: int, documents: list[str],
+             now: dt.datetime, calendar: WorkingCalendar) -> Case:
+        """A new case awaiting the origin's acceptance (RV-1)."""
+        validate_submission(origin_province=origin_province, route_provinces=route_provinces,
+                            permit_class=permit_class, application=application)
+        today = local_date(now)
+        due = calendar.add_working_days(today, ACCEPTANCE_DAYS)
+        case = cls(
+            id=new_id(), application=application, application_number=application_number,
+            applicant=applicant, origin_province=origin_province,
+            destination_province=destination_province, route_provinces=dedupe(route_provinces),
+            route=normalise_route(route), permit_class=permit_class,
+            state=CaseState.AWAITING_ACCEPTANCE, submission=submission or 1,
+            plate_numbers=list(plate_numbers), vehicles=list(vehicles), start_date=start_date,
+            end_date=end_date, multi_trip=multi_trip, documents=list(documents), reason="",
+            submitted_on=today, acceptance_due_date=due.date,
+            acceptance_due_provisional=due.provisional, version=1,
+            create_time=now, update_time=now,
+        )
+        case.reviews = []
+        case.history = []
+        case.vehicle_changes = []
+        case.audit("CASE_SUBMITTED", Actor("services/application"), None,
+                   CaseState.AWAITING_ACCEPTANCE, "", now)
+        return case
+
+    # -- helpers --------------------------------------------------------------------------
+
+    @property
+    def events(self) -> list[OutgoingEvent]:
+        if not hasattr(self, "pending_events"):
+            self.pending_events = []
+        return self.pending_events
+
+    @property
+    def name(self) -> str:
+        return f"cases/{self.id}"
+
+    @property
+    def etag(self) -> str:
+        return str(self.version)
+
+    def review_for(self, province: str) -> Review:
+        for r in self.reviews:
+            if r.province == province:
+                return r
+        raise errors.ReviewNotFound(field="name")
+
+    def audit(self, kind: str, actor: Actor, from_state: str | None, to_state: str | None,
+              reason: str, now: dt.datetime, province: str | None = None) -> None:
+        """Append one audited transition (who, when, from, to, why)."""
+        self.history.append(CaseAudit(
+            kind=kind, actor=actor.subject, province=province or "",
+            from_state=str(from_state or ""), to_state=str(to_state or ""), reason=reason or "",
+            occur_time=now))
+
+    def _emit(self, kind: EventKind, actor: Actor, now: dt.datetime, **fields: Any) -> None:
+        self.events.append(OutgoingEvent(kind, {
+            "application": self.application, "officer": actor.subject if
+            actor.subject.startswith("officers/") else "", "occur_time": now.isoformat(),
+            "submission": self.submission, **fields}))
+
+    def _move(self, to: CaseState, kind: str, actor: Actor, reason: str, now: dt.datetime,
+              province: str | None = None) -> None:
+        before = self.state
+        self.state = to
+        self.update_time = now
+        self.audit(kind, actor, before, to, reason, now, province)
+
+    def check_etag(self, etag: str | None) -> None:
+        if etag and etag != self.etag:
+            raise errors.EtagMismatch(field="etag")
+
+    def _close_open_reviews(self, actor: Actor, now: dt.datetime, *, keep: Review | None = None,
+                            reason: str = "") -> None:
+        for r in self.reviews:
+            if r is keep:
+                continue
+            if r.state in (ReviewState.PENDING, ReviewState.ADJUSTMENT_PROPOSED):
+                self.audit("REVIEW_CANCELLED", actor, r.state, ReviewState.CANCELLED, reason, now,
+                           r.province)
+                r.state = ReviewState.CANCELLED
+                r.release_claim()
+
+    # -- origin acceptance (RV-1) ---------------------------------------------------------
+
+    def accept(self, *, actor: Actor, now: dt.datetime, calendar: WorkingCalendar) -> None:
+        """The origin accepts: one pending review per route province, all at once (RV-1, RV-4)."""
+        if self.state != CaseState.AWAITING_ACCEPTANCE:
+            raise errors.CaseNotAwaitingAcceptance()
+        today = local_date(now)
+        days = review_days(self.permit_class, len(self.route_provinces))
+        due = calendar.add_working_days(today, days)
+        self.reviews = [
+            Review(id=new_id(), province=p, position=i, state=ReviewState.PENDING, reason="",
+                   officer="", opened_on=today, deadline_days=days, due_date=due.date,
+                   due_provisional=due.provisional, fast_track=False, suggested_route=[],
+                   conditions=[], claimed_by="")
+            for i, p in enumerate(self.route_provinces)
+        ]
+        self.accepted_on = today
+        self.reason = ""
+        self._move(CaseState.UNDER_REVIEW, "CASE_ACCEPTED", actor, "", now, actor.province)
+        self._emit(EventKind.CASE_ACCEPTED, actor, now, province=self.origin_province)
+
+    def return_for_correction(self, *, actor: Actor, reason: str, now: dt.datetime) -> None:
+        """The origin returns the submission before acceptance (RV-1, PQ-6)."""
+        if self.state != CaseState.AWAITING_ACCEPTANCE:
+            raise errors.CaseNotAwaitingAcceptance()
+        if not reason.strip():
+            raise errors.required("reason", "请填写退回补正的原因。")
+        self.reason = reason
+        self._move(CaseState.RETURNED, "CASE_RETURNED", actor, reason, now, actor.province)
+        self._emit(EventKind.CASE_RETURNED, actor, now, province=self.origin_province,
+                   reason=reason)
+
+    def refuse(self, *, actor: Actor, reason: str, now: dt.datetime) -> None:
+        """The origin does not accept the case (不予受理)."""
+        if self.state != CaseState.AWAITING_ACCEPTANCE:
+            raise errors.CaseNotAwaitingAcceptance()
+        if not reason.strip():
+            raise errors.required("reason", "请填写不予受理的原因。")
+        self.reason = reason
+        self._move(CaseState.REFUSED, "CASE_REFUSED", actor, reason, now, actor.province)
+        # The applicant sees 不予许可: the seven statuses have no separate "not accepted".
+        self._emit(EventKind.CASE_DENIED, actor, now, province=self.origin_province,
+                   reason=reason)
+
+    # -- parallel review (RV-2, RV-3) -----------------------------------------------------
+
+    def decide(self, *, province: str, decision: Decision, reason: str, actor: Actor,
+               now: dt.datetime, suggested_route: list[dict[str, Any]] | None = None,
+               conditions: list[str] | None = None) -> Review:
+        """One province decides its review; all approved -> READY_TO_ISSUE, one denial -> DENIED."""
+        review = self.review_for(province)
+        if self.state != CaseState.UNDER_REVIEW:
+            raise errors.CaseNotUnderReview()
+        if review.state != ReviewState.PENDING:
+            raise errors.ReviewNotPending()
+        if review.claimed_by and review.claimed_by != actor.subject and not review.claim_lapsed(now):
+            raise errors.ReviewClaimedByOther()
+        if decision != Decision.APPROVE and not reason.strip():
+            raise errors.required("reason", "请填写审批意见（原因）。")
+        before = review.state
+        review.reason = reason
+        review.officer = actor.subject
+        review.decide_time = now
+        review.release_claim()
+        self.update_time = now
+        if decision == Decision.APPROVE:
+            review.state = ReviewState.APPROVED
+            review.conditions = [c for c in (conditions or []) if c.strip()]
+            self.audit("PROVINCE_APPROVED", actor, before, review.state, reason, now, province)
+            self._emit(EventKind.PROVINCE_APPROVED, actor, now, province=province, reason=reason)
+            if all(r.state == ReviewState.APPROVED for r in self.reviews):
+                self._move(CaseState.READY_TO_ISSUE, "CASE_READY_TO_ISSUE", actor, "", now)
+        elif decision == Decision.DENY:
+            review.state = ReviewState.DENIED
+            self.audit("PROVINCE_DENIED", actor, before, review.state, reason, now, province)
+            self.reason = reason
+            self._close_open_reviews(actor, now, keep=review, reason="其他省份不予许可")
+            self._move(CaseState.DENIED, "CASE_DENIED", actor, reason, now, province)
+            self._emit(EventKind.PROVINCE_DENIED, actor, now, province=province, reason=reason)
+        elif decision == Decision.RETURN:
+            review.state = ReviewState.RETURNED
+            self.audit("PROVINCE_RETURNED", actor, before, review.state, reason, now, province)
+            self.reason = reason
+            self._close_open_reviews(actor, now, keep=review, reason="其他省份退回补正")
+            self._move(CaseState.RETURNED, "CASE_RETURNED", actor, reason, now, province)
+            self._emit(EventKind.PROVINCE_RETURNED, actor, now, province=province, reason=reason)
+        elif decision == Decision.REQUIRE_ADJUSTMENT:
+            rows = normalise_route(suggested_route)
+            if not rows:
+                raise errors.required("suggested_route", "请填写建议行驶路线。")
+            if any(r["province"] != province or not r["roads"] for r in rows):
+                raise errors.SuggestedRouteInvalid(field="suggested_route")
+            review.state = ReviewState.ADJUSTMENT_PROPOSED
+            review.suggested_route = rows
+            self.audit("ROUTE_ADJUSTMENT_PROPOSED", actor, before, review.state, reason, now,
+                       province)
+            self._emit(EventKind.ROUTE_ADJUSTMENT_PROPOSED, actor, now, province=province,
+                       reason=reason, route=rows)
+        else:  # pragma: no cover - the transport rejects UNSPECIFIED
+            raise errors.required("decision", "请选择审批结论。")
+        return review
+
+    def respond_to_adjustment(self, *, province: str, accept: bool, escort_plan: str,
+                              actor: Actor, now: dt.datetime, calendar: WorkingCalendar) -> Review:
+        """The applicant accepts (route replaced, fast track) or rejects (denial) a suggestion (PQ-7)."""
+        review = self.review_for(province)
+        if self.state != CaseState.UNDER_REVIEW or review.state != ReviewState.ADJUSTMENT_PROPOSED:
+            raise errors.NoAdjustmentProposed()
+        self.update_time = now
+        if not accept:
+            reason = "申请人不采纳建议路线"
+            self.audit("ROUTE_ADJUSTMENT_REJECTED", actor, review.state, ReviewState.DENIED,
+                       reason, now, province)
+            review.state = ReviewState.DENIED
+            self.reason = reason
+            self._close_open_reviews(actor, now, keep=review, reason=reason)
+            self._move(CaseState.DENIED, "CASE_DENIED", actor, reason, now, province)
+            self._emit(EventKind.CASE_DENIED, actor, now, province=province, reason=reason)
+            return review
+        if self.permit_class == 3 and not escort_plan:
+            # PQ-7: a class III route change needs an updated escort plan.
+            raise errors.EscortPlanRequired(field="escort_plan")
+        new_route: list[dict[str, Any]] = []
+        replaced = False
+        for row in self.route:
+            if row["province"] == province:
+                if not replaced:
+                    new_route.extend(review.suggested_route)
+                    replaced = True
+                continue
+            new_route.append(row)
+        if not replaced:
+            new_route.extend(review.suggested_route)
+        self.route = new_route
+        if escort_plan:
+            self.documents = [*self.documents, escort_plan]
+        due = calendar.add_working_days(local_date(now), FAST_TRACK_DAYS)
+        self.audit("ROUTE_ADJUSTMENT_ACCEPTED", actor, review.state, ReviewState.PENDING, "",
+                   now, province)
+        review.state = ReviewState.PENDING
+        review.fast_track = True
+        review.opened_on = local_date(now)
+        review.deadline_days = FAST_TRACK_DAYS
+        review.due_date = due.date
+        review.due_provisional = due.provisional
+        review.decide_time = None
+        review.officer = ""
+        self._emit(EventKind.ROUTE_ADJUSTMENT_ACCEPTED, actor, now, province=province,
+                   route=new_route)
+        return review
+
+    # -- claims ---------------------------------------------------------------------------
+
+    def claim(self, *, province: str, actor: Actor, now: dt.datetime,
+              ttl: dt.timedelta) -> Review:
+        review = self.review_for(province)
+        if self.state != CaseState.UNDER_REVIEW or review.state != ReviewState.PENDING:
+            raise errors.ReviewNotPending()
+        if review.claimed_by and review.claimed_by != actor.subject and not review.claim_lapsed(now):
+            raise errors.ReviewClaimedByOther()
+        review.claimed_by = actor.subject
+        review.claim_expire_time = now + ttl
+        self.update_time = now
+        return review
+
+    def release(self, *, province: str, actor: Actor, now: dt.datetime) -> Review:
+        review = self.review_for(province)
+        if review.claimed_by != actor.subject:
+            raise errors.ReviewNotClaimedByCaller()
+        review.release_claim()
+        self.update_time = now
+        return review
+
+    # -- ends -----------------------------------------------------------------------------
+
+    def cancel(self, *, actor: Actor, reason: str, now: dt.datetime) -> None:
+        """Withdrawn by the applicant: void for good, every open review closed (PQ-5, PQ-8)."""
+        if self.state not in (*OPEN_CASE_STATES, CaseState.RETURNED):
+            raise errors.CaseNotCancellable()
+        self._close_open_reviews(actor, now, reason="申请人撤销申请")
+        self.reason = reason
+        for vc in self.vehicle_changes:
+            if vc.state == ChangeState.PENDING:
+                vc.state = ChangeState.CANCELLED
+        self._move(CaseState.CANCELLED, "CASE_WITHDRAWN", actor, reason, now)
+        self._emit(EventKind.CASE_WITHDRAWN, actor, now, reason=reason)
+
+    def mark_issued(self, *, permit_id: str, actor: Actor, now: dt.datetime) -> None:
+        if self.state != CaseState.READY_TO_ISSUE:
+            raise errors.CaseNotReadyToIssue()
+        self.permit_id = permit_id
+        self._move(CaseState.ISSUED, "PERMIT_ISSUED", actor, "", now, actor.province)
+
+    # -- resubmission ---------------------------------------------------------------------
+
+    def reopen(self, *, submission: int, route_provinces: list[str], route: list[dict[str, Any]],
+               permit_class: int, plate_numbers: list[str], vehicles: list[dict[str, Any]],
+               start_date: dt.date | None, end_date: dt.date | None, multi_trip: bool,
+               documents: list[str], application_number: str, destination_province: str,
+               now: dt.datetime, calendar: WorkingCalendar) -> None:
+        """A corrected resubmission: back to acceptance if never accepted, else back to
+        review where provinces whose part of the route did not change keep their approval."""
+        if self.state != CaseState.RETURNED:
+            raise errors.CaseNotReopenable()
+        validate_submission(origin_province=self.origin_province, route_provinces=route_provinces,
+                            permit_class=permit_class, application=self.application)
+        old_route = self.route
+        new_route = normalise_route(route)
+        actor = Actor("services/application")
+        self.submission = submission
+        self.route_provinces = dedupe(route_provinces)
+        self.route = new_route
+        self.permit_class = permit_class
+        self.plate_numbers = list(plate_numbers)
+        self.vehicles = list(vehicles)
+        self.start_date, self.end_date, self.multi_trip = start_date, end_date, multi_trip
+        self.documents = list(documents)
+        self.application_number = application_number or self.application_number
+        self.destination_province = destination_province or self.destination_province
+        self.reason = ""
+        today = local_date(now)
+        if self.accepted_on is None:
+            due = calendar.add_working_days(today, ACCEPTANCE_DAYS)
+            self.submitted_on = today
+            self.acceptance_due_date = due.date
+            self.acceptance_due_provisional = due.provisional
+            self._move(CaseState.AWAITING_ACCEPTANCE, "CASE_RESUBMITTED", actor, "", now)
+            return
+        days = review_days(permit_class, len(self.route_provinces))
+        due = calendar.add_working_days(today, days)
+        by_province = {r.province: r for r in self.reviews}
+        kept: list[Review] = []
+        for i, p in enumerate(self.route_provinces):
+            r = by_province.pop(p, None)
+            unchanged = (r is not None and r.state == ReviewState.APPROVED
+                         and route_part(old_route, p) == route_part(new_route, p))
+            if r is None:
+                r = Review(id=new_id(), province=p, suggested_route=[], conditions=[],
+                           claimed_by="", reason="", officer="", fast_track=False)
+            r.position = i
+            if not unchanged:
+                r.state = ReviewState.PENDING
+                r.reason, r.officer, r.decide_time = "", "", None
+                r.opened_on, r.deadline_days = today, days
+                r.due_date, r.due_provisional = due.date, due.provisional
+                r.fast_track = False
+                r.suggested_route = []
+                r.conditions = []
+                r.release_claim()
+            kept.append(r)
+        self.reviews = kept
+        self._move(CaseState.UNDER_REVIEW, "CASE_RESUBMITTED", actor, "", now)
+        if all(r.state == ReviewState.APPROVED for r in self.reviews):
+            self._move(CaseState.READY_TO_ISSUE, "CASE_READY_TO_ISSUE", actor, "", now)
+
+    # -- vehicle change (PQ-10) -----------------------------------------------------------
+
+    def vehicle_spec(self, plate: str) -> dict[str, Any] | None:
+        for v in self.vehicles:
+            if v.get("plate_number") == plate:
+                return v
+        return None
+
+    def request_vehicle_change(self, *, old_plate: str, new_vehicle: str,
+                               new_spec: dict[str, Any], power_of_attorney: str, actor: Actor,
+                               now: dt.datetime) -> VehicleChange:
+        """Only a fleet vehicle with identical curb mass, axle count, wheelbase and tyre count (PQ-10)."""
+        if self.state not in (CaseState.UNDER_REVIEW, CaseState.READY_TO_ISSUE):
+            raise errors.CaseNotUnderReview()
+        if not power_of_attorney:
+            raise errors.required("power_of_attorney", "请上传新的经办人授权委托书。")
+        if old_plate not in self.plate_numbers:
+            raise errors.PlateNotOnCase(field="old_plate_number")
+        if any(vc.state == ChangeState.PENDING for vc in self.vehicle_changes):
+            raise errors.VehicleChangePending()
+        old_spec = self.vehicle_spec(old_plate)
+        if old_spec is None:
+            raise errors.VehicleSpecUnknown(field="old_plate_number")
+        mismatched = [k for k in VEHICLE_SPEC_KEYS if int(old_spec.get(k) or 0) != int(new_spec.get(k) or 0)]
+        if mismatched:
+            raise errors.VehicleNotEquivalent(field="new_vehicle",
+                                              metadata={"mismatched": ",".join(mismatched)})
+        vc = VehicleChange(id=new_id(), old_plate_number=old_plate, new_vehicle=new_vehicle,
+                           new_plate_number=new_spec["plate_number"], new_spec=dict(new_spec),
+                           power_of_attorney=power_of_attorney, state=ChangeState.PENDING,
+                           reason="", officer="", create_time=now)
+        self.vehicle_changes.append(vc)
+        self.update_time = now
+        self.audit("VEHICLE_CHANGE_REQUESTED", actor, None, ChangeState.PENDING,
+                   f"{old_plate} -> {vc.new_plate_number}", now)
+        return vc
+
+    def decide_vehicle_change(self, *, change_id: str, approve: bool, reason: str, actor: Actor,
+                              now: dt.datetime) -> VehicleChange:
+        vc = next((v for v in self.vehicle_changes if v.id == change_id), None)
+        if vc is None:
+            raise errors.VehicleChangeNotFound(field="name")
+        if vc.state != ChangeState.PENDING:
+            raise errors.VehicleChangeNotPending()
+        if not approve and not reason.strip():
+            raise errors.required("reason", "请填写不同意车辆变更的原因。")
+        vc.reason, vc.officer, vc.decide_time = reason, actor.subject, now
+        self.update_time = now
+        if not approve:
+            vc.state = ChangeState.DENIED
+            self.audit("VEHICLE_CHANGE_DENIED", actor, ChangeState.PENDING, vc.state, reason, now,
+                       actor.province)
+            return vc
+        vc.state = ChangeState.APPROVED
+        self.plate_numbers = [vc.new_plate_number if p == vc.old_plate_number else p
+                              for p in self.plate_numbers]
+        self.vehicles = [
+            {**vc.new_spec, "fleet_vehicle": vc.new_vehicle}
+            if v.get("plate_number") == vc.old_plate_number else v for v in self.vehicles]
+        self.documents = [*self.documents, vc.power_of_attorney]
+        self.audit("VEHICLE_CHANGED", actor, ChangeState.PENDING, vc.state,
+                   f"{vc.old_plate_number} -> {vc.new_plate_number}", now, actor.province)
+        self._emit(EventKind.VEHICLE_CHANGED, actor, now, province=actor.province or "",
+                   old_plate_number=vc.old_plate_number, new_plate_number=vc.new_plate_number)
+        return vc
+
+    # -- deadlines (RV-4) -----------------------------------------------------------------
+
+    def acceptance_overdue(self, today: dt.date) -> bool:
+        return self.state == CaseState.AWAITING_ACCEPTANCE and today > self.acceptance_due_date
+
+    def recompute_due_dates(self, calendar: WorkingCalendar) -> bool:
+        """Recompute provisional deadlines once their year is known; True if any changed."""
+        changed = False
+        if self.acceptance_due_provisional:
+            due = calendar.add_working_days(self.submitted_on, ACCEPTANCE_DAYS)
+            self.acceptance_due_date, self.acceptance_due_provisional = due.date, due.provisional
+            changed = True
+        for r in self.reviews:
+            if r.due_provisional and r.opened_on is not None:
+                due = calendar.add_working_days(r.opened_on, r.deadline_days)
+                r.due_date, r.due_provisional = due.date, due.provisional
+                changed = True
+        return changed
+
+
+VEHICLE_SPEC_KEYS = ("curb_mass_kg", "axle_count", "wheelbase_mm", "tyre_count")
+
+
+def dedupe(provinces: list[str]) -> list[str]:
+    seen: list[str] = []
+    for p in provinces:
+        if p not in seen:
+            seen.append(p)
+    return seen
+
+
+def validate_submission(*, origin_province: str, route_provinces: list[str], permit_class: int,
+                        application: str) -> None:
+    if not application.startswith("applications/") or len(application) <= len("applications/"):
+        raise errors.required("application", "缺少申请单。")
+    if not route_provinces:
+        raise errors.required("route_provinces", "缺少途经省份。")
+    if permit_class not in (1, 2, 3):
+        raise errors.PermitClassInvalid(field="permit_class")
+    if route_provinces[0] != origin_province:
+        raise errors.OriginNotOnRoute(field="route_provinces")
+
+
+class Review(Base):
+    """One province's review of a case (RV-2), with its deadline (RV-4)."""
+
+    __tablename__ = "review"
+    __table_args__ = (UniqueConstraint("case_id", "province", name="uq_review_case_province"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("review_case.id", ondelete="CASCADE"),
+                                         index=True)
+    province: Mapped[str] = mapped_column(String(6), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    officer: Mapped[str] = mapped_column(String(100), default="")
+    decide_time: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    opened_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    deadline_days: Mapped[int] = mapped_column(Integer, default=0)
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    fast_track: Mapped[bool] = mapped_column(Boolean, default=False)
+    suggested_route: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    conditions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    claimed_by: Mapped[str] = mapped_column(String(100), default="")
+    claim_expire_time: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+    case: Mapped[Case] = relationship(back_populates="reviews")
+
+    def name_in(self, case: Case) -> str:
+        return f"cases/{case.id}/reviews/{self.province}"
+
+    def overdue(self, today: dt.date) -> bool:
+        return (self.state == ReviewState.PENDING and self.due_date is not None
+                and today > self.due_date)
+
+    def claim_lapsed(self, now: dt.datetime) -> bool:
+        return self.claim_expire_time is None or self.claim_expire_time <= now
+
+    def release_claim(self) -> None:
+        self.claimed_by = ""
+        self.claim_expire_time = None
+
+
+class CaseAudit(Base):
+    """One audited transition of a case: who, when, from, to, why."""
+
+    __tablename__ = "case_audit"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("review_case.id", ondelete="CASCADE"),
+                                         index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(100))
+    province: Mapped[str] = mapped_column(String(6), default="")
+    from_state: Mapped[str] = mapped_column(String(32), default="")
+    to_state: Mapped[str] = mapped_column(String(32), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    occur_time: Mapped[dt.datetime] = mapped_column()
+
+
+class VehicleChange(Base):
+    """A request to replace a vehicle of a case under review (PQ-10)."""
+
+    __tablename__ = "vehicle_change"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("review_case.id", ondelete="CASCADE"),
+                                         index=True)
+    old_plate_number: Mapped[str] = mapped_column(String(20))
+    new_vehicle: Mapped[str] = mapped_column(String(100))
+    new_plate_number: Mapped[str] = mapped_column(String(20))
+    new_spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    power_of_attorney: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    officer: Mapped[str] = mapped_column(String(100), default="")
+    create_time: Mapped[dt.datetime] = mapped_column()
+    decide_time: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+    case: Mapped[Case] = relationship(back_populates="vehicle_changes")
+
+
+# A multi-trip permit is valid at most 6 months (regulation, 多次通行).
+MULTI_TRIP_MONTHS = 6
+
+
+def add_months(d: dt.date, months: int) -> dt.date:
+    m = d.month - 1 + months
+    y, m = d.year + m // 12, m % 12 + 1
+    import calendar as _cal
+
+    return dt.date(y, m, min(d.day, _cal.monthrange(y, m)[1]))
+
+
+def multi_trip_last_day(start: dt.date) -> dt.date:
+    return add_months(start, MULTI_TRIP_MONTHS) - dt.timedelta(days=1)
+
+
+class Permit(TimestampMixin, Base):
+    """An issued permit (RV-3, RV-5) and its post-issue changes (PQ-9, PQ-11)."""
+
+    __tablename__ = "permit"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    case_id: Mapped[str] = mapped_column(String(32), index=True)
+    application: Mapped[str] = mapped_column(String(100), index=True)
+    holder: Mapped[str] = mapped_column(String(100), index=True)
+    issuing_province: Mapped[str] = mapped_column(String(6))
+    route_provinces: Mapped[list[str]] = mapped_column(JSON, default=list)
+    route: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    plate_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    conditions: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    multi_trip: Mapped[bool] = mapped_column(Boolean, default=False)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(32))
+    abolish_reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    extensions: Mapped[list[Extension]] = relationship(
+        back_populates="permit", cascade="all, delete-orphan", order_by="Extension.create_time",
+        lazy="selectin")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.pending_events: list[OutgoingEvent] = []
+
+    @property
+    def events(self) -> list[OutgoingEvent]:
+        if not hasattr(self, "pending_events"):
+            self.pending_events = []
+        return self.pending_events
+
+    @property
+    def name(self) -> str:
+        return f"permits/{self.id}"
+
+    @property
+    def etag(self) -> str:
+        return str(self.version)
+
+    @classmethod
+    def issue(cls, case: Case, *, number: str, actor: Actor, now: dt.datetime) -> Permit:
+        """The origin issues the permit of a case every route province approved (RV-3)."""
+        if case.state != CaseState.READY_TO_ISSUE:
+            raise errors.CaseNotReadyToIssue()
+        start = case.start_date or local_date(now)
+        end = case.end_date or start
+        if case.multi_trip:
+            end = min(end, multi_trip_last_day(start))
+        conditions = [{"province": r.province, "text": c} for r in case.reviews
+                      for c in r.conditions]
+        permit = cls(id=new_id(), number=number, case_id=case.id, application=case.application,
+                     holder=case.applicant, issuing_province=case.origin_province,
+                     route_provinces=list(case.route_provinces), route=list(case.route),
+                     plate_numbers=list(case.plate_numbers), conditions=conditions,
+                     multi_trip=case.multi_trip, start_date=start, end_date=end,
+                     state=PermitState.VALID, abolish_reason="", version=1, create_time=now,
+                     update_time=now)
+        permit.extensions = []
+        case.mark_issued(permit_id=permit.id, actor=actor, now=now)
+        case._emit(EventKind.PERMIT_ISSUED, actor, now, province=case.origin_province,
+                   permit=permit.name, permit_number=number,
+                   permit_start_date=start.isoformat(), permit_end_date=end.isoformat())
+        return permit
+
+    def effective_state(self, today: dt.date) -> PermitState:
+        if self.state == PermitState.ABOLISHED:
+            return PermitState.ABOLISHED
+        if today > self.end_date:
+            return PermitState.EXPIRED
+        return PermitState(self.state)
+
+    def _ensure_active(self, today: dt.date) -> None:
+        if self.effective_state(today) in (PermitState.ABOLISHED, PermitState.EXPIRED):
+            raise errors.PermitNotActive()
+
+    def _emit(self, kind: EventKind, actor: Actor, now: dt.datetime, submission: int,
+              **fields: Any) -> None:
+        self.events.append(OutgoingEvent(kind, {
+            "application": self.application, "permit": self.name, "permit_number": self.number,
+            "officer": actor.subject if actor.subject.startswith("officers/") else "",
+            "occur_time": now.isoformat(), "submission": submission, **fields}))
+
+    def abolish(self, *, reason: str, actor: Actor, now: dt.datetime, submission: int) -> None:
+        """The holder ends the permit when the transport is done (PQ-9)."""
+        self._ensure_active(local_date(now))
+        self.state = PermitState.ABOLISHED
+        self.abolish_reason = reason
+        self.update_time = now
+        for ext in self.extensions:
+            if ext.state == ChangeState.PENDING:
+                ext.state = ChangeState.CANCELLED
+        self._emit(EventKind.PERMIT_ABOLISHED, actor, now, submission, reason=reason,
+                   permit_start_date=self.start_date.isoformat(),
+                   permit_end_date=self.end_date.isoformat())
+
+    def request_extension(self, *, new_end_date: dt.date, provinces: list[str], reason: str,
+                          now: dt.datetime) -> Extension:
+        """A new end date, provinces and reason, for those provinces to approve (PQ-11)."""
+        self._ensure_active(local_date(now))
+        if any(e.state == ChangeState.PENDING for e in self.extensions):
+            raise errors.ExtensionPending()
+        if new_end_date <= self.end_date:
+            raise errors.NewEndDateInvalid(field="new_end_date")
+        if self.multi_trip and new_end_date > multi_trip_last_day(self.start_date):
+            raise errors.MultiTripTooLong(field="new_end_date")
+        provinces = dedupe([p for p in provinces if p])
+        if not provinces:
+            raise errors.required("provinces", "请选择需要延期通行的省份。")
+        if any(p not in self.route_provinces for p in provinces):
+            raise errors.ProvinceNotOnRoute(field="provinces")
+        if not reason.strip():
+            raise errors.required("reason", "请填写延期原因。")
+        ext = Extension(id=new_id(), new_end_date=new_end_date, provinces=provinces,
+                        reason=reason, state=ChangeState.PENDING,
+                        decisions={p: {"state": ReviewState.PENDING.value} for p in provinces},
+                        create_time=now)
+        self.extensions.append(ext)
+        self.update_time = now
+        return ext
+
+    def decide_extension(self, *, extension_id: str, province: str, approve: bool, reason: str,
+                         actor: Actor, now: dt.datetime, submission: int) -> Extension:
+        ext = next((e for e in self.extensions if e.id == extension_id), None)
+        if ext is None:
+            raise errors.ExtensionNotFound(field="name")
+        if province not in ext.provinces:
+            raise errors.OtherProvince()
+        if ext.state != ChangeState.PENDING:
+            raise errors.ExtensionNotPending()
+        self._ensure_active(local_date(now))
+        current = ext.decisions.get(province, {})
+        if current.get("state") != ReviewState.PENDING.value:
+            raise errors.ProvinceAlreadyDecided()
+        if not approve and not reason.strip():
+            raise errors.required("reason", "请填写不同意延期的原因。")
+        decisions = dict(ext.decisions)
+        decisions[province] = {
+            "state": (ReviewState.APPROVED if approve else ReviewState.DENIED).value,
+            "reason": reason, "officer": actor.subject, "decide_time": now.isoformat()}
+        ext.decisions = decisions
+        self.update_time = now
+        if not approve:
+            ext.state = ChangeState.DENIED
+        elif all(d.get("state") == ReviewState.APPROVED.value for d in decisions.values()):
+            ext.state = ChangeState.APPROVED
+            self.end_date = ext.new_end_date
+            self.state = PermitState.EXTENDED
+            self._emit(EventKind.PERMIT_EXTENDED, actor, now, submission,
+                       permit_start_date=self.start_date.isoformat(),
+                       permit_end_date=self.end_date.isoformat(), provinces=list(ext.provinces),
+                       reason=ext.reason)
+        return ext
+
+
+class Extension(Base):
+    """A request to extend a permit's validity (PQ-11); one decision per chosen province."""
+
+    __tablename__ = "permit_extension"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    permit_id: Mapped[str] = mapped_column(ForeignKey("permit.id", ondelete="CASCADE"),
+                                           index=True)
+    new_end_date: Mapped[dt.date] = mapped_column(Date)
+    provinces: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(32))
+    # province -> {state, reason, officer, decide_time}
+    decisions: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+    create_time: Mapped[dt.datetime] = mapped_column()
+
+    permit: Mapped[Permit] = relationship(back_populates="extensions")
+
+
+class PermitSequence(Base):
+    """The last permit serial per issuing province and year."""
+
+    __tablename__ = "permit_sequence"
+
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CalendarYear(Base):
+    """An administrator's working-day data for one year (RV-4); replaces the library's."""
+
+    __tablename__ = "calendar_year"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
+    workdays: Mapped[list[str]] = mapped_column(JSON, default=list)
+    update_time: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100), default="")

@@ -1,0 +1,573 @@
+"""Format detection by content: magic bytes, then a structural check per format.
+
+Pure functions, no I/O. The file name and the claimed media type never decide
+the format; they are only compared with it to refuse mislabelled files.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import re
+import struct
+import warnings
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+from PIL import Image
+
+from permitkit.errors import PermitError
+
+from permit_documents import errors
+
+MAX_UPLOAD_BYTES = 1_048_576  # AP-4/AP-8/AP-9: "1MB" read as 1 MiB, the binary megabyte.
+MAX_IMAGE_PIXELS = 40_000_000  # Pillow decodes into memory: refuse decompression bombs early.
+MAX_ZIP_ENTRIES = 2_000
+MAX_ZIP_UNCOMPRESSED = 32 * 1024 * 1024
+MAX_ZIP_RATIO = 100  # only applies past 4 MiB uncompressed: ordinary DOCX XML compresses ~10x
+
+
+class Format(enum.Enum):
+    """Formats the service stores."""
+
+    JPEG = "image/jpeg"
+    PNG = "image/png"
+    PDF = "application/pdf"
+    DOC = "application/msword"
+    DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+    @property
+    def content_type(self) -> str:
+        return self.value
+
+    @property
+    def label(self) -> str:
+        return "JPG" if self is Format.JPEG else self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self in (Format.JPEG, Format.PNG)
+
+
+EXTENSIONS: dict[Format, frozenset[str]] = {
+    Format.JPEG: frozenset({"jpg", "jpeg", "jpe", "jfif"}),
+    Format.PNG: frozenset({"png"}),
+    Format.PDF: frozenset({"pdf"}),
+    Format.DOC: frozenset({"doc"}),
+    Format.DOCX: frozenset({"docx"}),
+}
+
+DECLARED_TYPES: dict[Format, frozenset[str]] = {
+    Format.JPEG: frozenset({"image/jpeg", "image/jpg", "image/pjpeg"}),
+    Format.PNG: frozenset({"image/png", "image/x-png"}),
+    Format.PDF: frozenset({"application/pdf", "application/x-pdf"}),
+    Format.DOC: frozenset({"application/msword"}),
+    Format.DOCX: frozenset({Format.DOCX.value}),
+}
+
+# Names and types that say nothing about the content (pickers on phones use them).
+NEUTRAL_EXTENSIONS = frozenset({"", "tmp", "bin", "dat", "file", "upload"})
+NEUTRAL_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "application/unknown"})
+
+
+@dataclass(frozen=True)
+class Detected:
+    """What the content is: its format and, for images, the pixel size."""
+
+    format: Format
+    width: int = 0
+    height: int = 0
+
+
+# --- signatures -----------------------------------------------------------
+
+_EXECUTABLE_MAGIC = (
+    b"MZ",  # DOS/Windows PE
+    b"\x7fELF",
+    b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe",  # Mach-O
+    b"\xca\xfe\xba\xbe",  # Mach-O fat / Java class
+    b"#!",  # scripts
+    b"\x00asm",  # WebAssembly
+    b"dex\n",  # Android
+)
+
+_ISO_BMFF_IMAGE_BRANDS = {
+    b"heic": "HEIC", b"heix": "HEIC", b"hevc": "HEIC", b"hevx": "HEIC", b"heim": "HEIC",
+    b"heis": "HEIC", b"mif1": "HEIF", b"msf1": "HEIF", b"avif": "AVIF", b"avis": "AVIF",
+}
+
+# Markers of other formats that must not hide inside an image or after its end.
+_FOREIGN_MARKERS = (
+    b"<script", b"<html", b"<!doctype", b"<svg", b"<?php", b"<iframe", b"javascript:",
+)
+_FOREIGN_BINARY_MARKERS = (b"PK\x03\x04", b"%PDF-", b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c", b"\x7fELF")
+
+_PDF_ACTIVE_NAMES = frozenset({"JavaScript", "JS", "Launch", "EmbeddedFile", "RichMedia", "XFA"})
+
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def detect(data: bytes) -> Detected:
+    """Recognise ``data`` and check its structure, or raise the domain error saying why not."""
+    if not data:
+        raise errors.FileEmpty()
+    head = data[:64]
+    if head.startswith(b"\xff\xd8\xff"):
+        return _check_jpeg(data)
+    if head.startswith(_PNG_MAGIC):
+        return _check_png(data)
+    if head.startswith(b"%PDF-"):
+        return _check_pdf(data)
+    if head.startswith(_OLE2_MAGIC):
+        return _check_doc(data)
+    if head.startswith(b"PK\x03\x04"):
+        return _check_docx(data)
+    unsupported_image = _unsupported_image_name(head)
+    if unsupported_image:
+        raise errors.UnsupportedImageFormat(
+            f"不支持 {unsupported_image} 格式的图片。{errors.CONVERT_ADVICE}",
+            field="chunk", metadata={"detected": unsupported_image.lower()},
+        )
+    if any(head.startswith(m) for m in _EXECUTABLE_MAGIC):
+        raise errors.UnsupportedFormat(
+            "不能上传可执行程序或脚本文件，请上传 JPG、PNG 图片或 PDF、DOC、DOCX 文件。",
+            field="chunk", metadata={"detected": "executable"},
+        )
+    text = _strip_text_prefix(data[:4096]).lower()
+    if text.startswith(b"<"):
+        kind = "svg" if b"<svg" in text else "html" if b"<html" in text or b"<!doctype" in text else "markup"
+        raise errors.UnsupportedFormat(
+            "不能上传网页、SVG 或其他标记语言文件，请上传 JPG、PNG 图片或 PDF、DOC、DOCX 文件。",
+            field="chunk", metadata={"detected": kind},
+        )
+    raise errors.UnsupportedFormat(field="chunk", metadata={"detected": "unknown"})
+
+
+def check_label(detected: Format, *, filename: str, declared_content_type: str) -> None:
+    """Refuse a file whose name or claimed type contradicts its content (FILE_MISLABELLED)."""
+    ext = filename.rsplit(".", 1)[1].strip().lower() if "." in filename else ""
+    if ext not in NEUTRAL_EXTENSIONS and ext not in EXTENSIONS[detected]:
+        raise errors.FileMislabelled(
+            f"文件扩展名（.{ext}）与实际内容（{detected.label}）不符，请确认文件后重新上传。",
+            field="header.filename", metadata={"detected": detected.name.lower(), "extension": ext},
+        )
+    declared = declared_content_type.split(";", 1)[0].strip().lower()
+    if declared not in NEUTRAL_TYPES and declared not in DECLARED_TYPES[detected]:
+        raise errors.FileMislabelled(
+            f"声明的文件类型（{declared}）与实际内容（{detected.label}）不符，请确认文件后重新上传。",
+            field="header.declared_content_type",
+            metadata={"detected": detected.name.lower(), "declared": declared},
+        )
+
+
+# --- helpers ----------------------------------------------------------------
+
+def _strip_text_prefix(chunk: bytes) -> bytes:
+    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        if chunk.startswith(bom):
+            chunk = chunk[len(bom):]
+            break
+    if chunk[:1] == b"<" or chunk.lstrip()[:1] == b"<":
+        return chunk.lstrip()
+    # UTF-16 markup: drop the NULs so "<\0h\0t\0m\0l\0" reads as "<html".
+    if b"\x00" in chunk[:8]:
+        return chunk.replace(b"\x00", b"").lstrip()
+    return chunk.lstrip()
+
+
+def _unsupported_image_name(head: bytes) -> str | None:
+    if head[4:8] == b"ftyp" and head[8:12] in _ISO_BMFF_IMAGE_BRANDS:
+        return _ISO_BMFF_IMAGE_BRANDS[head[8:12]]
+    if head[4:8] == b"ftyp":
+        # A compatible brand list can name HEIF even when the major brand is generic.
+        box_len = int.from_bytes(head[0:4], "big")
+        brands = head[16:min(box_len, len(head))]
+        for i in range(0, len(brands) - 3, 4):
+            if brands[i:i + 4] in _ISO_BMFF_IMAGE_BRANDS:
+                return _ISO_BMFF_IMAGE_BRANDS[brands[i:i + 4]]
+        return None
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "WebP"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "GIF"
+    if head.startswith(b"BM") and len(head) >= 18 and int.from_bytes(head[14:18], "little") in (12, 40, 52, 56, 64, 108, 124):
+        return "BMP"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "TIFF"
+    if head.startswith(b"\x00\x00\x00\x0cjP  ") or head.startswith(b"\xff\x4f\xff\x51"):
+        return "JPEG 2000"
+    if head.startswith(b"8BPS"):
+        return "PSD"
+    if head.startswith(b"\x00\x00\x01\x00") and len(head) > 6 and head[4] > 0:
+        return "ICO"
+    return None
+
+
+def _refuse_foreign_content(data: bytes, *, binary_markers: bool) -> None:
+    lowered = data.lower()
+    for marker in _FOREIGN_MARKERS:
+        if marker in lowered:
+            raise errors.FilePolyglot(field="chunk", metadata={"marker": marker.decode("ascii")})
+    if binary_markers:
+        for marker in _FOREIGN_BINARY_MARKERS:
+            if marker in data:
+                raise errors.FilePolyglot(field="chunk", metadata={"marker": marker[:4].hex()})
+
+
+def _refuse_trailing(data: bytes, end: int) -> None:
+    """Bytes after an image's end marker: padding is fine, anything else makes a polyglot."""
+    trailing = data[end:]
+    if trailing.strip(b"\x00\r\n\t "):
+        raise errors.FilePolyglot(
+            "图片结束标记之后还附带了其他内容，出于安全原因不能上传，请重新导出图片后上传。",
+            field="chunk", metadata={"trailing_bytes": str(len(trailing))},
+        )
+
+
+def _decode_image(data: bytes, expected: str) -> tuple[int, int]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                if im.format != expected:
+                    raise errors.FileCorrupt(field="chunk")
+                width, height = im.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise errors.ImageTooLarge(field="chunk",
+                                               metadata={"width": str(width), "height": str(height)})
+                im.load()
+    except PermitError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise errors.ImageTooLarge(field="chunk") from None
+    except Exception:  # noqa: BLE001 - any decoder failure means a broken image
+        raise errors.FileCorrupt("图片已损坏或不完整，无法打开，请重新拍照或选择图片后上传。",
+                                 field="chunk") from None
+    return width, height
+
+
+# --- JPEG -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JpegSegment:
+    """One marker segment before the scan data: marker byte and the whole segment bytes."""
+
+    marker: int
+    start: int
+    end: int
+
+
+def jpeg_structure(data: bytes) -> tuple[list[JpegSegment], int, int]:
+    """Walk a JPEG: the header segments, where the first scan starts and where EOI ends.
+
+    Raises FileCorrupt when the marker structure is broken or the file is cut short.
+    """
+    corrupt = errors.FileCorrupt("图片已损坏或不完整，无法打开，请重新拍照或选择图片后上传。", field="chunk")
+    n = len(data)
+    pos = 2
+    segments: list[JpegSegment] = []
+    scan_start = -1
+    while True:
+        if pos + 4 > n or data[pos] != 0xFF:
+            raise corrupt
+        while pos < n and data[pos] == 0xFF:  # fill bytes
+            pos += 1
+        if pos >= n:
+            raise corrupt
+        marker = data[pos]
+        seg_start = pos - 1
+        pos += 1
+        if marker == 0xD9:
+            return segments, scan_start, pos
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            continue
+        if pos + 2 > n:
+            raise corrupt
+        length = struct.unpack(">H", data[pos:pos + 2])[0]
+        if length < 2 or pos + length > n:
+            raise corrupt
+        pos += length
+        if scan_start < 0:
+            segments.append(JpegSegment(marker, seg_start, pos))
+        if marker == 0xDA:
+            if scan_start < 0:
+                scan_start = seg_start
+            # Entropy-coded data runs to the next marker that is not a stuffed
+            # zero or a restart marker.
+            while True:
+                nxt = data.find(b"\xff", pos)
+                if nxt < 0 or nxt + 1 >= n:
+                    raise corrupt
+                b = data[nxt + 1]
+                if b == 0x00 or 0xD0 <= b <= 0xD7 or b == 0xFF:
+                    pos = nxt + 1 if b == 0xFF else nxt + 2
+                    continue
+                pos = nxt
+                break
+
+
+def _check_jpeg(data: bytes) -> Detected:
+    segments, scan_start, end = jpeg_structure(data)
+    if scan_start < 0:
+        raise errors.FileCorrupt(field="chunk")
+    _refuse_trailing(data, end)
+    _refuse_foreign_content(data[:end], binary_markers=False)
+    width, height = _decode_image(data[:end], "JPEG")
+    return Detected(Format.JPEG, width, height)
+
+
+# --- PNG ---------------------------------------------------------------------
+
+def png_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
+    """The PNG's chunks as (type, start, end) with CRCs verified, up to IEND."""
+    corrupt = errors.FileCorrupt("图片已损坏或不完整，无法打开，请重新拍照或选择图片后上传。", field="chunk")
+    pos = len(_PNG_MAGIC)
+    out: list[tuple[bytes, int, int]] = []
+    n = len(data)
+    while True:
+        if pos + 12 > n:
+            raise corrupt
+        length = struct.unpack(">I", data[pos:pos + 4])[0]
+        ctype = data[pos + 4:pos + 8]
+        end = pos + 12 + length
+        if end > n or not ctype.isalpha():
+            raise corrupt
+        crc = struct.unpack(">I", data[end - 4:end])[0]
+        if zlib.crc32(data[pos + 4:end - 4]) & 0xFFFFFFFF != crc:
+            raise corrupt
+        if not out and ctype != b"IHDR":
+            raise corrupt
+        out.append((ctype, pos, end))
+        pos = end
+        if ctype == b"IEND":
+            return out
+
+
+def _check_png(data: bytes) -> Detected:
+    chunks = png_chunks(data)
+    end = chunks[-1][2]
+    _refuse_trailing(data, end)
+    _refuse_foreign_content(data[:end], binary_markers=False)
+    width, height = _decode_image(data[:end], "PNG")
+    return Detected(Format.PNG, width, height)
+
+
+# --- PDF ---------------------------------------------------------------------
+
+_PDF_HEADER = re.compile(rb"%PDF-[12]\.\d")
+_PDF_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
+_PDF_NAME = re.compile(rb"/([A-Za-z0-9#_.\-]+)")
+
+
+def _check_pdf(data: bytes) -> Detected:
+    if not _PDF_HEADER.match(data):
+        raise errors.FileCorrupt("PDF 文件头无效，文件已损坏，请重新导出 PDF 后上传。", field="chunk")
+    tail = data[-1024:].rstrip(b"\x00\r\n\t ")
+    eof = tail.rfind(b"%%EOF")
+    m = _PDF_STARTXREF.search(tail[max(0, eof - 64):] if eof >= 0 else b"")
+    if eof < 0 or not m:
+        raise errors.FileCorrupt("PDF 文件不完整（缺少文件尾），请重新导出 PDF 后上传。", field="chunk",
+                                 metadata={"missing": "trailer"})
+    offset = int(m.group(1))
+    target = data[offset:offset + 32] if offset < len(data) else b""
+    if not (target.startswith(b"xref") or re.match(rb"\d+\s+\d+\s+obj", target)):
+        raise errors.FileCorrupt("PDF 文件不完整（交叉引用表无效），请重新导出 PDF 后上传。", field="chunk",
+                                 metadata={"missing": "xref"})
+    if b"trailer" not in data and b"/XRef" not in data:
+        raise errors.FileCorrupt("PDF 文件不完整（缺少文件尾），请重新导出 PDF 后上传。", field="chunk",
+                                 metadata={"missing": "trailer"})
+    names = {_pdf_name(m.group(1)) for m in _PDF_NAME.finditer(data)}
+    active = names & _PDF_ACTIVE_NAMES
+    if active:
+        raise errors.ActiveContent("PDF 文件包含脚本或嵌入文件，出于安全原因不能上传，请重新导出为普通 PDF 后上传。",
+                                   field="chunk", metadata={"names": ",".join(sorted(active))})
+    _refuse_foreign_content(data, binary_markers=False)
+    return Detected(Format.PDF)
+
+
+def _pdf_name(raw: bytes) -> str:
+    # PDF names may hide letters as #xx escapes (/J#61vaScript).
+    decoded = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw)
+    return decoded.decode("latin-1")
+
+
+# --- DOCX (Office Open XML) ----------------------------------------------------
+
+_WORD_MAIN = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_WORD_MACRO = b"application/vnd.ms-word.document.macroEnabled.main+xml"
+
+
+def _check_docx(data: bytes) -> Detected:
+    _check_zip_envelope(data)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise errors.FileCorrupt("DOCX 文件已损坏，请重新导出后上传。", field="chunk") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise errors.ArchiveUnsafe(field="chunk", metadata={"entries": str(len(infos))})
+        names: set[str] = set()
+        total = 0
+        for info in infos:
+            _check_zip_name(info.filename)
+            if info.filename in names:
+                raise errors.ArchiveUnsafe(field="chunk", metadata={"duplicate": info.filename})
+            names.add(info.filename)
+            if info.flag_bits & 0x1:
+                raise errors.UnsupportedFormat("不能上传加密的文档，请取消密码后重新上传。", field="chunk",
+                                               metadata={"detected": "encrypted"})
+            total += info.file_size
+        if total > MAX_ZIP_UNCOMPRESSED or (
+            total > 4 * 1024 * 1024 and total > MAX_ZIP_RATIO * max(1, len(data))
+        ):
+            raise errors.ArchiveUnsafe(field="chunk", metadata={"uncompressed": str(total)})
+        if "[Content_Types].xml" not in names or "word/document.xml" not in names:
+            raise errors.UnsupportedFormat(
+                "该压缩文件不是 Word 文档（DOCX），请上传 JPG、PNG 图片或 PDF、DOC、DOCX 文件。",
+                field="chunk", metadata={"detected": "zip"},
+            )
+        # Read every entry with a hard cap: declared sizes can lie, and CRCs are checked on read.
+        budget = MAX_ZIP_UNCOMPRESSED
+        content_types = b""
+        for info in infos:
+            try:
+                with zf.open(info) as fh:
+                    read = 0
+                    while True:
+                        block = fh.read(65536)
+                        if not block:
+                            break
+                        read += len(block)
+                        budget -= len(block)
+                        if budget < 0 or read > info.file_size:
+                            raise errors.ArchiveUnsafe(field="chunk", metadata={"entry": info.filename})
+                        if info.filename == "[Content_Types].xml" and len(content_types) < 1_000_000:
+                            content_types += block
+            except PermitError:
+                raise
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+                raise errors.FileCorrupt("DOCX 文件已损坏，请重新导出后上传。", field="chunk") from None
+        lowered = {n.lower() for n in names}
+        if _WORD_MACRO in content_types or any(n.endswith("vbaproject.bin") for n in lowered):
+            raise errors.ActiveContent(field="chunk", metadata={"detected": "docm"})
+        if _WORD_MAIN not in content_types:
+            raise errors.UnsupportedFormat(
+                "该压缩文件不是 Word 文档（DOCX），请上传 JPG、PNG 图片或 PDF、DOC、DOCX 文件。",
+                field="chunk", metadata={"detected": "zip"},
+            )
+        if any(n.startswith("word/embeddings/") and n.endswith((".exe", ".bin", ".dll", ".js", ".vbs"))
+               for n in lowered):
+            raise errors.ActiveContent(field="chunk", metadata={"detected": "embedded_program"})
+    return Detected(Format.DOCX)
+
+
+def _check_zip_envelope(data: bytes) -> None:
+    """The archive must end with its end-of-central-directory record: nothing appended."""
+    eocd = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if eocd < 0 or eocd + 22 > len(data):
+        raise errors.FileCorrupt("DOCX 文件已损坏或不完整，请重新导出后上传。", field="chunk")
+    comment_len = struct.unpack("<H", data[eocd + 20:eocd + 22])[0]
+    if eocd + 22 + comment_len != len(data):
+        raise errors.FilePolyglot(field="chunk", metadata={"trailing_bytes": str(len(data) - eocd - 22 - comment_len)})
+    cd_size, cd_offset = struct.unpack("<II", data[eocd + 12:eocd + 20])
+    if cd_offset == 0xFFFFFFFF or cd_offset + cd_size != eocd:
+        # Prepended data shifts the central directory (a classic polyglot trick).
+        raise errors.FilePolyglot(field="chunk", metadata={"reason": "central_directory_offset"})
+
+
+def _check_zip_name(name: str) -> None:
+    parts = name.replace("\\", "/").split("/")
+    if (
+        name.startswith(("/", "\\"))
+        or "\\" in name
+        or "\x00" in name
+        or re.match(r"^[A-Za-z]:", name)
+        or ".." in parts
+    ):
+        raise errors.ArchiveUnsafe(field="chunk", metadata={"entry": name[:200]})
+
+
+# --- DOC (OLE2 compound file) --------------------------------------------------
+
+_FREE, _END_OF_CHAIN = 0xFFFFFFFF, 0xFFFFFFFE
+
+
+def ole2_entries(data: bytes) -> dict[str, int]:
+    """Names of an OLE2 compound file's directory entries -> entry type.
+
+    Walks the header, the FAT and the directory chain, refusing anything that
+    points outside the file (a truncated or forged file).
+    """
+    corrupt = errors.FileCorrupt("DOC 文件已损坏或不完整，请重新导出后上传。", field="chunk")
+    if len(data) < 512:
+        raise corrupt
+    major, byte_order, sector_shift = struct.unpack("<HHH", data[0x1A:0x20])
+    if byte_order != 0xFFFE or (major, sector_shift) not in ((3, 9), (4, 12)):
+        raise corrupt
+    sector_size = 1 << sector_shift
+    num_fat, first_dir = struct.unpack("<II", data[0x2C:0x34])
+    first_difat, num_difat = struct.unpack("<II", data[0x44:0x4C])
+    max_sectors = len(data) // sector_size
+
+    def sector(i: int) -> bytes:
+        off = (i + 1) * sector_size
+        if off + sector_size > len(data):
+            raise corrupt
+        return data[off:off + sector_size]
+
+    fat_sectors = [s for s in struct.unpack("<109I", data[0x4C:0x200]) if s not in (_FREE,)]
+    difat = first_difat
+    seen: set[int] = set()
+    for _ in range(num_difat):
+        if difat in (_END_OF_CHAIN, _FREE) or difat in seen:
+            break
+        seen.add(difat)
+        ints = struct.unpack(f"<{sector_size // 4}I", sector(difat))
+        fat_sectors.extend(s for s in ints[:-1] if s != _FREE)
+        difat = ints[-1]
+    fat_sectors = fat_sectors[:num_fat]
+    if len(fat_sectors) != num_fat or num_fat == 0:
+        raise corrupt
+    fat: list[int] = []
+    for s in fat_sectors:
+        fat.extend(struct.unpack(f"<{sector_size // 4}I", sector(s)))
+
+    entries: dict[str, int] = {}
+    current, hops = first_dir, 0
+    while current != _END_OF_CHAIN:
+        hops += 1
+        if current >= len(fat) or hops > max_sectors:
+            raise corrupt
+        block = sector(current)
+        for off in range(0, sector_size, 128):
+            raw = block[off:off + 128]
+            name_len = struct.unpack("<H", raw[0x40:0x42])[0]
+            etype = raw[0x42]
+            if etype == 0:
+                continue
+            if name_len < 2 or name_len > 64:
+                raise corrupt
+            name = raw[:name_len - 2].decode("utf-16-le", errors="replace")
+            entries[name] = etype
+        current = fat[current]
+    if entries.get("Root Entry") != 5:
+        raise corrupt
+    return entries
+
+
+def _check_doc(data: bytes) -> Detected:
+    entries = ole2_entries(data)
+    if "WordDocument" not in entries:
+        raise errors.UnsupportedFormat(
+            "该文件不是 Word 文档（DOC），请上传 JPG、PNG 图片或 PDF、DOC、DOCX 文件。",
+            field="chunk", metadata={"detected": "ole2"},
+        )
+    if "Macros" in entries or "VBA" in entries or "_VBA_PROJECT" in entries:
+        raise errors.ActiveContent(field="chunk", metadata={"detected": "doc_macros"})
+    if "EncryptionInfo" in entries:
+        raise errors.UnsupportedFormat("不能上传加密的文档，请取消密码后重新上传。", field="chunk",
+                                       metadata={"detected": "encrypted"})
+    return Detected(Format.DOC)

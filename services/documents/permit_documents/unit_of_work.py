@@ -1,0 +1,20 @@
+"""Unit of work of the documents service: one session, the document repository."""
+
+from __future__ import annotations
+
+from permitkit.db import SqlAlchemyUnitOfWork
+from sqlalchemy.orm import Session
+
+from permit_documents.repository import DocumentRepository
+
+
+class DocumentsUnitOfWork(SqlAlchemyUnitOfWork):
+    """``with uow: ... uow.commit()``; rolled back on exit otherwise."""
+
+    documents: DocumentRepository
+
+    def _attach(self, session: Session) -> None:
+        self.documents = DocumentRepository(session)
+
+    def flush(self) -> None:
+        self.session.flush()

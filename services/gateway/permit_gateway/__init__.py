@@ -1,0 +1,1 @@
+"""HTTP/JSON gateway for mobile and officer clients: authenticates, transcodes to gRPC."""

@@ -1,0 +1,273 @@
+"""The FastAPI application: one route per public RPC annotation, auth, error mapping."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from google.protobuf import descriptor, json_format
+from google.protobuf.message import Message
+
+from permit_gateway.auth import AuthError, PublicKey, TokenVerifier
+from permit_gateway.config import Settings
+from permit_gateway.errors import error_body, from_rpc_error
+from permit_gateway.openapi import build_openapi
+from permit_gateway.transcoding import Rule, collect_rules
+from permitkit.context import REQUEST_ID, Principal, new_request_id
+
+log = structlog.get_logger("permit_gateway")
+FD = descriptor.FieldDescriptor
+CHUNK = 64 * 1024
+
+
+class BadRequest(Exception):
+    """A request the gateway cannot turn into a gRPC message."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _error(status: int, code: grpc.StatusCode, message: str, reason: str, rid: str,
+           field: str = "") -> JSONResponse:
+    violations = [{"field": field, "description": message, "reason": reason}] if field else None
+    return JSONResponse(error_body(code, message, reason, metadata={"field": field} if field else None,
+                                   violations=violations), status_code=status, headers={REQUEST_ID: rid})
+
+
+def _coerce(f: FD, raw: str) -> Any:
+    if f.type == FD.TYPE_BOOL:
+        low = raw.lower()
+        if low in ("true", "1"):
+            return True
+        if low in ("false", "0"):
+            return False
+        raise BadRequest(f"参数 {f.json_name} 应为 true 或 false。", f.name)
+    return raw  # json_format accepts numbers and enum names as strings
+
+
+def query_to_dict(md: descriptor.Descriptor, items: list[tuple[str, str]]) -> dict[str, Any]:
+    """``?pageSize=10&filter.state=STATE_DRAFT&tags=a&tags=b`` -> a ParseDict-ready dict."""
+    out: dict[str, Any] = {}
+    for key, raw in items:
+        cur_md, cur = md, out
+        parts = key.split(".")
+        for i, part in enumerate(parts):
+            f = cur_md.fields_by_name.get(part) or next(
+                (x for x in cur_md.fields if x.json_name == part), None)
+            if f is None:
+                raise BadRequest(f"不支持的查询参数：{key}", key)
+            if i < len(parts) - 1:
+                if f.type != FD.TYPE_MESSAGE:
+                    raise BadRequest(f"不支持的查询参数：{key}", key)
+                cur = cur.setdefault(f.name, {})
+                cur_md = f.message_type
+                continue
+            value = _coerce(f, raw)
+            if f.is_repeated:
+                cur.setdefault(f.name, []).append(value)
+            else:
+                cur[f.name] = value
+    return out
+
+
+def _set_path(d: dict[str, Any], dotted: str, value: str) -> None:
+    parts = dotted.split(".")
+    for p in parts[:-1]:
+        d = d.setdefault(p, {})
+    d[parts[-1]] = value
+
+
+async def build_message(rule: Rule, request: Request) -> Message:
+    params = dict(request.path_params)
+    for v in params.values():
+        if ":" in v or not v:
+            raise LookupError(v)
+    data: dict[str, Any] = {}
+    if rule.body:
+        raw = await request.body()
+        if raw.strip():
+            try:
+                body = json_format.json.loads(raw)  # type: ignore[attr-defined]
+            except ValueError:
+                raise BadRequest("请求内容不是有效的 JSON。") from None
+            if not isinstance(body, dict) and rule.body == "*":
+                raise BadRequest("请求内容应为 JSON 对象。")
+            data = body if rule.body == "*" else {rule.body: body}
+    else:
+        data = query_to_dict(rule.method.input_type, list(request.query_params.multi_items()))
+    for fname, value in rule.path_fields(params).items():
+        _set_path(data, fname, value)
+    msg = rule.request_class()()
+    try:
+        json_format.ParseDict(data, msg)
+    except json_format.ParseError as e:
+        raise BadRequest(f"请求字段有误：{e}") from None
+    return msg
+
+
+async def _upload_messages(rule: Rule, request: Request, max_bytes: int) -> AsyncIterator[Message]:
+    """multipart/form-data (file + header fields) -> header message, then chunk messages."""
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise BadRequest("请选择要上传的文件。", "file")
+    req_cls = rule.request_class()
+    header_field = next(f for f in rule.method.input_type.fields if f.type == FD.TYPE_MESSAGE)
+    header_data = {k: v for k, v in form.multi_items() if k != "file" and isinstance(v, str)}
+    header_data.setdefault("filename", upload.filename or "")
+    header_data.setdefault("declared_content_type", upload.content_type or "")
+    header = req_cls()
+    try:
+        json_format.ParseDict({header_field.name: header_data}, header)
+    except json_format.ParseError as e:
+        raise BadRequest(f"上传参数有误：{e}") from None
+
+    async def gen() -> AsyncIterator[Message]:
+        yield header
+        sent = 0
+        while chunk := await upload.read(CHUNK):
+            sent += len(chunk)
+            yield req_cls(chunk=chunk)
+            if sent > max_bytes:
+                break  # the service refuses it (FILE_TOO_LARGE) without more bytes
+    return gen()
+
+
+def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | None = None,
+               verifier: TokenVerifier | None = None) -> FastAPI:
+    """Build the gateway; ``channels``/``verifier`` may be given by tests."""
+    rules = collect_rules()
+    state: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # grpc.aio channels must be made inside the running loop.
+        own = channels is None
+        chans = channels or {c: grpc.aio.insecure_channel(a) for c, a in settings.peers.items()}
+        state["channels"] = chans
+        state["verifier"] = verifier or TokenVerifier(
+            _key_fetcher(chans["identity"], settings.call_timeout),
+            issuer=settings.token_issuer, audience=settings.token_audience)
+        yield
+        if own:
+            for ch in chans.values():
+                await ch.close()
+
+    app = FastAPI(title="跨省大件运输并联许可 掌上办 API", version="v1", lifespan=lifespan,
+                  docs_url="/docs", openapi_url=None)
+    doc = build_openapi(rules, title=app.title, version=app.version)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi() -> JSONResponse:
+        return JSONResponse(doc)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for rule in rules:
+        if rule.internal:
+            continue
+        app.add_api_route(rule.route_path, _handler(rule, settings, state), methods=[rule.http_method],
+                          include_in_schema=False, name=rule.full_method)
+    return app
+
+
+def _key_fetcher(channel: grpc.aio.Channel, timeout: float) -> Callable[[], Awaitable[list[PublicKey]]]:
+    from permit.identity.v1 import identity_service_pb2 as pb
+
+    call = channel.unary_unary("/permit.identity.v1.IdentityService/ListPublicKeys",
+                               request_serializer=pb.ListPublicKeysRequest.SerializeToString,
+                               response_deserializer=pb.ListPublicKeysResponse.FromString)
+
+    async def fetch() -> list[PublicKey]:
+        resp = await call(pb.ListPublicKeysRequest(), timeout=timeout)
+        return [PublicKey(k.key_id, k.algorithm or "EdDSA", k.public_key_pem) for k in resp.keys]
+    return fetch
+
+
+def _handler(rule: Rule, settings: Settings, state: dict[str, Any]) -> Callable[[Request], Awaitable[Response]]:
+    req_cls, resp_cls = rule.request_class(), rule.response_class()
+
+    async def handle(request: Request) -> Response:
+        rid = request.headers.get(REQUEST_ID) or new_request_id()
+        principal: Principal | None = None
+        auth = request.headers.get("authorization", "")
+        try:
+            if auth:
+                scheme, _, token = auth.partition(" ")
+                if scheme.lower() != "bearer" or not token:
+                    raise AuthError("TOKEN_INVALID", "登录凭证格式有误，请重新登录。")
+                principal = await state["verifier"].verify(token.strip())
+            elif not rule.public:
+                raise AuthError("UNAUTHENTICATED", "请先登录。")
+        except AuthError as e:
+            return _error(401, grpc.StatusCode.UNAUTHENTICATED, e.message, e.reason, rid)
+        except grpc.RpcError as e:
+            status, body = from_rpc_error(e)
+            return JSONResponse(body, status_code=status, headers={REQUEST_ID: rid})
+        metadata = [(REQUEST_ID, rid), *(principal.to_metadata() if principal else [])]
+        channel = state["channels"][rule.context]
+        try:
+            if rule.client_streaming:
+                messages = await _upload_messages(rule, request, settings.max_upload_bytes)
+                call = channel.stream_unary(rule.grpc_path, request_serializer=req_cls.SerializeToString,
+                                            response_deserializer=resp_cls.FromString)
+                resp = await call(messages, timeout=settings.call_timeout, metadata=metadata)
+            else:
+                msg = await build_message(rule, request)
+                if rule.server_streaming:
+                    return await _stream(rule, channel, msg, metadata, settings, rid)
+                call = channel.unary_unary(rule.grpc_path, request_serializer=req_cls.SerializeToString,
+                                           response_deserializer=resp_cls.FromString)
+                resp = await call(msg, timeout=settings.call_timeout, metadata=metadata)
+        except LookupError:
+            return _error(404, grpc.StatusCode.NOT_FOUND, "请求的地址不存在。", "ROUTE_NOT_FOUND", rid)
+        except BadRequest as e:
+            return _error(400, grpc.StatusCode.INVALID_ARGUMENT, e.message, "REQUEST_MALFORMED", rid, e.field)
+        except grpc.RpcError as e:
+            status, body = from_rpc_error(e)
+            log.info("http_rpc_failed", method=rule.full_method, status=status, reason=body["error"]["reason"],
+                     request_id=rid)
+            return JSONResponse(body, status_code=status, headers={REQUEST_ID: rid})
+        return JSONResponse(json_format.MessageToDict(resp), headers={REQUEST_ID: rid})
+
+    return handle
+
+
+async def _stream(rule: Rule, channel: grpc.aio.Channel, msg: Message, metadata: list[tuple[str, str]],
+                  settings: Settings, rid: str) -> Response:
+    """Server-streaming download: first message may carry metadata, the rest are byte chunks."""
+    resp_cls = rule.response_class()
+    call = channel.unary_stream(rule.grpc_path, request_serializer=type(msg).SerializeToString,
+                                response_deserializer=resp_cls.FromString)
+    stream = call(msg, timeout=settings.call_timeout * 6, metadata=metadata)
+    first = await stream.read()
+    if first is grpc.aio.EOF:
+        return Response(b"", headers={REQUEST_ID: rid})
+    headers = {REQUEST_ID: rid}
+    media = "application/octet-stream"
+    meta_field = next((f for f in first.DESCRIPTOR.fields if f.type == FD.TYPE_MESSAGE), None)
+    pending: list[bytes] = []
+    if meta_field is not None and first.HasField(meta_field.name):
+        meta = getattr(first, meta_field.name)
+        media = getattr(meta, "content_type", "") or media
+        if getattr(meta, "filename", ""):
+            from urllib.parse import quote
+            headers["content-disposition"] = f"attachment; filename*=UTF-8''{quote(meta.filename)}"
+    else:
+        pending.append(first.chunk)
+
+    async def body() -> AsyncIterator[bytes]:
+        for p in pending:
+            yield p
+        async for m in stream:
+            yield m.chunk
+    return StreamingResponse(body(), media_type=media, headers=headers)

@@ -1,0 +1,250 @@
+"""Identity domain errors: a stable reason code, a Chinese message, the offending field."""
+
+from __future__ import annotations
+
+from permitkit.errors import (
+    AlreadyExists,
+    Aborted,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
+    Unauthenticated,
+)
+
+DOMAIN = "permit.identity"
+
+
+# --- sign-in (ID-1, ID-2) ---------------------------------------------------
+class ChannelRequired(InvalidArgument):
+    reason = "CHANNEL_REQUIRED"
+    message = "请选择登录渠道。"
+
+
+class TicketRequired(InvalidArgument):
+    reason = "TICKET_REQUIRED"
+    message = "缺少登录凭据，请重新登录。"
+
+
+class TicketInvalid(Unauthenticated):
+    reason = "TICKET_INVALID"
+    message = "登录凭据无效，请重新登录。"
+
+
+class TicketExpired(Unauthenticated):
+    reason = "TICKET_EXPIRED"
+    message = "登录凭据已过期，请重新登录。"
+
+
+class TicketReplayed(Unauthenticated):
+    reason = "TICKET_REPLAYED"
+    message = "登录凭据已使用过，请重新登录。"
+
+
+class TicketChannelMismatch(Unauthenticated):
+    reason = "TICKET_CHANNEL_MISMATCH"
+    message = "登录凭据与登录渠道不符，请从原入口重新登录。"
+
+
+class ChannelPersonOnly(FailedPrecondition):
+    reason = "CHANNEL_PERSON_ONLY"
+    message = "支付宝、微信小程序仅支持个人用户登录，法人用户请使用国家政务服务平台APP登录。"
+
+
+class MinistryPortalAccount(FailedPrecondition):
+    reason = "MINISTRY_PORTAL_ACCOUNT"
+    message = ("交通运输部政务服务平台注册的账号无法登录，请在国家政务服务平台重新注册账号后登录。")
+
+
+class InvalidUscc(InvalidArgument):
+    reason = "INVALID_USCC"
+    message = "统一社会信用代码格式或校验位不正确。"
+
+
+class InvalidIdNumber(InvalidArgument):
+    reason = "INVALID_ID_NUMBER"
+    message = "身份证号码格式或校验位不正确。"
+
+
+class OfficerUnknown(Unauthenticated):
+    reason = "OFFICER_UNKNOWN"
+    message = "工作人员账号不存在。"
+
+
+class OfficerDisabled(PermissionDenied):
+    reason = "OFFICER_DISABLED"
+    message = "工作人员账号已停用。"
+
+
+class RateLimited(ResourceExhausted):
+    reason = "RATE_LIMITED"
+    message = "登录尝试过于频繁，请稍后再试。"
+
+
+# --- sessions and tokens ----------------------------------------------------
+class RefreshTokenRequired(InvalidArgument):
+    reason = "REFRESH_TOKEN_REQUIRED"
+    message = "缺少刷新凭据。"
+
+
+class RefreshTokenInvalid(Unauthenticated):
+    reason = "REFRESH_TOKEN_INVALID"
+    message = "登录状态无效，请重新登录。"
+
+
+class RefreshTokenExpired(Unauthenticated):
+    reason = "REFRESH_TOKEN_EXPIRED"
+    message = "登录状态已过期，请重新登录。"
+
+
+class RefreshTokenReused(Unauthenticated):
+    reason = "REFRESH_TOKEN_REUSED"
+    message = "登录状态异常，已为您退出登录，请重新登录。"
+
+
+class SessionRevoked(Unauthenticated):
+    reason = "SESSION_REVOKED"
+    message = "您已退出登录，请重新登录。"
+
+
+class NotSignedIn(Unauthenticated):
+    reason = "NOT_SIGNED_IN"
+    message = "请先登录。"
+
+
+class SessionNotOwned(PermissionDenied):
+    reason = "SESSION_NOT_OWNED"
+    message = "无权结束该登录会话。"
+
+
+class AccessTokenRequired(InvalidArgument):
+    reason = "ACCESS_TOKEN_REQUIRED"
+    message = "缺少访问令牌。"
+
+
+class ActivateAfterInvalid(InvalidArgument):
+    reason = "ACTIVATE_AFTER_INVALID"
+    message = "密钥启用等待时间不能为负数或超过一天。"
+
+
+# --- callers ----------------------------------------------------------------
+class NotApplicant(PermissionDenied):
+    reason = "NOT_APPLICANT"
+    message = "仅申请人用户可进行此操作。"
+
+
+class NotAdmin(PermissionDenied):
+    reason = "NOT_ADMIN"
+    message = "仅系统管理员可进行此操作。"
+
+
+class NotService(PermissionDenied):
+    reason = "NOT_SERVICE"
+    message = "仅内部服务可调用此接口。"
+
+
+class NotLicenceOfficer(PermissionDenied):
+    reason = "NOT_LICENCE_OFFICER"
+    message = "仅负责经营许可证审核的工作人员可进行此操作。"
+
+
+class OtherProvince(PermissionDenied):
+    reason = "OTHER_PROVINCE"
+    message = "该事项不属于您所在省份，无权处理。"
+
+
+class UserNotFound(NotFound):
+    reason = "USER_NOT_FOUND"
+    message = "用户不存在，请重新登录。"
+
+
+class PartyNotFound(NotFound):
+    reason = "PARTY_NOT_FOUND"
+    message = "申请人不存在。"
+
+
+# --- licence onboarding (ID-5) ------------------------------------------------
+class OnboardingComplete(FailedPrecondition):
+    reason = "ONBOARDING_COMPLETE"
+    message = "您的账号已通过审核，无需再次提交经营许可证。"
+
+
+class LicenceReviewPending(FailedPrecondition):
+    reason = "LICENCE_REVIEW_PENDING"
+    message = "您的道路运输经营许可证正在审核中，请耐心等待（5个工作日内完成）。"
+
+
+class ProvinceUnknown(FailedPrecondition):
+    reason = "PROVINCE_UNKNOWN"
+    message = "无法确定您所属的省份，请选择经营许可证的发证省份。"
+
+
+class LicenceNotFound(NotFound):
+    reason = "LICENCE_NOT_FOUND"
+    message = "经营许可证提交记录不存在。"
+
+
+class LicenceNotPending(FailedPrecondition):
+    reason = "LICENCE_NOT_PENDING"
+    message = "该经营许可证已审核，不能重复审核。"
+
+
+class ReasonRequired(InvalidArgument):
+    reason = "REASON_REQUIRED"
+    message = "驳回时请填写原因。"
+
+    def __init__(self) -> None:
+        super().__init__(field="reason")
+
+
+class DecisionRequired(InvalidArgument):
+    reason = "DECISION_REQUIRED"
+    message = "请选择审核结论。"
+
+
+class EtagMismatch(Aborted):
+    reason = "ETAG_MISMATCH"
+    message = "该记录已被他人修改，请刷新后重试。"
+
+
+class PageTokenInvalid(InvalidArgument):
+    reason = "PAGE_TOKEN_INVALID"
+    message = "分页参数无效。"
+
+
+# --- officers (ID-6) ----------------------------------------------------------
+class OfficerExists(AlreadyExists):
+    reason = "OFFICER_EXISTS"
+    message = "该工作人员账号已存在。"
+
+
+class OfficerNotFound(NotFound):
+    reason = "OFFICER_NOT_FOUND"
+    message = "工作人员账号不存在。"
+
+
+class UpdateMaskInvalid(InvalidArgument):
+    reason = "UPDATE_MASK_INVALID"
+    message = "更新字段无效。"
+
+
+# --- legacy import (ID-3) -----------------------------------------------------
+class LegacyIdInvalid(InvalidArgument):
+    reason = "LEGACY_ID_INVALID"
+    message = "原系统账户编号无效。"
+
+
+class KindRequired(InvalidArgument):
+    reason = "KIND_REQUIRED"
+    message = "请指明账户类型（企业或个人）。"
+
+
+class ProvinceInvalid(InvalidArgument):
+    reason = "PROVINCE_INVALID"
+    message = "省份代码无效。"
+
+
+def field_error(reason: str, message: str, field: str) -> InvalidArgument:
+    """A bad request field (LICENCE_NUMBER_REQUIRED on `licence_number`, ...)."""
+    return InvalidArgument(message, reason=reason, field=field)

@@ -1,0 +1,175 @@
+"""Repositories: typed access to identity entities through the unit of work's session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from permitkit.db import RepositoryBase, is_unique_violation
+
+from permit_identity.models import (
+    AuthSession,
+    CalendarDay,
+    CalendarYear,
+    LegacyAccount,
+    LegacyAccountPerson,
+    Licence,
+    Officer,
+    Party,
+    PartyKind,
+    RefreshToken,
+    SignInAttempt,
+    SigningKey,
+    UsedTicket,
+    User,
+)
+
+
+class PartyRepository(RepositoryBase[Party]):
+    model = Party
+
+    def find_unlinked(self, *, kind: PartyKind, identifier: str) -> Party | None:
+        """A non-legacy party of that kind and identifier (a returning new user)."""
+        col = Party.uscc if kind == PartyKind.ENTERPRISE else Party.id_number
+        stmt = (select(Party).where(Party.kind == kind.value, col == identifier,
+                                    Party.legacy_id.is_(None)).order_by(Party.create_time).limit(1))
+        return self.session.scalars(stmt).first()
+
+
+class LegacyAccountRepository(RepositoryBase[LegacyAccount]):
+    model = LegacyAccount
+
+    def find(self, *, kind: PartyKind, identifier: str) -> LegacyAccount | None:
+        col = LegacyAccount.uscc if kind == PartyKind.ENTERPRISE else LegacyAccount.id_number
+        stmt = (select(LegacyAccount).where(LegacyAccount.kind == kind.value, col == identifier)
+                .order_by(LegacyAccount.legacy_id).limit(1))
+        return self.session.scalars(stmt).first()
+
+    def enterprises_associating(self, id_number: str) -> list[LegacyAccount]:
+        """Enterprise legacy accounts that name this person (representative, agent)."""
+        stmt = (select(LegacyAccount).join(LegacyAccountPerson)
+                .where(LegacyAccountPerson.id_number == id_number,
+                       LegacyAccount.kind == PartyKind.ENTERPRISE.value))
+        return list(self.session.scalars(stmt).unique())
+
+
+class UserRepository(RepositoryBase[User]):
+    model = User
+
+    def by_channel_uid(self, channel: str, uid: str) -> User | None:
+        stmt = select(User).where(User.channel == channel, User.platform_uid == uid)
+        return self.session.scalars(stmt).first()
+
+
+class OfficerRepository(RepositoryBase[Officer]):
+    model = Officer
+
+    def list(self, *, province: str | None, offset: int, limit: int) -> list[Officer]:
+        stmt = select(Officer).order_by(Officer.id).offset(offset).limit(limit)
+        if province:
+            stmt = stmt.where(Officer.province == province)
+        return list(self.session.scalars(stmt))
+
+
+class SessionRepository(RepositoryBase[AuthSession]):
+    model = AuthSession
+
+    def live_of(self, subject: str, now: dt.datetime) -> list[AuthSession]:
+        stmt = select(AuthSession).where(AuthSession.subject == subject,
+                                         AuthSession.revoke_time.is_(None),
+                                         AuthSession.expire_time > now)
+        return list(self.session.scalars(stmt))
+
+
+class RefreshTokenRepository(RepositoryBase[RefreshToken]):
+    model = RefreshToken
+
+
+class TicketRepository(RepositoryBase[UsedTicket]):
+    model = UsedTicket
+
+    def consume(self, *, ticket_key: str, channel: str, expire_time: dt.datetime) -> bool:
+        """Record a ticket as spent; False when it already was (a replay)."""
+        if self.session.get(UsedTicket, ticket_key) is not None:
+            return False
+        try:
+            with self.session.begin_nested():
+                self.session.add(UsedTicket(ticket_key=ticket_key, channel=channel,
+                                            expire_time=expire_time))
+        except IntegrityError as e:
+            if is_unique_violation(e):
+                return False
+            raise
+        return True
+
+    def purge(self, now: dt.datetime) -> None:
+        self.session.execute(delete(UsedTicket).where(UsedTicket.expire_time < now))
+
+
+class AttemptRepository(RepositoryBase[SignInAttempt]):
+    model = SignInAttempt
+
+    def count_since(self, subject_key: str, since: dt.datetime) -> int:
+        stmt = select(func.count()).select_from(SignInAttempt).where(
+            SignInAttempt.subject_key == subject_key, SignInAttempt.attempt_time > since)
+        return int(self.session.scalar(stmt) or 0)
+
+    def purge(self, subject_key: str, before: dt.datetime) -> None:
+        self.session.execute(delete(SignInAttempt).where(
+            SignInAttempt.subject_key == subject_key, SignInAttempt.attempt_time <= before))
+
+
+class SigningKeyRepository(RepositoryBase[SigningKey]):
+    model = SigningKey
+
+    def all(self) -> list[SigningKey]:
+        return list(self.session.scalars(select(SigningKey).order_by(SigningKey.activate_time)))
+
+
+class LicenceRepository(RepositoryBase[Licence]):
+    model = Licence
+
+    def latest_for_party(self, party_id: str) -> Licence | None:
+        stmt = (select(Licence).where(Licence.party_id == party_id)
+                .order_by(Licence.submit_time.desc()).limit(1))
+        return self.session.scalars(stmt).first()
+
+    def queue(self, *, province: str, state: str, offset: int, limit: int) -> list[Licence]:
+        stmt = (select(Licence).where(Licence.province == province, Licence.state == state)
+                .order_by(Licence.due_date, Licence.submit_time, Licence.id)
+                .offset(offset).limit(limit))
+        return list(self.session.scalars(stmt))
+
+
+class CalendarRepository:
+    """Working-day years entered by an administrator (calendar as data)."""
+
+    def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
+        self.session = session
+
+    def entered(self, years: Sequence[int]) -> dict[int, dict[dt.date, bool]]:
+        known = set(self.session.scalars(select(CalendarYear.year).where(CalendarYear.year.in_(years))))
+        out: dict[int, dict[dt.date, bool]] = {y: {} for y in known}
+        if known:
+            for row in self.session.scalars(select(CalendarDay).where(
+                    CalendarDay.day >= dt.date(min(known), 1, 1),
+                    CalendarDay.day <= dt.date(max(known), 12, 31))):
+                if row.day.year in out:
+                    out[row.day.year][row.day] = row.is_workday
+        return out
+
+    def replace_year(self, *, year: int, exceptions: dict[dt.date, bool], source: str,
+                     now: dt.datetime) -> None:
+        self.session.execute(delete(CalendarDay).where(CalendarDay.day >= dt.date(year, 1, 1),
+                                                       CalendarDay.day <= dt.date(year, 12, 31)))
+        existing = self.session.get(CalendarYear, year)
+        if existing is None:
+            self.session.add(CalendarYear(year=year, source=source, create_time=now))
+        else:
+            existing.source = source
+        for day, work in sorted(exceptions.items()):
+            self.session.add(CalendarDay(day=day, is_workday=work,
+                                         note="调休上班" if work else "法定节假日"))

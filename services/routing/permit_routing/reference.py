@@ -1,0 +1,215 @@
+"""Reference data owned by routing: provinces, their links and national expressways."""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+DATA_DIR = Path(__file__).with_name("data")
+
+# Suffixes people put after a province name in route text ("河北段：", "河北境内：").
+_PROVINCE_SUFFIXES = ("境内段", "境内", "省内", "段", "境")
+
+
+class Link(str, Enum):
+    """How two provinces connect."""
+
+    LAND = "land"
+    FERRY = "ferry"
+
+
+@dataclass(frozen=True)
+class Province:
+    """A provincial-level division (GB/T 2260)."""
+
+    code: str
+    name: str
+    short: str
+    aliases: tuple[str, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the recogniser accepts for this province."""
+        return (self.name, self.short, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Expressway:
+    """A national expressway, e.g. G4 京港澳高速."""
+
+    code: str
+    name: str
+    from_city: str
+    to_city: str
+    kind: str
+
+    @property
+    def display_name(self) -> str:
+        """The one spelling routes use for this road: code + name (``G4京港澳高速``)."""
+        return f"{self.code}{self.name}"
+
+    @property
+    def base_name(self) -> str:
+        """The name without its ``高速`` suffix (``京港澳``)."""
+        return self.name.removesuffix("高速")
+
+
+@dataclass(frozen=True)
+class RoadName:
+    """A road name as the service keeps it: normalised where the expressway is known."""
+
+    text: str
+    expressway: Expressway | None = None
+    # The typed text named a code and a different expressway's name ("G4京沪高速").
+    mismatch: Expressway | None = None
+
+
+_CODE_RE = re.compile(r"^(G\d{1,4})(.*)$")
+_NAME_THEN_CODE_RE = re.compile(r"^(.+?)[(\[]?(G\d{1,4})[)\]]?$")
+_LEADING_LETTER_CODE_RE = re.compile(r"^([a-z])(\d)")
+_SPACES_RE = re.compile(r"\s+")
+
+
+def clean_text(text: str) -> str:
+    """NFKC (full-width to half-width), whitespace collapsed and trimmed."""
+    return _SPACES_RE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+@dataclass
+class ReferenceData:
+    """Provinces, adjacency and expressways, with the lookups recognition needs."""
+
+    version: str
+    provinces: tuple[Province, ...]
+    links: dict[frozenset[str], Link]
+    expressways: tuple[Expressway, ...]
+    _by_code: dict[str, Province] = field(init=False, repr=False)
+    _by_name: dict[str, Province] = field(init=False, repr=False)
+    _expressway_by_code: dict[str, Expressway] = field(init=False, repr=False)
+    _expressway_by_name: dict[str, Expressway] = field(init=False, repr=False)
+    max_name_length: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._by_code = {p.code: p for p in self.provinces}
+        self._by_name = {}
+        for p in self.provinces:
+            for n in p.names:
+                other = self._by_name.setdefault(n, p)
+                if other is not p:
+                    raise ValueError(f"province name {n!r} is ambiguous: {other.code} and {p.code}")
+        self.max_name_length = max(len(n) for n in self._by_name)
+        self._expressway_by_code = {e.code: e for e in self.expressways}
+        self._expressway_by_name = {}
+        for e in self.expressways:
+            for n in (e.name, e.name + "公路"):
+                self._expressway_by_name[n] = e
+
+    # -- provinces ---------------------------------------------------------
+
+    def province(self, code: str) -> Province | None:
+        return self._by_code.get(code)
+
+    def is_province(self, code: str) -> bool:
+        return code in self._by_code
+
+    def province_named(self, name: str) -> Province | None:
+        """The province a typed name denotes (full name, short name, alias), or None.
+
+        Whitespace inside the name and a trailing ``段``/``境内`` are ignored.
+        """
+        compact = "".join(unicodedata.normalize("NFKC", name).split())
+        found = self._by_name.get(compact)
+        if found is not None:
+            return found
+        for suffix in _PROVINCE_SUFFIXES:
+            if compact.endswith(suffix) and len(compact) > len(suffix):
+                found = self._by_name.get(compact[: -len(suffix)])
+                if found is not None:
+                    return found
+        return None
+
+    def is_province_name(self, name: str) -> bool:
+        return name in self._by_name
+
+    def province_names(self) -> Iterable[str]:
+        return self._by_name.keys()
+
+    def link(self, a: str, b: str) -> Link | None:
+        """How provinces ``a`` and ``b`` (codes) connect, or None when they do not."""
+        return self.links.get(frozenset((a, b)))
+
+    def neighbours(self, code: str, kind: Link) -> list[str]:
+        out = [next(iter(pair - {code})) for pair, k in self.links.items() if k is kind and code in pair]
+        return sorted(out)
+
+    # -- roads -------------------------------------------------------------
+
+    def expressway(self, code: str) -> Expressway | None:
+        return self._expressway_by_code.get(code)
+
+    def normalise_road(self, typed: str) -> RoadName:
+        """One spelling per known expressway: ``G4``, ``G4京港澳高速``, ``京港澳高速`` ->
+        ``G4京港澳高速``. Other roads are kept as typed (NFKC, spaces collapsed, a
+        leading route letter upper-cased: ``s201`` -> ``S201``)."""
+        text = clean_text(typed)
+        text = _LEADING_LETTER_CODE_RE.sub(lambda m: m.group(1).upper() + m.group(2), text)
+        compact = text.replace(" ", "")
+        m = _CODE_RE.match(compact)
+        if m:
+            code, rest = m.group(1), m.group(2).strip("()[]")
+            e = self._expressway_by_code.get(code)
+            if e is not None:
+                if rest in ("", "高速", "高速公路", e.base_name) or self._expressway_by_name.get(rest) is e:
+                    return RoadName(e.display_name, e)
+                named = self._expressway_by_name.get(rest)
+                if named is not None:
+                    return RoadName(text, None, mismatch=named)
+            return RoadName(text)
+        e = self._expressway_by_name.get(compact)
+        if e is not None:
+            return RoadName(e.display_name, e)
+        m = _NAME_THEN_CODE_RE.match(compact)
+        if m:
+            name, code = m.group(1), m.group(2)
+            e = self._expressway_by_code.get(code)
+            named = self._expressway_by_name.get(name) or (
+                e if e is not None and name == e.base_name else None)
+            if e is not None and named is e:
+                return RoadName(e.display_name, e)
+            if e is not None and named is not None:
+                return RoadName(text, None, mismatch=named)
+        return RoadName(text)
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def load_reference_data(directory: Path = DATA_DIR) -> ReferenceData:
+    """Read the versioned data files once (at start); raises ValueError on bad data."""
+    version = (directory / "VERSION").read_text(encoding="utf-8").strip()
+    provinces = tuple(
+        Province(code=r["code"], name=r["name"], short=r["short"],
+                 aliases=tuple(a for a in r["aliases"].split("|") if a))
+        for r in _read_csv(directory / "provinces.csv")
+    )
+    # The adjacency file names provinces by short name or alias (黔, 滇).
+    by_name = {n: p.code for p in provinces for n in p.names}
+    links: dict[frozenset[str], Link] = {}
+    for r in _read_csv(directory / "province_adjacency.csv"):
+        try:
+            pair = frozenset((by_name[r["a"]], by_name[r["b"]]))
+        except KeyError as e:
+            raise ValueError(f"province_adjacency.csv names an unknown province {e}") from None
+        links[pair] = Link(r["link"])
+    expressways = tuple(
+        Expressway(code=r["code"], name=r["name"], from_city=r["from"], to_city=r["to"], kind=r["kind"])
+        for r in _read_csv(directory / "expressways.csv")
+    )
+    return ReferenceData(version=version, provinces=provinces, links=links, expressways=expressways)
