@@ -8,14 +8,14 @@ CONTEXTS := identity application routing documents approval
 PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: install protos proto-deps run test test-unit test-integration test-e2e lint bench migrate clean up down
+.PHONY: install protos proto-deps token run test test-unit test-integration test-e2e lint bench migrate clean up down
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-	printf '%s\n' $(CURDIR)/gen/python $(CURDIR)/libs/permitkit $(CURDIR)/services/gateway \
+	printf '%s\n' $(CURDIR)/gen/python $(CURDIR)/libs/permitkit $(CURDIR)/services/gateway $(CURDIR)/scripts \
 	  $(foreach c,$(CONTEXTS),$(CURDIR)/services/$(c)) > $(SITE)/permit-workspace.pth
 	touch $@
 
@@ -40,7 +40,12 @@ migrate: protos
 	for c in $(CONTEXTS); do $(PY) -m permit_$$c migrate || exit 1; done
 
 run: protos
-	$(PY) -m permit_gateway.devstack
+	$(PY) scripts/devstack.py
+
+# Print an access token for a demo persona of a running `make run` (AS=carrier|person|newcomer|hebei-accept|...).
+AS ?= carrier
+token:
+	@$(PY) scripts/devstack.py token $(AS)
 
 test: protos
 	bash scripts/test.sh $(PYTEST_ARGS)

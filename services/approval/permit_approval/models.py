@@ -1,8 +1,8 @@
 """Typed ORM entities of the approval context with their rules (state machine, RV-1 to RV-5, PQ-7 to PQ-11).
 
-Entities do no I/O. Transitions return the audit entries and events they
-produce through ``Case.pending_events`` / ``Case.pending_audit`` so the use
-case can persist them in the same transaction.
+Entities do no I/O. Every transition appends an audit row (who, when, from,
+to, why) and the events it produces to ``.events``; the use case queues those
+in the outbox in the same transaction.
 """
 
 from __future__ import annotations
@@ -180,10 +180,6 @@ class Case(TimestampMixin, Base):
 
     __mapper_args__ = {"version_id_col": version}
 
-    def __init__(self, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.pending_events: list[OutgoingEvent] = []
-
     # -- construction ---------------------------------------------------------------------
 
     @classmethod
@@ -221,9 +217,10 @@ class Case(TimestampMixin, Base):
 
     @property
     def events(self) -> list[OutgoingEvent]:
-        if not hasattr(self, "pending_events"):
-            self.pending_events = []
-        return self.pending_events
+        """Events produced by transitions since load, not yet queued (not persisted)."""
+        if "_pending_events" not in self.__dict__:
+            self.__dict__["_pending_events"] = []
+        return self.__dict__["_pending_events"]  # type: ignore[no-any-return]
 
     @property
     def name(self) -> str:
@@ -764,15 +761,12 @@ class Permit(TimestampMixin, Base):
 
     __mapper_args__ = {"version_id_col": version}
 
-    def __init__(self, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.pending_events: list[OutgoingEvent] = []
-
     @property
     def events(self) -> list[OutgoingEvent]:
-        if not hasattr(self, "pending_events"):
-            self.pending_events = []
-        return self.pending_events
+        """Events produced by transitions since load, not yet queued (not persisted)."""
+        if "_pending_events" not in self.__dict__:
+            self.__dict__["_pending_events"] = []
+        return self.__dict__["_pending_events"]  # type: ignore[no-any-return]
 
     @property
     def name(self) -> str:

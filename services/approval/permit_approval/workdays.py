@@ -11,6 +11,7 @@ is never silently counted as weekdays only: the result is flagged
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -28,8 +29,8 @@ class YearData:
     source: str
 
 
-def library_years() -> dict[int, YearData]:
-    """Every year the bundled ``chinesecalendar`` package has data for."""
+@functools.cache
+def _library_years() -> dict[int, YearData]:
     from chinese_calendar import constants
 
     years: dict[int, tuple[set[dt.date], set[dt.date]]] = {}
@@ -46,6 +47,11 @@ def library_years() -> dict[int, YearData]:
         hol, work = years.get(y, (set(), set()))
         out[y] = YearData(y, frozenset(hol), frozenset(work), SOURCE_LIBRARY)
     return out
+
+
+def library_years() -> dict[int, YearData]:
+    """Every year the bundled ``chinesecalendar`` package has data for (a fresh copy)."""
+    return dict(_library_years())
 
 
 @dataclass(frozen=True)

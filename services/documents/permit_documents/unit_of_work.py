@@ -18,3 +18,9 @@ class DocumentsUnitOfWork(SqlAlchemyUnitOfWork):
 
     def flush(self) -> None:
         self.session.flush()
+
+    def __exit__(self, *exc: object) -> None:
+        # Entities a use case returns outlive its session: detach them with
+        # their loaded state rather than let the closing rollback expire them.
+        self.session.expunge_all()
+        super().__exit__(*exc)

@@ -1,0 +1,237 @@
+"""Run the whole system locally: migrate, seed demo data, start five services and
+the gateway, print how to get in. Ctrl-C stops everything.
+
+``python scripts/devstack.py``            embedded defaults (SQLite files, local folder)
+``python scripts/devstack.py token NAME`` sign in a demo persona, print its access token
+
+The e2e tests use :class:`Stack` with PostgreSQL URLs and a real S3 server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTEXTS = ("identity", "application", "routing", "documents", "approval")
+DEFAULT_PORTS = {"identity": 50051, "application": 50052, "routing": 50053, "documents": 50054,
+                 "approval": 50055, "gateway": 8080}
+DEMO_EXPORT = ROOT / "services/identity/permit_identity/demo/legacy_export.json"
+
+# Demo personas: how each signs in through the development identity provider.
+PERSONAS: dict[str, dict[str, str]] = {
+    "carrier": {"channel": "APP", "user_type": "LEGAL", "legacy": "L1001"},
+    "person": {"channel": "APP", "user_type": "PERSON", "legacy": "L2001"},
+    "newcomer": {"channel": "WECHAT", "user_type": "PERSON", "id_number": "11010519491231002X",
+                 "name": "新用户"},
+    "hebei-accept": {"channel": "STAFF", "officer": "hebei-accept"},
+    "shandong-review": {"channel": "STAFF", "officer": "shandong-review"},
+    "jiangsu-review": {"channel": "STAFF", "officer": "jiangsu-review"},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], name: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {proc.returncode} during start-up")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{name} did not listen on port {port} within {timeout}s")
+
+
+@dataclass
+class Stack:
+    """The five services and the gateway as separate processes on loopback ports."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    log_dir: Path | None = None
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def python(self) -> str:
+        return sys.executable
+
+    def process_env(self) -> dict[str, str]:
+        env = {**os.environ, **self.env}
+        for c in CONTEXTS:
+            env[f"PERMIT_{c.upper()}_GRPC_PORT"] = str(self.ports[c])
+            env[f"{c.upper()}_SERVICE_ADDR"] = f"127.0.0.1:{self.ports[c]}"
+        env["PERMIT_GATEWAY_PORT"] = str(self.ports["gateway"])
+        return env
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def run(self, module: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a service CLI (``permit_identity mint-ticket ...``) and return its output."""
+        proc = subprocess.run([self.python, "-m", module, *args], env=self.process_env(), cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"python -m {module} {' '.join(args)} failed ({proc.returncode}):\n"
+                               f"{proc.stderr[-3000:]}")
+        return proc
+
+    def migrate(self) -> None:
+        for c in CONTEXTS:
+            self.run(f"permit_{c}", "migrate")
+
+    def seed_demo(self) -> None:
+        self.run("permit_identity", "seed-demo")
+        self.run("permit_application", "seed-demo")
+
+    def start(self) -> None:
+        for name in (*CONTEXTS, "gateway"):
+            out = subprocess.DEVNULL
+            if self.log_dir is not None:
+                self.log_dir.mkdir(parents=True, exist_ok=True)
+                out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+            self.procs[name] = subprocess.Popen([self.python, "-m", f"permit_{name}"], env=self.process_env(),
+                                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        for name, proc in self.procs.items():
+            _wait_port(self.ports[name], proc, name)
+
+    def stop(self, timeout: float = 10.0) -> dict[str, int | None]:
+        """SIGTERM every process, wait for it, and return the exit codes."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        codes: dict[str, int | None] = {}
+        for name, proc in self.procs.items():
+            try:
+                codes[name] = proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes[name] = proc.wait()
+        self.procs.clear()
+        return codes
+
+    # --- signing in demo personas -------------------------------------------------
+    def mint_ticket(self, persona: str | Mapping[str, str]) -> tuple[str, str]:
+        """A development ticket for a persona; returns (channel, ticket)."""
+        p = dict(PERSONAS[persona]) if isinstance(persona, str) else dict(persona)
+        args = ["mint-ticket", "--channel", p["channel"]]
+        if p["channel"] == "STAFF":
+            args += ["--officer", p["officer"]]
+        else:
+            account = _legacy_account(p["legacy"]) if "legacy" in p else {}
+            args += ["--user-type", p["user_type"], "--uid", p.get("uid", f"demo-{p.get('legacy', 'new')}-{p['user_type']}"),
+                     "--name", p.get("name") or account.get("name", "演示用户")]
+            if p["user_type"] == "LEGAL":
+                args += ["--uscc", account["uscc"]]
+            else:
+                args += ["--id-number", p.get("id_number") or account["id_number"]]
+        ticket = self.run("permit_identity", *args).stdout.strip().splitlines()[-1]
+        return p["channel"], ticket
+
+    def sign_in(self, persona: str | Mapping[str, str]) -> dict[str, object]:
+        """Sign a persona in through the gateway; returns the session JSON."""
+        channel, ticket = self.mint_ticket(persona)
+        body = json.dumps({"channel": f"CHANNEL_{channel}", "ticket": ticket}).encode()
+        req = urllib.request.Request(f"{self.gateway_url}/v1/sessions:signIn", data=body,
+                                     headers={"content-type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=15) as resp:
+                return json.loads(resp.read())  # type: ignore[no-any-return]
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"sign-in failed: {e.code} {e.read().decode()}") from None
+
+
+def _legacy_account(legacy_id: str) -> dict[str, str]:
+    accounts = json.loads(DEMO_EXPORT.read_text(encoding="utf-8"))["accounts"]
+    return next(a for a in accounts if a["legacy_id"] == legacy_id)
+
+
+def _banner(stack: Stack) -> str:
+    g = stack.gateway_url
+    return f"""
+================================================================================
+ 跨省大件运输并联许可 掌上办 — all services are running
+   gateway      {g}      (OpenAPI: {g}/openapi.json, docs: {g}/docs)
+   gRPC         {', '.join(f'{c} :{stack.ports[c]}' for c in CONTEXTS)}
+   data         {stack.env.get('PERMIT_DATA_DIR', 'var')}/ (SQLite files and uploaded documents)
+
+ Sign in as a demo persona (another terminal) and call the API:
+   TOKEN=$(make -s token AS=carrier)
+   curl -s -H "Authorization: Bearer $TOKEN" {g}/v1/me
+   curl -s -H "Authorization: Bearer $TOKEN" {g}/v1/applications
+ Personas: {', '.join(PERSONAS)}
+   carrier       legal-person user on the APP, linked to legacy account L1001 (vehicles, agent)
+   person        individual user linked to legacy account L2001
+   newcomer      new individual user on WeChat: must submit a business licence first
+   hebei-accept  officer of 河北 (origin acceptance + review); shandong-review, jiangsu-review
+ The whole walking slice, step by step: README.md ("Try it").
+ Ctrl-C stops everything.
+================================================================================
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd")
+    tok = sub.add_parser("token", help="sign in a demo persona and print its access token")
+    tok.add_argument("persona", choices=sorted(PERSONAS))
+    args = ap.parse_args(argv)
+    env = {"PERMIT_DATA_DIR": os.environ.get("PERMIT_DATA_DIR", str(ROOT / "var")),
+           "PERMIT_LOG_JSON": os.environ.get("PERMIT_LOG_JSON", "1")}
+    stack = Stack(env=env)
+    if args.cmd == "token":
+        print(stack.sign_in(args.persona)["accessToken"])
+        return 0
+    print("migrating ...", flush=True)
+    stack.migrate()
+    print("seeding demo data ...", flush=True)
+    stack.seed_demo()
+    stack.log_dir = Path(env["PERMIT_DATA_DIR"]) / "logs"
+    print(f"starting services (logs in {stack.log_dir}) ...", flush=True)
+    try:
+        stack.start()
+    except Exception as e:  # noqa: BLE001 - show why, stop what started
+        stack.stop()
+        print(f"start-up failed: {e}", file=sys.stderr)
+        return 1
+    print(_banner(stack), flush=True)
+    stop = {"now": False}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        while not stop["now"]:
+            dead = [n for n, p in stack.procs.items() if p.poll() is not None]
+            if dead:
+                print(f"{', '.join(dead)} stopped unexpectedly; see {stack.log_dir}", file=sys.stderr)
+                break
+            time.sleep(0.3)
+    finally:
+        print("stopping ...", flush=True)
+        codes = stack.stop()
+        print("stopped: " + ", ".join(f"{n}={c}" for n, c in codes.items()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

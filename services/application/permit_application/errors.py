@@ -1,0 +1,136 @@
+"""Domain errors of the application context: stable reasons, Chinese messages."""
+
+from __future__ import annotations
+
+from permitkit.errors import (Aborted, FailedPrecondition, InvalidArgument, NotFound,
+                              PermissionDenied)
+
+
+class ApplicationNotFound(NotFound):
+    reason = "APPLICATION_NOT_FOUND"
+    message = "未找到该申请。"
+
+
+class VehicleNotFound(NotFound):
+    reason = "VEHICLE_NOT_FOUND"
+    message = "未找到该车辆。"
+
+
+class NotApplicant(PermissionDenied):
+    reason = "NOT_APPLICANT"
+    message = "仅申请人可以进行此操作。"
+
+
+class ServiceOnly(PermissionDenied):
+    reason = "SERVICE_ONLY"
+    message = "仅限内部服务调用。"
+
+
+class LicenceRequired(FailedPrecondition):
+    reason = "LICENCE_REQUIRED"
+    message = "请先提交道路运输经营许可证，审核通过后方可办理。"
+
+
+class LicenceReviewPending(FailedPrecondition):
+    reason = "LICENCE_REVIEW_PENDING"
+    message = "您提交的道路运输经营许可证正在审核中（5 个工作日内完成），审核通过后方可办理。"
+
+
+class LicenceRejected(FailedPrecondition):
+    reason = "LICENCE_REJECTED"
+    message = "您提交的道路运输经营许可证未通过审核，请重新提交。"
+
+
+class NoticeNotRead(FailedPrecondition):
+    reason = "NOTICE_NOT_READ"
+    message = "请阅读许可须知至少 5 秒后再开始填报。"
+
+
+class InvalidField(InvalidArgument):
+    reason = "INVALID_FIELD"
+    message = "填写内容有误，请按提示修改。"
+
+
+class InvalidUpdateMask(InvalidArgument):
+    reason = "INVALID_UPDATE_MASK"
+    message = "请指定要保存的步骤：cargo、vehicles、overall、passage、agent、materials。"
+
+
+class InvalidPageToken(InvalidArgument):
+    reason = "INVALID_PAGE_TOKEN"
+    message = "分页参数无效，请重新查询。"
+
+
+class QueryRequired(InvalidArgument):
+    reason = "QUERY_REQUIRED"
+    message = "请输入申请单号或车牌号码。"
+
+
+class InvalidEvent(InvalidArgument):
+    reason = "INVALID_EVENT"
+    message = "审批事件内容不完整。"
+
+
+class InvalidExport(InvalidArgument):
+    reason = "INVALID_EXPORT"
+    message = "历史数据文件格式不正确。"
+
+
+class EtagMismatch(Aborted):
+    reason = "ETAG_MISMATCH"
+    message = "申请已在别处被修改，请刷新后重试。"
+
+
+class ApplicationNotDraft(FailedPrecondition):
+    reason = "APPLICATION_NOT_DRAFT"
+    message = "只有未提交的申请可以修改或删除。"
+
+
+class CorrectionSubmitOnly(FailedPrecondition):
+    reason = "CORRECTION_SUBMIT_ONLY"
+    message = "退回补正的申请修改后只能提交，不能保存。"
+
+
+class ApplicationNotSubmittable(FailedPrecondition):
+    reason = "APPLICATION_NOT_SUBMITTABLE"
+    message = "该申请当前状态不能提交。"
+
+
+class ApplicationIncomplete(FailedPrecondition):
+    reason = "APPLICATION_INCOMPLETE"
+    message = "申请信息尚未填写完整。"
+
+
+class NotOverLimit(FailedPrecondition):
+    reason = "NOT_OVER_LIMIT"
+    message = "车货总体未超限，无需办理大件运输许可。"
+
+
+class OverLimitRefused(FailedPrecondition):
+    reason = "OVER_LIMIT_REFUSED"
+    message = "车货总体轴荷超过规定，不予许可。"
+
+
+class MaterialsMissing(FailedPrecondition):
+    reason = "MATERIALS_MISSING"
+    message = "还缺少以下材料，请上传后再提交。"
+
+
+class VehicleTimeConflict(FailedPrecondition):
+    reason = "VEHICLE_TIME_CONFLICT"
+    message = "所选时间内该车辆已有两件申请，时间发生冲突。请更换车辆，或撤回/废止相关申请后重新申请。"
+
+
+class ApplicationNotWithdrawable(FailedPrecondition):
+    reason = "APPLICATION_NOT_WITHDRAWABLE"
+    message = "只有未受理或处理中的申请可以撤销。"
+
+
+class InvalidTransition(FailedPrecondition):
+    reason = "INVALID_TRANSITION"
+    message = "申请当前状态不允许此变更。"
+
+
+class OverallMissing(FailedPrecondition):
+    reason = "OVERALL_MISSING"
+    message = "请先填写车辆和车货总体信息。"

@@ -1,0 +1,87 @@
+"""Who may do what to a case or permit: officers act for their own province only (RV-1 to RV-3)."""
+
+from __future__ import annotations
+
+from permitkit.context import Principal
+from permitkit.errors import Unauthenticated
+
+from permit_approval import errors
+from permit_approval.models import Actor, Case, Permit
+
+ACCEPT = "officer.accept"
+REVIEW = "officer.review"
+OFFICER_ROLES = (ACCEPT, REVIEW, "officer.licence")
+
+
+def authenticated(principal: Principal | None) -> Principal:
+    if principal is None:
+        raise Unauthenticated(reason="UNAUTHENTICATED")
+    return principal
+
+
+def require_service(principal: Principal | None) -> Principal:
+    """Internal RPCs are for peer services only."""
+    p = authenticated(principal)
+    if not p.is_service:
+        raise errors.NotService()
+    return p
+
+
+def require_admin(principal: Principal | None) -> Principal:
+    p = authenticated(principal)
+    if not p.has_role("admin"):
+        raise errors.NotAdmin()
+    return p
+
+
+def require_officer(principal: Principal | None, role: str) -> Principal:
+    """An officer holding ``role`` with a province scope (ID-6)."""
+    p = authenticated(principal)
+    if not p.has_role(role) or not p.province:
+        raise errors.NotOfficer(metadata={"role": role})
+    return p
+
+
+def require_province(principal: Principal, province: str) -> None:
+    """The officer's province must be the one the action belongs to."""
+    if principal.province != province:
+        raise errors.OtherProvince(metadata={"province": province})
+
+
+def is_officer(principal: Principal) -> bool:
+    return principal.has_role(*OFFICER_ROLES)
+
+
+def require_applicant_of(principal: Principal | None, party: str) -> Principal:
+    """The caller acts for the applicant party ``party``."""
+    p = authenticated(principal)
+    if not p.party or p.party != party:
+        raise errors.NotApplicant()
+    return p
+
+
+def check_can_view_case(principal: Principal | None, case: Case) -> Principal:
+    """Services and admins see all; officers cases on their route; applicants their own (PQ-2)."""
+    p = authenticated(principal)
+    if p.is_service or p.has_role("admin"):
+        return p
+    if is_officer(p):
+        if not p.province or p.province not in case.route_provinces:
+            raise errors.OtherProvince()
+        return p
+    return require_applicant_of(p, case.applicant)
+
+
+def check_can_view_permit(principal: Principal | None, permit: Permit) -> Principal:
+    p = authenticated(principal)
+    if p.is_service or p.has_role("admin"):
+        return p
+    if is_officer(p):
+        if not p.province or p.province not in permit.route_provinces:
+            raise errors.OtherProvince()
+        return p
+    return require_applicant_of(p, permit.holder)
+
+
+def actor(principal: Principal) -> Actor:
+    return Actor(principal.subject, principal.province)

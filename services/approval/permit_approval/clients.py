@@ -1,0 +1,110 @@
+"""Wrappers over peer services' stubs, each call with a deadline.
+
+- ``ReviewEventSender``: the outbox handler that delivers review events as
+  ``ApplicationService.RecordReviewEvent`` under the ``service`` principal.
+- ``GrpcFleetDirectory``: fleet vehicles for PQ-10 through
+  ``ApplicationService.GetVehicle``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Protocol
+
+import grpc
+from google.protobuf import timestamp_pb2
+from google.type import date_pb2
+
+from permitkit.client import call_metadata, service_principal
+from permitkit.context import current_principal, current_request_id
+from permitkit.errors import ErrorDetails, Unavailable
+
+from permit_approval import errors
+
+SERVICE_NAME = "approval"
+
+
+def _date(iso: str | None) -> date_pb2.Date | None:
+    if not iso:
+        return None
+    d = dt.date.fromisoformat(iso)
+    return date_pb2.Date(year=d.year, month=d.month, day=d.day)
+
+
+class ReviewEventSender:
+    """Delivers one outbox payload as ``RecordReviewEvent`` (idempotent by event id)."""
+
+    def __init__(self, channel: grpc.Channel, *, timeout: float = 5.0) -> None:
+        from permit.application.v1 import application_pb2, application_service_pb2_grpc
+
+        self._pb = application_pb2
+        self._stub = application_service_pb2_grpc.ApplicationServiceStub(channel)
+        self._timeout = timeout
+
+    def build_request(self, event_id: str, payload: dict[str, Any]) -> Any:
+        from permit.application.v1 import application_service_pb2 as svc
+
+        kind = self._pb.ReviewEventKind.Value(f"REVIEW_EVENT_KIND_{payload['kind']}")
+        req = svc.RecordReviewEventRequest(
+            event_id=event_id, application=payload["application"], kind=kind,
+            province=payload.get("province") or "", reason=payload.get("reason") or "",
+            officer=payload.get("officer") or "", permit=payload.get("permit") or "",
+            permit_number=payload.get("permit_number") or "",
+            submission=int(payload.get("submission") or 0),
+            old_plate_number=payload.get("old_plate_number") or "",
+            new_plate_number=payload.get("new_plate_number") or "",
+            provinces=list(payload.get("provinces") or []),
+        )
+        if payload.get("occur_time"):
+            ts = timestamp_pb2.Timestamp()
+            ts.FromDatetime(dt.datetime.fromisoformat(payload["occur_time"]))
+            req.occur_time.CopyFrom(ts)
+        for src, dst in (("permit_start_date", req.permit_start_date),
+                         ("permit_end_date", req.permit_end_date)):
+            d = _date(payload.get(src))
+            if d is not None:
+                dst.CopyFrom(d)
+        for row in payload.get("route") or []:
+            req.route.add(province=row["province"], roads=list(row.get("roads") or []))
+        return req
+
+    def __call__(self, event_id: str, payload: dict[str, Any]) -> None:
+        self._stub.RecordReviewEvent(
+            self.build_request(event_id, payload), timeout=self._timeout,
+            metadata=call_metadata(service_principal(SERVICE_NAME), current_request_id()))
+
+
+class FleetDirectory(Protocol):
+    """Fleet vehicles maintained on the PC side (PQ-10)."""
+
+    def get_vehicle(self, name: str) -> dict[str, Any]:
+        """``{plate_number, owner, curb_mass_kg, axle_count, wheelbase_mm, tyre_count}``."""
+        ...
+
+
+class GrpcFleetDirectory:
+    """``ApplicationService.GetVehicle`` with the caller's identity and a deadline."""
+
+    def __init__(self, channel: grpc.Channel, *, timeout: float = 3.0) -> None:
+        from permit.application.v1 import application_service_pb2_grpc
+
+        self._stub = application_service_pb2_grpc.ApplicationServiceStub(channel)
+        self._timeout = timeout
+
+    def get_vehicle(self, name: str) -> dict[str, Any]:
+        from permit.application.v1 import application_service_pb2 as svc
+
+        principal = current_principal()
+        try:
+            v = self._stub.GetVehicle(svc.GetVehicleRequest(name=name), timeout=self._timeout,
+                                      metadata=call_metadata(principal, current_request_id()))
+        except grpc.RpcError as e:
+            details = ErrorDetails.from_rpc_error(e)
+            if details.code == grpc.StatusCode.NOT_FOUND:
+                raise errors.VehicleNotFound(field="new_vehicle") from e
+            if details.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise Unavailable() from e
+            raise details.to_error() from e
+        return {"plate_number": v.plate_number, "owner": v.owner,
+                "curb_mass_kg": v.curb_mass_kg, "axle_count": v.axle_count,
+                "wheelbase_mm": v.wheelbase_mm, "tyre_count": v.tyre_count}

@@ -1,0 +1,1 @@
+"""The routing service: reference data, route recognition, validation and history."""

@@ -1,0 +1,45 @@
+"""The composition root: the only place that constructs routing's parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from permitkit.db import make_engine, make_session_factory
+from permit_routing.config import Settings
+from permit_routing.grpc_api import RoutingServicer
+from permit_routing.reference import ReferenceData, load_reference_data
+from permit_routing.unit_of_work import RoutingUnitOfWork
+
+
+@dataclass
+class Routing:
+    """The assembled service: settings, reference data, storage and servicer."""
+
+    settings: Settings
+    ref: ReferenceData
+    engine: Engine | None
+    uow_factory: Callable[[], RoutingUnitOfWork]
+    servicer: RoutingServicer
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+def build(settings: Settings, *, uow_factory: Callable[[], RoutingUnitOfWork] | None = None,
+          ref: ReferenceData | None = None) -> Routing:
+    """Wire the service; tests may pass a fake unit-of-work factory or reference data."""
+    ref = ref or load_reference_data()
+    engine: Engine | None = None
+    if uow_factory is None:
+        engine = make_engine(settings.database_url)
+        sessions = make_session_factory(engine)
+
+        def uow_factory() -> RoutingUnitOfWork:
+            return RoutingUnitOfWork(sessions)
+
+    servicer = RoutingServicer(ref=ref, uow_factory=uow_factory)
+    return Routing(settings=settings, ref=ref, engine=engine, uow_factory=uow_factory, servicer=servicer)

@@ -1,0 +1,78 @@
+"""RoutingService over gRPC: protobuf <-> use-case arguments only (transport)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+
+from permitkit.context import current_principal
+from permit.routing.v1 import routing_service_pb2 as pb
+from permit.routing.v1 import routing_service_pb2_grpc as pb_grpc
+from permit_routing import convert, services
+from permit_routing.reference import ReferenceData
+from permit_routing.unit_of_work import RoutingUnitOfWork
+
+SERVICE_NAME = "permit.routing.v1.RoutingService"
+
+
+class RoutingServicer(pb_grpc.RoutingServiceServicer):
+    """Maps each RPC to its use case."""
+
+    def __init__(self, *, ref: ReferenceData, uow_factory: Callable[[], RoutingUnitOfWork]) -> None:
+        self.ref = ref
+        self.uow_factory = uow_factory
+
+    def ListProvinces(self, request: pb.ListProvincesRequest,
+                      context: grpc.ServicerContext) -> pb.ListProvincesResponse:
+        provinces = services.list_provinces(self.ref)
+        return pb.ListProvincesResponse(
+            provinces=[convert.province_to_proto(self.ref, p) for p in provinces],
+            data_version=self.ref.version)
+
+    def ParseRouteText(self, request: pb.ParseRouteTextRequest,
+                       context: grpc.ServicerContext) -> pb.ParseRouteTextResponse:
+        result = services.parse_route_text(self.ref, text=request.text)
+        return pb.ParseRouteTextResponse(rows=[convert.row_to_proto(r) for r in result.rows],
+                                         problems=[convert.problem_to_proto(p) for p in result.problems])
+
+    def ValidateRoute(self, request: pb.ValidateRouteRequest,
+                      context: grpc.ServicerContext) -> pb.ValidateRouteResponse:
+        check = services.validate_route(self.ref, origin_province=request.origin_province,
+                                        destination_province=request.destination_province,
+                                        rows=convert.rows_from_proto(request.rows))
+        return pb.ValidateRouteResponse(
+            approving_provinces=list(check.approving_provinces),
+            errors=[convert.problem_to_proto(p) for p in check.errors],
+            warnings=[convert.problem_to_proto(p) for p in check.warnings],
+            valid=check.valid, rows=[convert.row_to_proto(r) for r in check.rows])
+
+    def RecommendRoutes(self, request: pb.RecommendRoutesRequest,
+                        context: grpc.ServicerContext) -> pb.RecommendRoutesResponse:
+        routes = services.recommend_routes(
+            self.uow_factory(), ref=self.ref, principal=current_principal(),
+            origin_province=request.origin_province, destination_province=request.destination_province,
+            page_size=request.page_size)
+        return pb.RecommendRoutesResponse(routes=[convert.recommended_to_proto(r) for r in routes])
+
+    def ListExpressways(self, request: pb.ListExpresswaysRequest,
+                        context: grpc.ServicerContext) -> pb.ListExpresswaysResponse:
+        found = services.list_expressways(self.ref, query=request.query)
+        return pb.ListExpresswaysResponse(expressways=[convert.expressway_to_proto(e) for e in found],
+                                          data_version=self.ref.version)
+
+    def RecordApprovedRoute(self, request: pb.RecordApprovedRouteRequest,
+                            context: grpc.ServicerContext) -> pb.RecordApprovedRouteResponse:
+        services.record_approved_route(
+            self.uow_factory(), ref=self.ref, principal=current_principal(),
+            event_id=request.event_id, applicant=request.applicant, application=request.application,
+            origin_province=request.origin_province, destination_province=request.destination_province,
+            rows=convert.rows_from_proto(request.rows),
+            approve_time=convert.timestamp_or_none(request.approve_time,
+                                                   request.HasField("approve_time")))
+        return pb.RecordApprovedRouteResponse()
+
+
+def service_spec(servicer: RoutingServicer) -> tuple[object, RoutingServicer, str]:
+    """The (add_fn, servicer, full name) triple permitkit.server.build_server takes."""
+    return (pb_grpc.add_RoutingServiceServicer_to_server, servicer, SERVICE_NAME)

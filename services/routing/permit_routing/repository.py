@@ -1,0 +1,40 @@
+"""Storage access for the approved-route projection."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from permitkit.db import RepositoryBase
+from permit_routing.models import ApprovedRoute
+
+
+class ApprovedRouteRepository(RepositoryBase[ApprovedRoute]):
+    """Approved routes per applicant, origin and destination."""
+
+    model = ApprovedRoute
+
+    def find(self, *, applicant: str, origin_province: str, destination_province: str,
+             route_key: str, for_update: bool = False) -> ApprovedRoute | None:
+        stmt = select(ApprovedRoute).where(
+            ApprovedRoute.applicant == applicant,
+            ApprovedRoute.origin_province == origin_province,
+            ApprovedRoute.destination_province == destination_province,
+            ApprovedRoute.route_key == route_key,
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).first()
+
+    def top(self, *, applicant: str, origin_province: str, destination_province: str,
+            limit: int) -> list[ApprovedRoute]:
+        """AP-7c ranking: most often approved first, then most recently approved."""
+        stmt = (
+            select(ApprovedRoute)
+            .where(ApprovedRoute.applicant == applicant,
+                   ApprovedRoute.origin_province == origin_province,
+                   ApprovedRoute.destination_province == destination_province)
+            .order_by(ApprovedRoute.times_approved.desc(), ApprovedRoute.last_approve_time.desc(),
+                      ApprovedRoute.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))

@@ -1,0 +1,210 @@
+"""Gateway: HTTP -> gRPC mapping, token checks and error mapping, against fake gRPC peers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import grpc
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+
+from permit.application.v1 import application_pb2, application_service_pb2 as app_pb, application_service_pb2_grpc as app_grpc
+from permit.documents.v1 import documents_pb2, documents_service_pb2 as doc_pb, documents_service_pb2_grpc as doc_grpc
+from permit.identity.v1 import identity_pb2, identity_service_pb2 as id_pb, identity_service_pb2_grpc as id_grpc
+from permit_gateway.app import create_app
+from permit_gateway.config import Settings
+from permitkit import context as ctx
+from permitkit.errors import FieldViolation, InvalidArgument, NotFound
+
+KEY = Ed25519PrivateKey.generate()
+KID = "k-test"
+PEM = KEY.public_key().public_bytes(serialization.Encoding.PEM,
+                                    serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def token(**claims) -> str:
+    now = dt.datetime.now(dt.UTC)
+    body = {"iss": "permit-identity", "aud": "permit", "sub": "users/1", "party": "parties/L1001",
+            "roles": ["applicant"], "onb": "ACTIVE", "iat": now, "exp": now + dt.timedelta(minutes=5),
+            "jti": uuid.uuid4().hex, **claims}
+    return jwt.encode(body, KEY, algorithm="EdDSA", headers={"kid": claims.pop("kid", KID)})
+
+
+class FakeIdentity(id_grpc.IdentityServiceServicer):
+    def ListPublicKeys(self, request, context):
+        return id_pb.ListPublicKeysResponse(keys=[identity_pb2.PublicKey(key_id=KID, algorithm="EdDSA",
+                                                                         public_key_pem=PEM)])
+
+    def GetMe(self, request, context):
+        p = ctx.current_principal()
+        return identity_pb2.Me(user=p.subject, party=p.party or "", roles=sorted(p.roles), province=p.province or "")
+
+
+class FakeApplications(app_grpc.ApplicationServiceServicer):
+    def __init__(self) -> None:
+        self.seen: list[object] = []
+
+    def GetApplication(self, request, context):
+        self.seen.append(request)
+        if request.name == "applications/missing":
+            raise NotFound("未找到该申请。", reason="APPLICATION_NOT_FOUND")
+        return application_pb2.Application(name=request.name, number="DJ1")
+
+    def ListApplications(self, request, context):
+        self.seen.append(request)
+        return app_pb.ListApplicationsResponse(next_page_token=f"size={request.page_size}")
+
+    def SubmitApplication(self, request, context):
+        raise InvalidArgument("请补充货物重量。", reason="MATERIALS_MISSING",
+                              violations=[FieldViolation("cargo.weight_kg", "请补充货物重量。", "REQUIRED")])
+
+
+class FakeDocuments(doc_grpc.DocumentServiceServicer):
+    def UploadDocument(self, request_iterator, context):
+        header, data = None, b""
+        for m in request_iterator:
+            if m.HasField("header"):
+                header = m.header
+            else:
+                data += m.chunk
+        return documents_pb2.Document(name="documents/1", filename=header.filename, kind=header.kind,
+                                      size_bytes=len(data), content_type=header.declared_content_type)
+
+
+@pytest.fixture
+def stack(grpc_serve):
+    apps = FakeApplications()
+    chans = {
+        "identity": grpc_serve([(id_grpc.add_IdentityServiceServicer_to_server, FakeIdentity(),
+                                 "permit.identity.v1.IdentityService")]),
+        "application": grpc_serve([(app_grpc.add_ApplicationServiceServicer_to_server, apps,
+                                    "permit.application.v1.ApplicationService")], domain="permit.application"),
+        "documents": grpc_serve([(doc_grpc.add_DocumentServiceServicer_to_server, FakeDocuments(),
+                                  "permit.documents.v1.DocumentService")]),
+    }
+    env = {f"{c.upper()}_SERVICE_ADDR": f"127.0.0.1:{ch.port}" for c, ch in chans.items()}
+    env["ROUTING_SERVICE_ADDR"] = "127.0.0.1:1"  # nobody listens: peer down
+    client = TestClient(create_app(Settings.from_env(env)))
+    with client:
+        yield client, apps
+
+
+def auth(tok: str | None = None) -> dict[str, str]:
+    return {"authorization": f"Bearer {tok or token()}"}
+
+
+def test_protected_route_without_token_is_401(stack):
+    client, _ = stack
+    r = client.get("/v1/me")
+    assert r.status_code == 401
+    assert r.json()["error"]["reason"] == "UNAUTHENTICATED"
+
+
+def test_token_claims_reach_the_service_as_principal_metadata(stack):
+    client, _ = stack
+    r = client.get("/v1/me", headers=auth(token(sub="officers/9", party="", roles=["officer.review"], prov="370000")))
+    assert r.status_code == 200
+    assert r.json() == {"user": "officers/9", "roles": ["officer.review"], "province": "370000"}
+
+
+def test_service_role_cannot_be_claimed_from_outside(stack):
+    client, _ = stack
+    r = client.get("/v1/me", headers=auth(token(roles=["applicant", "service"])))
+    assert r.json()["roles"] == ["applicant"]
+
+
+def test_expired_and_forged_tokens_are_refused(stack):
+    client, _ = stack
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    r = client.get("/v1/me", headers=auth(token(exp=past, iat=past - dt.timedelta(minutes=5))))
+    assert (r.status_code, r.json()["error"]["reason"]) == (401, "TOKEN_EXPIRED")
+    forged = jwt.encode({"sub": "users/1", "aud": "permit", "iss": "permit-identity",
+                         "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)},
+                        Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": KID})
+    r = client.get("/v1/me", headers=auth(forged))
+    assert (r.status_code, r.json()["error"]["reason"]) == (401, "TOKEN_INVALID")
+    r = client.get("/v1/me", headers={"authorization": "Basic abc"})
+    assert r.status_code == 401
+
+
+def test_path_template_fills_the_resource_name(stack):
+    client, apps = stack
+    r = client.get("/v1/applications/abc123", headers=auth())
+    assert r.status_code == 200
+    assert r.json()["name"] == "applications/abc123"
+    assert apps.seen[-1].name == "applications/abc123"
+
+
+def test_domain_error_maps_to_http_with_reason_and_chinese_message(stack):
+    client, _ = stack
+    r = client.get("/v1/applications/missing", headers=auth())
+    assert r.status_code == 404
+    err = r.json()["error"]
+    assert (err["status"], err["reason"], err["message"]) == ("NOT_FOUND", "APPLICATION_NOT_FOUND", "未找到该申请。")
+    assert err["details"][0]["domain"] == "permit.application"
+
+
+def test_field_violations_are_returned(stack):
+    client, _ = stack
+    r = client.post("/v1/applications/a1:submit", headers=auth(), json={})
+    assert r.status_code == 400
+    bad = next(d for d in r.json()["error"]["details"] if d["@type"].endswith("BadRequest"))
+    assert bad["fieldViolations"] == [{"field": "cargo.weight_kg", "description": "请补充货物重量。", "reason": "REQUIRED"}]
+
+
+def test_query_parameters_become_request_fields(stack):
+    client, apps = stack
+    r = client.get("/v1/applications?pageSize=7", headers=auth())
+    assert r.status_code == 200 and r.json()["nextPageToken"] == "size=7"
+    r = client.get("/v1/applications?bogus=1", headers=auth())
+    assert (r.status_code, r.json()["error"]["reason"]) == (400, "REQUEST_MALFORMED")
+
+
+def test_malformed_json_body_is_400(stack):
+    client, _ = stack
+    r = client.post("/v1/applications/a1:submit", headers={**auth(), "content-type": "application/json"},
+                    content=b"{not json")
+    assert (r.status_code, r.json()["error"]["reason"]) == (400, "REQUEST_MALFORMED")
+
+
+def test_ids_with_colons_and_internal_routes_are_not_routed(stack):
+    client, _ = stack
+    assert client.get("/v1/applications/x:evil", headers=auth()).status_code == 404
+    assert client.post("/internal/v1/cases", headers=auth(), json={}).status_code == 404
+
+
+def test_peer_down_is_503_with_chinese_message(stack):
+    client, _ = stack
+    r = client.get("/v1/provinces")
+    assert r.status_code == 503
+    assert r.json()["error"]["message"] == "服务暂时不可用，请稍后重试。"
+
+
+def test_multipart_upload_streams_header_then_bytes_AP_4(stack):
+    client, _ = stack
+    payload = b"\x89PNG\r\n\x1a\n" + b"x" * 200_000
+    r = client.post("/v1/documents", headers=auth(),
+                    data={"kind": "DOCUMENT_KIND_VEHICLE_LICENCE"},
+                    files={"file": ("行驶证.png", payload, "image/png")})
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["filename"] == "行驶证.png" and int(doc["sizeBytes"]) == len(payload)
+    assert doc["kind"] == "DOCUMENT_KIND_VEHICLE_LICENCE"
+
+
+def test_openapi_lists_every_public_rpc_and_no_internal_one(stack):
+    from permit_gateway.transcoding import collect_rules
+
+    client, _ = stack
+    doc = client.get("/openapi.json").json()
+    ops = {op["operationId"].split("_")[0] for p in doc["paths"].values() for op in p.values()}
+    rules = collect_rules()
+    public = {r.method.name for r in rules if not r.internal}
+    internal_only = {r.method.name for r in rules if r.internal} - public
+    assert public <= ops
+    assert not (internal_only & ops)
+    assert not any(p.startswith("/internal") for p in doc["paths"])
