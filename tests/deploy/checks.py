@@ -618,7 +618,7 @@ def dockerfile_problems(app: str, text: str, port: int) -> list[str]:
         if s not in ("requirements.txt", "protos", "libs/permitkit", f"services/{app}"):
             problems.append(f"{where}: builder copies {s}, which the image does not need")
     runs = " ".join(i.args for i in builder if i.keyword == "RUN")
-    if "requirements-dev" in text:
+    if any("requirements-dev" in i.args for i in ins):
         problems.append(f"{where}: must not install requirements-dev.txt")
     if "pip install -r requirements.txt" not in runs:
         problems.append(f"{where}: builder must pip install -r requirements.txt")

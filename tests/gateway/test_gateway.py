@@ -208,3 +208,26 @@ def test_openapi_lists_every_public_rpc_and_no_internal_one(stack):
     assert public <= ops
     assert not (internal_only & ops)
     assert not any(p.startswith("/internal") for p in doc["paths"])
+
+
+def test_update_takes_resource_from_body_and_mask_from_query(grpc_serve):
+    seen = []
+
+    class Apps(app_grpc.ApplicationServiceServicer):
+        def UpdateApplication(self, request, context):
+            seen.append(request)
+            return request.application
+
+    ch = grpc_serve([(app_grpc.add_ApplicationServiceServicer_to_server, Apps(),
+                      "permit.application.v1.ApplicationService")])
+    ident = grpc_serve([(id_grpc.add_IdentityServiceServicer_to_server, FakeIdentity(),
+                         "permit.identity.v1.IdentityService")])
+    env = {"APPLICATION_SERVICE_ADDR": f"127.0.0.1:{ch.port}", "IDENTITY_SERVICE_ADDR": f"127.0.0.1:{ident.port}"}
+    with TestClient(create_app(Settings.from_env(env))) as client:
+        r = client.patch("/v1/applications/a7?updateMask=cargo", headers=auth(),
+                         json={"cargo": {"name": "变压器", "weightKg": "60000"}, "etag": "3"})
+    assert r.status_code == 200, r.text
+    req = seen[0]
+    assert req.application.name == "applications/a7"
+    assert list(req.update_mask.paths) == ["cargo"]
+    assert req.application.cargo.weight_kg == 60000 and req.application.etag == "3"

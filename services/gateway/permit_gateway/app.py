@@ -100,8 +100,13 @@ async def build_message(rule: Rule, request: Request) -> Message:
             if not isinstance(body, dict) and rule.body == "*":
                 raise BadRequest("请求内容应为 JSON 对象。")
             data = body if rule.body == "*" else {rule.body: body}
-    else:
-        data = query_to_dict(rule.method.input_type, list(request.query_params.multi_items()))
+    if rule.body != "*":
+        # Fields bound to neither the path nor the body come from the query string
+        # (google.api.http), e.g. PATCH ...?updateMask=cargo with the resource as body.
+        query = query_to_dict(rule.method.input_type, list(request.query_params.multi_items()))
+        if rule.body and rule.body in query:
+            raise BadRequest(f"参数 {rule.body} 应放在请求体中。", rule.body)
+        data.update(query)
     for fname, value in rule.path_fields(params).items():
         _set_path(data, fname, value)
     msg = rule.request_class()()

@@ -8,9 +8,8 @@ from collections.abc import Iterable
 from google.protobuf import timestamp_pb2
 
 from permit.routing.v1 import routing_pb2
-from permit_routing.models import ApprovedRoute
 from permit_routing.reference import Expressway, Link, Province, ReferenceData
-from permit_routing.routes import Problem, Row
+from permit_routing.routes import Problem, Recommendation, Row
 
 _KIND = {
     "radial": routing_pb2.Expressway.KIND_RADIAL,
@@ -59,7 +58,7 @@ def timestamp_or_none(ts: timestamp_pb2.Timestamp, present: bool) -> dt.datetime
     return ts.ToDatetime(tzinfo=dt.UTC)
 
 
-def recommended_to_proto(route: ApprovedRoute) -> routing_pb2.RecommendedRoute:
+def recommended_to_proto(route: Recommendation) -> routing_pb2.RecommendedRoute:
     return routing_pb2.RecommendedRoute(
         rows=[row_to_proto(r) for r in route.rows], times_approved=route.times_approved,
         last_approve_time=timestamp(route.last_approve_time), last_application=route.last_application,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from permitkit.db import TimestampMixin, make_base
 from permitkit.outbox import add_outbox_tables
-from permit_routing.routes import Row, route_key, rows_from_json, rows_to_json
+from permit_routing.routes import Recommendation, Row, route_key, rows_from_json, rows_to_json
 
 Base = make_base()
 metadata = Base.metadata
@@ -62,6 +62,12 @@ class ApprovedRoute(TimestampMixin, Base):
     @property
     def rows(self) -> tuple[Row, ...]:
         return rows_from_json(self.rows_json)
+
+    def recommendation(self) -> Recommendation:
+        """This route as a recommendation the caller can keep after the session ends."""
+        return Recommendation(rows=self.rows, times_approved=self.times_approved,
+                              last_approve_time=self.last_approve_time,
+                              last_application=self.last_application)
 
     def record_approval(self, *, application: str, approve_time: dt.datetime) -> None:
         """Count one more issued permit on this route; events may arrive out of order."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -26,6 +27,16 @@ class Problem:
     message: str
     field: str = ""
     provinces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """An approved route offered for reuse (AP-7c): identical approvals merged."""
+
+    rows: tuple[Row, ...]
+    times_approved: int
+    last_approve_time: dt.datetime
+    last_application: str
 
 
 def route_key(rows: Sequence[Row]) -> str:

@@ -15,7 +15,7 @@ from permit_routing.models import ApprovedRoute
 from permit_routing.recognition import Recognition
 from permit_routing.recognition import parse_route_text as recognise
 from permit_routing.reference import Expressway, Province, ReferenceData
-from permit_routing.routes import Row, route_key
+from permit_routing.routes import Recommendation, Row, route_key
 from permit_routing.unit_of_work import RoutingUnitOfWork
 from permit_routing.validation import MAX_ROWS, RouteCheck, normalise_rows
 from permit_routing.validation import validate_route as check_route
@@ -65,7 +65,7 @@ def _require_province(ref: ReferenceData, code: str, field: str) -> str:
 
 def recommend_routes(uow: RoutingUnitOfWork, *, ref: ReferenceData, principal: Principal | None,
                      origin_province: str, destination_province: str,
-                     page_size: int = 0) -> list[ApprovedRoute]:
+                     page_size: int = 0) -> list[Recommendation]:
     """The caller's party's own approved routes for this origin and destination (AP-7c).
 
     Identical routes are one entry; most often approved first, then most
@@ -81,8 +81,9 @@ def recommend_routes(uow: RoutingUnitOfWork, *, ref: ReferenceData, principal: P
         raise errors.InvalidPageSize(field="page_size")
     limit = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     with uow:
-        return uow.routes.top(applicant=principal.party, origin_province=origin,
-                              destination_province=destination, limit=limit)
+        found = uow.routes.top(applicant=principal.party, origin_province=origin,
+                               destination_province=destination, limit=limit)
+        return [route.recommendation() for route in found]
 
 
 def record_approved_route(uow: RoutingUnitOfWork, *, ref: ReferenceData, principal: Principal | None,

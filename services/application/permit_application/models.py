@@ -1,0 +1,424 @@
+"""Typed ORM entities of the application context with their rules as methods.
+
+An application's form steps are JSON value objects (``values.py``); its
+status machine, etag, submission counter and audit trail live here. Entities
+do no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from permitkit.db import TimestampMixin, UTCDateTime, make_base, utcnow
+from permitkit.outbox import add_outbox_tables
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from permit_application import values as vo
+from permit_application.errors import (ApplicationNotDraft, ApplicationNotSubmittable,
+                                       ApplicationNotWithdrawable, CorrectionSubmitOnly, EtagMismatch,
+                                       InvalidTransition)
+
+Base = make_base()
+OUTBOX, INBOX = add_outbox_tables(Base.metadata)
+
+
+class State(enum.StrEnum):
+    """The seven user-facing statuses (PQ-1)."""
+
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    PROCESSING = "PROCESSING"
+    ISSUED = "ISSUED"
+    DENIED = "DENIED"
+    WITHDRAWN = "WITHDRAWN"
+    RETURNED = "RETURNED"
+
+
+STATE_LABELS = {
+    State.DRAFT: "未提交", State.SUBMITTED: "未受理", State.PROCESSING: "处理中",
+    State.ISSUED: "已发证", State.DENIED: "不予许可", State.WITHDRAWN: "已撤销",
+    State.RETURNED: "退回补正",
+}
+
+# Who may move an application where. Review outcomes come only as events
+# from the approval context; the applicant moves DRAFT/RETURNED -> SUBMITTED
+# and withdraws (PQ-5, PQ-8).
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.DRAFT: frozenset({State.SUBMITTED}),
+    State.SUBMITTED: frozenset({State.PROCESSING, State.RETURNED, State.DENIED, State.WITHDRAWN}),
+    State.PROCESSING: frozenset({State.ISSUED, State.RETURNED, State.DENIED, State.WITHDRAWN}),
+    State.RETURNED: frozenset({State.SUBMITTED, State.WITHDRAWN}),
+    State.ISSUED: frozenset(),
+    State.DENIED: frozenset(),
+    State.WITHDRAWN: frozenset(),
+}
+
+# AP-6: applications that occupy a vehicle in their passage period.
+OCCUPYING_STATES = (State.SUBMITTED, State.PROCESSING, State.RETURNED, State.ISSUED)
+# An issued application occupies its vehicle only while its permit is valid.
+VALID_PERMIT_STATES = ("VALID", "EXTENDED")
+
+PERMIT_STATE_LABELS = {"VALID": "有效", "EXTENDED": "已延期", "ABOLISHED": "已废止"}
+
+DECISION_LABELS = {"PENDING": "待审批", "APPROVED": "同意", "DENIED": "不同意", "RETURNED": "退回",
+                   "ROUTE_ADJUSTMENT": "建议调整路线", "ACCEPTED": "已受理"}
+
+
+class Application(TimestampMixin, Base):
+    """A permit application of one applicant party; id == display number."""
+
+    __tablename__ = "application"
+    __table_args__ = (UniqueConstraint("party", "create_request_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    party: Mapped[str] = mapped_column(String(100), index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    cargo: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    vehicles: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    overall: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    passage: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    agent: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    materials: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    classification: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    permit_class: Mapped[int] = mapped_column(Integer, default=0)
+    route_provinces: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # AP-6 scheduling period (passage dates; the permit end after an extension).
+    period_start: Mapped[dt.date | None] = mapped_column(Date, nullable=True, index=True)
+    period_end: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    permit: Mapped[str] = mapped_column(String(100), default="")
+    permit_number: Mapped[str] = mapped_column(String(100), default="")
+    permit_start_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    permit_end_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    permit_state: Mapped[str] = mapped_column(String(20), default="")
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    submission: Mapped[int] = mapped_column(Integer, default=0)
+    submit_request_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    create_request_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    source_application: Mapped[str] = mapped_column(String(100), default="")
+    notice_shown_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    submit_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    legacy_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+    plates: Mapped[list[ApplicationVehicle]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="ApplicationVehicle.position")
+    progress: Mapped[list[ProvinceProgress]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="ProvinceProgress.position")
+
+    # ---- identity and concurrency -------------------------------------------------
+    @property
+    def name(self) -> str:
+        return f"applications/{self.id}"
+
+    @property
+    def number(self) -> str:
+        return self.id
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+    @property
+    def status(self) -> State:
+        return State(self.state)
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.status]
+
+    def check_etag(self, etag: str) -> None:
+        """Optimistic concurrency: an empty etag skips the check."""
+        if etag and etag.strip('"') != str(self.version) and etag != self.etag:
+            raise EtagMismatch(metadata={"etag": self.etag})
+
+    def touch(self) -> None:
+        self.version = (self.version or 0) + 1
+        self.update_time = utcnow()
+
+    # ---- the form steps -----------------------------------------------------------
+    def ensure_editable(self) -> None:
+        """A draft can be saved step by step; a correction can only be submitted (PQ-6)."""
+        if self.status == State.RETURNED:
+            raise CorrectionSubmitOnly()
+        if self.status != State.DRAFT:
+            raise ApplicationNotDraft()
+
+    def ensure_correctable(self) -> None:
+        """Steps may be applied as part of a submit for a draft or a returned application."""
+        if self.status not in (State.DRAFT, State.RETURNED):
+            raise ApplicationNotSubmittable(metadata={"state": self.state})
+
+    @property
+    def cargo_value(self) -> vo.Cargo | None:
+        return vo.cargo_from_json(self.cargo)
+
+    @property
+    def vehicle_values(self) -> list[vo.Vehicle]:
+        return vo.vehicles_from_json(self.vehicles)
+
+    @property
+    def overall_value(self) -> vo.Overall | None:
+        return vo.overall_from_json(self.overall)
+
+    @property
+    def passage_value(self) -> vo.Passage | None:
+        return vo.passage_from_json(self.passage)
+
+    @property
+    def agent_value(self) -> vo.Agent | None:
+        return vo.agent_from_json(self.agent)
+
+    @property
+    def material_values(self) -> list[vo.Material]:
+        return vo.materials_from_json(self.materials)
+
+    def put_cargo(self, cargo: vo.Cargo) -> None:
+        self.cargo = vo.to_json(cargo)
+
+    def put_vehicles(self, vehicles: list[vo.Vehicle]) -> None:
+        self.vehicles = vo.to_json(vehicles)
+        wanted = [v.plate_number for v in vehicles]
+        current = [p.plate_number for p in self.plates]
+        if wanted != current:
+            self.plates.clear()
+            for i, plate in enumerate(wanted):
+                self.plates.append(ApplicationVehicle(position=i, plate_number=plate))
+
+    def put_overall(self, overall: vo.Overall) -> None:
+        self.overall = vo.to_json(overall)
+
+    def put_passage(self, passage: vo.Passage) -> None:
+        self.passage = vo.to_json(passage)
+        self.period_start = passage.start_date
+        self.period_end = passage.end_date
+        self.route_provinces = passage.route_provinces()
+
+    def put_agent(self, agent: vo.Agent) -> None:
+        self.agent = vo.to_json(agent)
+
+    def put_materials(self, materials: list[vo.Material]) -> None:
+        self.materials = vo.to_json(materials)
+
+    def put_classification(self, verdict: dict[str, Any] | None, permit_class: int) -> None:
+        self.classification = verdict
+        self.permit_class = permit_class
+
+    def missing_steps(self) -> list[str]:
+        """Steps still empty (materials may legitimately be empty)."""
+        missing = []
+        if self.cargo is None:
+            missing.append("cargo")
+        if not self.vehicles:
+            missing.append("vehicles")
+        if self.overall is None:
+            missing.append("overall")
+        if self.passage is None:
+            missing.append("passage")
+        if self.agent is None:
+            missing.append("agent")
+        return missing
+
+    # ---- the status machine -------------------------------------------------------
+    def transition(self, to: State, *, actor: str, reason: str = "", event_id: str = "",
+                   now: dt.datetime | None = None) -> StateChange:
+        """Move to ``to`` if allowed, and return the audit record (who, when, from, to, why)."""
+        frm = self.status
+        if to not in TRANSITIONS[frm]:
+            raise InvalidTransition(metadata={"from": frm.value, "to": to.value})
+        self.state = to.value
+        self.touch()
+        return self.audit(frm, to, actor=actor, reason=reason, event_id=event_id, now=now)
+
+    def audit(self, frm: State | None, to: State | str, *, actor: str, reason: str = "",
+              event_id: str = "", now: dt.datetime | None = None) -> StateChange:
+        return StateChange(application_id=self.id, from_state=frm.value if frm else "",
+                           to_state=str(to.value if isinstance(to, State) else to), actor=actor,
+                           reason=reason[:2000], event_id=event_id or None,
+                           change_time=now or utcnow())
+
+    def submit(self, *, actor: str, request_id: str, now: dt.datetime) -> StateChange:
+        """DRAFT or RETURNED -> SUBMITTED; counts the submission (1, then +1 per resubmission)."""
+        if self.status not in (State.DRAFT, State.RETURNED):
+            raise ApplicationNotSubmittable(metadata={"state": self.state})
+        resubmit = self.status == State.RETURNED
+        change = self.transition(State.SUBMITTED, actor=actor, reason="补正后重新提交" if resubmit else "提交申请",
+                                 now=now)
+        self.submission = (self.submission or 0) + 1
+        self.submit_request_id = request_id or None
+        self.submit_time = now
+        self.return_reason = ""
+        # A resubmission starts a fresh review round.
+        self.progress.clear()
+        return change
+
+    def withdraw(self, *, actor: str, reason: str, now: dt.datetime) -> StateChange:
+        """SUBMITTED or PROCESSING -> WITHDRAWN, void for good (PQ-5, PQ-8)."""
+        if self.status not in (State.SUBMITTED, State.PROCESSING):
+            raise ApplicationNotWithdrawable(metadata={"state": self.state})
+        return self.transition(State.WITHDRAWN, actor=actor, reason=reason or "申请人撤销", now=now)
+
+    def occupies_vehicle(self, today: dt.date) -> bool:
+        """AP-6: does this application count against its vehicles' limit?"""
+        if self.status not in OCCUPYING_STATES:
+            return False
+        if self.status == State.ISSUED:
+            return self.permit_state in VALID_PERMIT_STATES
+        return True
+
+    def progress_for(self, province: str) -> ProvinceProgress:
+        for p in self.progress:
+            if p.province == province:
+                return p
+        row = ProvinceProgress(province=province, position=len(self.progress), decision="PENDING",
+                               origin=False)
+        self.progress.append(row)
+        return row
+
+    def start_review(self, *, origin: str, provinces: list[str], now: dt.datetime) -> None:
+        """Progress rows on acceptance: origin accepted, every route province pending."""
+        self.progress.clear()
+        for i, p in enumerate(provinces or [origin]):
+            self.progress.append(ProvinceProgress(province=p, position=i,
+                                                  decision="ACCEPTED" if p == origin else "PENDING",
+                                                  origin=p == origin, decide_time=now if p == origin else None))
+        if origin and origin not in provinces:
+            self.progress.insert(0, ProvinceProgress(province=origin, position=-1, decision="ACCEPTED",
+                                                     origin=True, decide_time=now))
+
+
+class ApplicationVehicle(Base):
+    """The plates of an application, for search (PQ-2) and the duplicate check (AP-6)."""
+
+    __tablename__ = "application_vehicle"
+
+    application_id: Mapped[str] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plate_number: Mapped[str] = mapped_column(String(20), index=True)
+    application: Mapped[Application] = relationship(back_populates="plates")
+
+
+class ProvinceProgress(Base):
+    """One province's review progress as the applicant sees it (PQ-2)."""
+
+    __tablename__ = "province_progress"
+
+    application_id: Mapped[str] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    province: Mapped[str] = mapped_column(String(6), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    decision: Mapped[str] = mapped_column(String(20), default="PENDING")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    officer: Mapped[str] = mapped_column(String(100), default="")
+    origin: Mapped[bool] = mapped_column(Boolean, default=False)
+    decide_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    suggested_route: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    application: Mapped[Application] = relationship(back_populates="progress")
+
+    @property
+    def decision_label(self) -> str:
+        return DECISION_LABELS.get(self.decision, self.decision)
+
+
+class StateChange(Base):
+    """Audit trail: every state change of an application (kept after a draft is deleted)."""
+
+    __tablename__ = "state_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(String(40), index=True)
+    from_state: Mapped[str] = mapped_column(String(20), default="")
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    event_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    change_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class FleetVehicle(TimestampMixin, Base):
+    """A vehicle of an applicant's fleet: PC side (legacy import) or an earlier application (AP-4)."""
+
+    __tablename__ = "fleet_vehicle"
+    __table_args__ = (UniqueConstraint("party", "plate_number"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    party: Mapped[str] = mapped_column(String(100), index=True)
+    plate_number: Mapped[str] = mapped_column(String(20))
+    vehicle_type: Mapped[str] = mapped_column(String(50), default="")
+    make_model: Mapped[str] = mapped_column(String(100), default="")
+    curb_mass_kg: Mapped[int] = mapped_column(Integer, default=0)
+    axle_count: Mapped[int] = mapped_column(Integer, default=0)
+    wheelbase_mm: Mapped[int] = mapped_column(Integer, default=0)
+    tyre_count: Mapped[int] = mapped_column(Integer, default=0)
+    length_mm: Mapped[int] = mapped_column(Integer, default=0)
+    width_mm: Mapped[int] = mapped_column(Integer, default=0)
+    height_mm: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(30), default="")
+    licence_documents: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    source: Mapped[str] = mapped_column(String(10), default="FLEET")
+
+    @property
+    def name(self) -> str:
+        return f"vehicles/{self.id}"
+
+    def to_value(self) -> vo.Vehicle:
+        return vo.Vehicle(
+            plate_number=self.plate_number, vehicle_type=self.vehicle_type, make_model=self.make_model,
+            curb_mass_kg=self.curb_mass_kg, axle_count=self.axle_count, wheelbase_mm=self.wheelbase_mm,
+            tyre_count=self.tyre_count, length_mm=self.length_mm, width_mm=self.width_mm,
+            height_mm=self.height_mm, licence_documents=list(self.licence_documents or []),
+            source=self.source, kind=self.kind, fleet_vehicle=self.name)
+
+    def fill_from(self, v: vo.Vehicle) -> None:
+        for f in vo.Vehicle.SPEC_FIELDS:
+            setattr(self, f, getattr(v, f))
+        self.kind = v.kind
+        if v.licence_documents:
+            self.licence_documents = list(v.licence_documents)
+
+
+class FleetAgent(TimestampMixin, Base):
+    """An agent of an applicant: PC side (legacy import) or an earlier application (AP-8)."""
+
+    __tablename__ = "fleet_agent"
+    __table_args__ = (UniqueConstraint("party", "id_number"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    party: Mapped[str] = mapped_column(String(100), index=True)
+    agent_name: Mapped[str] = mapped_column(String(50))
+    id_number: Mapped[str] = mapped_column(String(18))
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    id_card_documents: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    power_of_attorney_document: Mapped[str] = mapped_column(String(100), default="")
+    source: Mapped[str] = mapped_column(String(10), default="FLEET")
+
+    @property
+    def name(self) -> str:
+        return f"agents/{self.id}"
+
+    def to_value(self) -> vo.Agent:
+        return vo.Agent(name=self.agent_name, id_number=self.id_number, phone=self.phone,
+                        id_card_documents=list(self.id_card_documents or []),
+                        power_of_attorney_document=self.power_of_attorney_document,
+                        source=self.source, agent_ref=self.name)
+
+
+class NumberCounter(Base):
+    """Per-day sequence of application numbers ("DJ13" + yyyymmdd + 6 digits)."""
+
+    __tablename__ = "number_counter"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VehicleLock(Base):
+    """One row per plate, locked (SELECT ... FOR UPDATE) while the AP-6 check runs."""
+
+    __tablename__ = "vehicle_lock"
+
+    plate_number: Mapped[str] = mapped_column(String(20), primary_key=True)

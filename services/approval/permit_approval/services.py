@@ -1,0 +1,514 @@
+"""Use cases of the approval service: one per RPC, the unit of work first, keyword-only arguments."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from permitkit.context import Principal
+from permitkit.db import is_unique_violation
+
+from permit_approval import access, errors
+from permit_approval.clients import FleetDirectory
+from permit_approval.models import (
+    CalendarYear,
+    Case,
+    Decision,
+    Permit,
+    PermitState,
+    local_date,
+)
+from permit_approval.unit_of_work import ApprovalUnitOfWork
+from permit_approval.verification import PermitSigner
+from permit_approval.workdays import SOURCE_ADMINISTRATOR
+
+CREATE_CASE_TOPIC = "approval.create_case"
+CANCEL_CASE_TOPIC = "approval.cancel_case"
+# How long an officer's claim on a review holds before another officer may take it.
+CLAIM_TTL = dt.timedelta(minutes=30)
+
+
+# -- resource names ---------------------------------------------------------------------------
+
+def _parse(name: str, *collections: str, field: str = "name") -> list[str]:
+    """``"cases/1/reviews/130000"`` with ("cases", "reviews") -> ["1", "130000"]."""
+    parts = name.split("/") if name else []
+    if len(parts) != 2 * len(collections) or any(
+            parts[2 * i] != c or not parts[2 * i + 1] for i, c in enumerate(collections)):
+        raise errors.NameInvalid(field=field, metadata={"expected": "/".join(
+            f"{c}/{{id}}" for c in collections)})
+    return parts[1::2]
+
+
+def _load_case(uow: ApprovalUnitOfWork, case_id: str, *, for_update: bool = False) -> Case:
+    case = uow.cases.get(case_id, for_update=for_update)
+    if case is None:
+        raise errors.CaseNotFound()
+    return case
+
+
+def _load_permit(uow: ApprovalUnitOfWork, permit_id: str, *, for_update: bool = False) -> Permit:
+    permit = uow.permits.get(permit_id, for_update=for_update)
+    if permit is None:
+        raise errors.PermitNotFound()
+    return permit
+
+
+def _save(uow: ApprovalUnitOfWork, obj: Case | Permit) -> None:
+    uow.record(obj.events)
+    uow.flush()
+    uow.commit()
+
+
+# -- internal: submission and withdrawal ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Submission:
+    """What the application service sends when an application is submitted."""
+
+    application: str
+    application_number: str
+    applicant: str
+    origin_province: str
+    destination_province: str
+    route_provinces: Sequence[str]
+    permit_class: int
+    plate_numbers: Sequence[str] = ()
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    multi_trip: bool = False
+    submission: int = 1
+    documents: Sequence[str] = ()
+    route: Sequence[dict[str, Any]] = ()
+    vehicles: Sequence[dict[str, Any]] = ()
+
+
+def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_id: str,
+                submission: Submission, now: dt.datetime) -> Case:
+    """Open a case for a submitted application, or reopen it for a higher submission.
+
+    Idempotent by ``event_id`` (inbox) and by submission number: a repeat of
+    the same or an older submission returns the case unchanged (RV-1, PQ-6).
+    """
+    access.require_service(principal)
+    if not event_id:
+        raise errors.required("event_id", "缺少事件标识。")
+    s = submission
+    with uow:
+        try:
+            first = uow.first_delivery(event_id, CREATE_CASE_TOPIC)
+            existing = uow.cases.by_application(s.application, for_update=True)
+            if not first and existing is not None:
+                uow.commit()
+                return existing
+            calendar = uow.calendar()
+            if existing is None:
+                case = Case.open(
+                    application=s.application, application_number=s.application_number,
+                    applicant=s.applicant, origin_province=s.origin_province,
+                    destination_province=s.destination_province,
+                    route_provinces=list(s.route_provinces), route=list(s.route),
+                    permit_class=s.permit_class, plate_numbers=list(s.plate_numbers),
+                    vehicles=list(s.vehicles), start_date=s.start_date, end_date=s.end_date,
+                    multi_trip=s.multi_trip, submission=s.submission or 1,
+                    documents=list(s.documents), now=now, calendar=calendar)
+                uow.cases.add(case)
+            elif (s.submission or 1) <= existing.submission:
+                uow.commit()  # keep the inbox row: this delivery is done
+                return existing
+            else:
+                case = existing
+                case.reopen(
+                    submission=s.submission, route_provinces=list(s.route_provinces),
+                    route=list(s.route), permit_class=s.permit_class,
+                    plate_numbers=list(s.plate_numbers), vehicles=list(s.vehicles),
+                    start_date=s.start_date, end_date=s.end_date, multi_trip=s.multi_trip,
+                    documents=list(s.documents), application_number=s.application_number,
+                    destination_province=s.destination_province, now=now, calendar=calendar)
+            _save(uow, case)
+        except IntegrityError as e:
+            if is_unique_violation(e):
+                # Two deliveries raced on one application: the retry finds the case.
+                raise errors.ConcurrentUpdate() from e
+            raise
+        return case
+
+
+def cancel_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_id: str,
+                application: str, reason: str, now: dt.datetime) -> Case:
+    """Close the case of a withdrawn application and every open review (PQ-5, PQ-8)."""
+    p = access.require_service(principal)
+    if not event_id:
+        raise errors.required("event_id", "缺少事件标识。")
+    with uow:
+        first = uow.first_delivery(event_id, CANCEL_CASE_TOPIC)
+        case = uow.cases.by_application(application, for_update=True)
+        if case is None:
+            raise errors.CaseNotFound(field="application")
+        if not first or case.state == "CANCELLED":
+            uow.commit()
+            return case
+        case.cancel(actor=access.actor(p), reason=reason, now=now)
+        _save(uow, case)
+        return case
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+def get_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str) -> Case:
+    """A case with every province's review, due dates and history (PQ-2)."""
+    access.authenticated(principal)
+    with uow:
+        if name.startswith("applications/"):
+            _parse(name, "applications")
+            case = uow.cases.by_application(name)
+            if case is None:
+                raise errors.CaseNotFound()
+        else:
+            (case_id,) = _parse(name, "cases")
+            case = _load_case(uow, case_id)
+        access.check_can_view_case(principal, case)
+        uow.commit()  # end the read transaction without expiring what was loaded
+        return case
+
+
+def _decode_token(token: str) -> int:
+    if not token:
+        return 0
+    try:
+        value = int(base64.urlsafe_b64decode(token.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise errors.PageTokenInvalid(field="page_token") from None
+    if value < 0:
+        raise errors.PageTokenInvalid(field="page_token")
+    return value
+
+
+def list_work_queue(uow: ApprovalUnitOfWork, *, principal: Principal | None, page_size: int,
+                    page_token: str) -> tuple[list[Case], str]:
+    """Cases waiting for the officer's province, earliest due first (RV-1, RV-4)."""
+    p = access.authenticated(principal)
+    if not p.province or not p.has_role(access.ACCEPT, access.REVIEW):
+        raise errors.NotOfficer()
+    size = 50 if page_size <= 0 else min(page_size, 200)
+    offset = _decode_token(page_token)
+    with uow:
+        cases = uow.cases.work_queue(province=p.province, acceptance=p.has_role(access.ACCEPT),
+                                     review=p.has_role(access.REVIEW), offset=offset,
+                                     limit=size + 1)
+        uow.commit()
+    more = len(cases) > size
+    token = base64.urlsafe_b64encode(str(offset + size).encode()).decode() if more else ""
+    return cases[:size], token
+
+
+# -- origin acceptance (RV-1) -----------------------------------------------------------------
+
+def accept_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str, etag: str,
+                now: dt.datetime) -> Case:
+    """The origin accepts; one pending review opens per route province at once (RV-1, RV-4)."""
+    p = access.require_officer(principal, access.ACCEPT)
+    (case_id,) = _parse(name, "cases")
+    with uow:
+        case = _load_case(uow, case_id, for_update=True)
+        access.require_province(p, case.origin_province)
+        case.check_etag(etag)
+        case.accept(actor=access.actor(p), now=now, calendar=uow.calendar())
+        _save(uow, case)
+        return case
+
+
+def return_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str, reason: str,
+                etag: str, now: dt.datetime) -> Case:
+    """The origin returns the submission for correction before acceptance (RV-1, PQ-6)."""
+    p = access.require_officer(principal, access.ACCEPT)
+    (case_id,) = _parse(name, "cases")
+    with uow:
+        case = _load_case(uow, case_id, for_update=True)
+        access.require_province(p, case.origin_province)
+        case.check_etag(etag)
+        case.return_for_correction(actor=access.actor(p), reason=reason, now=now)
+        _save(uow, case)
+        return case
+
+
+def refuse_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str, reason: str,
+                etag: str, now: dt.datetime) -> Case:
+    """The origin does not accept the case (不予受理), with a reason."""
+    p = access.require_officer(principal, access.ACCEPT)
+    (case_id,) = _parse(name, "cases")
+    with uow:
+        case = _load_case(uow, case_id, for_update=True)
+        access.require_province(p, case.origin_province)
+        case.check_etag(etag)
+        case.refuse(actor=access.actor(p), reason=reason, now=now)
+        _save(uow, case)
+        return case
+
+
+# -- parallel review (RV-2, RV-3) -------------------------------------------------------------
+
+def _review_target(principal: Principal | None, name: str) -> tuple[Principal, str, str]:
+    p = access.require_officer(principal, access.REVIEW)
+    case_id, province = _parse(name, "cases", "reviews")
+    access.require_province(p, province)
+    return p, case_id, province
+
+
+def claim_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
+                 now: dt.datetime) -> Case:
+    """The officer takes a pending review of the province; the claim lapses after a while."""
+    p, case_id, province = _review_target(principal, name)
+    with uow:
+        case = _load_case(uow, case_id, for_update=True)
+        case.claim(province=province, actor=access.actor(p), now=now, ttl=CLAIM_TTL)
+        _save(uow, case)
+        return case
+
+
+def release_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
+                   now: dt.datetime) -> Case:
+    """The officer gives back a claimed review."""
+    p, case_id, province = _review_target(principal, name)
+    with uow:
+        case = _load_case(uow, case_id, for_update=True)
+        case.release(province=province, actor=access.actor(p), now=now)
+        _save(uow, case)
+        return case
+
+
+def decide_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
+                  decision: Decision | None, reason: str, suggested_route: list[dict[str, Any]],
+                  conditions: list[str], etag: str, now: dt.datetime) -> Case:
+    """One province decides: approve, deny, return, or require a route adjustment (RV-2, RV-3).
+
+    The case row is locked for the decision, so of two officers deciding at
+    once the second sees the review already decided (REVIEW_NOT_PENDING).
+    """
+    p, case_id, province = _review_target(principal, name)
+    if decision is None:
+        raise errors.required("decision", "请选择审批结论。")
+    with uow:
+        case = _load_case(uow, case_id, for_update=True)
+        case.check_etag(etag)
+        case.decide(province=province, decision=decision, reason=reason, actor=access.actor(p),
+                    now=now, suggested_route=suggested_route, conditions=conditions)
+        _save(uow, case)
+        return case
+
+
+def respond_to_adjustment(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
+                          accept: bool, escort_plan: str, etag: str, now: dt.datetime) -> Case:
+    """The applicant accepts (fast track) or rejects (denial) a suggested route (PQ-7)."""
+    access.authenticated(principal)
+    case_id, province = _parse(name, "cases", "reviews")
+    with uow:
+        case = _load_case(uow, case_id, for_update=True)
+        p = access.require_applicant_of(principal, case.applicant)
+        case.check_etag(etag)
+        case.respond_to_adjustment(province=province, accept=accept, escort_plan=escort_plan,
+                                   actor=access.actor(p), now=now, calendar=uow.calendar())
+        _save(uow, case)
+        return case
+
+
+# -- vehicle change (PQ-10) -------------------------------------------------------------------
+
+def request_vehicle_change(uow: ApprovalUnitOfWork, *, fleet: FleetDirectory,
+                           principal: Principal | None, case_name: str, old_plate_number: str,
+                           new_vehicle: str, power_of_attorney: str, now: dt.datetime) -> Case:
+    """Replace a vehicle by a fleet vehicle with identical curb mass, axles, wheelbase, tyres (PQ-10)."""
+    access.authenticated(principal)
+    (case_id,) = _parse(case_name, "cases", field="case")
+    _parse(new_vehicle, "vehicles", field="new_vehicle")
+    with uow:
+        applicant = _load_case(uow, case_id).applicant
+        p = access.require_applicant_of(principal, applicant)
+    # The peer call happens outside the transaction: no row lock is held while waiting.
+    spec = fleet.get_vehicle(new_vehicle)
+    if spec.get("owner") and spec["owner"] != applicant:
+        raise errors.VehicleNotFound(field="new_vehicle")
+    with uow:
+        case = _load_case(uow, case_id, for_update=True)
+        case.request_vehicle_change(old_plate=old_plate_number, new_vehicle=new_vehicle,
+                                    new_spec=spec, power_of_attorney=power_of_attorney,
+                                    actor=access.actor(p), now=now)
+        _save(uow, case)
+        return case
+
+
+def decide_vehicle_change(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
+                          decision: Decision | None, reason: str, now: dt.datetime) -> Case:
+    """The origin decides a vehicle change; the provinces are told through the case (PQ-10)."""
+    p = access.require_officer(principal, access.ACCEPT)
+    case_id, change_id = _parse(name, "cases", "vehicleChanges")
+    if decision not in (Decision.APPROVE, Decision.DENY):
+        raise errors.required("decision", "请选择同意或不同意。")
+    with uow:
+        case = _load_case(uow, case_id, for_update=True)
+        access.require_province(p, case.origin_province)
+        case.decide_vehicle_change(change_id=change_id, approve=decision == Decision.APPROVE,
+                                   reason=reason, actor=access.actor(p), now=now)
+        _save(uow, case)
+        return case
+
+
+# -- permits (RV-3, RV-5, PQ-9, PQ-11) --------------------------------------------------------
+
+def issue_permit(uow: ApprovalUnitOfWork, *, principal: Principal | None, case_name: str,
+                 now: dt.datetime) -> Permit:
+    """The origin issues the permit once every route province approved (RV-3)."""
+    p = access.require_officer(principal, access.ACCEPT)
+    (case_id,) = _parse(case_name, "cases", field="case")
+    with uow:
+        case = _load_case(uow, case_id, for_update=True)
+        access.require_province(p, case.origin_province)
+        if case.state != "READY_TO_ISSUE":
+            raise errors.CaseNotReadyToIssue()
+        number = uow.permits.next_number(case.origin_province, local_date(now).year)
+        permit = Permit.issue(case, number=number, actor=access.actor(p), now=now)
+        uow.permits.add(permit)
+        _save(uow, case)
+        return permit
+
+
+def get_permit(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str) -> Permit:
+    """A permit, for its holder or an officer of a province on its route."""
+    access.authenticated(principal)
+    (permit_id,) = _parse(name, "permits")
+    with uow:
+        permit = _load_permit(uow, permit_id)
+        access.check_can_view_permit(principal, permit)
+        uow.commit()
+        return permit
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The public answer about a certificate: nothing beyond number, plates, validity (RV-5)."""
+
+    result: str  # VALID, ABOLISHED, EXPIRED, NOT_YET_VALID, UNKNOWN
+    permit: Permit | None = None
+
+
+def verify_permit(uow: ApprovalUnitOfWork, *, signer: PermitSigner, verification_code: str,
+                  now: dt.datetime) -> Verification:
+    """Check a certificate's QR payload against the server; no sign-in needed (RV-5)."""
+    if not verification_code.strip():
+        raise errors.required("verification_code", "请扫描或输入许可证验证码。")
+    permit_id = signer.verify(verification_code)
+    if permit_id is None:
+        return Verification("UNKNOWN")
+    with uow:
+        permit = uow.permits.get(permit_id)
+        uow.commit()
+    if permit is None:
+        return Verification("UNKNOWN")
+    today = local_date(now)
+    state = permit.effective_state(today)
+    if state in (PermitState.ABOLISHED, PermitState.EXPIRED):
+        return Verification(state.value, permit)
+    if today < permit.start_date:
+        return Verification("NOT_YET_VALID", permit)
+    return Verification("VALID", permit)
+
+
+def _case_submission(uow: ApprovalUnitOfWork, permit: Permit) -> int:
+    case = uow.cases.get(permit.case_id)
+    return case.submission if case is not None else 0
+
+
+def abolish_permit(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
+                   reason: str, now: dt.datetime) -> Permit:
+    """The holder ends the permit when the transport is done (PQ-9)."""
+    access.authenticated(principal)
+    (permit_id,) = _parse(name, "permits")
+    with uow:
+        permit = _load_permit(uow, permit_id, for_update=True)
+        p = access.require_applicant_of(principal, permit.holder)
+        permit.abolish(reason=reason, actor=access.actor(p), now=now,
+                       submission=_case_submission(uow, permit))
+        _save(uow, permit)
+        return permit
+
+
+def request_extension(uow: ApprovalUnitOfWork, *, principal: Principal | None, permit_name: str,
+                      new_end_date: dt.date | None, provinces: list[str], reason: str,
+                      now: dt.datetime) -> Permit:
+    """Ask the chosen provinces to move the permit's end date (PQ-11)."""
+    access.authenticated(principal)
+    (permit_id,) = _parse(permit_name, "permits", field="permit")
+    if new_end_date is None:
+        raise errors.required("new_end_date", "请选择延期通行的截止日期。")
+    with uow:
+        permit = _load_permit(uow, permit_id, for_update=True)
+        access.require_applicant_of(principal, permit.holder)
+        permit.request_extension(new_end_date=new_end_date, provinces=provinces, reason=reason,
+                                 now=now)
+        _save(uow, permit)
+        return permit
+
+
+def decide_extension(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
+                     decision: Decision | None, reason: str, now: dt.datetime) -> Permit:
+    """One chosen province decides an extension; all approved -> validity extended (PQ-11)."""
+    p = access.require_officer(principal, access.REVIEW)
+    permit_id, extension_id = _parse(name, "permits", "extensions")
+    if decision not in (Decision.APPROVE, Decision.DENY):
+        raise errors.required("decision", "请选择同意或不同意。")
+    with uow:
+        permit = _load_permit(uow, permit_id, for_update=True)
+        assert p.province is not None
+        permit.decide_extension(extension_id=extension_id, province=p.province,
+                                approve=decision == Decision.APPROVE, reason=reason,
+                                actor=access.actor(p), now=now,
+                                submission=_case_submission(uow, permit))
+        _save(uow, permit)
+        return permit
+
+
+# -- working calendar (RV-4) ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CalendarView:
+    year: int
+    holidays: list[dt.date]
+    workdays: list[dt.date]
+    source: str
+
+
+def update_working_calendar(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
+                            holidays: list[dt.date], workdays: list[dt.date],
+                            now: dt.datetime) -> CalendarView:
+    """An administrator loads a year's holidays and make-up workdays (RV-4); deadlines that
+    were provisional for that year are recomputed."""
+    p = access.require_admin(principal)
+    (year_s,) = _parse(name, "workingCalendars")
+    if not year_s.isdigit() or not 2000 <= int(year_s) <= 2100:
+        raise errors.YearInvalid(field="name")
+    year = int(year_s)
+    if any(d.year != year for d in [*holidays, *workdays]):
+        raise errors.DateOutsideYear(field="holidays")
+    with uow:
+        row = uow.calendars.get(year)
+        if row is None:
+            row = CalendarYear(year=year)
+            uow.calendars.add(row)
+        row.holidays = sorted({d.isoformat() for d in holidays})
+        row.workdays = sorted({d.isoformat() for d in workdays})
+        row.update_time = now
+        row.updated_by = p.subject
+        uow.flush()
+        calendar = uow.calendar()
+        for case in uow.cases.with_provisional_due_dates():
+            if case.recompute_due_dates(calendar):
+                case.update_time = now
+        uow.flush()
+        uow.commit()
+    return CalendarView(year, sorted(holidays), sorted(workdays), SOURCE_ADMINISTRATOR)
+

@@ -1,0 +1,59 @@
+"""The composition root: engine, unit of work, providers, policy, clock, servicer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from permitkit.db import make_engine, make_session_factory, utcnow
+
+from permit_identity.config import Settings
+from permit_identity.models import Channel
+from permit_identity.services import Policy
+from permit_identity.tickets import ChannelProvider, DevTicketProvider
+from permit_identity.unit_of_work import IdentityUnitOfWork
+
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass
+class App:
+    """Everything a running identity service (or CLI) is made of."""
+
+    settings: Settings
+    engine: Engine
+    uow: Callable[[], IdentityUnitOfWork]
+    policy: Policy
+    providers: Mapping[Channel, ChannelProvider]
+    clock: Clock
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def policy_of(settings: Settings) -> Policy:
+    return Policy(
+        access_ttl=settings.access_ttl, refresh_ttl=settings.refresh_ttl,
+        session_max=settings.session_max, key_passphrase=settings.key_passphrase,
+        key_max_age=settings.key_max_age, key_prepublish=settings.key_prepublish,
+        sign_in_limit=settings.sign_in_limit, sign_in_window=settings.sign_in_window,
+    )
+
+
+def build(settings: Settings, *, clock: Clock | None = None,
+          providers: Mapping[Channel, ChannelProvider] | None = None,
+          engine: Engine | None = None) -> App:
+    """Wire the service. Tests pass a clock or providers; nothing else constructs things."""
+    engine = engine or make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    # Real channel adapters replace the development provider per channel here.
+    dev = DevTicketProvider(settings.dev_ticket_key)
+    return App(
+        settings=settings, engine=engine, uow=lambda: IdentityUnitOfWork(factory),
+        policy=policy_of(settings),
+        providers=providers or {ch: dev for ch in Channel},
+        clock=clock or utcnow,
+    )

@@ -1,0 +1,72 @@
+"""Identity settings from the environment, validated at start (fail fast, one line)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from permitkit.settings import SettingsError, env_bool, env_database_url, env_grpc_bind, env_int, env_str
+
+from permit_identity.tickets import DEFAULT_DEV_TICKET_KEY
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the identity service reads from its environment."""
+
+    database_url: str
+    grpc_host: str
+    grpc_port: int
+    environment: str
+    dev_ticket_key: str
+    access_ttl: dt.timedelta
+    refresh_ttl: dt.timedelta
+    session_max: dt.timedelta
+    key_passphrase: str
+    key_max_age: dt.timedelta | None
+    key_prepublish: dt.timedelta
+    sign_in_limit: int
+    sign_in_window: dt.timedelta
+    grpc_workers: int
+    log_json: bool
+    log_level: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        environment = env_str(env, "PERMIT_IDENTITY_ENV", "development").lower()
+        if environment not in ENVIRONMENTS:
+            raise SettingsError(f"PERMIT_IDENTITY_ENV must be one of {', '.join(ENVIRONMENTS)}, "
+                                f"got {environment!r}")
+        key = env_str(env, "PERMIT_IDENTITY_DEV_TICKET_KEY", DEFAULT_DEV_TICKET_KEY)
+        if environment == "production" and key == DEFAULT_DEV_TICKET_KEY:
+            raise SettingsError("PERMIT_IDENTITY_DEV_TICKET_KEY must be set to a private key in "
+                                "production (the built-in development key is public)")
+        if len(key) < 32:
+            raise SettingsError("PERMIT_IDENTITY_DEV_TICKET_KEY must be at least 32 characters")
+        host, port = env_grpc_bind(env, "identity")
+        access = env_int(env, "PERMIT_IDENTITY_ACCESS_TOKEN_TTL_SECONDS", 900, minimum=30, maximum=3600)
+        refresh = env_int(env, "PERMIT_IDENTITY_REFRESH_TOKEN_TTL_SECONDS", 7 * 86400,
+                          minimum=60, maximum=90 * 86400)
+        session_max = env_int(env, "PERMIT_IDENTITY_SESSION_MAX_SECONDS", 30 * 86400,
+                              minimum=60, maximum=365 * 86400)
+        max_age = env_int(env, "PERMIT_IDENTITY_KEY_MAX_AGE_DAYS", 30, minimum=0, maximum=3650)
+        return cls(
+            database_url=env_database_url(env, "identity"),
+            grpc_host=host, grpc_port=port, environment=environment, dev_ticket_key=key,
+            access_ttl=dt.timedelta(seconds=access),
+            refresh_ttl=dt.timedelta(seconds=refresh),
+            session_max=dt.timedelta(seconds=session_max),
+            key_passphrase=env_str(env, "PERMIT_IDENTITY_KEY_PASSPHRASE", ""),
+            key_max_age=dt.timedelta(days=max_age) if max_age else None,
+            key_prepublish=dt.timedelta(seconds=env_int(
+                env, "PERMIT_IDENTITY_KEY_PREPUBLISH_SECONDS", 600, minimum=0, maximum=86400)),
+            sign_in_limit=env_int(env, "PERMIT_IDENTITY_SIGN_IN_LIMIT", 10, minimum=1, maximum=10000),
+            sign_in_window=dt.timedelta(seconds=env_int(
+                env, "PERMIT_IDENTITY_SIGN_IN_WINDOW_SECONDS", 60, minimum=1, maximum=86400)),
+            grpc_workers=env_int(env, "PERMIT_IDENTITY_GRPC_WORKERS", 16, minimum=1, maximum=256),
+            log_json=env_bool(env, "PERMIT_LOG_JSON", True),
+            log_level=env_str(env, "PERMIT_LOG_LEVEL", "INFO").upper(),
+        )

@@ -1,0 +1,1 @@
+"""Integration tests of routing on PostgreSQL over real gRPC."""

@@ -1,0 +1,1 @@
+"""Unit tests of routing: domain and use cases, no database."""
