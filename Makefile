@@ -67,6 +67,7 @@ lint: protos proto-deps
 
 bench: protos
 	$(PY) -m tests.bench.run
+	@if [ -f tests/bench/bench_routing.py ]; then $(PY) tests/bench/bench_routing.py; fi
 
 clean:
 	rm -rf gen var .pytest_cache

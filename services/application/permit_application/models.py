@@ -109,6 +109,20 @@ class Application(TimestampMixin, Base):
     progress: Mapped[list[ProvinceProgress]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="ProvinceProgress.position")
 
+    @classmethod
+    def new(cls, *, id: str, party: str, created_by: str, now: dt.datetime,
+            notice_shown_time: dt.datetime | None = None, create_request_id: str | None = None,
+            source_application: str = "") -> Application:
+        """A fresh draft (every column set, so it behaves the same before a flush)."""
+        return cls(id=id, party=party, state=State.DRAFT.value, version=1, created_by=created_by,
+                   cargo=None, vehicles=None, overall=None, passage=None, agent=None, materials=None,
+                   classification=None, permit_class=0, route_provinces=None, period_start=None,
+                   period_end=None, permit="", permit_number="", permit_start_date=None,
+                   permit_end_date=None, permit_state="", return_reason="", submission=0,
+                   submit_request_id=None, create_request_id=create_request_id,
+                   source_application=source_application, notice_shown_time=notice_shown_time,
+                   submit_time=None, legacy_id=None, create_time=now, update_time=now)
+
     # ---- identity and concurrency -------------------------------------------------
     @property
     def name(self) -> str:
@@ -274,20 +288,19 @@ class Application(TimestampMixin, Base):
             if p.province == province:
                 return p
         row = ProvinceProgress(province=province, position=len(self.progress), decision="PENDING",
-                               origin=False)
+                               reason="", officer="", origin=False)
         self.progress.append(row)
         return row
 
     def start_review(self, *, origin: str, provinces: list[str], now: dt.datetime) -> None:
         """Progress rows on acceptance: origin accepted, every route province pending."""
         self.progress.clear()
-        for i, p in enumerate(provinces or [origin]):
+        order = ([origin] if origin else []) + [p for p in provinces if p and p != origin]
+        for i, p in enumerate(order):
             self.progress.append(ProvinceProgress(province=p, position=i,
                                                   decision="ACCEPTED" if p == origin else "PENDING",
+                                                  reason="", officer="",
                                                   origin=p == origin, decide_time=now if p == origin else None))
-        if origin and origin not in provinces:
-            self.progress.insert(0, ProvinceProgress(province=origin, position=-1, decision="ACCEPTED",
-                                                     origin=True, decide_time=now))
 
 
 class ApplicationVehicle(Base):

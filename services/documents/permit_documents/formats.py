@@ -217,11 +217,24 @@ def _refuse_foreign_content(data: bytes, *, binary_markers: bool) -> None:
 
 
 def _refuse_trailing(data: bytes, end: int) -> None:
-    """Bytes after an image's end marker: padding is fine, anything else makes a polyglot."""
+    """Bytes after an image's end marker.
+
+    Phones append their own trailers there (Samsung's SEFH, motion-photo
+    videos); those are harmless and are cut off when the image is stored. A
+    trailer that is another file format or markup makes a polyglot: refused.
+    """
     trailing = data[end:]
-    if trailing.strip(b"\x00\r\n\t "):
+    if not trailing.strip(b"\x00\r\n\t "):
+        return
+    lowered = trailing.lower()
+    if (
+        trailing.lstrip(b"\x00\r\n\t ").startswith((b"MZ", b"#!"))
+        or any(m in trailing for m in _FOREIGN_BINARY_MARKERS)
+        or any(m in lowered for m in _FOREIGN_MARKERS)
+        or any(m in lowered for m in (b"<?xml", b"<body", b"<head"))
+    ):
         raise errors.FilePolyglot(
-            "图片结束标记之后还附带了其他内容，出于安全原因不能上传，请重新导出图片后上传。",
+            "图片结束标记之后还附带了其他文件，出于安全原因不能上传，请重新导出图片后上传。",
             field="chunk", metadata={"trailing_bytes": str(len(trailing))},
         )
 
@@ -270,7 +283,7 @@ def jpeg_structure(data: bytes) -> tuple[list[JpegSegment], int, int]:
     segments: list[JpegSegment] = []
     scan_start = -1
     while True:
-        if pos + 4 > n or data[pos] != 0xFF:
+        if pos + 2 > n or data[pos] != 0xFF:
             raise corrupt
         while pos < n and data[pos] == 0xFF:  # fill bytes
             pos += 1
@@ -314,6 +327,8 @@ def _check_jpeg(data: bytes) -> Detected:
         raise errors.FileCorrupt(field="chunk")
     _refuse_trailing(data, end)
     _refuse_foreign_content(data[:end], binary_markers=False)
+    # Header segments are not entropy-coded: another file's signature there is a polyglot.
+    _refuse_foreign_content(data[:scan_start], binary_markers=True)
     width, height = _decode_image(data[:end], "JPEG")
     return Detected(Format.JPEG, width, height)
 
@@ -350,6 +365,7 @@ def _check_png(data: bytes) -> Detected:
     end = chunks[-1][2]
     _refuse_trailing(data, end)
     _refuse_foreign_content(data[:end], binary_markers=False)
+    _refuse_foreign_content(b"".join(data[a:b] for t, a, b in chunks if t != b"IDAT"), binary_markers=True)
     width, height = _decode_image(data[:end], "PNG")
     return Detected(Format.PNG, width, height)
 

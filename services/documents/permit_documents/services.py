@@ -24,6 +24,7 @@ from permit_documents.models import (
     DocumentKind,
     blob_key_for,
     document_id_from_name,
+    new_document_id,
 )
 from permit_documents.storage import BlobMissing, BlobStore
 from permit_documents.unit_of_work import DocumentsUnitOfWork
@@ -103,7 +104,7 @@ def upload_document(
     store.put(key, stored, detected.format.content_type)
     with uow:
         doc = Document(
-            owner=owner, kind=kind.name, filename=clean_filename(filename, detected.format),
+            id=new_document_id(), create_time=utcnow(), owner=owner, kind=kind.name, filename=clean_filename(filename, detected.format),
             content_type=detected.format.content_type, format=detected.format.name,
             size_bytes=len(stored), sha256=sha256, blob_key=key,
         )

@@ -43,6 +43,9 @@ from permit_identity.workdays import WorkingCalendar, local_date
 
 log = structlog.get_logger("permit_identity")
 
+# The principal of the operator CLI (migrate, import-legacy, create-officer, ...).
+OPERATOR = Principal(subject="services/identity-cli", roles=frozenset({"service", "admin"}))
+
 LICENCE_REVIEW_WORKING_DAYS = 5  # ID-5
 
 
@@ -513,8 +516,7 @@ def rotate_signing_key(uow: IdentityUnitOfWork, *, principal: Principal | None, 
                        policy: Policy, activate_after: dt.timedelta | None = None) -> SigningKey:
     """Publish a new key now that signs after ``activate_after``; old keys retire
     then and stay published until the last token they signed expires."""
-    if principal is not None:
-        _require_service_or_admin(principal)
+    _require_service_or_admin(principal)
     delay = policy.key_prepublish if activate_after is None else activate_after
     if delay < dt.timedelta(0) or delay > dt.timedelta(days=1):
         raise errors.ActivateAfterInvalid(field="activate_after")
@@ -564,10 +566,8 @@ def import_legacy_accounts(uow: IdentityUnitOfWork, *, principal: Principal | No
                            now: dt.datetime, accounts: Sequence[LegacyAccountInput]) -> ImportResult:
     """Create or update legacy accounts and their parties `parties/{legacy_id}` (ID-3).
 
-    Idempotent by legacy id; an existing link is kept. ``principal`` None means
-    the operator CLI."""
-    if principal is not None:
-        _require_service_or_admin(principal)
+    Idempotent by legacy id; an existing link is kept."""
+    _require_service_or_admin(principal)
     checked = [_checked_legacy(i, a) for i, a in enumerate(accounts)]
     created = updated = 0
     parties: list[str] = []
@@ -652,9 +652,8 @@ def _checked_officer_fields(*, display_name: str | None = None, province: str | 
 def create_officer(uow: IdentityUnitOfWork, *, principal: Principal | None, login: str,
                    display_name: str, province: str, roles: Sequence[str],
                    exist_ok: bool = False) -> Officer:
-    """Provision an officer scoped to one province (ID-6). ``principal`` None means the CLI."""
-    if principal is not None:
-        _require_admin(principal)
+    """Provision an officer scoped to one province (ID-6). Admin only."""
+    _require_admin(principal)
     if not LOGIN.match(login or ""):
         raise errors.field_error("LOGIN_INVALID", "登录名须为3-63位小写字母、数字或连字符，以字母开头。",
                                  "officer.login")

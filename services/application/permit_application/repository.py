@@ -1,0 +1,192 @@
+"""Persistence of applications, the audit trail and the applicant's fleet and agents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+
+from permitkit.db import RepositoryBase, is_unique_violation, utcnow
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from permit_application.models import (OCCUPYING_STATES, Application, ApplicationVehicle, FleetAgent,
+                                       FleetVehicle, NumberCounter, State, StateChange, VehicleLock)
+from permit_application.values import Agent, Vehicle
+
+
+class ApplicationRepository(RepositoryBase[Application]):
+    """Applications of every party; callers always pass the party they act for."""
+
+    model = Application
+
+    def get(self, ident: str, *, for_update: bool = False) -> Application | None:  # type: ignore[override]
+        stmt = select(Application).where(Application.id == ident).options(
+            selectinload(Application.plates), selectinload(Application.progress))
+        if for_update:
+            stmt = stmt.with_for_update(of=Application)
+        return self.session.execute(stmt).scalars().first()
+
+    def find_by_create_request(self, party: str, request_id: str) -> Application | None:
+        return self.session.execute(select(Application).where(
+            Application.party == party, Application.create_request_id == request_id)).scalars().first()
+
+    def list_for_party(self, party: str, *, state: State | None, query: str, offset: int,
+                       limit: int) -> tuple[list[Application], int]:
+        """Newest first; ``query`` matches the number or a plate (partial, case-insensitive)."""
+        conds = [Application.party == party]
+        if state is not None:
+            conds.append(Application.state == state.value)
+        q = query.strip().upper()
+        if q:
+            plate_match = select(ApplicationVehicle.application_id).where(
+                func.upper(ApplicationVehicle.plate_number).contains(q, autoescape=True))
+            conds.append(or_(func.upper(Application.id).contains(q, autoescape=True),
+                             Application.id.in_(plate_match)))
+        total = self.session.execute(select(func.count()).select_from(Application).where(*conds)).scalar_one()
+        rows = self.session.execute(
+            select(Application).where(*conds)
+            .options(selectinload(Application.plates), selectinload(Application.progress))
+            .order_by(Application.create_time.desc(), Application.id.desc()).offset(offset).limit(limit)
+        ).scalars().all()
+        return list(rows), int(total)
+
+    def occupying(self, plates: Iterable[str], start: dt.date, end: dt.date,
+                  *, exclude: str) -> list[tuple[str, Application]]:
+        """(plate, application) of other applications whose period overlaps [start, end] and
+        whose state can occupy a vehicle (AP-6); the caller applies ``occupies_vehicle``."""
+        plates = list(plates)
+        if not plates:
+            return []
+        rows = self.session.execute(
+            select(ApplicationVehicle.plate_number, Application)
+            .join(Application, Application.id == ApplicationVehicle.application_id)
+            .where(ApplicationVehicle.plate_number.in_(plates), Application.id != exclude,
+                   Application.state.in_([s.value for s in OCCUPYING_STATES]),
+                   Application.period_start <= end, Application.period_end >= start)
+            .order_by(Application.period_start, Application.id)
+        ).all()
+        return [(r[0], r[1]) for r in rows]
+
+    def lock_vehicles(self, plates: Iterable[str]) -> None:
+        """Serialise AP-6 checks per vehicle: one locked row per plate, in a fixed order."""
+        for plate in sorted(set(plates)):
+            if self.session.get(VehicleLock, plate) is None:
+                try:
+                    with self.session.begin_nested():
+                        self.session.execute(insert(VehicleLock).values(plate_number=plate))
+                except Exception as e:
+                    if not is_unique_violation(e):
+                        raise
+            self.session.execute(select(VehicleLock).where(VehicleLock.plate_number == plate)
+                                 .with_for_update()).first()
+
+    def next_number(self, day: str) -> int:
+        """The next sequence number of ``day`` (yyyymmdd), safe under concurrency."""
+        for _ in range(5):
+            row = self.session.execute(update(NumberCounter).where(NumberCounter.day == day)
+                                       .values(last=NumberCounter.last + 1)
+                                       .returning(NumberCounter.last)).first()
+            if row is not None:
+                return int(row[0])
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(insert(NumberCounter).values(day=day, last=1))
+                return 1
+            except Exception as e:
+                if not is_unique_violation(e):
+                    raise
+        raise RuntimeError("could not allocate an application number")
+
+    def add_change(self, change: StateChange) -> None:
+        self.session.add(change)
+
+    def changes(self, application_id: str) -> list[StateChange]:
+        return list(self.session.execute(select(StateChange).where(StateChange.application_id == application_id)
+                                         .order_by(StateChange.id)).scalars())
+
+    def remove(self, app: Application) -> None:
+        self.session.execute(delete(ApplicationVehicle).where(ApplicationVehicle.application_id == app.id))
+        self.session.delete(app)
+
+    def exists(self, ident: str) -> bool:
+        return self.session.get(Application, ident) is not None
+
+
+class FleetRepository:
+    """The applicant's vehicles and agents: PC side and earlier applications."""
+
+    def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
+        self.session = session
+
+    # vehicles
+    def vehicles_by_plates(self, party: str, plates: Iterable[str]) -> dict[str, Vehicle]:
+        plates = [p for p in plates if p]
+        if not plates:
+            return {}
+        rows = self.session.execute(select(FleetVehicle).where(
+            FleetVehicle.party == party, FleetVehicle.plate_number.in_(plates))).scalars()
+        return {r.plate_number: r.to_value() for r in rows}
+
+    def suggest_vehicles(self, party: str, text: str, limit: int) -> list[FleetVehicle]:
+        stmt = select(FleetVehicle).where(FleetVehicle.party == party)
+        if text:
+            stmt = stmt.where(FleetVehicle.plate_number.contains(text, autoescape=True))
+        # PC-side vehicles first, then those of earlier applications.
+        stmt = stmt.order_by((FleetVehicle.source != "FLEET"), FleetVehicle.plate_number).limit(limit)
+        return list(self.session.execute(stmt).scalars())
+
+    def get_vehicle(self, ident: str) -> FleetVehicle | None:
+        return self.session.get(FleetVehicle, ident)
+
+    def vehicle_by_plate(self, party: str, plate: str) -> FleetVehicle | None:
+        return self.session.execute(select(FleetVehicle).where(
+            FleetVehicle.party == party, FleetVehicle.plate_number == plate)).scalars().first()
+
+    def upsert_vehicle(self, party: str, v: Vehicle, *, source: str) -> bool:
+        """Create or refresh; a PC-side (FLEET) record is never downgraded to HISTORY."""
+        row = self.vehicle_by_plate(party, v.plate_number)
+        now = utcnow()
+        if row is None:
+            row = FleetVehicle(id=uuid.uuid4().hex[:16], party=party, plate_number=v.plate_number,
+                               source=source, licence_documents=list(v.licence_documents),
+                               create_time=now, update_time=now)
+            row.fill_from(v)
+            self.session.add(row)
+            return True
+        if source == "HISTORY" and row.source == "FLEET":
+            return False
+        row.fill_from(v)
+        row.source = source
+        return True
+
+    # agents
+    def suggest_agents(self, party: str, text: str, limit: int) -> list[FleetAgent]:
+        stmt = select(FleetAgent).where(FleetAgent.party == party)
+        if text:
+            stmt = stmt.where(FleetAgent.agent_name.contains(text, autoescape=True))
+        stmt = stmt.order_by((FleetAgent.source != "FLEET"), FleetAgent.agent_name).limit(limit)
+        return list(self.session.execute(stmt).scalars())
+
+    def get_agent(self, ident: str) -> FleetAgent | None:
+        return self.session.get(FleetAgent, ident)
+
+    def upsert_agent(self, party: str, a: Agent, *, source: str) -> bool:
+        row = self.session.execute(select(FleetAgent).where(
+            FleetAgent.party == party, FleetAgent.id_number == a.id_number)).scalars().first()
+        now = utcnow()
+        if row is None:
+            self.session.add(FleetAgent(
+                id=uuid.uuid4().hex[:16], party=party, agent_name=a.name, id_number=a.id_number,
+                phone=a.phone, id_card_documents=list(a.id_card_documents),
+                power_of_attorney_document=a.power_of_attorney_document, source=source,
+                create_time=now, update_time=now))
+            return True
+        if source == "HISTORY" and row.source == "FLEET":
+            return False
+        row.agent_name, row.phone, row.source = a.name, a.phone or row.phone, source
+        if a.id_card_documents:
+            row.id_card_documents = list(a.id_card_documents)
+        if a.power_of_attorney_document:
+            row.power_of_attorney_document = a.power_of_attorney_document
+        return True

@@ -1,0 +1,52 @@
+"""Settings of the approval service, read from the environment and validated at start."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from permitkit.settings import (
+    SettingsError,
+    env_addr,
+    env_bool,
+    env_database_url,
+    env_float,
+    env_grpc_bind,
+    env_str,
+)
+
+CONTEXT = "approval"
+# Development only: a production deployment sets its own key (Secret).
+DEV_VERIFICATION_KEY = "permit-approval-development-verification-key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    grpc_host: str
+    grpc_port: int
+    application_addr: str
+    verification_key: str
+    peer_timeout: float
+    log_json: bool
+    log_level: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        host, port = env_grpc_bind(env, CONTEXT)
+        key = env_str(env, "PERMIT_APPROVAL_VERIFICATION_KEY", DEV_VERIFICATION_KEY)
+        if len(key.encode()) < 16:
+            raise SettingsError("PERMIT_APPROVAL_VERIFICATION_KEY must be at least 16 bytes")
+        level = env_str(env, "PERMIT_LOG_LEVEL", "INFO").upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise SettingsError(f"PERMIT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        return cls(
+            database_url=env_database_url(env, CONTEXT),
+            grpc_host=host,
+            grpc_port=port,
+            application_addr=env_addr(env, "application"),
+            verification_key=key,
+            peer_timeout=env_float(env, "PERMIT_APPROVAL_PEER_TIMEOUT", 5.0, minimum=0.1),
+            log_json=env_bool(env, "PERMIT_LOG_JSON", True),
+            log_level=level,
+        )

@@ -1,0 +1,221 @@
+"""ApprovalServicer: protobuf in, use case call, protobuf out. No rules here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from permit.approval.v1 import approval_pb2 as pb
+from permit.approval.v1 import approval_service_pb2 as svc
+from permit.approval.v1 import approval_service_pb2_grpc as svc_grpc
+
+from permitkit.context import current_principal
+from permitkit.errors import InvalidArgument
+
+from permit_approval import convert, services
+from permit_approval.clients import FleetDirectory
+from permit_approval.models import Decision, local_date
+from permit_approval.unit_of_work import ApprovalUnitOfWork
+from permit_approval.verification import PermitSigner
+from permit_approval.workdays import SOURCE_ADMINISTRATOR
+
+FULL_NAME = "permit.approval.v1.ApprovalService"
+
+
+def _date(msg: Any, field: str) -> dt.date | None:
+    if not msg.HasField(field):
+        return None
+    try:
+        return convert.date_from_pb(getattr(msg, field))
+    except ValueError:
+        raise InvalidArgument("日期不正确。", reason="DATE_INVALID", field=field) from None
+
+
+def _dates(values: Any, field: str) -> list[dt.date]:
+    out = []
+    for i, d in enumerate(values):
+        try:
+            value = convert.date_from_pb(d)
+        except ValueError:
+            value = None
+        if value is None:
+            raise InvalidArgument("日期不正确。", reason="DATE_INVALID", field=f"{field}[{i}]")
+        out.append(value)
+    return out
+
+
+class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
+    """Transport for the approval use cases."""
+
+    def __init__(self, *, uow_factory: Callable[[], ApprovalUnitOfWork], signer: PermitSigner,
+                 fleet: FleetDirectory, clock: Callable[[], dt.datetime]) -> None:
+        self._uow = uow_factory
+        self._signer = signer
+        self._fleet = fleet
+        self._clock = clock
+
+    def _case(self, case: Any) -> pb.Case:
+        return convert.case_pb(case, local_date(self._clock()))
+
+    def _permit(self, permit: Any) -> pb.Permit:
+        return convert.permit_pb(permit, local_date(self._clock()), self._signer)
+
+    # -- internal ---------------------------------------------------------------------------
+
+    def CreateCase(self, request: svc.CreateCaseRequest, context: Any) -> pb.Case:
+        sub = services.Submission(
+            application=request.application, application_number=request.application_number,
+            applicant=request.applicant, origin_province=request.origin_province,
+            destination_province=request.destination_province,
+            route_provinces=list(request.route_provinces), permit_class=request.permit_class,
+            plate_numbers=list(request.plate_numbers),
+            start_date=_date(request, "start_date"), end_date=_date(request, "end_date"),
+            multi_trip=request.multi_trip, submission=request.submission,
+            documents=list(request.documents), route=convert.route_from_pb(request.route),
+            vehicles=[{"plate_number": v.plate_number, "fleet_vehicle": v.fleet_vehicle,
+                       "curb_mass_kg": v.curb_mass_kg, "axle_count": v.axle_count,
+                       "wheelbase_mm": v.wheelbase_mm, "tyre_count": v.tyre_count}
+                      for v in request.vehicles],
+        )
+        case = services.create_case(self._uow(), principal=current_principal(),
+                                     event_id=request.event_id, submission=sub,
+                                     now=self._clock())
+        return self._case(case)
+
+    def CancelCase(self, request: svc.CancelCaseRequest, context: Any) -> pb.Case:
+        case = services.cancel_case(self._uow(), principal=current_principal(),
+                                    event_id=request.event_id, application=request.application,
+                                    reason=request.reason, now=self._clock())
+        return self._case(case)
+
+    # -- cases ------------------------------------------------------------------------------
+
+    def GetCase(self, request: svc.GetCaseRequest, context: Any) -> pb.Case:
+        return self._case(services.get_case(self._uow(), principal=current_principal(),
+                                            name=request.name))
+
+    def ListWorkQueue(self, request: svc.ListWorkQueueRequest,
+                      context: Any) -> svc.ListWorkQueueResponse:
+        cases, token = services.list_work_queue(self._uow(), principal=current_principal(),
+                                                page_size=request.page_size,
+                                                page_token=request.page_token)
+        return svc.ListWorkQueueResponse(cases=[self._case(c) for c in cases],
+                                         next_page_token=token)
+
+    def AcceptCase(self, request: svc.AcceptCaseRequest, context: Any) -> pb.Case:
+        return self._case(services.accept_case(self._uow(), principal=current_principal(),
+                                               name=request.name, etag=request.etag,
+                                               now=self._clock()))
+
+    def ReturnCase(self, request: svc.ReturnCaseRequest, context: Any) -> pb.Case:
+        return self._case(services.return_case(self._uow(), principal=current_principal(),
+                                               name=request.name, reason=request.reason,
+                                               etag=request.etag, now=self._clock()))
+
+    def RefuseCase(self, request: svc.RefuseCaseRequest, context: Any) -> pb.Case:
+        return self._case(services.refuse_case(self._uow(), principal=current_principal(),
+                                               name=request.name, reason=request.reason,
+                                               etag=request.etag, now=self._clock()))
+
+    def ClaimReview(self, request: svc.ClaimReviewRequest, context: Any) -> pb.Case:
+        return self._case(services.claim_review(self._uow(), principal=current_principal(),
+                                                name=request.name, now=self._clock()))
+
+    def ReleaseReview(self, request: svc.ReleaseReviewRequest, context: Any) -> pb.Case:
+        return self._case(services.release_review(self._uow(), principal=current_principal(),
+                                                  name=request.name, now=self._clock()))
+
+    def DecideReview(self, request: svc.DecideReviewRequest, context: Any) -> pb.Case:
+        return self._case(services.decide_review(
+            self._uow(), principal=current_principal(), name=request.name,
+            decision=convert.decision_from_pb(request.decision), reason=request.reason,
+            suggested_route=convert.route_from_pb(request.suggested_route),
+            conditions=list(request.conditions), etag=request.etag, now=self._clock()))
+
+    def ProposeRouteAdjustment(self, request: svc.ProposeRouteAdjustmentRequest,
+                               context: Any) -> pb.Case:
+        return self._case(services.decide_review(
+            self._uow(), principal=current_principal(), name=request.name,
+            decision=Decision.REQUIRE_ADJUSTMENT, reason=request.reason,
+            suggested_route=convert.route_from_pb(request.suggested_route), conditions=[],
+            etag=request.etag, now=self._clock()))
+
+    def RespondToAdjustment(self, request: svc.RespondToAdjustmentRequest,
+                            context: Any) -> pb.Case:
+        return self._case(services.respond_to_adjustment(
+            self._uow(), principal=current_principal(), name=request.name,
+            accept=request.accept, escort_plan=request.escort_plan, etag=request.etag,
+            now=self._clock()))
+
+    def RequestVehicleChange(self, request: svc.RequestVehicleChangeRequest,
+                             context: Any) -> pb.Case:
+        return self._case(services.request_vehicle_change(
+            self._uow(), fleet=self._fleet, principal=current_principal(),
+            case_name=request.case, old_plate_number=request.old_plate_number,
+            new_vehicle=request.new_vehicle, power_of_attorney=request.power_of_attorney,
+            now=self._clock()))
+
+    def DecideVehicleChange(self, request: svc.DecideVehicleChangeRequest,
+                            context: Any) -> pb.Case:
+        return self._case(services.decide_vehicle_change(
+            self._uow(), principal=current_principal(), name=request.name,
+            decision=convert.decision_from_pb(request.decision), reason=request.reason,
+            now=self._clock()))
+
+    # -- permits ----------------------------------------------------------------------------
+
+    def IssuePermit(self, request: svc.IssuePermitRequest, context: Any) -> pb.Permit:
+        return self._permit(services.issue_permit(self._uow(), principal=current_principal(),
+                                                  case_name=getattr(request, "case"),
+                                                  now=self._clock()))
+
+    def GetPermit(self, request: svc.GetPermitRequest, context: Any) -> pb.Permit:
+        return self._permit(services.get_permit(self._uow(), principal=current_principal(),
+                                                name=request.name))
+
+    def VerifyPermit(self, request: svc.VerifyPermitRequest,
+                     context: Any) -> svc.VerifyPermitResponse:
+        v = services.verify_permit(self._uow(), signer=self._signer,
+                                   verification_code=request.verification_code,
+                                   now=self._clock())
+        resp = svc.VerifyPermitResponse(
+            result=pb.VerificationResult.Value(f"VERIFICATION_RESULT_{v.result}"))
+        if v.permit is not None:
+            resp.permit_number = v.permit.number
+            resp.plate_numbers.extend(v.permit.plate_numbers)
+            resp.start_date.CopyFrom(convert.date_pb(v.permit.start_date))
+            resp.end_date.CopyFrom(convert.date_pb(v.permit.end_date))
+        return resp
+
+    def AbolishPermit(self, request: svc.AbolishPermitRequest, context: Any) -> pb.Permit:
+        return self._permit(services.abolish_permit(self._uow(), principal=current_principal(),
+                                                    name=request.name, reason=request.reason,
+                                                    now=self._clock()))
+
+    def RequestExtension(self, request: svc.RequestExtensionRequest, context: Any) -> pb.Permit:
+        return self._permit(services.request_extension(
+            self._uow(), principal=current_principal(), permit_name=request.permit,
+            new_end_date=_date(request, "new_end_date"), provinces=list(request.provinces),
+            reason=request.reason, now=self._clock()))
+
+    def DecideExtension(self, request: svc.DecideExtensionRequest, context: Any) -> pb.Permit:
+        return self._permit(services.decide_extension(
+            self._uow(), principal=current_principal(), name=request.name,
+            decision=convert.decision_from_pb(request.decision), reason=request.reason,
+            now=self._clock()))
+
+    def UpdateWorkingCalendar(self, request: svc.UpdateWorkingCalendarRequest,
+                              context: Any) -> svc.WorkingCalendar:
+        view = services.update_working_calendar(
+            self._uow(), principal=current_principal(), name=request.name,
+            holidays=_dates(request.holidays, "holidays"),
+            workdays=_dates(request.workdays, "workdays"), now=self._clock())
+        return svc.WorkingCalendar(
+            name=f"workingCalendars/{view.year}",
+            holidays=[convert.date_pb(d) for d in view.holidays],
+            workdays=[convert.date_pb(d) for d in view.workdays], source=SOURCE_ADMINISTRATOR)
+
+
+def add_to_server(servicer: ApprovalServicer, server: Any) -> None:
+    svc_grpc.add_ApprovalServiceServicer_to_server(servicer, server)

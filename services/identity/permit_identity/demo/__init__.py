@@ -1,0 +1,1 @@
+"""Demo data: the PC system's export used by `seed-demo` (identity and application)."""

@@ -1,0 +1,122 @@
+"""The walking slice as the HTTP calls a phone and an officer's client make.
+
+Shared by the end-to-end tests and the benchmark, so both exercise exactly
+the same path through the gateway.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+ORIGIN, VIA, DESTINATION = "130000", "370000", "320000"  # 河北 -> 山东 -> 江苏
+ROUTE = [
+    {"province": ORIGIN, "roads": ["G4", "G1811"]},
+    {"province": VIA, "roads": ["G2", "G3"]},
+    {"province": DESTINATION, "roads": ["G2"]},
+]
+
+
+def tiny_png(rgb: tuple[int, int, int] = (255, 0, 0)) -> bytes:
+    """A valid 1x1 PNG of one colour (a photographed licence stands in)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        import struct
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    import struct
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" + bytes(rgb))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def _date(d: dt.date) -> dict[str, int]:
+    return {"year": d.year, "month": d.month, "day": d.day}
+
+
+def wait_for(fn: Callable[[], Any], what: str, timeout: float = 30.0, interval: float = 0.1) -> Any:
+    """Poll until ``fn()`` is truthy: cross-service state arrives through the outbox."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
+def fill_draft(carrier, *, start_in_days: int = 3, days: int = 7, plate_prefix: str = "冀A") -> dict:
+    """我要申请 -> the six steps with the fleet's vehicles and agent -> one uploaded document."""
+    shown = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=6)).isoformat().replace("+00:00", "Z")
+    app = carrier.post("/v1/applications", {"noticeShownTime": shown, "requestId": str(uuid.uuid4())})
+    path = f"/v1/{app['name']}"
+
+    fleet = carrier.get("/v1/vehicles:suggest", params={"platePrefix": "冀"})["vehicles"]
+    tractor = next(v for v in fleet if v["plateNumber"].startswith(plate_prefix))
+    trailer = next(v for v in fleet if v["plateNumber"].endswith("挂"))
+    agent = carrier.get("/v1/agents:suggest", params={"namePrefix": ""})["agents"][0]
+
+    cargo = {"emptyLoad": False, "name": "变压器", "weightKg": "42000", "lengthMm": "9000",
+             "widthMm": "3200", "heightMm": "3100"}
+    vehicles = [tractor, trailer]
+    curb = sum(int(v["curbMassKg"]) for v in vehicles)
+    total = curb + int(cargo["weightKg"])
+    axles = sum(int(v["axleCount"]) for v in vehicles)
+    overall = {
+        "totalMassKg": str(total),
+        "lengthMm": str(max(int(tractor["lengthMm"]) + int(trailer["lengthMm"]), int(cargo["lengthMm"]))),
+        "widthMm": str(max(max(int(v["widthMm"]) for v in vehicles), int(cargo["widthMm"]))),
+        "heightMm": str(max(int(trailer["heightMm"]) + 1200, int(cargo["heightMm"]) + 1200, 4000)),
+        "axleSpacingsMm": ["3200"] + ["1350"] * (axles - 2),
+        "axleLoadsKg": [str(total // axles)] * (axles - 1) + [str(total - (total // axles) * (axles - 1))],
+    }
+    today = dt.date.today()
+    passage = {"originProvince": ORIGIN, "destinationProvince": DESTINATION, "route": ROUTE,
+               "startDate": _date(today + dt.timedelta(days=start_in_days)),
+               "endDate": _date(today + dt.timedelta(days=start_in_days + days)),
+               "multiTrip": False, "originPlace": "石家庄市", "destinationPlace": "南京市"}
+    steps = [("cargo", {"cargo": cargo}), ("vehicles", {"vehicles": vehicles}), ("overall", {"overall": overall}),
+             ("passage", {"passage": passage}), ("agent", {"agent": agent})]
+    for mask, body in steps:
+        app = carrier.patch(path, {**body, "etag": app["etag"]}, params={"updateMask": mask})
+
+    doc = carrier.call("POST", "/v1/documents", data={"kind": "DOCUMENT_KIND_TRANSPORT_PLAN"},
+                       files={"file": ("运输计划.png", tiny_png(), "image/png")})
+    app = carrier.patch(path, {"materials": [{"kind": "MATERIAL_KIND_OTHER", "document": doc["name"]}],
+                               "etag": app["etag"]}, params={"updateMask": "materials"})
+    app["_document"] = doc
+    return app
+
+
+def submit(carrier, app: dict) -> dict:
+    return carrier.post(f"/v1/{app['name']}:submit", {"etag": app["etag"]})
+
+
+def case_of(officer, application: str) -> dict:
+    return wait_for(lambda: _find_case(officer, application), f"case of {application} in the work queue")
+
+
+def _find_case(officer, application: str) -> dict | None:
+    r = officer.http.get(f"/v1/{application}/case")
+    return r.json() if r.status_code == 200 else None
+
+
+def accept(officer, case: dict) -> dict:
+    return officer.post(f"/v1/{case['name']}:accept", {"etag": case.get("etag", "")})
+
+
+def approve(officer, case: dict, province: str) -> dict:
+    return officer.post(f"/v1/{case['name']}/reviews/{province}:decide", {"decision": "DECISION_APPROVE",
+                                                                          "reason": "同意通行"})
+
+
+def issue(officer, case: dict) -> dict:
+    return officer.post(f"/v1/{case['name']}:issuePermit", {})
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
