@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 workers=${PYTEST_WORKERS:-2}
-"$PY" -m pytest -n "$workers" --dist loadfile "$@"
+"$PY" -m pytest -n "$workers" --dist loadgroup "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then
   echo "no tests collected"

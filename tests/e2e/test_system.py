@@ -13,7 +13,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from permit_gateway.transcoding import CONTEXTS, load_service_modules
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 PINNED = Path(__file__).with_name("unimplemented.txt")
 
 

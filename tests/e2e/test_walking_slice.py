@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e import journey as j
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 def test_legal_person_on_app_is_linked_to_legacy_account_ID_1_ID_3(api_as):

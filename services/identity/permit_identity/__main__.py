@@ -1,0 +1,265 @@
+"""`python -m permit_identity [serve|migrate|mint-ticket|import-legacy|create-officer|seed-demo|...]`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from permitkit.settings import SettingsError, env_str, run_main
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+DEMO_OFFICERS = (
+    ("hebei-accept", "张三", "130000", ("officer.accept", "officer.review", "officer.licence")),
+    ("shandong-review", "鲁审核", "370000", ("officer.review",)),
+    ("jiangsu-review", "苏审核", "320000", ("officer.review",)),
+    ("beijing-review", "京审核", "110000", ("officer.review",)),
+    ("tianjin-review", "津审核", "120000", ("officer.review",)),
+    ("ministry-admin", "部级管理员", "110000", ("admin",)),
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m permit_identity", description=__doc__)
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve gRPC (default)")
+    sub.add_parser("migrate", help="run the Alembic migrations to head and exit")
+
+    m = sub.add_parser("mint-ticket", help="print a development platform ticket")
+    m.add_argument("--channel", required=True, choices=["APP", "ALIPAY", "WECHAT", "STAFF"])
+    m.add_argument("--user-type", default="PERSON", choices=["PERSON", "LEGAL"])
+    m.add_argument("--uid", default="")
+    m.add_argument("--name", default="")
+    m.add_argument("--uscc", default=None)
+    m.add_argument("--id-number", "--idn", dest="id_number", default=None)
+    m.add_argument("--officer", default=None, help="officer login (STAFF)")
+    m.add_argument("--ttl-seconds", type=int, default=600)
+    m.add_argument("--source", default=None,
+                   help="account origin; MOT_PORTAL simulates an old ministry-portal account (ID-2)")
+
+    i = sub.add_parser("import-legacy", help="import the PC system's export (JSON)")
+    i.add_argument("file")
+
+    o = sub.add_parser("create-officer", help="provision an officer account (ID-6)")
+    o.add_argument("--login", required=True)
+    o.add_argument("--name", required=True)
+    o.add_argument("--province", required=True)
+    o.add_argument("--roles", required=True, help="comma list: officer.accept,officer.review,...")
+    o.add_argument("--update", action="store_true", help="update the officer if it exists")
+
+    sub.add_parser("seed-demo", help="import the demo export and create demo officers (idempotent)")
+
+    r = sub.add_parser("rotate-key", help="publish a new signing key")
+    r.add_argument("--activate-after-seconds", type=int, default=None)
+
+    c = sub.add_parser("set-calendar-year",
+                       help="enter a year's working-day calendar (holidays, make-up workdays)")
+    c.add_argument("year", type=int)
+    c.add_argument("--holidays", default="", help="comma list of dates or ranges 2027-02-16..2027-02-22")
+    c.add_argument("--workdays", default="", help="comma list of make-up working days (调休)")
+    c.add_argument("--source", default="State Council notice")
+    c.add_argument("--from-library", action="store_true",
+                   help="copy the year from the chinesecalendar library")
+    return p
+
+
+def _dates(spec: str) -> list[dt.date]:
+    out: list[dt.date] = []
+    for part in filter(None, (s.strip() for s in spec.split(","))):
+        a, _, b = part.partition("..")
+        start, end = dt.date.fromisoformat(a), dt.date.fromisoformat(b or a)
+        d = start
+        while d <= end:
+            out.append(d)
+            d += dt.timedelta(days=1)
+    return out
+
+
+def _app():  # type: ignore[no-untyped-def]
+    from permit_identity.bootstrap import build
+    from permit_identity.config import Settings
+
+    return build(Settings.from_env(os.environ))
+
+
+def _configure_logging(json_logs: bool = True, level: str = "INFO") -> None:
+    from permitkit.logging import configure_logging
+
+    configure_logging(json=json_logs, level=level, service="identity")
+
+
+def serve() -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    from permitkit.server import serve_until_signal
+
+    from permit_identity import services
+    from permit_identity.server import build_server
+
+    app = _app()
+    _configure_logging(app.settings.log_json, app.settings.log_level)
+    try:
+        with app.uow() as uow:
+            services.ensure_signing_key(uow, now=app.clock(), policy=app.policy)
+            uow.commit()
+    except DBAPIError as e:
+        raise SettingsError("the identity database is not reachable or not migrated "
+                            f"(run `python -m permit_identity migrate`): {type(e.orig).__name__}") from None
+    server, port = build_server(app)
+    import structlog
+
+    structlog.get_logger("permit_identity").info("serving", port=port, host=app.settings.grpc_host)
+    serve_until_signal(server, on_stop=app.close)
+    return 0
+
+
+def migrate() -> int:
+    from permitkit.migrations import upgrade
+
+    from permit_identity.config import Settings
+
+    settings = Settings.from_env(os.environ)
+    _configure_logging(settings.log_json, settings.log_level)
+    upgrade(settings.database_url, MIGRATIONS)
+    return 0
+
+
+def mint_ticket(args: argparse.Namespace) -> int:
+    from permit_identity.tickets import DEFAULT_DEV_TICKET_KEY, mint_dev_ticket
+
+    key = env_str(os.environ, "PERMIT_IDENTITY_DEV_TICKET_KEY", DEFAULT_DEV_TICKET_KEY)
+    if args.channel == "STAFF" and not args.officer:
+        raise SettingsError("--officer is required for --channel STAFF")
+    if args.channel != "STAFF" and not args.uid:
+        raise SettingsError("--uid is required for user channels")
+    print(mint_dev_ticket(key, channel=args.channel, user_type=args.user_type, uid=args.uid,
+                          name=args.name, uscc=args.uscc, id_number=args.id_number,
+                          officer=args.officer, source=args.source,
+                          ttl=dt.timedelta(seconds=args.ttl_seconds)))
+    return 0
+
+
+def _report(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def _run_use_case(fn, **kwargs):  # type: ignore[no-untyped-def]
+    """Run a use case as the operator; a domain error prints one line and exits 1."""
+    from permitkit.errors import PermitError
+
+    try:
+        return fn(**kwargs)
+    except PermitError as e:
+        print(f"error: {e.reason}: {e.message}" + (f" ({e.field})" if e.field else ""), file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def import_legacy(path: str) -> int:
+    from permit_identity import legacy, services
+
+    app = _app()
+    _configure_logging(app.settings.log_json, app.settings.log_level)
+    accounts = _run_use_case(legacy.read_export, path=path)
+    result = _run_use_case(services.import_legacy_accounts, uow=app.uow(),
+                           principal=services.OPERATOR, now=app.clock(), accounts=accounts)
+    _report({"created": result.created, "updated": result.updated, "parties": result.parties})
+    return 0
+
+
+def create_officer(args: argparse.Namespace) -> int:
+    from permit_identity import services
+
+    app = _app()
+    _configure_logging(app.settings.log_json, app.settings.log_level)
+    officer = _run_use_case(services.create_officer, uow=app.uow(), principal=services.OPERATOR,
+                            login=args.login, display_name=args.name, province=args.province,
+                            roles=[r.strip() for r in args.roles.split(",") if r.strip()],
+                            exist_ok=args.update)
+    _report({"officer": officer.name, "province": officer.province, "roles": officer.roles})
+    return 0
+
+
+def seed_demo() -> int:
+    from permit_identity import legacy, services
+
+    app = _app()
+    _configure_logging(app.settings.log_json, app.settings.log_level)
+    result = _run_use_case(services.import_legacy_accounts, uow=app.uow(),
+                           principal=services.OPERATOR, now=app.clock(),
+                           accounts=legacy.read_export(legacy.DEMO_EXPORT))
+    officers = []
+    for login, name, province, roles in DEMO_OFFICERS:
+        o = _run_use_case(services.create_officer, uow=app.uow(), principal=services.OPERATOR,
+                          login=login, display_name=name, province=province, roles=list(roles),
+                          exist_ok=True)
+        officers.append(o.name)
+    _report({"parties": result.parties, "officers": officers})
+    return 0
+
+
+def rotate_key(args: argparse.Namespace) -> int:
+    from permit_identity import services
+
+    app = _app()
+    _configure_logging(app.settings.log_json, app.settings.log_level)
+    after = (dt.timedelta(seconds=args.activate_after_seconds)
+             if args.activate_after_seconds is not None else None)
+    key = _run_use_case(services.rotate_signing_key, uow=app.uow(), principal=services.OPERATOR,
+                        now=app.clock(), policy=app.policy, activate_after=after)
+    _report({"key_id": key.key_id, "activate_time": key.activate_time.isoformat()})
+    return 0
+
+
+def set_calendar_year(args: argparse.Namespace) -> int:
+    from permit_identity import services, workdays
+
+    app = _app()
+    _configure_logging(app.settings.log_json, app.settings.log_level)
+    if args.from_library:
+        exceptions = workdays.library_year(args.year)
+        if exceptions is None:
+            raise SettingsError(f"the chinesecalendar library has no data for {args.year}")
+        holidays = [d for d, w in exceptions.items() if not w]
+        work = [d for d, w in exceptions.items() if w]
+        source = "chinesecalendar"
+    else:
+        try:
+            holidays, work = _dates(args.holidays), _dates(args.workdays)
+        except ValueError as e:
+            raise SettingsError(f"bad date: {e}") from None
+        source = args.source
+    n = _run_use_case(services.set_calendar_year, uow=app.uow(), year=args.year, holidays=holidays,
+                      workdays=work, source=source, now=app.clock())
+    _report({"year": args.year, "exception_days": n})
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    cmd = args.command or "serve"
+    if cmd == "serve":
+        return serve()
+    if cmd == "migrate":
+        return migrate()
+    if cmd == "mint-ticket":
+        return mint_ticket(args)
+    if cmd == "import-legacy":
+        return import_legacy(args.file)
+    if cmd == "create-officer":
+        return create_officer(args)
+    if cmd == "seed-demo":
+        return seed_demo()
+    if cmd == "rotate-key":
+        return rotate_key(args)
+    if cmd == "set-calendar-year":
+        return set_calendar_year(args)
+    raise SettingsError(f"unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    run_main(main)

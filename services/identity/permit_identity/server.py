@@ -1,0 +1,26 @@
+"""Builds the identity gRPC server through permitkit."""
+
+from __future__ import annotations
+
+import grpc
+
+from permitkit.server import build_server as _build
+
+from permit.identity.v1 import identity_service_pb2_grpc as sgrpc
+
+from permit_identity.bootstrap import App
+from permit_identity.errors import DOMAIN
+from permit_identity.grpc_api import IdentityServicer
+
+SERVICE_NAME = "permit.identity.v1.IdentityService"
+
+
+def build_server(app: App, *, host: str | None = None, port: int | None = None) -> tuple[grpc.Server, int]:
+    """The server (not started) and its bound port; port 0 picks a free one."""
+    return _build(
+        domain=DOMAIN,
+        services=[(sgrpc.add_IdentityServiceServicer_to_server, IdentityServicer(app), SERVICE_NAME)],
+        host=host if host is not None else app.settings.grpc_host,
+        port=port if port is not None else app.settings.grpc_port,
+        max_workers=app.settings.grpc_workers,
+    )
