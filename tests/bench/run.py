@@ -24,7 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from devstack import CONTEXTS, Stack  # noqa: E402
-
 from permitkit.testing import S3Server, create_database, drop_database, free_port, resolve_postgres  # noqa: E402
 from tests.e2e import journey  # noqa: E402
 from tests.e2e.conftest import Api  # noqa: E402

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from devstack import CONTEXTS, Stack
 
+from devstack import CONTEXTS, Stack
 from permitkit.testing import S3Endpoint, free_port
 
 

@@ -62,6 +62,7 @@ def _unimplemented(stack) -> list[str]:
 def test_unimplemented_rpcs_are_exactly_the_pinned_list(stack):
     """Progress is visible: implementing an RPC (or breaking one) changes this list."""
     found = _unimplemented(stack)
-    print("\nRPCs still answering UNIMPLEMENTED (%d):\n  %s" % (len(found), "\n  ".join(found) or "none"))
+    listing = "\n  ".join(found) or "none"
+    print(f"\nRPCs still answering UNIMPLEMENTED ({len(found)}):\n  {listing}")
     pinned = [ln.strip() for ln in PINNED.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     assert found == sorted(pinned), "update tests/e2e/unimplemented.txt"

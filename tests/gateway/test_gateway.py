@@ -5,16 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-import grpc
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from permit.application.v1 import application_pb2, application_service_pb2 as app_pb, application_service_pb2_grpc as app_grpc
-from permit.documents.v1 import documents_pb2, documents_service_pb2 as doc_pb, documents_service_pb2_grpc as doc_grpc
-from permit.identity.v1 import identity_pb2, identity_service_pb2 as id_pb, identity_service_pb2_grpc as id_grpc
+from permit.application.v1 import application_pb2
+from permit.application.v1 import application_service_pb2 as app_pb
+from permit.application.v1 import application_service_pb2_grpc as app_grpc
+from permit.documents.v1 import documents_pb2
+from permit.documents.v1 import documents_service_pb2_grpc as doc_grpc
+from permit.identity.v1 import identity_pb2
+from permit.identity.v1 import identity_service_pb2 as id_pb
+from permit.identity.v1 import identity_service_pb2_grpc as id_grpc
 from permit_gateway.app import create_app
 from permit_gateway.config import Settings
 from permitkit import context as ctx

@@ -8,7 +8,12 @@ import sys
 import pytest
 
 from permitkit.settings import (
-    SettingsError, env_addr, env_bool, env_database_url, env_grpc_bind, env_int,
+    SettingsError,
+    env_addr,
+    env_bool,
+    env_database_url,
+    env_grpc_bind,
+    env_int,
 )
 
 

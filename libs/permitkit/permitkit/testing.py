@@ -103,7 +103,7 @@ def resolve_postgres() -> tuple[str, ThrowawayPostgres | None]:
         if url.startswith("postgresql://"):
             url = url.replace("postgresql://", "postgresql+psycopg://", 1)
         if not _can_connect(url):
-            raise RuntimeError(f"DATABASE_URL is set but PostgreSQL does not answer there")
+            raise RuntimeError("DATABASE_URL is set but PostgreSQL does not answer there")
         return url, None
     local = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     if _can_connect(local):

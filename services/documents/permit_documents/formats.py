@@ -169,11 +169,9 @@ def _strip_text_prefix(chunk: bytes) -> bytes:
         if chunk.startswith(bom):
             chunk = chunk[len(bom):]
             break
-    if chunk[:1] == b"<" or chunk.lstrip()[:1] == b"<":
-        return chunk.lstrip()
     # UTF-16 markup: drop the NULs so "<\0h\0t\0m\0l\0" reads as "<html".
     if b"\x00" in chunk[:8]:
-        return chunk.replace(b"\x00", b"").lstrip()
+        chunk = chunk.replace(b"\x00", b"")
     return chunk.lstrip()
 
 

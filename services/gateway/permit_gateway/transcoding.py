@@ -115,7 +115,7 @@ def _compile(rule: Rule) -> None:
                 pname = f"{base}_id" if f"{base}_id" not in taken else f"{base}_id{n}"
                 taken.add(pname)
                 names.append(pname)
-                out.append("{%s%s}" % (pname, ":path" if s == "**" else ""))
+                out.append("{" + pname + (":path" if s == "**" else "") + "}")
                 n += 1
             else:
                 out.append(s)

@@ -581,6 +581,7 @@ def import_legacy_accounts(uow: IdentityUnitOfWork, *, principal: Principal | No
                     uscc=identifier if kind == PartyKind.ENTERPRISE else None,
                     id_number=identifier if kind == PartyKind.PERSON else None, province=province)
                 uow.parties.add(party)
+                uow.flush()
             else:
                 party.display_name, party.province = a.name, province
             info = json.dumps(dict(a.enterprise_info), ensure_ascii=False, sort_keys=True)

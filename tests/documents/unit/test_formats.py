@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from permitkit.errors import PermitError
+
 from permit_documents import errors, formats
 from permit_documents.formats import Format
 from permit_documents.models import DocumentKind
@@ -36,7 +38,7 @@ class TestGoodFilesAreRecognisedByContent:
 
 
 def _reason(data: bytes) -> tuple[str, dict[str, str]]:
-    with pytest.raises(errors.PermitError) as info:
+    with pytest.raises(PermitError) as info:
         formats.detect(data)
     return info.value.reason, info.value.metadata
 

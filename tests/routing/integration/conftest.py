@@ -1,0 +1,47 @@
+"""Routing integration fixtures: a migrated PostgreSQL database and a real gRPC server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import grpc
+import pytest
+
+from permitkit.migrations import upgrade
+from permit.routing.v1 import routing_service_pb2_grpc as pb_grpc
+from permit_routing.__main__ import MIGRATIONS
+from permit_routing.bootstrap import Routing, build
+from permit_routing.config import Settings
+from permit_routing.server import make_server
+
+
+@pytest.fixture(scope="module")
+def routing_db(make_database: Callable[[str], str]) -> str:
+    url = make_database("routing")
+    upgrade(url, MIGRATIONS)
+    return url
+
+
+@pytest.fixture(scope="module")
+def routing_app(routing_db: str) -> Iterator[Routing]:
+    settings = Settings.from_env({"PERMIT_ROUTING_DATABASE_URL": routing_db, "PERMIT_LOG_JSON": "0"})
+    app = build(settings)
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def routing_channel(routing_app: Routing) -> Iterator[grpc.Channel]:
+    server, port = make_server(routing_app, host="127.0.0.1", port=0)
+    server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield channel
+    finally:
+        channel.close()
+        server.stop(0)
+
+
+@pytest.fixture
+def stub(routing_channel: grpc.Channel) -> pb_grpc.RoutingServiceStub:
+    return pb_grpc.RoutingServiceStub(routing_channel)
