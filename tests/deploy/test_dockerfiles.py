@@ -133,7 +133,9 @@ def test_image_pythonpath_resolves_the_service_and_its_entry_point(built_app: Pa
     permit_<app>` finds the service's __main__ and permitkit inside /app."""
     env_line = next(i.args for i in checks.parse_dockerfile(dockerfile(app))
                     if i.keyword == "ENV" and "PYTHONPATH=" in i.args)
-    pythonpath = checks._env_pairs(env_line)["PYTHONPATH"].replace("/app", str(built_app))
+    pythonpath = os.pathsep.join(
+        str(built_app / Path(entry).relative_to("/app"))
+        for entry in checks._env_pairs(env_line)["PYTHONPATH"].split(":"))
     code = ("import importlib.util as u\n"
             f"main = u.find_spec('permit_{app}.__main__')\n"
             "kit = u.find_spec('permitkit')\n"

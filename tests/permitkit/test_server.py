@@ -137,3 +137,16 @@ def test_bind_fails_on_a_taken_port():
             build_server(domain="permit.test", services=[], port=port)
     finally:
         server.stop(0)
+
+
+def test_rpc_latency_is_recorded_by_method_and_code(channel):
+    from prometheus_client import REGISTRY
+
+    def count(code: str) -> float:
+        v = REGISTRY.get_sample_value("permit_rpc_seconds_count", {"method": f"/{SERVICE}/Call", "code": code})
+        return v or 0.0
+
+    before = count("NOT_FOUND")
+    with pytest.raises(grpc.RpcError):
+        call(channel, "missing")
+    assert count("NOT_FOUND") == before + 1

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from permitkit.context import bind
 from permitkit.db import UTCDateTime, is_unique_violation, utcnow
+from permitkit.metrics import OUTBOX_DELIVERIES
 
 log = structlog.get_logger("permitkit.outbox")
 
@@ -147,6 +148,7 @@ class OutboxRelay:
                         next_attempt_time=now + dt.timedelta(seconds=delay),
                         park_time=now if permanent else None,
                     ))
+                OUTBOX_DELIVERIES.labels(row["topic"], "parked" if permanent else "retry").inc()
                 log.warning("outbox_delivery_failed", topic=row["topic"], event_id=row["event_id"],
                             attempts=attempts, permanent=permanent, error=str(e)[:300])
                 if permanent:
@@ -155,6 +157,7 @@ class OutboxRelay:
             with self.engine.begin() as conn:
                 conn.execute(update(self.outbox).where(self.outbox.c.seq == row["seq"]).values(
                     deliver_time=utcnow(), attempts=row["attempts"] + 1, last_error=None))
+            OUTBOX_DELIVERIES.labels(row["topic"], "delivered").inc()
             log.info("outbox_delivered", topic=row["topic"], event_id=row["event_id"])
             delivered += 1
         return delivered

@@ -17,6 +17,7 @@ from grpc_reflection.v1alpha import reflection
 
 from permitkit import context as ctx
 from permitkit.errors import PermitError, to_rpc_status
+from permitkit.metrics import observe_rpc
 
 log = structlog.get_logger("permitkit.server")
 
@@ -56,8 +57,9 @@ class _Interceptor(grpc.ServerInterceptor):
 
         def finish(tokens: tuple[object, object], started: float, subject: str,
                    context: grpc.ServicerContext, code: str) -> None:
-            log.info("rpc", method=method, code=code, subject=subject,
-                     ms=round((time.perf_counter() - started) * 1000, 2))
+            elapsed = time.perf_counter() - started
+            observe_rpc(method, code, elapsed)
+            log.info("rpc", method=method, code=code, subject=subject, ms=round(elapsed * 1000, 2))
             ctx.reset_current(tokens)
 
         def code_of(exc: BaseException | None, context: grpc.ServicerContext) -> str:

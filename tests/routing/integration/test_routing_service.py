@@ -209,15 +209,16 @@ def test_concurrent_first_approvals_of_one_route_count_both_AP_7c(
     failures: list[BaseException] = []
 
     def deliver() -> None:
+        event_id = str(uuid.uuid4())
         barrier.wait()
         try:
-            record(stub, me, ROUTE_A)
+            record(stub, me, ROUTE_A, event_id=event_id)
         except grpc.RpcError as e:
-            # ABORTED is the relay's cue to retry: deliver again as the relay would.
+            # ABORTED is the relay's cue to retry: deliver the same event again as it would.
             if e.code() != grpc.StatusCode.ABORTED:
                 failures.append(e)
             else:
-                record(stub, me, ROUTE_A)
+                record(stub, me, ROUTE_A, event_id=event_id)
 
     threads = [threading.Thread(target=deliver) for _ in range(8)]
     for t in threads:

@@ -1,0 +1,238 @@
+"""Fixtures of the approval tests: a migrated PostgreSQL database, the real approval gRPC
+server on a loopback port, and a fake ApplicationService gRPC server that records the
+review events the outbox relay delivers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import pytest
+from google.type import date_pb2
+
+from permit.application.v1 import application_pb2, application_service_pb2, application_service_pb2_grpc
+from permit.approval.v1 import approval_pb2 as pb
+from permit.approval.v1 import approval_service_pb2 as svc
+from permit.approval.v1 import approval_service_pb2_grpc as svc_grpc
+
+from permitkit.client import call_metadata, service_principal
+from permitkit.context import Principal
+from permitkit.migrations import upgrade
+from permitkit.server import build_server
+
+from permit_approval.__main__ import MIGRATIONS
+from permit_approval.bootstrap import App, build
+from permit_approval.config import Settings
+from permit_approval.server import build_server as build_approval_server
+
+HEBEI, SHANDONG, JIANGSU, SHANGHAI_P = "130000", "370000", "320000", "310000"
+ROUTE = [HEBEI, SHANDONG, JIANGSU]
+
+
+class Clock:
+    """A settable clock: deadlines and expiry depend on the date, never on the wall clock."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set_local(self, y: int, m: int, d: int, hour: int = 10) -> None:
+        self.now = dt.datetime(y, m, d, hour, tzinfo=dt.timezone(dt.timedelta(hours=8))).astimezone(dt.UTC)
+
+
+class FakeApplicationService(application_service_pb2_grpc.ApplicationServiceServicer):
+    """Records RecordReviewEvent calls (deduplicated by event id, like a real inbox) and
+    serves fleet vehicles for GetVehicle."""
+
+    def __init__(self) -> None:
+        self.events: list[application_service_pb2.RecordReviewEventRequest] = []
+        self.metadata: list[dict[str, str]] = []
+        self.vehicles: dict[str, application_pb2.Vehicle] = {}
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def RecordReviewEvent(self, request: Any, context: Any) -> Any:
+        with self._lock:
+            self.metadata.append({k: v for k, v in context.invocation_metadata()})
+            if request.event_id in self._seen:
+                return application_service_pb2.RecordReviewEventResponse(applied=False)
+            self._seen.add(request.event_id)
+            self.events.append(request)
+        return application_service_pb2.RecordReviewEventResponse(applied=True)
+
+    def GetVehicle(self, request: Any, context: Any) -> Any:
+        v = self.vehicles.get(request.name)
+        if v is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, "vehicle not found")
+        return v
+
+    def kinds(self) -> list[str]:
+        return [application_pb2.ReviewEventKind.Name(e.kind).removeprefix("REVIEW_EVENT_KIND_")
+                for e in self.events]
+
+
+@dataclass
+class FakeApplicationServer:
+    """The fake served by a real gRPC server; can be stopped and restarted on the same port."""
+
+    servicer: FakeApplicationService = field(default_factory=FakeApplicationService)
+    port: int = 0
+    server: grpc.Server | None = None
+
+    def start(self) -> None:
+        server, self.port = build_server(
+            domain="permit.application",
+            services=[(application_service_pb2_grpc.add_ApplicationServiceServicer_to_server,
+                       self.servicer, "permit.application.v1.ApplicationService")],
+            port=self.port)
+        server.start()
+        self.server = server
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop(0).wait()
+            self.server = None
+
+    @property
+    def addr(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def fake_application() -> Iterator[FakeApplicationServer]:
+    fake = FakeApplicationServer()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def approval_db(make_database: Callable[[str], str]) -> str:
+    """A fresh PostgreSQL database migrated to head with the service's own migrations."""
+    url = make_database("approval")
+    upgrade(url, MIGRATIONS)
+    return url
+
+
+@pytest.fixture
+def clock() -> Clock:
+    c = Clock(dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC))  # Tue 2026-12-01 10:00 in Shanghai
+    return c
+
+
+@dataclass
+class Running:
+    """The approval service under test and helpers to call it as different principals."""
+
+    app: App
+    stub: svc_grpc.ApprovalServiceStub
+    fake: FakeApplicationServer
+    clock: Clock
+    port: int
+
+    def deliver(self) -> int:
+        """Run the outbox relay once (deterministic delivery)."""
+        return self.app.relay.run_once()
+
+    # principals
+    @staticmethod
+    def officer(province: str, *roles: str, ident: str = "1") -> list[tuple[str, str]]:
+        roles = roles or ("officer.accept", "officer.review")
+        return call_metadata(Principal(subject=f"officers/{province}-{ident}", roles=frozenset(roles),
+                                       province=province))
+
+    @staticmethod
+    def applicant(party: str = "parties/p1") -> list[tuple[str, str]]:
+        return call_metadata(Principal(subject="users/u1", party=party,
+                                       roles=frozenset({"applicant"}), onboarding="ACTIVE"))
+
+    @staticmethod
+    def service() -> list[tuple[str, str]]:
+        return call_metadata(service_principal("application"))
+
+    @staticmethod
+    def admin() -> list[tuple[str, str]]:
+        return call_metadata(Principal(subject="officers/admin", roles=frozenset({"admin"})))
+
+    # flows
+    def submit(self, *, application: str = "applications/A1", route: list[str] | None = None,
+               permit_class: int = 2, submission: int = 1, event_id: str | None = None,
+               rows: list[tuple[str, list[str]]] | None = None, multi_trip: bool = False,
+               start: dt.date = dt.date(2026, 12, 10), end: dt.date = dt.date(2026, 12, 20),
+               party: str = "parties/p1") -> pb.Case:
+        route = route or ROUTE
+        rows = rows if rows is not None else [(p, [f"G{i + 1}"]) for i, p in enumerate(route)]
+        req = svc.CreateCaseRequest(
+            event_id=event_id or f"{application}-{submission}", application=application,
+            application_number="DJ" + application.rsplit("/", 1)[1], applicant=party,
+            origin_province=route[0], destination_province=route[-1], route_provinces=route,
+            permit_class=permit_class, plate_numbers=["冀A12345", "冀B6789挂"],
+            start_date=date_pb2.Date(year=start.year, month=start.month, day=start.day),
+            end_date=date_pb2.Date(year=end.year, month=end.month, day=end.day),
+            multi_trip=multi_trip, submission=submission, documents=["documents/d1"],
+            route=[pb.RouteRow(province=p, roads=r) for p, r in rows],
+            vehicles=[pb.CaseVehicle(plate_number="冀A12345", fleet_vehicle="vehicles/v1",
+                                     curb_mass_kg=9000, axle_count=3, wheelbase_mm=3500,
+                                     tyre_count=10),
+                      pb.CaseVehicle(plate_number="冀B6789挂", fleet_vehicle="vehicles/v2",
+                                     curb_mass_kg=12000, axle_count=3, wheelbase_mm=9000,
+                                     tyre_count=12)])
+        return self.stub.CreateCase(req, metadata=self.service(), timeout=10)
+
+    def accept(self, case: pb.Case) -> pb.Case:
+        return self.stub.AcceptCase(svc.AcceptCaseRequest(name=case.name),
+                                    metadata=self.officer(case.origin_province), timeout=10)
+
+    def decide(self, case: pb.Case, province: str, decision: int = pb.DECISION_APPROVE,
+               reason: str = "", **kw: Any) -> pb.Case:
+        return self.stub.DecideReview(
+            svc.DecideReviewRequest(name=f"{case.name}/reviews/{province}", decision=decision,
+                                    reason=reason, **kw),
+            metadata=self.officer(province), timeout=10)
+
+    def approve_all(self, case: pb.Case) -> pb.Case:
+        for p in case.route_provinces:
+            case = self.decide(case, p)
+        return case
+
+    def issue(self, case: pb.Case) -> pb.Permit:
+        return self.stub.IssuePermit(svc.IssuePermitRequest(case=case.name),
+                                     metadata=self.officer(case.origin_province), timeout=10)
+
+
+@pytest.fixture
+def running(approval_db: str, fake_application: FakeApplicationServer,
+            clock: Clock) -> Iterator[Running]:
+    """The approval service on port 0 over PostgreSQL, peers on the fake application server.
+
+    The relay thread is not started: tests deliver with ``running.deliver()`` so that
+    delivery order and outages are deterministic (test_relay starts it).
+    """
+    settings = Settings.from_env({
+        "PERMIT_APPROVAL_DATABASE_URL": approval_db,
+        "PERMIT_APPROVAL_GRPC_PORT": "0",
+        "APPLICATION_SERVICE_ADDR": fake_application.addr,
+        "PERMIT_APPROVAL_VERIFICATION_KEY": "test-verification-key-0123456789",
+    })
+    app = build(settings, clock=clock, relay_poll_interval=0.05)
+    server, port = build_approval_server(app, port=0)
+    server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield Running(app, svc_grpc.ApprovalServiceStub(channel), fake_application, clock, port)
+    finally:
+        channel.close()
+        server.stop(0).wait()
+        app.close()
+
+
+def reason_of(e: grpc.RpcError) -> str:
+    from permitkit.errors import ErrorDetails
+
+    return ErrorDetails.from_rpc_error(e).reason
