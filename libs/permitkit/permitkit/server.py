@@ -3,6 +3,7 @@ translation, one access-log line per RPC, graceful stop on SIGTERM."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -164,7 +165,15 @@ def build_server(
 
 def serve_until_signal(server: grpc.Server, *, grace: float = 5.0,
                        on_stop: Callable[[], None] | None = None) -> None:
-    """Start ``server`` and block until SIGTERM/SIGINT, then drain for ``grace`` seconds."""
+    """Start ``server`` and block until SIGTERM/SIGINT, then drain for ``grace`` seconds.
+
+    ``PERMIT_METRICS_PORT`` (default 0: off) exposes Prometheus /metrics.
+    """
+    from permitkit.metrics import serve_metrics
+    from permitkit.settings import env_int, env_str
+
+    serve_metrics(env_int(os.environ, "PERMIT_METRICS_PORT", 0, minimum=0, maximum=65535),
+                  env_str(os.environ, "PERMIT_METRICS_HOST", "127.0.0.1"))
     stop = threading.Event()
 
     def handle(signum: int, _frame: Any) -> None:
