@@ -69,5 +69,12 @@ bench: protos
 	$(PY) -m tests.bench.run
 	@if [ -f tests/bench/bench_routing.py ]; then $(PY) tests/bench/bench_routing.py; fi
 
+# Needs a Docker engine (not available on every machine): the compose stack of deploy/.
+up:
+	docker compose -f deploy/compose.yaml up --build -d
+
+down:
+	docker compose -f deploy/compose.yaml down
+
 clean:
 	rm -rf gen var .pytest_cache

@@ -18,16 +18,15 @@ from permit.application.v1 import application_pb2, application_service_pb2, appl
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
 from permit.approval.v1 import approval_service_pb2_grpc as svc_grpc
-
-from permitkit.client import call_metadata, service_principal
-from permitkit.context import Principal
-from permitkit.migrations import upgrade
-from permitkit.server import build_server
-
+from permit.routing.v1 import routing_pb2, routing_service_pb2, routing_service_pb2_grpc
 from permit_approval.__main__ import MIGRATIONS
 from permit_approval.bootstrap import App, build
 from permit_approval.config import Settings
 from permit_approval.server import build_server as build_approval_server
+from permitkit.client import call_metadata, service_principal
+from permitkit.context import Principal
+from permitkit.migrations import upgrade
+from permitkit.server import build_server
 
 HEBEI, SHANDONG, JIANGSU, SHANGHAI_P = "130000", "370000", "320000", "310000"
 ROUTE = [HEBEI, SHANDONG, JIANGSU]
@@ -72,16 +71,50 @@ class FakeApplicationService(application_service_pb2_grpc.ApplicationServiceServ
             context.abort(grpc.StatusCode.NOT_FOUND, "vehicle not found")
         return v
 
+    def SuggestVehicles(self, request: Any, context: Any) -> Any:
+        return application_service_pb2.SuggestVehiclesResponse(vehicles=[
+            v for v in self.vehicles.values() if v.plate_number.startswith(request.plate_prefix)])
+
     def kinds(self) -> list[str]:
         return [application_pb2.ReviewEventKind.Name(e.kind).removeprefix("REVIEW_EVENT_KIND_")
                 for e in self.events]
 
 
+class FakeRoutingService(routing_service_pb2_grpc.RoutingServiceServicer):
+    """ValidateRoute with the routing service's error reasons for the cases the tests use."""
+
+    def __init__(self) -> None:
+        self.calls: list[routing_service_pb2.ValidateRouteRequest] = []
+
+    def ValidateRoute(self, request: Any, context: Any) -> Any:
+        self.calls.append(request)
+        problems = []
+        for i, row in enumerate(request.rows, start=1):
+            if not (len(row.province) == 6 and row.province.endswith("0000")
+                    and "11" <= row.province[:2] <= "65"):
+                problems.append(routing_pb2.RouteProblem(line=i, reason="UNKNOWN_PROVINCE",
+                                                         message="未知的省份。"))
+            if not row.roads:
+                problems.append(routing_pb2.RouteProblem(line=i, reason="ROW_WITHOUT_ROADS",
+                                                         message="该省份未填写道路。"))
+        if request.rows and request.rows[0].province != request.origin_province:
+            problems.append(routing_pb2.RouteProblem(line=1, reason="FIRST_ROW_NOT_ORIGIN",
+                                                     message="第一行必须是起运地省份。"))
+        provinces: list[str] = []
+        for r in request.rows:
+            if r.province not in provinces:
+                provinces.append(r.province)
+        return routing_service_pb2.ValidateRouteResponse(
+            approving_provinces=provinces, errors=problems, valid=not problems)
+
+
 @dataclass
 class FakeApplicationServer:
-    """The fake served by a real gRPC server; can be stopped and restarted on the same port."""
+    """Fake application and routing services served by one real gRPC server; can be
+    stopped and restarted on the same port (outage tests)."""
 
     servicer: FakeApplicationService = field(default_factory=FakeApplicationService)
+    routing: FakeRoutingService = field(default_factory=FakeRoutingService)
     port: int = 0
     server: grpc.Server | None = None
 
@@ -89,7 +122,9 @@ class FakeApplicationServer:
         server, self.port = build_server(
             domain="permit.application",
             services=[(application_service_pb2_grpc.add_ApplicationServiceServicer_to_server,
-                       self.servicer, "permit.application.v1.ApplicationService")],
+                       self.servicer, "permit.application.v1.ApplicationService"),
+                      (routing_service_pb2_grpc.add_RoutingServiceServicer_to_server,
+                       self.routing, "permit.routing.v1.RoutingService")],
             port=self.port)
         server.start()
         self.server = server
@@ -165,7 +200,7 @@ class Running:
                permit_class: int = 2, submission: int = 1, event_id: str | None = None,
                rows: list[tuple[str, list[str]]] | None = None, multi_trip: bool = False,
                start: dt.date = dt.date(2026, 12, 10), end: dt.date = dt.date(2026, 12, 20),
-               party: str = "parties/p1") -> pb.Case:
+               party: str = "parties/p1", with_vehicles: bool = True) -> pb.Case:
         route = route or ROUTE
         rows = rows if rows is not None else [(p, [f"G{i + 1}"]) for i, p in enumerate(route)]
         req = svc.CreateCaseRequest(
@@ -182,7 +217,7 @@ class Running:
                                      tyre_count=10),
                       pb.CaseVehicle(plate_number="冀B6789挂", fleet_vehicle="vehicles/v2",
                                      curb_mass_kg=12000, axle_count=3, wheelbase_mm=9000,
-                                     tyre_count=12)])
+                                     tyre_count=12)] if with_vehicles else [])
         return self.stub.CreateCase(req, metadata=self.service(), timeout=10)
 
     def accept(self, case: pb.Case) -> pb.Case:
@@ -218,6 +253,7 @@ def running(approval_db: str, fake_application: FakeApplicationServer,
         "PERMIT_APPROVAL_DATABASE_URL": approval_db,
         "PERMIT_APPROVAL_GRPC_PORT": "0",
         "APPLICATION_SERVICE_ADDR": fake_application.addr,
+        "ROUTING_SERVICE_ADDR": fake_application.addr,
         "PERMIT_APPROVAL_VERIFICATION_KEY": "test-verification-key-0123456789",
     })
     app = build(settings, clock=clock, relay_poll_interval=0.05)

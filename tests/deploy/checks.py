@@ -200,6 +200,8 @@ def workload_problems(app: str, port: int, resources: list[Mapping[str, Any]], *
     if dep is None:
         return problems
     spec = dep["spec"]
+    if not isinstance(spec.get("replicas"), int) or spec["replicas"] < 1:
+        problems.append(f"{where}: replicas must be a positive integer (got {spec.get('replicas')})")
     pod = spec["template"]
     pod_labels = (pod.get("metadata") or {}).get("labels") or {}
     selector = (spec.get("selector") or {}).get("matchLabels") or {}
@@ -234,6 +236,9 @@ def workload_problems(app: str, port: int, resources: list[Mapping[str, Any]], *
             problems.append(f"{where}: {prefix}_GRPC_PORT must be {port}")
         if (env.get(f"{prefix}_GRPC_HOST") or {}).get("value") != "0.0.0.0":
             problems.append(f"{where}: {prefix}_GRPC_HOST must be 0.0.0.0 (reachable from the kubelet and peers)")
+        if app == "identity" and (env.get("PERMIT_IDENTITY_ENV") or {}).get("value") != "production":
+            # Production refuses the public development ticket key.
+            problems.append(f"{where}: PERMIT_IDENTITY_ENV must be production")
         db = env.get(f"{prefix}_DATABASE_URL") or {}
         if "value" in db or not (db.get("valueFrom") or {}).get("secretKeyRef"):
             problems.append(f"{where}: {prefix}_DATABASE_URL must come from a Secret (secretKeyRef)")
@@ -317,15 +322,17 @@ def migration_problems(ctx: str, resources: list[Mapping[str, Any]],
     problems += _config_map_problems(where, c, config_maps)
     problems += _secret_ref_problems(where, c, secrets)
     db_name = f"PERMIT_{ctx.upper()}_DATABASE_URL"
-    job_db = (_env(c).get(db_name) or {}).get("valueFrom")
-    if not (job_db or {}).get("secretKeyRef"):
+    if not ((_env(c).get(db_name) or {}).get("valueFrom") or {}).get("secretKeyRef"):
         problems.append(f"{where}: {db_name} must come from a Secret")
     if deployment is not None:
         dc = deployment["spec"]["template"]["spec"]["containers"][0]
         if c.get("image") != dc.get("image"):
             problems.append(f"{where}: image {c.get('image')} differs from the Deployment's {dc.get('image')}")
-        if job_db != (_env(dc).get(db_name) or {}).get("valueFrom"):
-            problems.append(f"{where}: {db_name} must come from the same Secret key as the Deployment's")
+        # `migrate` validates the service's whole configuration at start, so
+        # the Job must see exactly what the Deployment sees.
+        if c.get("env") != dc.get("env") or c.get("envFrom") != dc.get("envFrom"):
+            problems.append(f"{where}: env/envFrom must be the Deployment's, so that `migrate` sees "
+                            f"the same (validated) settings")
     if service is not None:
         labels = (pod.get("metadata") or {}).get("labels") or {}
         if _labels_match(service["spec"].get("selector") or {}, labels):
@@ -402,6 +409,13 @@ def _depends(service: Mapping[str, Any]) -> dict[str, str]:
     return {name: (spec or {}).get("condition", "service_started") for name, spec in dep.items()}
 
 
+def _argv(value: str | list[str] | None) -> list[str]:
+    """A compose command/entrypoint (string or list) as a list."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
 def _healthcheck_argv(service: Mapping[str, Any]) -> list[str]:
     test = (service.get("healthcheck") or {}).get("test") or []
     if isinstance(test, str):
@@ -456,8 +470,7 @@ def compose_problems(doc: Mapping[str, Any], ports: Mapping[str, int]) -> list[s
         problems.append("compose minio-buckets: image must be minio/mc:<release>")
     if _depends(buckets).get("minio") != "service_healthy":
         problems.append("compose minio-buckets: must depend on minio being healthy")
-    script = " ".join(str(x) for x in [*(buckets.get("entrypoint") or []), *(buckets.get("command") or [])]
-                      ) if not isinstance(buckets.get("command"), str) else str(buckets.get("command"))
+    script = " ".join(_argv(buckets.get("entrypoint")) + _argv(buckets.get("command")))
     bucket = env_of(buckets).get("BUCKET")
     if "mc mb" not in script or not bucket:
         problems.append("compose minio-buckets: must create the bucket named in BUCKET with mc mb")
@@ -496,6 +509,9 @@ def compose_problems(doc: Mapping[str, Any], ports: Mapping[str, int]) -> list[s
             problems.append(f"compose {ctx}-migrate: command must be [migrate], got {mig.get('command')!r}")
         if env_of(mig).get(f"{prefix}_DATABASE_URL") != url:
             problems.append(f"compose {ctx}-migrate: must migrate the database the service uses")
+        elif env_of(mig) != env:
+            # `migrate` validates the service's whole configuration at start.
+            problems.append(f"compose {ctx}-migrate: environment must be the service's")
         if _depends(mig).get("postgres") != "service_healthy":
             problems.append(f"compose {ctx}-migrate: must depend on postgres being healthy")
         if mig.get("restart") not in (None, "no"):

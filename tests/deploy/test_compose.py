@@ -139,6 +139,14 @@ class TestComposeChecksCatchDefects:
         broken["services"]["identity"]["depends_on"]["identity-migrate"]["condition"] = "service_started"
         assert any("identity-migrate completed" in p for p in checks.compose_problems(broken, PORTS))
 
+    def test_a_migration_job_with_other_settings_than_its_service(self, compose: dict[str, Any]) -> None:
+        broken = copy.deepcopy(compose)
+        migrate = broken["services"]["identity-migrate"]
+        # A copy: through the YAML anchor both jobs share one mapping.
+        migrate["environment"] = {**migrate["environment"], "PERMIT_IDENTITY_ENV": "production"}
+        assert "compose identity-migrate: environment must be the service's" in checks.compose_problems(
+            broken, PORTS)
+
     def test_documents_on_a_bucket_nobody_creates(self, compose: dict[str, Any]) -> None:
         broken = copy.deepcopy(compose)
         broken["services"]["documents"]["environment"]["PERMIT_DOCUMENTS_S3_BUCKET"] = "docs"

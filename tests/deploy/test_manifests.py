@@ -60,7 +60,9 @@ class TestTooling:
     def test_kubernetes_validate_is_installed_with_the_schemas_we_target(self) -> None:
         cli = kubernetes_validate_cli()
         out = subprocess.run([str(cli), "--version"], capture_output=True, text=True, check=True)
-        assert out.stdout.strip() == "1.37.0", "pinned in requirements-dev.txt"
+        pins = dict(line.split("==", 1) for line in
+                    (checks.REPO / "requirements-dev.txt").read_text().splitlines() if "==" in line)
+        assert out.stdout.strip() == pins["kubernetes-validate"].strip()
         from kubernetes_validate import utils
 
         bundled = {v.rsplit(".", 1)[0] for v in utils.all_versions()}
@@ -200,6 +202,15 @@ class TestChecksCatchDefects:
         without = [r for r in identity if r["kind"] != "NetworkPolicy"]
         assert any("NetworkPolicy" in p for p in self.problems(without, config_maps, secrets))
 
+    def test_deployment_without_replicas(self, config_maps: Maps, secrets: Maps) -> None:
+        # Relays of several replicas take turns through a PostgreSQL advisory lock
+        # (permitkit.outbox), so any positive count is fine; zero or none is not.
+        application = copy.deepcopy(load(checks.K8S / "application.yaml"))
+        kind(application, "Deployment")["spec"]["replicas"] = 0
+        problems = checks.workload_problems("application", PORTS["application"], application,
+                                            config_maps=config_maps, secrets=secrets)
+        assert any("replicas" in p for p in problems)
+
     def test_gateway_probe_on_another_path(self, config_maps: Maps, secrets: Maps) -> None:
         gateway = copy.deepcopy(load(checks.K8S / "gateway.yaml"))
         self.container(gateway)["readinessProbe"]["httpGet"]["path"] = "/health"
@@ -224,6 +235,24 @@ class TestChecksCatchDefects:
                                              kind(identity, "Service"), config_maps=config_maps,
                                              secrets=secrets)
         assert any("differs from the Deployment" in p for p in problems)
+
+    def test_migration_job_without_a_setting_the_deployment_has(self, config_maps: Maps, secrets: Maps) -> None:
+        """`migrate` validates the whole configuration: a Job missing the
+        identity signing-key passphrase would fail, or migrate another way."""
+        workload = load(checks.K8S / "identity.yaml")
+        job_file = copy.deepcopy(load(checks.K8S / "migrations" / "identity.yaml"))
+        container = kind(job_file, "Job")["spec"]["template"]["spec"]["containers"][0]
+        container["env"] = [e for e in container["env"] if e["name"] != "PERMIT_IDENTITY_KEY_PASSPHRASE"]
+        problems = checks.migration_problems("identity", job_file, kind(workload, "Deployment"),
+                                             kind(workload, "Service"), config_maps=config_maps,
+                                             secrets=secrets)
+        assert any("must be the Deployment's" in p for p in problems)
+
+    def test_identity_left_in_development_mode(self, identity: Res, config_maps: Maps, secrets: Maps) -> None:
+        for e in self.container(identity)["env"]:
+            if e["name"] == "PERMIT_IDENTITY_ENV":
+                e["value"] = "development"
+        assert any("PERMIT_IDENTITY_ENV" in p for p in self.problems(identity, config_maps, secrets))
 
     def test_migration_job_that_serves_instead_of_migrating(self, identity: Res, config_maps: Maps, secrets: Maps) -> None:
         job_file = copy.deepcopy(load(checks.K8S / "migrations" / "identity.yaml"))

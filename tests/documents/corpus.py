@@ -264,3 +264,37 @@ def png_bomb() -> bytes:
     idat += comp.flush()
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", bytes(idat)) + _png_chunk(b"IEND", b"")
+
+
+def progressive_jpeg(size: tuple[int, int] = (96, 64)) -> bytes:
+    im = Image.new("RGB", size)
+    for x in range(size[0]):
+        for y in range(size[1]):
+            im.putpixel((x, y), (x * 2 % 256, y * 3 % 256, (x + y) % 256))
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", progressive=True, quality=80)
+    return buf.getvalue()
+
+
+def jpeg_with_segment_between_scans(segment: bytes) -> bytes:
+    """A progressive JPEG with ``segment`` inserted before its second scan."""
+    data = progressive_jpeg()
+    first = data.index(b"\xff\xda")
+    second = data.index(b"\xff\xda", first + 2)
+    # Find the start of the marker run (DHT etc. may precede the second SOS): insert right before SOS.
+    return data[:second] + segment + data[second:]
+
+
+def docx_with_lying_sizes() -> bytes:
+    """A DOCX whose extra part declares 1,000 bytes but inflates to 8 MiB (a forged bomb)."""
+    data = bytearray(docx_bomb(8 * 1024 * 1024))
+    real = struct.pack("<I", 8 * 1024 * 1024)
+    fake = struct.pack("<I", 1000)
+    # Patch the uncompressed size in the local header and the central directory entry.
+    for sig, off in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        pos = 0
+        while (pos := data.find(sig, pos)) >= 0:
+            if data[pos + off:pos + off + 4] == real:
+                data[pos + off:pos + off + 4] = fake
+            pos += 4
+    return bytes(data)

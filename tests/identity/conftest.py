@@ -12,18 +12,16 @@ from typing import Any
 import grpc
 import pytest
 
-from permitkit.client import call_metadata
-from permitkit.context import Principal
-from permitkit.migrations import upgrade
-
 from permit.identity.v1 import identity_pb2 as pb
 from permit.identity.v1 import identity_service_pb2 as spb
 from permit.identity.v1 import identity_service_pb2_grpc as sgrpc
-
 from permit_identity import services, tokens
 from permit_identity.bootstrap import App, build
 from permit_identity.config import Settings
 from permit_identity.tickets import DEFAULT_DEV_TICKET_KEY, mint_dev_ticket
+from permitkit.client import call_metadata
+from permitkit.context import Principal
+from permitkit.migrations import upgrade
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "identity" / "migrations"
 
@@ -166,3 +164,12 @@ def error_of(e: grpc.RpcError) -> tuple[grpc.StatusCode, str]:
 
     d = ErrorDetails.from_rpc_error(e)
     return d.code, d.reason
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def harness(request: pytest.FixtureRequest, make_harness: Callable[..., Harness]) -> Harness:
+    """The service on PostgreSQL (production, CI) and on the embedded SQLite default."""
+    if request.param == "postgresql":
+        make_database = request.getfixturevalue("make_database")
+        return make_harness(make_database("identity"))
+    return make_harness()

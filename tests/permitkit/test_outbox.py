@@ -88,3 +88,32 @@ def test_event_without_handler_is_parked_and_does_not_block(tables):
     with engine.connect() as c:
         parked = c.execute(select(outbox.c.topic, outbox.c.last_error).where(outbox.c.park_time.is_not(None))).all()
     assert parked[0][0] == "unknown" and "no handler" in parked[0][1]
+
+
+def test_only_one_relay_delivers_at_a_time_on_postgresql(tables):
+    """Two replicas of a service: while one holds the table's lock the other delivers nothing."""
+    import threading
+
+    engine, outbox, _ = tables
+    sf = make_session_factory(engine)
+    with sf() as s:
+        record_event(s, outbox, "t", {"i": 1})
+        s.commit()
+    inside, release = threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def slow(event_id: str, payload: dict) -> None:
+        seen.append(event_id)
+        inside.set()
+        release.wait(10)
+
+    first = OutboxRelay(engine, outbox, {"t": slow}, service="svc")
+    second = OutboxRelay(engine, outbox, {"t": slow}, service="svc")
+    t = threading.Thread(target=first.run_once)
+    t.start()
+    assert inside.wait(10)
+    assert second.run_once() == 0
+    release.set()
+    t.join(10)
+    assert len(seen) == 1
+    assert second.run_once() == 0 and first.pending() == 0

@@ -12,12 +12,13 @@ import datetime as dt
 import json
 import threading
 import uuid
+import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import grpc
 import structlog
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -116,7 +117,25 @@ class OutboxRelay:
             return len(rows.all())
 
     def run_once(self) -> int:
-        """Deliver what is due, oldest first; stop at the first retryable failure."""
+        """Deliver what is due, oldest first; stop at the first retryable failure.
+
+        On PostgreSQL one relay at a time holds an advisory lock for the
+        table, so several replicas never deliver the same event twice or out
+        of order; the others return 0 and try again on their next tick.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return self._deliver()
+        with self.engine.connect() as lock_conn:
+            key = zlib.crc32(f"permit-outbox:{self.service}:{self.outbox.name}".encode())
+            if not lock_conn.execute(select(func.pg_try_advisory_lock(key))).scalar():
+                return 0
+            try:
+                return self._deliver()
+            finally:
+                lock_conn.execute(select(func.pg_advisory_unlock(key)))
+                lock_conn.commit()
+
+    def _deliver(self) -> int:
         from permitkit.client import service_principal
 
         delivered = 0

@@ -105,9 +105,11 @@ class Application(TimestampMixin, Base):
     legacy_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
     plates: Mapped[list[ApplicationVehicle]] = relationship(
-        back_populates="application", cascade="all, delete-orphan", order_by="ApplicationVehicle.position")
+        back_populates="application", cascade="all, delete-orphan", order_by="ApplicationVehicle.position",
+        lazy="selectin")
     progress: Mapped[list[ProvinceProgress]] = relationship(
-        back_populates="application", cascade="all, delete-orphan", order_by="ProvinceProgress.position")
+        back_populates="application", cascade="all, delete-orphan", order_by="ProvinceProgress.position",
+        lazy="selectin")
 
     @classmethod
     def new(cls, *, id: str, party: str, created_by: str, now: dt.datetime,
@@ -121,7 +123,8 @@ class Application(TimestampMixin, Base):
                    permit_end_date=None, permit_state="", return_reason="", submission=0,
                    submit_request_id=None, create_request_id=create_request_id,
                    source_application=source_application, notice_shown_time=notice_shown_time,
-                   submit_time=None, legacy_id=None, create_time=now, update_time=now)
+                   submit_time=None, legacy_id=None, create_time=now, update_time=now,
+                   plates=[], progress=[])
 
     # ---- identity and concurrency -------------------------------------------------
     @property

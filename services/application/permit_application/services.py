@@ -389,9 +389,9 @@ def find_conflicts(uow: UnitOfWork, *, app_id: str, plates: list[str], start: dt
     return out
 
 
-def _conflict_error(conflicts: list[Conflict]) -> VehicleTimeConflict:
-    names = [a.name for c in conflicts for a in c.applications]
-    numbers = [a.number for c in conflicts for a in c.applications]
+def conflict_error(conflicts: list[Conflict]) -> VehicleTimeConflict:
+    names = list(dict.fromkeys(a.name for c in conflicts for a in c.applications))
+    numbers = list(dict.fromkeys(a.number for c in conflicts for a in c.applications))
     plates = [c.plate_number for c in conflicts]
     msg = (f"车辆{'、'.join(plates)}在所选时间内已有两件申请（{'、'.join(numbers)}），时间发生冲突。"
            "请更换车辆，或撤回/废止相关申请后重新申请。")
@@ -406,7 +406,7 @@ def _raise_conflicts(uow: UnitOfWork, app: Application, today: dt.date) -> None:
     conflicts = find_conflicts(uow, app_id=app.id, plates=[x.plate_number for x in app.plates],
                                start=app.period_start, end=app.period_end, today=today)
     if conflicts:
-        raise _conflict_error(conflicts)
+        raise conflict_error(conflicts)
 
 
 def check_vehicle_schedule(uow: UnitOfWork, *, principal: Principal | None, name: str,

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import structlog
 
+from permit_approval.bootstrap import build
+from permit_approval.config import Settings
+from permit_approval.server import build_server
 from permitkit.logging import configure_logging
 from permitkit.migrations import upgrade
 from permitkit.server import serve_until_signal
 from permitkit.settings import run_main
-
-from permit_approval.bootstrap import build
-from permit_approval.config import Settings
-from permit_approval.server import build_server
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

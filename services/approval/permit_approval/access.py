@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from permitkit.context import Principal
-from permitkit.errors import Unauthenticated
-
 from permit_approval import errors
 from permit_approval.models import Actor, Case, Permit
+from permitkit.context import Principal
+from permitkit.errors import Unauthenticated
 
 ACCEPT = "officer.accept"
 REVIEW = "officer.review"

@@ -10,16 +10,21 @@ from typing import Any
 import grpc
 from sqlalchemy.engine import Engine
 
-from permitkit.client import make_channel
-from permitkit.db import make_engine, make_session_factory, utcnow
-from permitkit.outbox import Handler, OutboxRelay
-
-from permit_approval.clients import FleetDirectory, GrpcFleetDirectory, ReviewEventSender
+from permit_approval.clients import (
+    FleetDirectory,
+    GrpcFleetDirectory,
+    GrpcRouteValidator,
+    ReviewEventSender,
+    RouteValidator,
+)
 from permit_approval.config import Settings
 from permit_approval.grpc_api import ApprovalServicer
 from permit_approval.models import OUTBOX
 from permit_approval.unit_of_work import REVIEW_EVENT_TOPIC, ApprovalUnitOfWork
 from permit_approval.verification import PermitSigner
+from permitkit.client import make_channel
+from permitkit.db import make_engine, make_session_factory, utcnow
+from permitkit.outbox import Handler, OutboxRelay
 
 
 @dataclass
@@ -41,7 +46,7 @@ class App:
 
 def build(settings: Settings, *, engine: Engine | None = None,
           event_sender: Handler | None = None, fleet: FleetDirectory | None = None,
-          clock: Callable[[], dt.datetime] | None = None,
+          routes: RouteValidator | None = None, clock: Callable[[], dt.datetime] | None = None,
           relay_poll_interval: float = 0.5) -> App:
     """Wire engine, unit of work, peer clients, outbox relay and servicer."""
     engine = engine or make_engine(settings.database_url)
@@ -53,6 +58,10 @@ def build(settings: Settings, *, engine: Engine | None = None,
         event_sender = event_sender or ReviewEventSender(app_channel,
                                                          timeout=settings.peer_timeout)
         fleet = fleet or GrpcFleetDirectory(app_channel, timeout=settings.peer_timeout)
+    if routes is None:
+        routing_channel = make_channel(settings.routing_addr)
+        channels.append(routing_channel)
+        routes = GrpcRouteValidator(routing_channel, timeout=settings.peer_timeout)
     relay = OutboxRelay(engine, OUTBOX, {REVIEW_EVENT_TOPIC: event_sender}, service="approval",
                         poll_interval=relay_poll_interval)
 
@@ -61,7 +70,7 @@ def build(settings: Settings, *, engine: Engine | None = None,
 
     servicer = ApprovalServicer(uow_factory=uow_factory,
                                 signer=PermitSigner(settings.verification_key.encode()),
-                                fleet=fleet, clock=clock or utcnow)
+                                fleet=fleet, routes=routes, clock=clock or utcnow)
     return App(settings, engine, servicer, relay, channels)
 
 

@@ -3,7 +3,9 @@
 - ``ReviewEventSender``: the outbox handler that delivers review events as
   ``ApplicationService.RecordReviewEvent`` under the ``service`` principal.
 - ``GrpcFleetDirectory``: fleet vehicles for PQ-10 through
-  ``ApplicationService.GetVehicle``.
+  ``ApplicationService.GetVehicle`` / ``SuggestVehicles``.
+- ``GrpcRouteValidator``: suggested routes (PQ-7) through
+  ``RoutingService.ValidateRoute``.
 """
 
 from __future__ import annotations
@@ -15,11 +17,10 @@ import grpc
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2
 
+from permit_approval import errors
 from permitkit.client import call_metadata, service_principal
 from permitkit.context import current_principal, current_request_id
 from permitkit.errors import ErrorDetails, Unavailable
-
-from permit_approval import errors
 
 SERVICE_NAME = "approval"
 
@@ -71,15 +72,25 @@ class ReviewEventSender:
     def __call__(self, event_id: str, payload: dict[str, Any]) -> None:
         self._stub.RecordReviewEvent(
             self.build_request(event_id, payload), timeout=self._timeout,
-            metadata=call_metadata(service_principal(SERVICE_NAME), current_request_id()))
+            metadata=tuple(call_metadata(service_principal(SERVICE_NAME), current_request_id())))
 
 
 class FleetDirectory(Protocol):
-    """Fleet vehicles maintained on the PC side (PQ-10)."""
+    """Fleet vehicles maintained on the PC side (PQ-10), seen with the caller's identity."""
 
     def get_vehicle(self, name: str) -> dict[str, Any]:
-        """``{plate_number, owner, curb_mass_kg, axle_count, wheelbase_mm, tyre_count}``."""
+        """``{plate_number, owner, source, curb_mass_kg, axle_count, wheelbase_mm, tyre_count}``."""
         ...
+
+    def find_by_plate(self, plate_number: str) -> dict[str, Any] | None:
+        """The caller's vehicle with exactly this plate, or None."""
+        ...
+
+
+def _vehicle_dict(v: Any) -> dict[str, Any]:
+    return {"plate_number": v.plate_number, "owner": v.owner, "source": v.source,
+            "curb_mass_kg": v.curb_mass_kg, "axle_count": v.axle_count,
+            "wheelbase_mm": v.wheelbase_mm, "tyre_count": v.tyre_count}
 
 
 class GrpcFleetDirectory:
@@ -91,13 +102,10 @@ class GrpcFleetDirectory:
         self._stub = application_service_pb2_grpc.ApplicationServiceStub(channel)
         self._timeout = timeout
 
-    def get_vehicle(self, name: str) -> dict[str, Any]:
-        from permit.application.v1 import application_service_pb2 as svc
-
-        principal = current_principal()
+    def _call(self, method: Any, request: Any) -> Any:
         try:
-            v = self._stub.GetVehicle(svc.GetVehicleRequest(name=name), timeout=self._timeout,
-                                      metadata=call_metadata(principal, current_request_id()))
+            return method(request, timeout=self._timeout,
+                          metadata=tuple(call_metadata(current_principal(), current_request_id())))
         except grpc.RpcError as e:
             details = ErrorDetails.from_rpc_error(e)
             if details.code == grpc.StatusCode.NOT_FOUND:
@@ -105,6 +113,58 @@ class GrpcFleetDirectory:
             if details.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                 raise Unavailable() from e
             raise details.to_error() from e
-        return {"plate_number": v.plate_number, "owner": v.owner,
-                "curb_mass_kg": v.curb_mass_kg, "axle_count": v.axle_count,
-                "wheelbase_mm": v.wheelbase_mm, "tyre_count": v.tyre_count}
+
+    def get_vehicle(self, name: str) -> dict[str, Any]:
+        from permit.application.v1 import application_service_pb2 as svc
+
+        return _vehicle_dict(self._call(self._stub.GetVehicle, svc.GetVehicleRequest(name=name)))
+
+    def find_by_plate(self, plate_number: str) -> dict[str, Any] | None:
+        from permit.application.v1 import application_service_pb2 as svc
+
+        resp = self._call(self._stub.SuggestVehicles,
+                          svc.SuggestVehiclesRequest(plate_prefix=plate_number, page_size=50))
+        for v in resp.vehicles:
+            if v.plate_number == plate_number:
+                return _vehicle_dict(v)
+        return None
+
+
+class RouteValidator(Protocol):
+    """Checks a whole route for an origin and destination (PQ-7 suggestions)."""
+
+    def validate(self, *, origin: str, destination: str,
+                 rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        """The route's errors as ``(reason, message)``; empty when usable."""
+        ...
+
+
+class GrpcRouteValidator:
+    """``RoutingService.ValidateRoute`` with a deadline; warnings do not block."""
+
+    def __init__(self, channel: grpc.Channel, *, timeout: float = 3.0) -> None:
+        from permit.routing.v1 import routing_service_pb2_grpc
+
+        self._stub = routing_service_pb2_grpc.RoutingServiceStub(channel)
+        self._timeout = timeout
+
+    def validate(self, *, origin: str, destination: str,
+                 rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        from permit.routing.v1 import routing_pb2, routing_service_pb2
+
+        req = routing_service_pb2.ValidateRouteRequest(
+            origin_province=origin, destination_province=destination,
+            rows=[routing_pb2.RouteRow(province=r["province"], roads=list(r["roads"]))
+                  for r in rows])
+        try:
+            resp = self._stub.ValidateRoute(
+                req, timeout=self._timeout,
+                metadata=tuple(call_metadata(current_principal(), current_request_id())))
+        except grpc.RpcError as e:
+            details = ErrorDetails.from_rpc_error(e)
+            if details.code == grpc.StatusCode.INVALID_ARGUMENT:
+                return [(details.reason or "ROUTE_INVALID", details.message)]
+            raise Unavailable() from e
+        if resp.valid:
+            return []
+        return [(p.reason, p.message) for p in resp.errors] or [("ROUTE_INVALID", "路线无效。")]

@@ -26,6 +26,7 @@ class Settings:
     grpc_host: str
     grpc_port: int
     application_addr: str
+    routing_addr: str
     verification_key: str
     peer_timeout: float
     log_json: bool
@@ -45,6 +46,7 @@ class Settings:
             grpc_host=host,
             grpc_port=port,
             application_addr=env_addr(env, "application"),
+            routing_addr=env_addr(env, "routing"),
             verification_key=key,
             peer_timeout=env_float(env, "PERMIT_APPROVAL_PEER_TIMEOUT", 5.0, minimum=0.1),
             log_json=env_bool(env, "PERMIT_LOG_JSON", True),

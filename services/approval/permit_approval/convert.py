@@ -9,7 +9,6 @@ from google.protobuf import timestamp_pb2
 from google.type import date_pb2
 
 from permit.approval.v1 import approval_pb2 as pb
-
 from permit_approval.models import Case, Decision, Permit, Review
 from permit_approval.verification import PermitSigner
 

@@ -98,7 +98,7 @@ class OriginNotOnRoute(InvalidArgument):
 
 class SuggestedRouteInvalid(InvalidArgument):
     reason = "SUGGESTED_ROUTE_INVALID"
-    message = "建议路线只能调整本省路段，且每行须填写道路。"
+    message = "建议路线无效：只能调整本省路段，每行须填写道路，且调整后的路线须能通行。"
 
 
 class PageTokenInvalid(InvalidArgument):
@@ -191,6 +191,11 @@ class EscortPlanRequired(InvalidArgument):
 class VehicleNotEquivalent(FailedPrecondition):
     reason = "VEHICLE_NOT_EQUIVALENT"
     message = "变更车辆的整备质量、轴数、轴距、轮胎数须与原车辆完全一致。"
+
+
+class VehicleNotInFleet(FailedPrecondition):
+    reason = "VEHICLE_NOT_IN_FLEET"
+    message = "只能选择电脑端维护过的车辆，如无可选车辆请到电脑端维护车辆信息。"
 
 
 class VehicleSpecUnknown(FailedPrecondition):

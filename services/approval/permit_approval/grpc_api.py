@@ -9,16 +9,14 @@ from typing import Any
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
 from permit.approval.v1 import approval_service_pb2_grpc as svc_grpc
-
-from permitkit.context import current_principal
-from permitkit.errors import InvalidArgument
-
 from permit_approval import convert, services
-from permit_approval.clients import FleetDirectory
-from permit_approval.models import Decision, local_date
+from permit_approval.clients import FleetDirectory, RouteValidator
+from permit_approval.models import Case, Decision, Permit, local_date
 from permit_approval.unit_of_work import ApprovalUnitOfWork
 from permit_approval.verification import PermitSigner
 from permit_approval.workdays import SOURCE_ADMINISTRATOR
+from permitkit.context import current_principal
+from permitkit.errors import InvalidArgument
 
 FULL_NAME = "permit.approval.v1.ApprovalService"
 
@@ -27,7 +25,8 @@ def _date(msg: Any, field: str) -> dt.date | None:
     if not msg.HasField(field):
         return None
     try:
-        return convert.date_from_pb(getattr(msg, field))
+        value: dt.date | None = convert.date_from_pb(getattr(msg, field))
+        return value
     except ValueError:
         raise InvalidArgument("日期不正确。", reason="DATE_INVALID", field=field) from None
 
@@ -49,17 +48,21 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
     """Transport for the approval use cases."""
 
     def __init__(self, *, uow_factory: Callable[[], ApprovalUnitOfWork], signer: PermitSigner,
-                 fleet: FleetDirectory, clock: Callable[[], dt.datetime]) -> None:
+                 fleet: FleetDirectory, clock: Callable[[], dt.datetime],
+                 routes: RouteValidator | None = None) -> None:
         self._uow = uow_factory
+        self._routes = routes
         self._signer = signer
         self._fleet = fleet
         self._clock = clock
 
-    def _case(self, case: Any) -> pb.Case:
-        return convert.case_pb(case, local_date(self._clock()))
+    def _case(self, case: Case) -> pb.Case:
+        msg: pb.Case = convert.case_pb(case, local_date(self._clock()))
+        return msg
 
-    def _permit(self, permit: Any) -> pb.Permit:
-        return convert.permit_pb(permit, local_date(self._clock()), self._signer)
+    def _permit(self, permit: Permit) -> pb.Permit:
+        msg: pb.Permit = convert.permit_pb(permit, local_date(self._clock()), self._signer)
+        return msg
 
     # -- internal ---------------------------------------------------------------------------
 
@@ -131,7 +134,8 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
             self._uow(), principal=current_principal(), name=request.name,
             decision=convert.decision_from_pb(request.decision), reason=request.reason,
             suggested_route=convert.route_from_pb(request.suggested_route),
-            conditions=list(request.conditions), etag=request.etag, now=self._clock()))
+            conditions=list(request.conditions), etag=request.etag, now=self._clock(),
+            routes=self._routes))
 
     def ProposeRouteAdjustment(self, request: svc.ProposeRouteAdjustmentRequest,
                                context: Any) -> pb.Case:
@@ -139,7 +143,7 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
             self._uow(), principal=current_principal(), name=request.name,
             decision=Decision.REQUIRE_ADJUSTMENT, reason=request.reason,
             suggested_route=convert.route_from_pb(request.suggested_route), conditions=[],
-            etag=request.etag, now=self._clock()))
+            etag=request.etag, now=self._clock(), routes=self._routes))
 
     def RespondToAdjustment(self, request: svc.RespondToAdjustmentRequest,
                             context: Any) -> pb.Case:
@@ -167,7 +171,7 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
 
     def IssuePermit(self, request: svc.IssuePermitRequest, context: Any) -> pb.Permit:
         return self._permit(services.issue_permit(self._uow(), principal=current_principal(),
-                                                  case_name=getattr(request, "case"),
+                                                  case_name=request.case,
                                                   now=self._clock()))
 
     def GetPermit(self, request: svc.GetPermitRequest, context: Any) -> pb.Permit:

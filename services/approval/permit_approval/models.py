@@ -19,25 +19,34 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
-
-from permitkit.db import TimestampMixin, make_base, utcnow
-from permitkit.outbox import add_outbox_tables
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from permit_approval import errors
 from permit_approval.workdays import (
     ACCEPTANCE_DAYS,
     FAST_TRACK_DAYS,
-    DueDate,
     WorkingCalendar,
     review_days,
 )
+from permitkit.db import NAMING_CONVENTION, TimestampMixin, UTCDateTime, utcnow
+from permitkit.outbox import add_outbox_tables
 
-Base = make_base()
+
+class Base(DeclarativeBase):
+    """Declarative base of the approval tables (permitkit's naming convention, UTC instants).
+
+    Spelled out rather than ``permitkit.db.make_base()`` so that mypy sees a class.
+    """
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
 OUTBOX, INBOX = add_outbox_tables(Base.metadata)
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
@@ -394,17 +403,7 @@ class Case(TimestampMixin, Base):
         if self.permit_class == 3 and not escort_plan:
             # PQ-7: a class III route change needs an updated escort plan.
             raise errors.EscortPlanRequired(field="escort_plan")
-        new_route: list[dict[str, Any]] = []
-        replaced = False
-        for row in self.route:
-            if row["province"] == province:
-                if not replaced:
-                    new_route.extend(review.suggested_route)
-                    replaced = True
-                continue
-            new_route.append(row)
-        if not replaced:
-            new_route.extend(review.suggested_route)
+        new_route = self.route_with(province, review.suggested_route)
         self.route = new_route
         if escort_plan:
             self.documents = [*self.documents, escort_plan]
@@ -422,6 +421,21 @@ class Case(TimestampMixin, Base):
         self._emit(EventKind.ROUTE_ADJUSTMENT_ACCEPTED, actor, now, province=province,
                    route=new_route)
         return review
+
+    def route_with(self, province: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The route with ``province``'s rows replaced by ``rows`` (at its first position)."""
+        new_route: list[dict[str, Any]] = []
+        replaced = False
+        for row in self.route:
+            if row["province"] == province:
+                if not replaced:
+                    new_route.extend(normalise_route(rows))
+                    replaced = True
+                continue
+            new_route.append(row)
+        if not replaced:
+            new_route.extend(normalise_route(rows))
+        return new_route
 
     # -- claims ---------------------------------------------------------------------------
 
@@ -537,7 +551,8 @@ class Case(TimestampMixin, Base):
 
     def request_vehicle_change(self, *, old_plate: str, new_vehicle: str,
                                new_spec: dict[str, Any], power_of_attorney: str, actor: Actor,
-                               now: dt.datetime) -> VehicleChange:
+                               now: dt.datetime,
+                               old_spec: dict[str, Any] | None = None) -> VehicleChange:
         """Only a fleet vehicle with identical curb mass, axle count, wheelbase and tyre count (PQ-10)."""
         if self.state not in (CaseState.UNDER_REVIEW, CaseState.READY_TO_ISSUE):
             raise errors.CaseNotUnderReview()
@@ -547,15 +562,16 @@ class Case(TimestampMixin, Base):
             raise errors.PlateNotOnCase(field="old_plate_number")
         if any(vc.state == ChangeState.PENDING for vc in self.vehicle_changes):
             raise errors.VehicleChangePending()
-        old_spec = self.vehicle_spec(old_plate)
+        old_spec = self.vehicle_spec(old_plate) or old_spec
         if old_spec is None:
             raise errors.VehicleSpecUnknown(field="old_plate_number")
         mismatched = [k for k in VEHICLE_SPEC_KEYS if int(old_spec.get(k) or 0) != int(new_spec.get(k) or 0)]
         if mismatched:
             raise errors.VehicleNotEquivalent(field="new_vehicle",
                                               metadata={"mismatched": ",".join(mismatched)})
+        figures = {k: new_spec.get(k) for k in ("plate_number", *VEHICLE_SPEC_KEYS)}
         vc = VehicleChange(id=new_id(), old_plate_number=old_plate, new_vehicle=new_vehicle,
-                           new_plate_number=new_spec["plate_number"], new_spec=dict(new_spec),
+                           new_plate_number=new_spec["plate_number"], new_spec=figures,
                            power_of_attorney=power_of_attorney, state=ChangeState.PENDING,
                            reason="", officer="", create_time=now)
         self.vehicle_changes.append(vc)

@@ -7,8 +7,6 @@ from typing import Any
 from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import Session
 
-from permitkit.db import RepositoryBase
-
 from permit_approval.models import (
     CalendarYear,
     Case,
@@ -18,6 +16,7 @@ from permit_approval.models import (
     Review,
     ReviewState,
 )
+from permitkit.db import RepositoryBase
 
 
 class CaseRepository(RepositoryBase[Case]):

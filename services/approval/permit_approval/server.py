@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import grpc
 
-from permitkit.server import build_server as _build_server
-
 from permit_approval.bootstrap import App, services_of
 from permit_approval.errors import DOMAIN
+from permitkit.server import build_server as _build_server
 
 
 def build_server(app: App, *, host: str | None = None,

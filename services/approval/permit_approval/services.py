@@ -10,11 +10,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from permitkit.context import Principal
-from permitkit.db import is_unique_violation
-
 from permit_approval import access, errors
-from permit_approval.clients import FleetDirectory
+from permit_approval.clients import FleetDirectory, RouteValidator
 from permit_approval.models import (
     CalendarYear,
     Case,
@@ -26,6 +23,8 @@ from permit_approval.models import (
 from permit_approval.unit_of_work import ApprovalUnitOfWork
 from permit_approval.verification import PermitSigner
 from permit_approval.workdays import SOURCE_ADMINISTRATOR
+from permitkit.context import Principal
+from permitkit.db import is_unique_violation
 
 CREATE_CASE_TOPIC = "approval.create_case"
 CANCEL_CASE_TOPIC = "approval.cancel_case"
@@ -284,18 +283,36 @@ def release_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name
 
 def decide_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
                   decision: Decision | None, reason: str, suggested_route: list[dict[str, Any]],
-                  conditions: list[str], etag: str, now: dt.datetime) -> Case:
+                  conditions: list[str], etag: str, now: dt.datetime,
+                  routes: RouteValidator | None = None) -> Case:
     """One province decides: approve, deny, return, or require a route adjustment (RV-2, RV-3).
 
-    The case row is locked for the decision, so of two officers deciding at
-    once the second sees the review already decided (REVIEW_NOT_PENDING).
+    A suggested route is validated by the routing service as part of the whole
+    route (PQ-7). The case row is locked for the decision, so of two officers
+    deciding at once the second sees the review already decided (REVIEW_NOT_PENDING).
     """
     p, case_id, province = _review_target(principal, name)
     if decision is None:
         raise errors.required("decision", "请选择审批结论。")
+    checked_route: list[dict[str, Any]] | None = None
+    if decision == Decision.REQUIRE_ADJUSTMENT and routes is not None and suggested_route:
+        with uow:
+            case = _load_case(uow, case_id)
+            checked_route = list(case.route)
+            proposed = case.route_with(province, suggested_route)
+            origin, destination = case.origin_province, case.destination_province
+            uow.commit()
+        # The peer call happens outside the transaction: no row lock is held while waiting.
+        problems = routes.validate(origin=origin, destination=destination, rows=proposed)
+        if problems:
+            raise errors.SuggestedRouteInvalid(
+                f"建议路线无效：{problems[0][1]}", field="suggested_route",
+                metadata={"problems": ",".join(r for r, _ in problems)})
     with uow:
         case = _load_case(uow, case_id, for_update=True)
         case.check_etag(etag)
+        if checked_route is not None and case.route != checked_route:
+            raise errors.ConcurrentUpdate()  # the route moved while it was being validated
         case.decide(province=province, decision=decision, reason=reason, actor=access.actor(p),
                     now=now, suggested_route=suggested_route, conditions=conditions)
         _save(uow, case)
@@ -327,17 +344,25 @@ def request_vehicle_change(uow: ApprovalUnitOfWork, *, fleet: FleetDirectory,
     (case_id,) = _parse(case_name, "cases", field="case")
     _parse(new_vehicle, "vehicles", field="new_vehicle")
     with uow:
-        applicant = _load_case(uow, case_id).applicant
-        p = access.require_applicant_of(principal, applicant)
-    # The peer call happens outside the transaction: no row lock is held while waiting.
+        case = _load_case(uow, case_id)
+        applicant, old_spec = case.applicant, case.vehicle_spec(old_plate_number)
+        uow.commit()
+    p = access.require_applicant_of(principal, applicant)
+    # Peer calls happen outside the transaction: no row lock is held while waiting.
     spec = fleet.get_vehicle(new_vehicle)
     if spec.get("owner") and spec["owner"] != applicant:
         raise errors.VehicleNotFound(field="new_vehicle")
+    if spec.get("source") not in (None, "", "FLEET"):
+        # PQ-10: only a vehicle maintained on the PC side, never one typed in on mobile.
+        raise errors.VehicleNotInFleet(field="new_vehicle")
+    if old_spec is None and old_plate_number:
+        # The submission carried no vehicle figures: look the replaced one up in the fleet.
+        old_spec = fleet.find_by_plate(old_plate_number)
     with uow:
         case = _load_case(uow, case_id, for_update=True)
         case.request_vehicle_change(old_plate=old_plate_number, new_vehicle=new_vehicle,
                                     new_spec=spec, power_of_attorney=power_of_attorney,
-                                    actor=access.actor(p), now=now)
+                                    actor=access.actor(p), now=now, old_spec=old_spec)
         _save(uow, case)
         return case
 

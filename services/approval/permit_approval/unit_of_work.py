@@ -9,13 +9,12 @@ from typing import Self
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from permitkit import outbox
-from permitkit.db import SqlAlchemyUnitOfWork
-
 from permit_approval import errors
 from permit_approval.models import INBOX, OUTBOX, OutgoingEvent
 from permit_approval.repository import CalendarRepository, CaseRepository, PermitRepository
 from permit_approval.workdays import SOURCE_ADMINISTRATOR, WorkingCalendar, YearData
+from permitkit import outbox
+from permitkit.db import SqlAlchemyUnitOfWork
 
 # The outbox topic of every event for ApplicationService.RecordReviewEvent.
 REVIEW_EVENT_TOPIC = "application.record_review_event"

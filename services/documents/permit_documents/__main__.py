@@ -7,13 +7,13 @@ import datetime as dt
 from pathlib import Path
 
 import structlog
+
+from permit_documents import bootstrap, server, services
+from permit_documents.config import Settings
 from permitkit.logging import configure_logging
 from permitkit.migrations import upgrade
 from permitkit.server import serve_until_signal
 from permitkit.settings import environ, run_main
-
-from permit_documents import bootstrap, server, services
-from permit_documents.config import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

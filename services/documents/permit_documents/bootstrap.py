@@ -8,8 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
-from permitkit.db import make_engine, make_session_factory, utcnow
-from permitkit.errors import PermitError
 from sqlalchemy.engine import Engine
 
 from permit_documents import services
@@ -18,6 +16,8 @@ from permit_documents.grpc_api import DocumentServicer
 from permit_documents.links import LinkSigner
 from permit_documents.storage import BlobStore, FolderBlobStore, S3BlobStore
 from permit_documents.unit_of_work import DocumentsUnitOfWork
+from permitkit.db import make_engine, make_session_factory, utcnow
+from permitkit.errors import PermitError
 
 log = structlog.get_logger(__name__)
 

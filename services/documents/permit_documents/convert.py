@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from google.protobuf import timestamp_pb2
-from permit.documents.v1 import documents_pb2
 
+from permit.documents.v1 import documents_pb2
 from permit_documents.formats import Format
 from permit_documents.models import Document, DocumentKind
 

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from permitkit.errors import PermitError
-
 from permit_documents import errors
+from permitkit.errors import PermitError
 
 MAX_UPLOAD_BYTES = 1_048_576  # AP-4/AP-8/AP-9: "1MB" read as 1 MiB, the binary megabyte.
 MAX_IMAGE_PIXELS = 40_000_000  # Pillow decodes into memory: refuse decompression bombs early.
@@ -129,6 +128,11 @@ def detect(data: bytes) -> Detected:
         raise errors.UnsupportedImageFormat(
             f"不支持 {unsupported_image} 格式的图片。{errors.CONVERT_ADVICE}",
             field="chunk", metadata={"detected": unsupported_image.lower()},
+        )
+    if head.startswith(b"{\\rtf"):
+        raise errors.UnsupportedFormat(
+            "该文件实际为 RTF 格式，请在电脑上另存为 DOC、DOCX 或 PDF 格式后重新上传。",
+            field="chunk", metadata={"detected": "rtf"},
         )
     if any(head.startswith(m) for m in _EXECUTABLE_MAGIC):
         raise errors.UnsupportedFormat(
@@ -240,6 +244,8 @@ def _refuse_trailing(data: bytes, end: int) -> None:
 def _decode_image(data: bytes, expected: str) -> tuple[int, int]:
     try:
         with warnings.catch_warnings():
+            # Broken EXIF only warns; a decompression bomb must stop the decode.
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as im:
                 if im.format != expected:
@@ -263,15 +269,15 @@ def _decode_image(data: bytes, expected: str) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class JpegSegment:
-    """One marker segment before the scan data: marker byte and the whole segment bytes."""
+    """One marker segment: its marker byte and where it lies (a scan includes its coded data)."""
 
     marker: int
     start: int
     end: int
 
 
-def jpeg_structure(data: bytes) -> tuple[list[JpegSegment], int, int]:
-    """Walk a JPEG: the header segments, where the first scan starts and where EOI ends.
+def jpeg_structure(data: bytes) -> tuple[list[JpegSegment], int]:
+    """Walk a JPEG: every marker segment after SOI, and where the EOI marker ends.
 
     Raises FileCorrupt when the marker structure is broken or the file is cut short.
     """
@@ -279,7 +285,6 @@ def jpeg_structure(data: bytes) -> tuple[list[JpegSegment], int, int]:
     n = len(data)
     pos = 2
     segments: list[JpegSegment] = []
-    scan_start = -1
     while True:
         if pos + 2 > n or data[pos] != 0xFF:
             raise corrupt
@@ -291,7 +296,7 @@ def jpeg_structure(data: bytes) -> tuple[list[JpegSegment], int, int]:
         seg_start = pos - 1
         pos += 1
         if marker == 0xD9:
-            return segments, scan_start, pos
+            return segments, pos
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:
             continue
         if pos + 2 > n:
@@ -300,11 +305,7 @@ def jpeg_structure(data: bytes) -> tuple[list[JpegSegment], int, int]:
         if length < 2 or pos + length > n:
             raise corrupt
         pos += length
-        if scan_start < 0:
-            segments.append(JpegSegment(marker, seg_start, pos))
         if marker == 0xDA:
-            if scan_start < 0:
-                scan_start = seg_start
             # Entropy-coded data runs to the next marker that is not a stuffed
             # zero or a restart marker.
             while True:
@@ -312,21 +313,26 @@ def jpeg_structure(data: bytes) -> tuple[list[JpegSegment], int, int]:
                 if nxt < 0 or nxt + 1 >= n:
                     raise corrupt
                 b = data[nxt + 1]
-                if b == 0x00 or 0xD0 <= b <= 0xD7 or b == 0xFF:
-                    pos = nxt + 1 if b == 0xFF else nxt + 2
+                if b == 0x00 or 0xD0 <= b <= 0xD7:
+                    pos = nxt + 2
+                    continue
+                if b == 0xFF:
+                    pos = nxt + 1
                     continue
                 pos = nxt
                 break
+        segments.append(JpegSegment(marker, seg_start, pos))
 
 
 def _check_jpeg(data: bytes) -> Detected:
-    segments, scan_start, end = jpeg_structure(data)
-    if scan_start < 0:
+    segments, end = jpeg_structure(data)
+    if not any(seg.marker == 0xDA for seg in segments):
         raise errors.FileCorrupt(field="chunk")
     _refuse_trailing(data, end)
     _refuse_foreign_content(data[:end], binary_markers=False)
-    # Header segments are not entropy-coded: another file's signature there is a polyglot.
-    _refuse_foreign_content(data[:scan_start], binary_markers=True)
+    # Marker segments are not entropy-coded: another file's signature there is a polyglot.
+    _refuse_foreign_content(b"".join(data[s.start:s.end] for s in segments if s.marker != 0xDA),
+                            binary_markers=True)
     width, height = _decode_image(data[:end], "JPEG")
     return Detected(Format.JPEG, width, height)
 
@@ -385,8 +391,10 @@ def _check_pdf(data: bytes) -> Detected:
         raise errors.FileCorrupt("PDF 文件不完整（缺少文件尾），请重新导出 PDF 后上传。", field="chunk",
                                  metadata={"missing": "trailer"})
     offset = int(m.group(1))
-    target = data[offset:offset + 32] if offset < len(data) else b""
-    if not (target.startswith(b"xref") or re.match(rb"\d+\s+\d+\s+obj", target)):
+    # Readers tolerate an offset a few bytes off (line-ending rewrites); a
+    # pointer outside the file or to nothing like a cross-reference is broken.
+    window = data[max(0, offset - 16):offset + 48] if offset < len(data) else b""
+    if not (b"xref" in window or re.search(rb"\d+\s+\d+\s+obj", window)):
         raise errors.FileCorrupt("PDF 文件不完整（交叉引用表无效），请重新导出 PDF 后上传。", field="chunk",
                                  metadata={"missing": "xref"})
     if b"trailer" not in data and b"/XRef" not in data:
@@ -417,7 +425,7 @@ def _check_docx(data: bytes) -> Detected:
     _check_zip_envelope(data)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except Exception:  # noqa: BLE001 - zipfile raises many types on forged headers
         raise errors.FileCorrupt("DOCX 文件已损坏，请重新导出后上传。", field="chunk") from None
     with zf:
         infos = zf.infolist()
@@ -438,7 +446,7 @@ def _check_docx(data: bytes) -> Detected:
             total > 4 * 1024 * 1024 and total > MAX_ZIP_RATIO * max(1, len(data))
         ):
             raise errors.ArchiveUnsafe(field="chunk", metadata={"uncompressed": str(total)})
-        if "[Content_Types].xml" not in names or "word/document.xml" not in names:
+        if "[Content_Types].xml" not in names:
             raise errors.UnsupportedFormat(
                 "该压缩文件不是 Word 文档（DOCX），请上传 JPG、PNG 图片或 PDF、DOC、DOCX 文件。",
                 field="chunk", metadata={"detected": "zip"},
@@ -467,7 +475,8 @@ def _check_docx(data: bytes) -> Detected:
         lowered = {n.lower() for n in names}
         if _WORD_MACRO in content_types or any(n.endswith("vbaproject.bin") for n in lowered):
             raise errors.ActiveContent(field="chunk", metadata={"detected": "docm"})
-        if _WORD_MAIN not in content_types:
+        main_part = _word_main_part(content_types)
+        if main_part is None or main_part not in names:
             raise errors.UnsupportedFormat(
                 "该压缩文件不是 Word 文档（DOCX），请上传 JPG、PNG 图片或 PDF、DOC、DOCX 文件。",
                 field="chunk", metadata={"detected": "zip"},
@@ -476,6 +485,20 @@ def _check_docx(data: bytes) -> Detected:
                for n in lowered):
             raise errors.ActiveContent(field="chunk", metadata={"detected": "embedded_program"})
     return Detected(Format.DOCX)
+
+
+_OVERRIDE = re.compile(rb"<(?:\w+:)?Override\b[^>]*>", re.S)
+_ATTR = re.compile(rb'(PartName|ContentType)\s*=\s*["\']([^"\']*)["\']')
+
+
+def _word_main_part(content_types: bytes) -> str | None:
+    """The zip entry name of the Word main document part declared in [Content_Types].xml."""
+    for m in _OVERRIDE.finditer(content_types):
+        attrs: dict[bytes, bytes] = {k: v for k, v in _ATTR.findall(m.group(0))}
+        part = attrs.get(b"PartName", b"")
+        if attrs.get(b"ContentType") == _WORD_MAIN and part:
+            return part.decode("utf-8", "replace").lstrip("/")
+    return None
 
 
 def _check_zip_envelope(data: bytes) -> None:

@@ -7,15 +7,15 @@ from collections.abc import Callable, Iterable, Iterator
 
 import grpc
 from google.protobuf import empty_pb2
-from permit.documents.v1 import documents_pb2, documents_service_pb2, documents_service_pb2_grpc
-from permitkit.context import current_principal
-from permitkit.db import utcnow
 
+from permit.documents.v1 import documents_pb2, documents_service_pb2, documents_service_pb2_grpc
 from permit_documents import convert, errors, services
 from permit_documents.formats import MAX_UPLOAD_BYTES
 from permit_documents.links import LinkSigner
 from permit_documents.storage import BlobStore
 from permit_documents.unit_of_work import DocumentsUnitOfWork
+from permitkit.context import current_principal
+from permitkit.db import utcnow
 
 DOWNLOAD_CHUNK_BYTES = 64 * 1024
 SERVICE_NAME = "permit.documents.v1.DocumentService"

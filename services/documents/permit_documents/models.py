@@ -7,15 +7,21 @@ import enum
 import re
 import uuid
 
-from permitkit.context import Principal
-from permitkit.db import make_base, utcnow
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, ForeignKey, Index, MetaData, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from permit_documents import errors
 from permit_documents.formats import Format
+from permitkit.context import Principal
+from permitkit.db import NAMING_CONVENTION, UTCDateTime, utcnow
 
-Base = make_base()
+
+class Base(DeclarativeBase):
+    """Declarative base of the documents tables (permitkit's naming convention and UTC times)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
 
 OFFICER_ROLES = ("officer.accept", "officer.review", "officer.licence")
 PARTY_NAME = re.compile(r"^parties/[A-Za-z0-9_-]{1,64}$")

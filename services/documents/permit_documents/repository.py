@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from permitkit.db import RepositoryBase
 from sqlalchemy import select
 
 from permit_documents.models import Document
+from permitkit.db import RepositoryBase
 
 
 class DocumentRepository(RepositoryBase[Document]):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import struct
+import warnings
 
 from PIL import Image
 
@@ -35,42 +36,40 @@ def strip_metadata(data: bytes, fmt: Format) -> bytes:
 
 def _jpeg_orientation(data: bytes) -> int:
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            value = im.getexif().get(ORIENTATION_TAG, 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # broken EXIF only costs the orientation
+            with Image.open(io.BytesIO(data)) as im:
+                value = im.getexif().get(ORIENTATION_TAG, 1)
     except Exception:  # noqa: BLE001 - unreadable EXIF: treat as upright
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
 def _strip_jpeg(data: bytes) -> bytes:
-    segments, scan_start, end = jpeg_structure(data)
-    out = bytearray(b"\xff\xd8")
+    segments, _end = jpeg_structure(data)
     orientation = _jpeg_orientation(data)
-    inserted_orientation = orientation == 1
+    kept = bytearray()
+    inserted = orientation == 1
     for seg in segments:
-        if seg.marker == 0xDA:
-            break
         body = data[seg.start:seg.end]
-        keep = True
         if 0xE0 <= seg.marker <= 0xEF:
-            ident = body[4:16]
             keep = (
                 seg.marker == _APP0
-                or (seg.marker == _APP2 and ident.startswith(b"ICC_PROFILE"))
+                or (seg.marker == _APP2 and body[4:15] == b"ICC_PROFILE")
                 or seg.marker == _APP14
             )
-        elif seg.marker == _COM:
-            keep = False
+        else:
+            keep = seg.marker != _COM
         if keep:
-            out += body
-        if not inserted_orientation and seg.marker == _APP0:
-            out += _orientation_segment(orientation)
-            inserted_orientation = True
-    if not inserted_orientation:
-        # No APP0: the EXIF segment goes right after SOI.
-        out[2:2] = _orientation_segment(orientation)
-    out += data[scan_start:end]
-    return bytes(out)
+            kept += body
+        if not inserted and seg.marker == _APP0:
+            kept += _orientation_segment(orientation)
+            inserted = True
+    if not inserted:
+        # No JFIF segment: the orientation goes right after SOI.
+        kept[0:0] = _orientation_segment(orientation)
+    # Whatever followed EOI (phone trailers) is dropped with the metadata.
+    return b"\xff\xd8" + bytes(kept) + b"\xff\xd9"
 
 
 def _orientation_segment(orientation: int) -> bytes:

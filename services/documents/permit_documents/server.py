@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import grpc
-from permit.documents.v1 import documents_service_pb2_grpc
-from permitkit.server import ServiceSpec, build_server
 
+from permit.documents.v1 import documents_service_pb2_grpc
 from permit_documents.bootstrap import App
 from permit_documents.grpc_api import SERVICE_NAME
+from permitkit.server import ServiceSpec, build_server
 
 DOMAIN = "permit.documents"
 

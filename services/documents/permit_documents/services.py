@@ -9,9 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
-from permitkit.context import Principal
-from permitkit.db import is_unique_violation, utcnow
-from permitkit.errors import InvalidArgument
 from sqlalchemy.exc import IntegrityError
 
 from permit_documents import errors, formats, sanitize
@@ -28,6 +25,9 @@ from permit_documents.models import (
 )
 from permit_documents.storage import BlobMissing, BlobStore
 from permit_documents.unit_of_work import DocumentsUnitOfWork
+from permitkit.context import Principal
+from permitkit.db import is_unique_violation, utcnow
+from permitkit.errors import InvalidArgument
 
 log = structlog.get_logger(__name__)
 

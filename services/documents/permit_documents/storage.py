@@ -169,7 +169,7 @@ class S3BlobStore:
 
     def presign_get(self, key: str, *, expires: dt.timedelta, filename: str,
                     content_type: str) -> str | None:
-        headers = {
+        headers: dict[str, str | list[str] | tuple[str]] = {
             "response-content-type": content_type,
             "response-content-disposition": content_disposition(filename),
         }

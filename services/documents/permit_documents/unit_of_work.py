@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from permitkit.db import SqlAlchemyUnitOfWork
 from sqlalchemy.orm import Session
 
 from permit_documents.repository import DocumentRepository
+from permitkit.db import SqlAlchemyUnitOfWork
 
 
 class DocumentsUnitOfWork(SqlAlchemyUnitOfWork):

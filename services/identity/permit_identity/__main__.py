@@ -96,10 +96,9 @@ def _configure_logging(json_logs: bool = True, level: str = "INFO") -> None:
 def serve() -> int:
     from sqlalchemy.exc import DBAPIError
 
-    from permitkit.server import serve_until_signal
-
     from permit_identity import services
     from permit_identity.server import build_server
+    from permitkit.server import serve_until_signal
 
     app = _app()
     _configure_logging(app.settings.log_json, app.settings.log_level)
@@ -119,9 +118,8 @@ def serve() -> int:
 
 
 def migrate() -> int:
-    from permitkit.migrations import upgrade
-
     from permit_identity.config import Settings
+    from permitkit.migrations import upgrade
 
     settings = Settings.from_env(os.environ)
     _configure_logging(settings.log_json, settings.log_level)

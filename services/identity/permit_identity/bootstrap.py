@@ -8,13 +8,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from permitkit.db import make_engine, make_session_factory, utcnow
-
 from permit_identity.config import Settings
 from permit_identity.models import Channel
 from permit_identity.services import Policy
 from permit_identity.tickets import ChannelProvider, DevTicketProvider
 from permit_identity.unit_of_work import IdentityUnitOfWork
+from permitkit.db import make_engine, make_session_factory, utcnow
 
 Clock = Callable[[], dt.datetime]
 

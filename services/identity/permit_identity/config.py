@@ -6,9 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from permitkit.settings import SettingsError, env_bool, env_database_url, env_grpc_bind, env_int, env_str
-
 from permit_identity.tickets import DEFAULT_DEV_TICKET_KEY
+from permitkit.settings import SettingsError, env_bool, env_database_url, env_grpc_bind, env_int, env_str
 
 ENVIRONMENTS = ("development", "test", "production")
 

@@ -8,7 +8,6 @@ from google.protobuf import timestamp_pb2
 from google.type import date_pb2
 
 from permit.identity.v1 import identity_pb2 as pb
-
 from permit_identity.models import Licence, Officer, Party
 from permit_identity.services import MeView, SessionView, masked
 

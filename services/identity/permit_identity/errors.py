@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from permitkit.errors import (
-    AlreadyExists,
     Aborted,
+    AlreadyExists,
     FailedPrecondition,
     InvalidArgument,
     NotFound,

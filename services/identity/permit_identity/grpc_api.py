@@ -6,14 +6,12 @@ import datetime as dt
 
 import grpc
 
-from permitkit.context import current_principal
-
 from permit.identity.v1 import identity_pb2 as pb
 from permit.identity.v1 import identity_service_pb2 as spb
 from permit.identity.v1 import identity_service_pb2_grpc as sgrpc
-
 from permit_identity import convert, services
 from permit_identity.bootstrap import App
+from permitkit.context import current_principal
 
 
 class IdentityServicer(sgrpc.IdentityServiceServicer):

@@ -20,9 +20,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from permitkit.errors import InvalidArgument
-
 from permit_identity.services import LegacyAccountInput
+from permitkit.errors import InvalidArgument
 
 APPLICATION_KEYS = ("vehicles", "agents", "applications")
 

@@ -10,9 +10,8 @@ import uuid
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from permitkit.db import TimestampMixin, UTCDateTime, make_base
-
 from permit_identity import errors
+from permitkit.db import TimestampMixin, UTCDateTime, make_base
 
 Base = make_base()
 

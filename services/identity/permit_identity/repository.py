@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from permitkit.db import RepositoryBase, is_unique_violation
-
 from permit_identity.models import (
     AuthSession,
     CalendarDay,
@@ -26,6 +24,7 @@ from permit_identity.models import (
     UsedTicket,
     User,
 )
+from permitkit.db import RepositoryBase, is_unique_violation
 
 
 class PartyRepository(RepositoryBase[Party]):
@@ -134,7 +133,7 @@ class LicenceRepository(RepositoryBase[Licence]):
 
     def latest_for_party(self, party_id: str) -> Licence | None:
         stmt = (select(Licence).where(Licence.party_id == party_id)
-                .order_by(Licence.submit_time.desc()).limit(1))
+                .order_by(Licence.submit_time.desc(), Licence.create_time.desc()).limit(1))
         return self.session.scalars(stmt).first()
 
     def queue(self, *, province: str, state: str, offset: int, limit: int) -> list[Licence]:

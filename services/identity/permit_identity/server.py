@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import grpc
 
-from permitkit.server import build_server as _build
-
 from permit.identity.v1 import identity_service_pb2_grpc as sgrpc
-
 from permit_identity.bootstrap import App
 from permit_identity.errors import DOMAIN
 from permit_identity.grpc_api import IdentityServicer
+from permitkit.server import build_server as _build
 
 SERVICE_NAME = "permit.identity.v1.IdentityService"
 

@@ -12,8 +12,6 @@ from typing import Any
 
 import structlog
 
-from permitkit.context import Principal
-
 from permit_identity import errors, identifiers, tokens
 from permit_identity.models import (
     APPLICANT,
@@ -40,6 +38,7 @@ from permit_identity.provinces import is_province
 from permit_identity.tickets import LEGAL, MINISTRY_PORTAL, ChannelProvider, PlatformIdentity
 from permit_identity.unit_of_work import IdentityUnitOfWork
 from permit_identity.workdays import WorkingCalendar, local_date
+from permitkit.context import Principal
 
 log = structlog.get_logger("permit_identity")
 
@@ -260,13 +259,22 @@ def sign_in(uow: IdentityUnitOfWork, *, providers: Mapping[Channel, ChannelProvi
             log.info("sign_in_refused", reason="TICKET_REPLAYED", channel=ch.value)
             raise errors.TicketReplayed()
 
-        if ch == Channel.STAFF:
-            me = _staff_sign_in(uow, identity)
-        else:
-            me = _user_sign_in(uow, identity, now=now)
-        view = _open_session(uow, me, now=now, policy=policy)
-        uow.tickets.purge(now)
-        uow.commit()
+        for attempt in (1, 2):
+            try:
+                if ch == Channel.STAFF:
+                    me = _staff_sign_in(uow, identity)
+                else:
+                    me = _user_sign_in(uow, identity, now=now)
+                view = _open_session(uow, me, now=now, policy=policy)
+                uow.tickets.purge(now)
+                uow.commit()
+                break
+            except IntegrityError as e:
+                # Two first sign-ins of the same platform user raced to create it:
+                # the loser starts over and finds the winner's row.
+                uow.rollback()
+                if attempt == 2 or not is_unique_violation(e):
+                    raise
     log.info("signed_in", subject=me.user, channel=ch.value, party=me.party,
              onboarding=me.onboarding, legacy_linked=me.legacy_linked)
     return view

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from permitkit.db import SqlAlchemyUnitOfWork
-
 from permit_identity import repository as r
+from permitkit.db import SqlAlchemyUnitOfWork
 
 
 class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
@@ -39,3 +38,10 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
 
     def flush(self) -> None:
         self.session.flush()
+
+    def __exit__(self, *exc: object) -> None:
+        # The closing rollback would expire every loaded entity, and read-only use
+        # cases return entities to the transport after the session is gone: detach
+        # them first so they keep the state they were read with.
+        self.session.expunge_all()
+        super().__exit__(*exc)

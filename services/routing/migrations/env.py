@@ -1,6 +1,6 @@
 """Alembic environment of the routing service."""
 
-from permitkit.migrations import run_env
 from permit_routing.models import metadata
+from permitkit.migrations import run_env
 
 run_env(metadata)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from permitkit.db import make_engine, make_session_factory
 from permit_routing.config import Settings
 from permit_routing.grpc_api import RoutingServicer
 from permit_routing.reference import ReferenceData, load_reference_data
 from permit_routing.unit_of_work import RoutingUnitOfWork
+from permitkit.db import make_engine, make_session_factory
 
 
 @dataclass

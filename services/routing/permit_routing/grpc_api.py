@@ -6,12 +6,13 @@ from collections.abc import Callable
 
 import grpc
 
-from permitkit.context import current_principal
 from permit.routing.v1 import routing_service_pb2 as pb
 from permit.routing.v1 import routing_service_pb2_grpc as pb_grpc
 from permit_routing import convert, services
 from permit_routing.reference import ReferenceData
 from permit_routing.unit_of_work import RoutingUnitOfWork
+from permitkit.context import current_principal
+from permitkit.server import ServiceSpec
 
 SERVICE_NAME = "permit.routing.v1.RoutingService"
 
@@ -73,6 +74,6 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
         return pb.RecordApprovedRouteResponse()
 
 
-def service_spec(servicer: RoutingServicer) -> tuple[object, RoutingServicer, str]:
+def service_spec(servicer: RoutingServicer) -> ServiceSpec:
     """The (add_fn, servicer, full name) triple permitkit.server.build_server takes."""
     return (pb_grpc.add_RoutingServiceServicer_to_server, servicer, SERVICE_NAME)

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from permit_routing.routes import Recommendation, Row, route_key, rows_from_json, rows_to_json
 from permitkit.db import TimestampMixin, make_base
 from permitkit.outbox import add_outbox_tables
-from permit_routing.routes import Recommendation, Row, route_key, rows_from_json, rows_to_json
 
-Base = make_base()
+if TYPE_CHECKING:
+    # make_base() builds the class at run time; mypy needs a static one.
+    class Base(DeclarativeBase):
+        pass
+else:
+    Base = make_base()
 metadata = Base.metadata
 # Routing only receives events (route approved); the outbox table is kept so
 # every service has the same pair and can start sending without a migration.

@@ -20,6 +20,7 @@ What it accepts:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,7 +33,9 @@ COLONS = frozenset(":：︰∶﹕")
 SEMICOLONS = frozenset(";；﹔。")
 # Long dashes people double (——, ~~): a run of the same one is one separator.
 COLLAPSING_DASHES = frozenset("—―─━~～〜〰")
-SEPARATORS = frozenset("-－‐‑‒–−﹣⁃→⟶➔➝⇒⇨➡、,，﹐﹑") | COLLAPSING_DASHES
+# ">" alone is an arrow too ("G4>G5"), so no road name ever holds one.
+SEPARATORS = frozenset("-－‐‑‒–−﹣⁃→⟶➔➝⇒⇨➡>＞、,，﹐﹑") | COLLAPSING_DASHES
+_LIST_PUNCTUATION = frozenset("、,，﹐﹑")
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 
 _ENUMERATION_RE = re.compile(
@@ -43,7 +46,7 @@ _ENUMERATION_RE = re.compile(
 _COLON, _SEMI, _SEP, _SPACE, _TEXT = "c", ";", "s", "w", "x"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tok:
     kind: str
     ch: str  # the character, full-width ASCII folded to half-width
@@ -73,6 +76,11 @@ def _kind(ch: str) -> str:
     return _TEXT
 
 
+@functools.lru_cache(maxsize=4096)
+def _classify(raw: str) -> tuple[str, str]:
+    return _half_width(raw), _kind(raw)
+
+
 def _split_lines(text: str) -> list[list[tuple[str, int]]]:
     """Lines of (char, 1-based column); \\r\\n counts as one line break."""
     lines: list[list[tuple[str, int]]] = []
@@ -95,8 +103,7 @@ def _split_lines(text: str) -> list[list[tuple[str, int]]]:
 def _tokenise(line_no: int, chars: list[tuple[str, int]]) -> list[_Tok]:
     toks: list[_Tok] = []
     for raw, col in chars:
-        ch = _half_width(raw)
-        kind = _kind(raw)
+        ch, kind = _classify(raw)
         tok = _Tok(kind, ch, line_no, col, raw)
         prev = toks[-1] if toks else None
         if prev is not None:
@@ -108,7 +115,7 @@ def _tokenise(line_no: int, chars: list[tuple[str, int]]) -> list[_Tok]:
                     toks[j].kind = _SPACE
                     j -= 1
             elif ch == ">" and prev.ch == "=" and prev.kind == _TEXT:
-                prev.kind, tok.kind = _SEP, _SPACE
+                prev.kind = _SPACE  # "=>": the ">" is the separator
             elif raw in COLLAPSING_DASHES and prev.raw == raw and prev.kind in (_SEP, _SPACE):
                 tok.kind = _SPACE
         toks.append(tok)
@@ -182,7 +189,7 @@ class _Recogniser:
     def segment(self, seg: list[_Tok]) -> None:
         seg = _strip(seg)
         m = _ENUMERATION_RE.match("".join(t.ch for t in seg))
-        if m:
+        if m and _strip(seg[m.end():]):  # a number alone is reported like any other text
             seg = _strip(seg[m.end():])
         if not seg:
             return
@@ -221,7 +228,7 @@ class _Recogniser:
         names = "".join(t.ch for _, t in compact)
         alone = self.ref.province_named(names)
         if alone is not None:  # a province name alone on its line ("豫")
-            self.problem(seg[-1], "PROVINCE_WITHOUT_ROADS",
+            self.problem(seg[0], "PROVINCE_WITHOUT_ROADS",
                          f"省份“{alone.name}”后缺少冒号和道路，请按“省份名称：道路-道路；”填写。")
             self.rows.append(Row(alone.code, ()))
             return
@@ -276,6 +283,10 @@ class _Recogniser:
                 pieces[-1].append(t)
         if all(not _strip(p) for p in pieces):
             return ()
+        if len(pieces) > 1 and not _strip(pieces[-1]) and seps[-1].ch in _LIST_PUNCTUATION:
+            # "G4、G5，" : a trailing comma ends the list; a trailing dash is reported.
+            pieces.pop()
+            seps.pop()
         out: list[str] = []
         for i, piece in enumerate(pieces):
             piece = _strip(piece)

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -16,7 +16,7 @@ DATA_DIR = Path(__file__).with_name("data")
 _PROVINCE_SUFFIXES = ("境内段", "境内", "省内", "段", "境")
 
 
-class Link(str, Enum):
+class Link(StrEnum):
     """How two provinces connect."""
 
     LAND = "land"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from permitkit.db import RepositoryBase
 from permit_routing.models import ApprovedRoute
+from permitkit.db import RepositoryBase
 
 
 class ApprovedRouteRepository(RepositoryBase[ApprovedRoute]):

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
 
-from permitkit.context import Principal
-from permitkit.db import is_unique_violation, utcnow
 from permit_routing import errors
 from permit_routing.models import ApprovedRoute
 from permit_routing.recognition import Recognition
@@ -19,6 +17,8 @@ from permit_routing.routes import Recommendation, Row, route_key
 from permit_routing.unit_of_work import RoutingUnitOfWork
 from permit_routing.validation import MAX_ROWS, RouteCheck, normalise_rows
 from permit_routing.validation import validate_route as check_route
+from permitkit.context import Principal
+from permitkit.db import is_unique_violation, utcnow
 
 TOPIC_ROUTE_APPROVED = "route.approved"
 MAX_TEXT_LENGTH = 20_000

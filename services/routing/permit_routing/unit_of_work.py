@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from permitkit.db import SqlAlchemyUnitOfWork
-from permitkit.outbox import first_delivery
 from permit_routing.models import inbox_table
 from permit_routing.repository import ApprovedRouteRepository
+from permitkit.db import SqlAlchemyUnitOfWork
+from permitkit.outbox import first_delivery
 
 
 class RoutingUnitOfWork(SqlAlchemyUnitOfWork):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import struct
 
-from permitkit.errors import PermitError
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from permit_documents import errors, formats
 from permit_documents.formats import Format
 from permit_documents.models import DocumentKind
+from permit_documents.sanitize import strip_metadata
+from permitkit.errors import PermitError
 from tests.documents import corpus
 
 
@@ -192,3 +196,76 @@ class TestKindsAllowFormats:
         with pytest.raises(errors.FormatNotAllowed) as info:
             DocumentKind.BUSINESS_LICENCE.check_format(Format.DOCX)
         assert "道路运输经营许可证" in info.value.message
+
+
+class TestHarderCases:
+    def test_progressive_jpeg_is_accepted_AP_4(self):
+        assert formats.detect(corpus.progressive_jpeg()).format is Format.JPEG
+
+    def test_forged_zip_sizes_are_caught_on_read_AP_9(self):
+        assert _reason(corpus.docx_with_lying_sizes())[0] in {"ARCHIVE_UNSAFE", "FILE_CORRUPT"}
+
+    def test_zip_inside_a_jpeg_segment_is_a_polyglot_AP_9(self):
+        payload = b"PK\x03\x04" + b"\x00" * 40
+        segment = b"\xff\xe5" + struct.pack(">H", len(payload) + 2) + payload
+        data = corpus.jpeg()
+        assert _reason(data[:2] + segment + data[2:])[0] == "FILE_POLYGLOT"
+
+
+SEEDS = [corpus.jpeg(exif=True, orientation=6), corpus.png(text={"k": "v"}), corpus.pdf(), corpus.docx(),
+         corpus.doc(), corpus.progressive_jpeg()]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.sampled_from(SEEDS), edits=st.lists(
+    st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255),
+              st.sampled_from(["flip", "cut", "insert"])), min_size=1, max_size=6))
+def test_damaged_files_are_refused_with_a_reason_never_a_crash_AP_9(seed, edits):
+    """Whatever the bytes, the checks answer a domain error (not INTERNAL) or accept a valid file."""
+    data = bytearray(seed)
+    for pos, value, op in edits:
+        i = pos % (len(data) + 1)
+        if op == "flip" and data:
+            data[i % len(data)] = value
+        elif op == "cut":
+            del data[i:]
+        else:
+            data[i:i] = bytes([value])
+    try:
+        detected = formats.detect(bytes(data))
+    except PermitError as e:
+        assert e.code.name == "INVALID_ARGUMENT" and e.reason
+        return
+    stored = strip_metadata(bytes(data), detected.format)
+    assert formats.detect(stored).format is detected.format
+
+
+def test_docx_with_main_part_elsewhere_is_accepted_AP_9():
+    """The main part is found through [Content_Types].xml, not by a fixed name."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", corpus._CONTENT_TYPES.replace("{main}", corpus._WORD_MAIN)
+                    .replace("/word/document.xml", "/word/document2.xml"))
+        zf.writestr("_rels/.rels", corpus._RELS.replace("word/document.xml", "word/document2.xml"))
+        zf.writestr("word/document2.xml", corpus._DOCUMENT)
+    assert formats.detect(buf.getvalue()).format is Format.DOCX
+
+
+def test_docx_declaring_a_missing_main_part_is_refused_AP_9():
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", corpus._CONTENT_TYPES.replace("{main}", corpus._WORD_MAIN))
+    assert _reason(buf.getvalue())[1]["detected"] == "zip"
+
+
+def test_rtf_renamed_doc_gets_save_as_advice_AP_9():
+    with pytest.raises(errors.UnsupportedFormat) as info:
+        formats.detect(b"{\\rtf1\\ansi hello}")
+    assert info.value.metadata["detected"] == "rtf" and "DOCX" in info.value.message

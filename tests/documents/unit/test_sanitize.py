@@ -64,3 +64,14 @@ class TestPng:
 def test_pdf_is_stored_as_uploaded_AP_9():
     data = corpus.pdf()
     assert strip_metadata(data, Format.PDF) == data
+
+
+def test_exif_between_progressive_scans_is_removed_too_AP_4():
+    exif = b"Exif\x00\x00" + b"GPS-secret-position"
+    segment = b"\xff\xe1" + len(exif + b"xx").to_bytes(2, "big") + exif
+    original = corpus.jpeg_with_segment_between_scans(segment)
+    assert formats.detect(original).format is Format.JPEG
+    stored = strip_metadata(original, Format.JPEG)
+    assert b"GPS-secret-position" not in stored
+    with Image.open(io.BytesIO(original)) as a, Image.open(io.BytesIO(stored)) as b:
+        assert a.tobytes() == b.tobytes()

@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterator
 import grpc
 import pytest
 
-from permitkit.migrations import upgrade
 from permit.routing.v1 import routing_service_pb2_grpc as pb_grpc
 from permit_routing.__main__ import MIGRATIONS
 from permit_routing.bootstrap import Routing, build
 from permit_routing.config import Settings
 from permit_routing.server import make_server
+from permitkit.migrations import upgrade
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from permitkit.context import Principal
-from permitkit.migrations import downgrade, upgrade
 from permit_routing import services
 from permit_routing.__main__ import MIGRATIONS
 from permit_routing.bootstrap import build
 from permit_routing.config import Settings
 from permit_routing.models import metadata
 from permit_routing.routes import Row
+from permitkit.context import Principal
+from permitkit.migrations import downgrade, upgrade
 
 
 def _diff(url: str) -> list[object]:

@@ -12,9 +12,9 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from permitkit.testing import free_port, wait_for_port
 from permit.routing.v1 import routing_service_pb2 as pb
 from permit.routing.v1 import routing_service_pb2_grpc as pb_grpc
+from permitkit.testing import free_port, wait_for_port
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -11,13 +11,13 @@ import pytest
 from google.protobuf import timestamp_pb2
 from sqlalchemy import create_engine, func, select, text
 
-from permitkit.client import call_metadata, service_principal
-from permitkit.context import Principal
-from permitkit.errors import ErrorDetails
 from permit.routing.v1 import routing_pb2 as r
 from permit.routing.v1 import routing_service_pb2 as pb
 from permit.routing.v1 import routing_service_pb2_grpc as pb_grpc
 from permit_routing.models import ApprovedRoute
+from permitkit.client import call_metadata, service_principal
+from permitkit.context import Principal
+from permitkit.errors import ErrorDetails
 
 pytestmark = pytest.mark.integration
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from permitkit.settings import SettingsError
 from permit_routing.config import Settings
+from permitkit.settings import SettingsError
 
 
 def test_defaults(tmp_path) -> None:  # type: ignore[no-untyped-def]

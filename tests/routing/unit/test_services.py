@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from permitkit.context import Principal
 from permit_routing import errors, services
 from permit_routing.models import ApprovedRoute
 from permit_routing.reference import load_reference_data
 from permit_routing.routes import Row
+from permitkit.context import Principal
 
 REF = load_reference_data()
 HE, HA, HB = "130000", "410000", "420000"

@@ -1,0 +1,82 @@
+"""`python -m permit_application [serve|migrate|import-legacy FILE|seed-demo]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import structlog
+from permitkit.logging import configure_logging
+from permitkit.migrations import upgrade
+from permitkit.server import serve_until_signal
+from permitkit.settings import SettingsError, environ, run_main
+
+from permit_application.bootstrap import MIGRATIONS, build
+from permit_application.config import Settings
+
+# The identity engineer's demo export (same file the identity service seeds from).
+DEMO_EXPORT = (Path(__file__).resolve().parents[2] / "identity" / "permit_identity" / "demo"
+               / "legacy_export.json")
+
+log = structlog.get_logger()
+
+
+def _import(settings: Settings, path: Path) -> int:
+    from permit_application import services as svc
+    from permit_application.errors import InvalidExport
+
+    try:
+        export = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"legacy export not found: {path}") from None
+    except json.JSONDecodeError as e:
+        raise SettingsError(f"legacy export is not valid JSON: {path}: {e}") from None
+    app = build(settings, handlers={}, use_routing=False)
+    try:
+        counts = svc.import_legacy_records(app.uow_factory(), export=export, check_caller=False)
+    except InvalidExport as e:
+        print(f"import failed: {e.message} ({e.field or ''})", file=sys.stderr)
+        return 1
+    finally:
+        app.close()
+    print(json.dumps({"parties": counts.parties, "vehicles": counts.vehicles, "agents": counts.agents,
+                      "applications": counts.applications}, ensure_ascii=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="permit_application", description="The application service.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve gRPC (default)")
+    sub.add_parser("migrate", help="run the Alembic migrations to head and exit")
+    imp = sub.add_parser("import-legacy", help="import a legacy PC-system export (JSON)")
+    imp.add_argument("file", type=Path)
+    sub.add_parser("seed-demo", help="import the demo legacy export (idempotent)")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env(environ())
+    configure_logging(json=settings.log_json, level=settings.log_level, service="application")
+    if args.command == "migrate":
+        upgrade(settings.database_url, MIGRATIONS)
+        log.info("migrated", url=settings.database_url.split("@")[-1])
+        return 0
+    if args.command == "import-legacy":
+        return _import(settings, args.file)
+    if args.command == "seed-demo":
+        return _import(settings, DEMO_EXPORT)
+
+    from permit_application.server import build_server
+
+    app = build(settings)
+    server, port = build_server(app.servicer, host=settings.grpc_host, port=settings.grpc_port)
+    if settings.relay_enabled:
+        app.relay.start()
+    log.info("serving", service="application", host=settings.grpc_host, port=port)
+    serve_until_signal(server, on_stop=app.close)
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,176 @@
+"""ApplicationServicer: proto <-> use-case arguments only (transport layer)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2
+from permit.application.v1 import application_pb2 as pb
+from permit.application.v1 import application_service_pb2 as spb
+from permit.application.v1 import application_service_pb2_grpc as spb_grpc
+from permitkit.context import current_principal
+from permitkit.db import utcnow
+
+from permit_application import convert as cv
+from permit_application import services as svc
+from permit_application.errors import InvalidExport, ServiceOnly
+from permit_application.services import RouteValidator, StepInput, UnitOfWork
+
+SERVICE_NAME = spb.DESCRIPTOR.services_by_name["ApplicationService"].full_name
+
+
+class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
+    """Every applicant RPC of ApplicationService plus the internal ones."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], *,
+                 route_validator: RouteValidator | None = None,
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.uow = uow_factory
+        self.route_validator = route_validator
+        self.clock = clock
+
+    def _app(self, app: Any) -> pb.Application:
+        return cv.application_to_pb(app, svc.materials_for(app, self.clock()))
+
+    def CreateApplication(self, request: spb.CreateApplicationRequest, context: grpc.ServicerContext) -> pb.Application:
+        app = svc.create_application(
+            self.uow(), now=self.clock(), principal=current_principal(),
+            notice_shown_time=cv.ts_from_pb(request.notice_shown_time) if request.HasField("notice_shown_time") else None,
+            request_id=request.request_id)
+        return self._app(app)
+
+    def GetApplication(self, request: spb.GetApplicationRequest, context: grpc.ServicerContext) -> pb.Application:
+        return self._app(svc.get_application(self.uow(), principal=current_principal(), name=request.name))
+
+    def ListApplications(self, request: spb.ListApplicationsRequest,
+                         context: grpc.ServicerContext) -> spb.ListApplicationsResponse:
+        page = svc.list_applications(self.uow(), principal=current_principal(), page_size=request.page_size,
+                                     page_token=request.page_token, query=request.query,
+                                     state=cv.state_from_pb(request.state))
+        return spb.ListApplicationsResponse(applications=[self._app(a) for a in page.items],
+                                            next_page_token=page.next_page_token, total_size=page.total)
+
+    def UpdateApplication(self, request: spb.UpdateApplicationRequest, context: grpc.ServicerContext) -> pb.Application:
+        steps = StepInput.from_mask(list(request.update_mask.paths), cv.step_values(request.application))
+        app = svc.update_application(self.uow(), now=self.clock(), principal=current_principal(), name=request.application.name,
+                                     etag=request.application.etag, steps=steps,
+                                     route_validator=self.route_validator)
+        return self._app(app)
+
+    def SubmitApplication(self, request: spb.SubmitApplicationRequest, context: grpc.ServicerContext) -> pb.Application:
+        steps = None
+        if request.update_mask.paths:
+            steps = StepInput.from_mask(list(request.update_mask.paths), cv.step_values(request.application))
+        app = svc.submit_application(self.uow(), now=self.clock(), principal=current_principal(), name=request.name,
+                                     etag=request.etag, request_id=request.request_id, steps=steps,
+                                     route_validator=self.route_validator)
+        return self._app(app)
+
+    def DeleteApplication(self, request: spb.DeleteApplicationRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        svc.delete_application(self.uow(), now=self.clock(), principal=current_principal(), name=request.name, etag=request.etag)
+        return empty_pb2.Empty()
+
+    def CloneApplication(self, request: spb.CloneApplicationRequest, context: grpc.ServicerContext) -> pb.Application:
+        return self._app(svc.clone_application(self.uow(), now=self.clock(), principal=current_principal(), name=request.name,
+                                               request_id=request.request_id))
+
+    def WithdrawApplication(self, request: spb.WithdrawApplicationRequest,
+                            context: grpc.ServicerContext) -> pb.Application:
+        return self._app(svc.withdraw_application(self.uow(), now=self.clock(), principal=current_principal(), name=request.name,
+                                                  etag=request.etag, reason=request.reason))
+
+    def SearchApplications(self, request: spb.SearchApplicationsRequest,
+                           context: grpc.ServicerContext) -> spb.SearchApplicationsResponse:
+        page = svc.search_applications(self.uow(), principal=current_principal(), query=request.query,
+                                       page_size=request.page_size, page_token=request.page_token)
+        return spb.SearchApplicationsResponse(applications=[self._app(a) for a in page.items],
+                                              next_page_token=page.next_page_token)
+
+    def ListStateChanges(self, request: spb.ListStateChangesRequest,
+                         context: grpc.ServicerContext) -> spb.ListStateChangesResponse:
+        changes = svc.list_state_changes(self.uow(), principal=current_principal(), name=request.parent)
+        return spb.ListStateChangesResponse(state_changes=[cv.state_change_to_pb(c) for c in changes])
+
+    def SuggestVehicles(self, request: spb.SuggestVehiclesRequest,
+                        context: grpc.ServicerContext) -> spb.SuggestVehiclesResponse:
+        rows = svc.suggest_vehicles(self.uow(), principal=current_principal(), plate_prefix=request.plate_prefix,
+                                    page_size=request.page_size)
+        return spb.SuggestVehiclesResponse(vehicles=[cv.fleet_vehicle_to_pb(v) for v in rows])
+
+    def SuggestAgents(self, request: spb.SuggestAgentsRequest,
+                      context: grpc.ServicerContext) -> spb.SuggestAgentsResponse:
+        rows = svc.suggest_agents(self.uow(), principal=current_principal(), name_prefix=request.name_prefix,
+                                  page_size=request.page_size)
+        return spb.SuggestAgentsResponse(agents=[cv.fleet_agent_to_pb(a) for a in rows])
+
+    def GetVehicle(self, request: spb.GetVehicleRequest, context: grpc.ServicerContext) -> pb.Vehicle:
+        return cv.fleet_vehicle_to_pb(svc.get_vehicle(self.uow(), principal=current_principal(), name=request.name))
+
+    def ValidatePlateNumber(self, request: spb.ValidatePlateNumberRequest,
+                            context: grpc.ServicerContext) -> spb.ValidatePlateNumberResponse:
+        c = svc.validate_plate_number(request.plate_number)
+        return spb.ValidatePlateNumberResponse(valid=c.valid, normalized=c.normalized, plate_kind=c.kind,
+                                               message=c.message)
+
+    def CheckVehicleSchedule(self, request: spb.CheckVehicleScheduleRequest,
+                             context: grpc.ServicerContext) -> spb.CheckVehicleScheduleResponse:
+        conflicts = svc.check_vehicle_schedule(
+            self.uow(), now=self.clock(), principal=current_principal(), name=request.name,
+            start=cv.date_from_pb(request.start_date) if request.HasField("start_date") else None,
+            end=cv.date_from_pb(request.end_date) if request.HasField("end_date") else None,
+            plates=list(request.plate_numbers) or None)
+        resp = spb.CheckVehicleScheduleResponse(ok=not conflicts, conflicts=[
+            pb.VehicleConflict(plate_number=c.plate_number, applications=[a.name for a in c.applications],
+                               application_numbers=[a.number for a in c.applications]) for c in conflicts])
+        if conflicts:
+            resp.message = svc.conflict_error(conflicts).message
+        return resp
+
+    def ClassifyApplication(self, request: spb.ClassifyApplicationRequest,
+                            context: grpc.ServicerContext) -> pb.Classification:
+        return cv.verdict_to_pb(svc.classify_application(self.uow(), now=self.clock(), principal=current_principal(),
+                                                         name=request.name))
+
+    def GetRequiredMaterials(self, request: spb.GetRequiredMaterialsRequest,
+                             context: grpc.ServicerContext) -> spb.GetRequiredMaterialsResponse:
+        reqs = svc.get_required_materials(self.uow(), now=self.clock(), principal=current_principal(), name=request.name)
+        return spb.GetRequiredMaterialsResponse(required=[cv.requirement_to_pb(r) for r in reqs],
+                                                missing=[cv.requirement_to_pb(r) for r in reqs if r.missing])
+
+    def RecordReviewEvent(self, request: spb.RecordReviewEventRequest,
+                          context: grpc.ServicerContext) -> spb.RecordReviewEventResponse:
+        event = svc.ReviewEvent(
+            event_id=request.event_id, application=request.application,
+            kind=cv.review_kind_from_pb(request.kind), province=request.province, reason=request.reason,
+            officer=request.officer,
+            occur_time=cv.ts_from_pb(request.occur_time) if request.HasField("occur_time") else None,
+            permit=request.permit, permit_number=request.permit_number,
+            permit_start_date=cv.date_from_pb(request.permit_start_date) if request.HasField("permit_start_date") else None,
+            permit_end_date=cv.date_from_pb(request.permit_end_date) if request.HasField("permit_end_date") else None,
+            submission=request.submission, old_plate_number=request.old_plate_number,
+            new_plate_number=request.new_plate_number, route=cv.route_from_pb(request.route),
+            provinces=list(request.provinces))
+        applied = svc.record_review_event(self.uow(), now=self.clock(), principal=current_principal(), event=event)
+        return spb.RecordReviewEventResponse(applied=applied)
+
+    def ImportLegacyRecords(self, request: spb.ImportLegacyRecordsRequest,
+                            context: grpc.ServicerContext) -> spb.ImportLegacyRecordsResponse:
+        principal = current_principal()
+        if principal is None or not (principal.is_service or principal.has_role("admin")):
+            raise ServiceOnly()
+        try:
+            export = json.loads(request.export_json.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise InvalidExport(field="export_json") from None
+        c = svc.import_legacy_records(self.uow(), export=export, principal=principal)
+        return spb.ImportLegacyRecordsResponse(parties=c.parties, vehicles=c.vehicles, agents=c.agents,
+                                               applications=c.applications)
+
+
+def service_spec(servicer: ApplicationServicer) -> tuple[Any, ApplicationServicer, str]:
+    """The (add_fn, servicer, full name) triple permitkit.server.build_server takes."""
+    return (spb_grpc.add_ApplicationServiceServicer_to_server, servicer, SERVICE_NAME)

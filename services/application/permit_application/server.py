@@ -1,0 +1,16 @@
+"""The gRPC server of the application service, built with permitkit."""
+
+from __future__ import annotations
+
+import grpc
+from permitkit.server import build_server as _build
+
+from permit_application.grpc_api import ApplicationServicer, service_spec
+
+DOMAIN = "permit.application"
+
+
+def build_server(servicer: ApplicationServicer, *, host: str = "127.0.0.1",
+                 port: int = 0) -> tuple[grpc.Server, int]:
+    """(server, bound port) with health, reflection and permitkit's interceptors."""
+    return _build(domain=DOMAIN, services=[service_spec(servicer)], host=host, port=port)

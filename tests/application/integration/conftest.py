@@ -1,0 +1,239 @@
+"""Integration fixtures: the application service on PostgreSQL (or SQLite) behind a
+real gRPC server on port 0, with fake approval and routing peers on loopback ports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import field_mask_pb2, timestamp_pb2
+from google.type import date_pb2
+from permit.application.v1 import application_pb2 as pb
+from permit.application.v1 import application_service_pb2 as spb
+from permit.application.v1 import application_service_pb2_grpc as sgrpc
+from permit.approval.v1 import approval_pb2 as apb
+from permit.approval.v1 import approval_service_pb2_grpc as agrpc
+from permit.routing.v1 import routing_service_pb2 as rspb
+from permit.routing.v1 import routing_service_pb2_grpc as rgrpc
+from permitkit.client import call_metadata
+from permitkit.context import Principal
+from permitkit.errors import ErrorDetails
+from permitkit.migrations import upgrade
+from permitkit.server import build_server as kit_build_server
+from permitkit.testing import free_port
+
+from permit_application.bootstrap import MIGRATIONS, App, build
+from permit_application.config import Settings
+from permit_application.server import build_server
+from tests.application.conftest import APPLICANT, DEMO_EXPORT, NOW, SERVICE
+
+assert Path(MIGRATIONS).is_dir()
+
+
+class FakeApproval(agrpc.ApprovalServiceServicer):
+    """Records CreateCase / CancelCase deliveries (idempotent by event id, like the real one)."""
+
+    def __init__(self) -> None:
+        self.created: dict[str, Any] = {}
+        self.cancelled: dict[str, Any] = {}
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def CreateCase(self, request: Any, context: grpc.ServicerContext) -> apb.Case:
+        with self.lock:
+            self.calls += 1
+            self.created.setdefault(request.event_id, request)
+        return apb.Case()
+
+    def CancelCase(self, request: Any, context: grpc.ServicerContext) -> apb.Case:
+        with self.lock:
+            self.calls += 1
+            self.cancelled.setdefault(request.event_id, request)
+        return apb.Case()
+
+
+class FakeRouting(rgrpc.RoutingServiceServicer):
+    def __init__(self) -> None:
+        self.approved: dict[str, Any] = {}
+
+    def ValidateRoute(self, request: Any, context: grpc.ServicerContext) -> rspb.ValidateRouteResponse:
+        provinces: list[str] = []
+        for p in [request.origin_province, *(r.province for r in request.rows)]:
+            if p not in provinces:
+                provinces.append(p)
+        return rspb.ValidateRouteResponse(approving_provinces=provinces, valid=True, rows=request.rows)
+
+    def RecordApprovedRoute(self, request: Any, context: grpc.ServicerContext) -> rspb.RecordApprovedRouteResponse:
+        self.approved.setdefault(request.event_id, request)
+        return rspb.RecordApprovedRouteResponse()
+
+
+@dataclass
+class Peer:
+    """A fake peer server that can be stopped and started again on the same port."""
+
+    port: int
+    servicer: Any
+    add: Callable[[Any, grpc.Server], None]
+    name: str
+    server: grpc.Server | None = None
+
+    def start(self) -> None:
+        self.server, _ = kit_build_server(domain="permit.fake", services=[(self.add, self.servicer, self.name)],
+                                          port=self.port)
+        self.server.start()
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.stop(0).wait()
+            self.server = None
+
+
+@dataclass
+class Harness:
+    """A running application service and helpers acting as the gateway or a peer would."""
+
+    app: App
+    url: str
+    stub: sgrpc.ApplicationServiceStub
+    channel: grpc.Channel
+    approval: Peer
+    routing: Peer
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def md(self, principal: Principal = APPLICANT) -> list[tuple[str, str]]:
+        return call_metadata(principal)
+
+    def service_md(self) -> list[tuple[str, str]]:
+        return call_metadata(SERVICE)
+
+    def create(self, principal: Principal = APPLICANT, seconds: float = 6) -> pb.Application:
+        return self.stub.CreateApplication(
+            spb.CreateApplicationRequest(notice_shown_time=ts(NOW - dt.timedelta(seconds=seconds))),
+            metadata=self.md(principal))
+
+    def update(self, app: pb.Application, *paths: str, principal: Principal = APPLICANT) -> pb.Application:
+        return self.stub.UpdateApplication(
+            spb.UpdateApplicationRequest(application=app, update_mask=field_mask_pb2.FieldMask(paths=list(paths))),
+            metadata=self.md(principal))
+
+    def fill(self, app: pb.Application, **over: Any) -> pb.Application:
+        body = walking_slice(app.name, **over)
+        body.etag = app.etag
+        return self.update(body, "cargo", "vehicles", "overall", "passage", "agent", "materials")
+
+    def submit(self, app: pb.Application, request_id: str = "") -> pb.Application:
+        return self.stub.SubmitApplication(spb.SubmitApplicationRequest(name=app.name, request_id=request_id),
+                                           metadata=self.md())
+
+    def event(self, app: pb.Application, kind: str, event_id: str, **kw: Any) -> spb.RecordReviewEventResponse:
+        return self.stub.RecordReviewEvent(spb.RecordReviewEventRequest(
+            event_id=event_id, application=app.name, kind=pb.ReviewEventKind.Value(f"REVIEW_EVENT_KIND_{kind}"),
+            officer="officers/o1", **kw), metadata=self.service_md())
+
+    def get(self, app: pb.Application) -> pb.Application:
+        return self.stub.GetApplication(spb.GetApplicationRequest(name=app.name), metadata=self.md())
+
+
+def ts(t: dt.datetime) -> timestamp_pb2.Timestamp:
+    out = timestamp_pb2.Timestamp()
+    out.FromDatetime(t)
+    return out
+
+
+def date(d: dt.date) -> date_pb2.Date:
+    return date_pb2.Date(year=d.year, month=d.month, day=d.day)
+
+
+def walking_slice(name: str, start: dt.date = dt.date(2026, 12, 10), end: dt.date = dt.date(2026, 12, 20),
+                  **over: Any) -> pb.Application:
+    """The minimum fields of the walking slice: fleet vehicles, class I, Hebei -> Shandong -> Jiangsu."""
+    app = pb.Application(
+        name=name,
+        cargo=pb.Cargo(name="变压器", weight_tonnes="30", length_metres="10", width_metres="2.8", height_metres="2.5"),
+        vehicles=[pb.Vehicle(plate_number="冀A12345"), pb.Vehicle(plate_number="冀B6789挂")],
+        overall=pb.Overall(total_mass_kg=48300, length_mm=18500, width_mm=3000, height_mm=4100,
+                           axle_spacings_mm=[3300, 1350, 7000, 1310, 1310],
+                           axle_loads_kg=[6300, 8000, 8000, 8700, 8700, 8600]),
+        passage=pb.Passage(origin_province="130000", destination_province="320000",
+                           route=[pb.RouteSegment(province="130000", roads=["G4京港澳高速"]),
+                                  pb.RouteSegment(province="370000", roads=["G3京台高速"]),
+                                  pb.RouteSegment(province="320000", roads=["G2京沪高速"])],
+                           start_date=date(start), end_date=date(end)),
+        agent=pb.Agent(name="张三", id_number="130102199001011237", phone="13900139000",
+                       id_card_documents=["documents/id-front", "documents/id-back"],
+                       power_of_attorney_document="documents/poa"),
+        materials=[pb.MaterialRef(kind=pb.MATERIAL_KIND_OTHER, document="documents/d1")],
+    )
+    for k, v in over.items():
+        if isinstance(v, list):
+            app.ClearField(k)
+            getattr(app, k).extend(v)
+        else:
+            getattr(app, k).CopyFrom(v)
+    return app
+
+
+def error_of(e: grpc.RpcError) -> ErrorDetails:
+    return ErrorDetails.from_rpc_error(e)
+
+
+@pytest.fixture
+def make_harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
+    """``make_harness(url=None)``: migrate, import the demo fleet, serve with fake peers."""
+    started: list[tuple[grpc.Server, Harness]] = []
+
+    def make(url: str | None = None, *, approval_up: bool = True) -> Harness:
+        url = url or f"sqlite:///{tmp_path / f'application-{len(started)}.db'}"
+        upgrade(url, MIGRATIONS)
+        approval = Peer(free_port(), FakeApproval(), agrpc.add_ApprovalServiceServicer_to_server,
+                        "permit.approval.v1.ApprovalService")
+        routing = Peer(free_port(), FakeRouting(), rgrpc.add_RoutingServiceServicer_to_server,
+                       "permit.routing.v1.RoutingService")
+        if approval_up:
+            approval.start()
+        routing.start()
+        settings = Settings.from_env({
+            "PERMIT_APPLICATION_DATABASE_URL": url, "PERMIT_LOG_JSON": "0",
+            "APPROVAL_SERVICE_ADDR": f"127.0.0.1:{approval.port}",
+            "ROUTING_SERVICE_ADDR": f"127.0.0.1:{routing.port}",
+            "PERMIT_APPLICATION_PEER_TIMEOUT": "2"})
+        app = build(settings, clock=lambda: NOW)
+        from permit_application import services as svc
+
+        svc.import_legacy_records(app.uow_factory(), export=DEMO_EXPORT, check_caller=False, now=NOW)
+        server, port = build_server(app.servicer, port=0)
+        server.start()
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        h = Harness(app=app, url=url, stub=sgrpc.ApplicationServiceStub(channel), channel=channel,
+                    approval=approval, routing=routing)
+        started.append((server, h))
+        return h
+
+    yield make
+    for server, h in started:
+        h.channel.close()
+        server.stop(0)
+        h.app.close()
+        h.approval.stop()
+        h.routing.stop()
+
+
+@pytest.fixture
+def pg(make_harness: Callable[..., Harness], make_database: Callable[[str], str]) -> Harness:
+    """The service on PostgreSQL (production and CI)."""
+    return make_harness(make_database("application"))
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def harness(request: pytest.FixtureRequest, make_harness: Callable[..., Harness]) -> Harness:
+    """The service on PostgreSQL and on the embedded SQLite default."""
+    if request.param == "postgresql":
+        return make_harness(request.getfixturevalue("make_database")("application"))
+    return make_harness()

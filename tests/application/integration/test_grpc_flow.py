@@ -1,0 +1,173 @@
+"""The application service over gRPC on PostgreSQL (and SQLite): the walking slice,
+submit -> outbox -> ApprovalService.CreateCase, review events, errors on the wire."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from permit.application.v1 import application_pb2 as pb
+from permit.application.v1 import application_service_pb2 as spb
+from sqlalchemy import create_engine, text
+
+from tests.application.conftest import APPLICANT, OTHER
+from tests.application.integration.conftest import Harness, date, error_of, walking_slice
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_walking_slice_from_draft_to_issued_AP_10_PQ_1_PQ_2(harness: Harness) -> None:
+    draft = harness.create()
+    assert (draft.state, draft.state_label) == (pb.Application.STATE_DRAFT, "未提交")
+    app = harness.fill(draft)
+    assert app.cargo.weight_kg == 30000 and app.cargo.weight_tonnes == "30.000"
+    assert app.vehicles[0].source == "FLEET" and app.vehicles[0].curb_mass_kg == 8800
+    assert app.permit_class == 1 and app.classification.rules[0].rule == "ART15_CLASS1"
+    assert app.agent.id_number == "130102********1237"  # masked on output
+    assert app.overall_reference.total_mass_kg == 48300
+    app = harness.submit(app, request_id="submit-1")
+    assert (app.state, app.state_label, app.submission) == (pb.Application.STATE_SUBMITTED, "未受理", 1)
+
+    assert harness.app.relay.run_once() == 1
+    (case,) = harness.approval.servicer.created.values()
+    assert case.application == app.name and case.application_number == app.number
+    assert list(case.route_provinces) == ["130000", "370000", "320000"]
+    assert list(case.plate_numbers) == ["冀A12345", "冀B6789挂"] and case.permit_class == 1
+    assert (case.start_date.day, case.end_date.day, case.submission) == (10, 20, 1)
+    assert [r.province for r in case.route] == ["130000", "370000", "320000"]
+
+    harness.event(app, "CASE_ACCEPTED", "e1", province="130000", submission=1)
+    for i, prov in enumerate(["130000", "370000", "320000"]):
+        harness.event(app, "PROVINCE_APPROVED", f"e2-{i}", province=prov)
+    harness.event(app, "PERMIT_ISSUED", "e3", permit="permits/p1", permit_number="冀大件[2026]0001",
+                  permit_start_date=date(dt.date(2026, 12, 10)), permit_end_date=date(dt.date(2026, 12, 20)))
+
+    listed = harness.stub.ListApplications(spb.ListApplicationsRequest(), metadata=harness.md()).applications
+    (issued,) = listed
+    assert (issued.state_label, issued.permit_number, issued.permit_state_label) == ("已发证", "冀大件[2026]0001", "有效")
+    assert [(p.province, p.decision_label) for p in issued.progress] == [
+        ("130000", "同意"), ("370000", "同意"), ("320000", "同意")]
+    assert issued.progress[0].origin
+
+    assert harness.app.relay.run_once() == 1
+    (route,) = harness.routing.servicer.approved.values()
+    assert route.applicant == "parties/L1001" and [r.province for r in route.rows] == ["130000", "370000", "320000"]
+
+    trail = harness.stub.ListStateChanges(spb.ListStateChangesRequest(parent=app.name), metadata=harness.md())
+    moves = [(c.from_state, c.to_state) for c in trail.state_changes if c.from_state != c.to_state]
+    assert moves == [(0, 1), (1, 2), (2, 3), (3, 4)]
+
+
+def test_a_submission_waits_in_the_outbox_while_approval_is_down(make_harness, make_database) -> None:  # type: ignore[no-untyped-def]
+    h: Harness = make_harness(make_database("application"), approval_up=False)
+    app = h.submit(h.fill(h.create()))
+    assert h.app.relay.run_once() == 0
+    assert h.app.relay.pending() == 1
+    assert h.get(app).state_label == "未受理"
+    h.approval.start()
+    with h.app.engine.begin() as conn:  # due now instead of after the backoff
+        conn.execute(text("UPDATE outbox_event SET next_attempt_time = create_time"))
+    assert h.app.relay.run_once() == 1
+    assert [c.application for c in h.approval.servicer.created.values()] == [app.name]
+
+
+def test_field_errors_come_back_as_bad_request_violations_AP_2(pg: Harness) -> None:
+    app = pg.create()
+    body = walking_slice(app.name, cargo=pb.Cargo(name="", weight_tonnes="12.3456", length_mm=-5))
+    with pytest.raises(grpc.RpcError) as e:
+        pg.update(body, "cargo")
+    d = error_of(e.value)
+    assert (d.code, d.reason, d.domain) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD", "permit.application")
+    assert {(v.field, v.reason) for v in d.violations} >= {
+        ("cargo.name", "REQUIRED"), ("cargo.weight_tonnes", "TOO_MANY_DECIMALS"), ("cargo.length_mm", "NEGATIVE")}
+    assert all(v.description for v in d.violations)
+
+
+def test_the_first_step_needs_five_seconds_of_notice_AP_1(pg: Harness) -> None:
+    with pytest.raises(grpc.RpcError) as e:
+        pg.create(seconds=4)
+    d = error_of(e.value)
+    assert (d.code, d.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NOTICE_NOT_READ")
+    assert "5 秒" in d.message
+
+
+def test_stale_etags_abort_AP_2(pg: Harness) -> None:
+    app = pg.create()
+    pg.update(walking_slice(app.name, start=dt.date(2026, 12, 11)), "cargo")
+    stale = walking_slice(app.name)
+    stale.etag = app.etag
+    with pytest.raises(grpc.RpcError) as e:
+        pg.update(stale, "cargo")
+    assert (error_of(e.value).code, error_of(e.value).reason) == (grpc.StatusCode.ABORTED, "ETAG_MISMATCH")
+
+
+def test_another_party_sees_nothing_PQ_2(pg: Harness) -> None:
+    app = pg.create()
+    with pytest.raises(grpc.RpcError) as e:
+        pg.stub.GetApplication(spb.GetApplicationRequest(name=app.name), metadata=pg.md(OTHER))
+    assert error_of(e.value).reason == "APPLICATION_NOT_FOUND"
+    listed = pg.stub.ListApplications(spb.ListApplicationsRequest(), metadata=pg.md(OTHER))
+    assert list(listed.applications) == []
+
+
+def test_repeated_review_events_are_ignored(pg: Harness) -> None:
+    app = pg.submit(pg.fill(pg.create()))
+    assert pg.event(app, "CASE_ACCEPTED", "same", province="130000").applied is True
+    assert pg.event(app, "CASE_ACCEPTED", "same", province="130000").applied is False
+    with pytest.raises(grpc.RpcError) as e:
+        pg.stub.RecordReviewEvent(spb.RecordReviewEventRequest(event_id="x", application=app.name,
+                                                               kind=pb.REVIEW_EVENT_KIND_CASE_DENIED),
+                                  metadata=pg.md(APPLICANT))
+    assert (error_of(e.value).code, error_of(e.value).reason) == (grpc.StatusCode.PERMISSION_DENIED, "SERVICE_ONLY")
+
+
+def test_withdrawal_is_delivered_as_cancel_case_PQ_5(pg: Harness) -> None:
+    app = pg.submit(pg.fill(pg.create()))
+    app = pg.stub.WithdrawApplication(spb.WithdrawApplicationRequest(name=app.name, reason="不运了"),
+                                      metadata=pg.md())
+    assert app.state_label == "已撤销"
+    assert pg.app.relay.run_once() == 2  # CreateCase, then CancelCase, in order
+    (cancel,) = pg.approval.servicer.cancelled.values()
+    assert (cancel.application, cancel.reason) == (app.name, "不运了")
+
+
+def test_search_by_plate_and_number_PQ_2(pg: Harness) -> None:
+    a = pg.submit(pg.fill(pg.create()))
+    pg.create()
+    found = pg.stub.SearchApplications(spb.SearchApplicationsRequest(query="冀A12345"), metadata=pg.md())
+    assert [x.name for x in found.applications] == [a.name]
+    found = pg.stub.SearchApplications(spb.SearchApplicationsRequest(query=a.number), metadata=pg.md())
+    assert [x.name for x in found.applications] == [a.name]
+
+
+def test_suggestions_and_fleet_vehicle_lookup_AP_4_AP_8(pg: Harness) -> None:
+    vs = pg.stub.SuggestVehicles(spb.SuggestVehiclesRequest(plate_prefix="冀B"), metadata=pg.md()).vehicles
+    assert [(v.plate_number, v.source, v.kind) for v in vs] == [("冀B6789挂", "FLEET", pb.VEHICLE_KIND_FLATBED_TRAILER)]
+    got = pg.stub.GetVehicle(spb.GetVehicleRequest(name=vs[0].fleet_vehicle), metadata=pg.service_md())
+    assert (got.axle_count, got.owner) == (3, "parties/L1001")
+    agents = pg.stub.SuggestAgents(spb.SuggestAgentsRequest(name_prefix="李"), metadata=pg.md()).agents
+    assert [(a.name, a.id_number) for a in agents] == [("李四", "130102********1232")]
+    with pytest.raises(grpc.RpcError) as e:
+        pg.stub.GetVehicle(spb.GetVehicleRequest(name=vs[0].fleet_vehicle), metadata=pg.md(OTHER))
+    assert error_of(e.value).reason == "VEHICLE_NOT_FOUND"
+
+
+def test_health_is_served(pg: Harness) -> None:
+    resp = health_pb2_grpc.HealthStub(pg.channel).Check(
+        health_pb2.HealthCheckRequest(service="permit.application.v1.ApplicationService"))
+    assert resp.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_numbers_stay_unique_under_parallel_creates_PQ_1(pg: Harness) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        numbers = list(pool.map(lambda _: pg.create().number, range(16)))
+    assert len(set(numbers)) == 16
+    assert sorted(numbers) == [f"DJ1320261201{i:06d}" for i in range(1, 17)]
+    engine = create_engine(pg.url.replace("+psycopg", "+psycopg"))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT last FROM number_counter")).scalar_one() == 16
+    engine.dispose()

@@ -1,0 +1,238 @@
+"""Permits after issue over gRPC on PostgreSQL: verification (RV-5), abolition (PQ-9),
+extension (PQ-11) and, before issue, vehicle change (PQ-10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+import pytest
+from google.type import date_pb2
+
+from permit.application.v1 import application_pb2
+from permit.approval.v1 import approval_pb2 as pb
+from permit.approval.v1 import approval_service_pb2 as svc
+from tests.approval.conftest import HEBEI, JIANGSU, SHANDONG, Running, reason_of
+
+pytestmark = pytest.mark.integration
+
+
+def issued(running: Running, **kw: object) -> pb.Permit:
+    return running.issue(running.approve_all(running.accept(running.submit(**kw))))
+
+
+def d(y: int, m: int, day: int) -> date_pb2.Date:
+    return date_pb2.Date(year=y, month=m, day=day)
+
+
+class TestVerification:
+    def test_issued_permit_verifies_as_valid_showing_only_number_plates_and_validity_RV_5(
+            self, running: Running) -> None:
+        permit = issued(running)
+        running.clock.set_local(2026, 12, 12)
+        v = running.stub.VerifyPermit(svc.VerifyPermitRequest(verification_code=permit.verification_code))
+        assert v.result == pb.VERIFICATION_RESULT_VALID
+        assert v.permit_number == permit.number
+        assert list(v.plate_numbers) == ["冀A12345", "冀B6789挂"]
+        assert (v.start_date.day, v.end_date.day) == (10, 20)
+        # Nothing else about the holder is exposed.
+        assert set(f.name for f, _ in v.ListFields()) == {
+            "result", "permit_number", "plate_numbers", "start_date", "end_date"}
+
+    def test_tampered_or_unknown_code_verifies_as_unknown_RV_5(self, running: Running) -> None:
+        permit = issued(running)
+        forged = permit.verification_code[:-2] + ("AA" if not permit.verification_code.endswith("AA") else "BB")
+        for code in (forged, "PV1.nonexistent.abc", "hello"):
+            v = running.stub.VerifyPermit(svc.VerifyPermitRequest(verification_code=code))
+            assert v.result == pb.VERIFICATION_RESULT_UNKNOWN and v.permit_number == ""
+
+    def test_expired_and_not_yet_valid_permits_RV_5(self, running: Running) -> None:
+        permit = issued(running)
+        code = permit.verification_code
+        assert running.stub.VerifyPermit(svc.VerifyPermitRequest(verification_code=code)).result == \
+            pb.VERIFICATION_RESULT_NOT_YET_VALID
+        running.clock.set_local(2026, 12, 21)
+        assert running.stub.VerifyPermit(svc.VerifyPermitRequest(verification_code=code)).result == \
+            pb.VERIFICATION_RESULT_EXPIRED
+        got = running.stub.GetPermit(svc.GetPermitRequest(name=permit.name), metadata=running.applicant())
+        assert got.state == pb.PERMIT_STATE_EXPIRED
+
+    def test_multi_trip_permit_is_valid_at_most_six_months(self, running: Running) -> None:
+        permit = issued(running, multi_trip=True, start=dt.date(2026, 12, 10),
+                        end=dt.date(2027, 12, 31))
+        assert (permit.end_date.year, permit.end_date.month, permit.end_date.day) == (2027, 6, 9)
+
+
+class TestAbolition:
+    def test_holder_abolishes_an_issued_permit_PQ_9(self, running: Running) -> None:
+        permit = issued(running)
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.AbolishPermit(svc.AbolishPermitRequest(name=permit.name),
+                                       metadata=running.applicant("parties/other"))
+        assert reason_of(e.value) == "NOT_APPLICANT"
+        permit = running.stub.AbolishPermit(svc.AbolishPermitRequest(name=permit.name, reason="运输完成"),
+                                            metadata=running.applicant())
+        assert permit.state == pb.PERMIT_STATE_ABOLISHED
+        v = running.stub.VerifyPermit(svc.VerifyPermitRequest(verification_code=permit.verification_code))
+        assert v.result == pb.VERIFICATION_RESULT_ABOLISHED
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.AbolishPermit(svc.AbolishPermitRequest(name=permit.name),
+                                       metadata=running.applicant())
+        assert reason_of(e.value) == "PERMIT_NOT_ACTIVE"
+        running.deliver()
+        ev = running.fake.servicer.events[-1]
+        assert ev.kind == application_pb2.REVIEW_EVENT_KIND_PERMIT_ABOLISHED and ev.permit == permit.name
+
+
+class TestExtension:
+    def test_extension_approved_by_every_chosen_province_moves_the_end_date_PQ_11(
+            self, running: Running) -> None:
+        permit = issued(running)
+        permit = running.stub.RequestExtension(
+            svc.RequestExtensionRequest(permit=permit.name, new_end_date=d(2026, 12, 27),
+                                        provinces=[SHANDONG, JIANGSU], reason="设备到货延迟"),
+            metadata=running.applicant())
+        ext = permit.extensions[0]
+        assert ext.state == pb.CHANGE_REQUEST_STATE_PENDING
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.DecideExtension(svc.DecideExtensionRequest(name=ext.name, decision=pb.DECISION_APPROVE),
+                                         metadata=running.officer(HEBEI))
+        assert reason_of(e.value) == "OTHER_PROVINCE"  # Hebei was not asked
+        permit = running.stub.DecideExtension(
+            svc.DecideExtensionRequest(name=ext.name, decision=pb.DECISION_APPROVE),
+            metadata=running.officer(SHANDONG))
+        assert permit.end_date.day == 20 and permit.state == pb.PERMIT_STATE_VALID
+        permit = running.stub.DecideExtension(
+            svc.DecideExtensionRequest(name=ext.name, decision=pb.DECISION_APPROVE),
+            metadata=running.officer(JIANGSU))
+        assert permit.end_date.day == 27 and permit.state == pb.PERMIT_STATE_EXTENDED
+        assert permit.extensions[0].state == pb.CHANGE_REQUEST_STATE_APPROVED
+        running.deliver()
+        ev = running.fake.servicer.events[-1]
+        assert ev.kind == application_pb2.REVIEW_EVENT_KIND_PERMIT_EXTENDED
+        assert ev.permit_end_date.day == 27 and list(ev.provinces) == [SHANDONG, JIANGSU]
+
+    def test_one_denial_denies_the_extension_PQ_11(self, running: Running) -> None:
+        permit = issued(running)
+        permit = running.stub.RequestExtension(
+            svc.RequestExtensionRequest(permit=permit.name, new_end_date=d(2026, 12, 27),
+                                        provinces=[SHANDONG], reason="延误"),
+            metadata=running.applicant())
+        permit = running.stub.DecideExtension(
+            svc.DecideExtensionRequest(name=permit.extensions[0].name, decision=pb.DECISION_DENY,
+                                       reason="施工期间不予延期"),
+            metadata=running.officer(SHANDONG))
+        assert permit.extensions[0].state == pb.CHANGE_REQUEST_STATE_DENIED
+        assert permit.end_date.day == 20
+
+    def test_extension_must_move_the_end_later_and_stay_on_the_route_PQ_11(
+            self, running: Running) -> None:
+        permit = issued(running)
+        for kw, reason in (
+                ({"new_end_date": d(2026, 12, 15), "provinces": [SHANDONG]}, "NEW_END_DATE_INVALID"),
+                ({"new_end_date": d(2026, 12, 27), "provinces": ["440000"]}, "PROVINCE_NOT_ON_ROUTE"),
+                ({"new_end_date": d(2026, 12, 27), "provinces": []}, "PROVINCES_REQUIRED")):
+            with pytest.raises(grpc.RpcError) as e:
+                running.stub.RequestExtension(
+                    svc.RequestExtensionRequest(permit=permit.name, reason="原因", **kw),
+                    metadata=running.applicant())
+            assert reason_of(e.value) == reason
+
+
+class TestVehicleChange:
+    def _fleet(self, running: Running, **over: int) -> None:
+        spec = dict(curb_mass_kg=9000, axle_count=3, wheelbase_mm=3500, tyre_count=10)
+        spec.update(over)
+        running.fake.servicer.vehicles["vehicles/v9"] = application_pb2.Vehicle(
+            plate_number="冀A99999", owner="parties/p1", source="FLEET", **spec)
+
+    def test_change_to_an_identical_fleet_vehicle_is_approved_and_carried_by_the_permit_PQ_10(
+            self, running: Running) -> None:
+        self._fleet(running)
+        case = running.accept(running.submit())
+        case = running.stub.RequestVehicleChange(
+            svc.RequestVehicleChangeRequest(case=case.name, old_plate_number="冀A12345",
+                                            new_vehicle="vehicles/v9",
+                                            power_of_attorney="documents/poa2"),
+            metadata=running.applicant())
+        change = case.vehicle_changes[0]
+        assert change.state == pb.CHANGE_REQUEST_STATE_PENDING and change.new_plate_number == "冀A99999"
+        case = running.stub.DecideVehicleChange(
+            svc.DecideVehicleChangeRequest(name=change.name, decision=pb.DECISION_APPROVE),
+            metadata=running.officer(HEBEI))
+        assert list(case.plate_numbers) == ["冀A99999", "冀B6789挂"]
+        permit = running.issue(running.approve_all(case))
+        assert list(permit.plate_numbers) == ["冀A99999", "冀B6789挂"]
+        running.deliver()
+        ev = next(e for e in running.fake.servicer.events
+                  if e.kind == application_pb2.REVIEW_EVENT_KIND_VEHICLE_CHANGED)
+        assert (ev.old_plate_number, ev.new_plate_number) == ("冀A12345", "冀A99999")
+
+    @pytest.mark.parametrize("field", ["curb_mass_kg", "axle_count", "wheelbase_mm", "tyre_count"])
+    def test_vehicle_with_any_different_figure_is_refused_PQ_10(self, running: Running,
+                                                                field: str) -> None:
+        self._fleet(running, **{field: 1})
+        case = running.accept(running.submit())
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.RequestVehicleChange(
+                svc.RequestVehicleChangeRequest(case=case.name, old_plate_number="冀A12345",
+                                                new_vehicle="vehicles/v9",
+                                                power_of_attorney="documents/poa2"),
+                metadata=running.applicant())
+        assert reason_of(e.value) == "VEHICLE_NOT_EQUIVALENT"
+
+    def test_new_power_of_attorney_is_required_and_vehicle_must_exist_PQ_10(
+            self, running: Running) -> None:
+        self._fleet(running)
+        case = running.accept(running.submit())
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.RequestVehicleChange(
+                svc.RequestVehicleChangeRequest(case=case.name, old_plate_number="冀A12345",
+                                                new_vehicle="vehicles/v9"),
+                metadata=running.applicant())
+        assert reason_of(e.value) == "POWER_OF_ATTORNEY_REQUIRED"
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.RequestVehicleChange(
+                svc.RequestVehicleChangeRequest(case=case.name, old_plate_number="冀A12345",
+                                                new_vehicle="vehicles/none",
+                                                power_of_attorney="documents/poa2"),
+                metadata=running.applicant())
+        assert reason_of(e.value) == "VEHICLE_NOT_FOUND"
+
+    def test_a_vehicle_typed_in_on_mobile_is_not_a_fleet_vehicle_PQ_10(self, running: Running) -> None:
+        running.fake.servicer.vehicles["vehicles/h1"] = application_pb2.Vehicle(
+            plate_number="冀A88888", owner="parties/p1", source="HISTORY", curb_mass_kg=9000,
+            axle_count=3, wheelbase_mm=3500, tyre_count=10)
+        case = running.accept(running.submit())
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.RequestVehicleChange(
+                svc.RequestVehicleChangeRequest(case=case.name, old_plate_number="冀A12345",
+                                                new_vehicle="vehicles/h1",
+                                                power_of_attorney="documents/poa2"),
+                metadata=running.applicant())
+        assert reason_of(e.value) == "VEHICLE_NOT_IN_FLEET"
+
+    def test_replaced_vehicle_figures_come_from_the_fleet_when_the_case_has_none_PQ_10(
+            self, running: Running) -> None:
+        self._fleet(running)
+        running.fake.servicer.vehicles["vehicles/v1"] = application_pb2.Vehicle(
+            plate_number="冀A12345", owner="parties/p1", source="FLEET", curb_mass_kg=9000,
+            axle_count=3, wheelbase_mm=3500, tyre_count=10)
+        case = running.accept(running.submit(with_vehicles=False))
+        assert list(case.vehicles) == []
+        case = running.stub.RequestVehicleChange(
+            svc.RequestVehicleChangeRequest(case=case.name, old_plate_number="冀A12345",
+                                            new_vehicle="vehicles/v9",
+                                            power_of_attorney="documents/poa2"),
+            metadata=running.applicant())
+        assert case.vehicle_changes[0].state == pb.CHANGE_REQUEST_STATE_PENDING
+        # Without figures anywhere the change cannot be checked, so it is refused.
+        case2 = running.accept(running.submit(application="applications/A2", with_vehicles=False))
+        del running.fake.servicer.vehicles["vehicles/v1"]
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.RequestVehicleChange(
+                svc.RequestVehicleChangeRequest(case=case2.name, old_plate_number="冀A12345",
+                                                new_vehicle="vehicles/v9",
+                                                power_of_attorney="documents/poa2"),
+                metadata=running.applicant())
+        assert reason_of(e.value) == "VEHICLE_SPEC_UNKNOWN"

@@ -1,0 +1,215 @@
+"""Use cases with fake storage and unit of work: upload, dedup, access, grants, sweep."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from permit_documents import errors, services
+from permit_documents.links import LinkSigner
+from permit_documents.models import DocumentKind
+from permitkit.context import Principal
+from permitkit.errors import PermitError
+from tests.documents import corpus
+from tests.documents.fakes import FakeBlobStore, FakeUnitOfWork
+
+OWNER = Principal(subject="users/1", party="parties/p1", roles=frozenset({"applicant"}))
+OTHER = Principal(subject="users/2", party="parties/p2", roles=frozenset({"applicant"}))
+OFFICER_HE = Principal(subject="officers/7", roles=frozenset({"officer.review"}), province="130000")
+OFFICER_SX = Principal(subject="officers/8", roles=frozenset({"officer.review"}), province="140000")
+SERVICE = Principal(subject="services/approval", roles=frozenset({"service"}))
+SIGNER = LinkSigner(b"k" * 32)
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    return FakeUnitOfWork()
+
+
+@pytest.fixture
+def store() -> FakeBlobStore:
+    return FakeBlobStore()
+
+
+def upload(uow, store, data=None, *, principal=OWNER, kind=DocumentKind.VEHICLE_LICENCE,
+           filename="photo.jpg", declared=""):
+    return services.upload_document(uow, store, principal=principal, kind=kind, filename=filename,
+                                    declared_content_type=declared,
+                                    content=corpus.jpeg() if data is None else data)
+
+
+class TestUpload:
+    def test_upload_stores_blob_and_metadata_AP_4(self, uow, store):
+        doc = upload(uow, store, corpus.jpeg(exif=True))
+        assert doc.owner == "parties/p1" and doc.kind == "VEHICLE_LICENCE"
+        assert doc.format == "JPEG" and doc.content_type == "image/jpeg"
+        assert uow.committed[doc.id] is doc
+        stored = store.blobs[doc.blob_key][0]
+        assert len(stored) == doc.size_bytes and b"PhoneMaker" not in stored
+
+    def test_identical_upload_by_same_owner_is_stored_once_AP_4(self, uow, store):
+        first = upload(uow, store)
+        again = upload(uow, store)
+        assert again.id == first.id
+        assert store.puts == 1 and len(store.blobs) == 1 and len(uow.committed) == 1
+
+    def test_same_content_as_another_kind_shares_the_blob_AP_8(self, uow, store):
+        a = upload(uow, store, kind=DocumentKind.ID_CARD_FRONT)
+        b = upload(uow, store, kind=DocumentKind.POWER_OF_ATTORNEY)
+        assert a.id != b.id and a.blob_key == b.blob_key and len(store.blobs) == 1
+
+    def test_same_content_by_another_owner_is_a_separate_document_AP_4(self, uow, store):
+        a = upload(uow, store)
+        b = upload(uow, store, principal=OTHER)
+        assert a.id != b.id and a.blob_key != b.blob_key
+
+    def test_one_byte_over_the_limit_is_refused_and_nothing_stored_AP_9(self, uow, store):
+        with pytest.raises(errors.FileTooLarge):
+            upload(uow, store, corpus.png_of_exact_size(1_048_577), filename="a.png")
+        assert not store.blobs and not uow.committed
+
+    def test_exactly_the_limit_is_accepted_AP_9(self, uow, store):
+        doc = upload(uow, store, corpus.png_of_exact_size(1_048_576), filename="a.png")
+        assert doc.format == "PNG"
+
+    def test_empty_file_is_refused_AP_9(self, uow, store):
+        with pytest.raises(errors.FileEmpty):
+            upload(uow, store, b"")
+
+    def test_pdf_for_a_photo_kind_is_refused_AP_8(self, uow, store):
+        with pytest.raises(errors.FormatNotAllowed) as info:
+            upload(uow, store, corpus.pdf(), kind=DocumentKind.ID_CARD_BACK, filename="id.pdf")
+        assert "身份证反面" in info.value.message
+        assert not store.blobs
+
+    def test_docx_escort_plan_is_accepted_AP_9(self, uow, store):
+        doc = upload(uow, store, corpus.docx(), kind=DocumentKind.ESCORT_PLAN, filename="护送方案.docx")
+        assert doc.format == "DOCX" and doc.filename == "护送方案.docx"
+
+    def test_renamed_executable_is_refused_before_storage_AP_9(self, uow, store):
+        with pytest.raises(errors.UnsupportedFormat):
+            upload(uow, store, corpus.windows_exe(), filename="photo.jpg")
+        assert not store.blobs
+
+    def test_caller_without_party_cannot_upload(self, uow, store):
+        with pytest.raises(errors.NotApplicant):
+            upload(uow, store, principal=OFFICER_HE)
+
+    def test_missing_kind_is_refused(self, uow, store):
+        with pytest.raises(errors.DocumentKindMissing):
+            upload(uow, store, kind=None)
+
+    def test_storage_down_leaves_no_metadata_AP_4(self, uow, store):
+        store.down = True
+        with pytest.raises(errors.StorageUnavailable) as info:
+            upload(uow, store)
+        assert info.value.code.name == "UNAVAILABLE" and "存储" in info.value.message
+        assert not uow.committed
+
+    def test_path_in_filename_is_reduced_to_its_last_part(self, uow, store):
+        doc = upload(uow, store, filename="../../etc/行驶证\x00.jpg")
+        assert doc.filename == "行驶证.jpg"
+
+
+class TestAccess:
+    def test_owner_reads_metadata_and_others_get_not_found_AP_4(self, uow, store):
+        doc = upload(uow, store)
+        assert services.get_document(uow, principal=OWNER, name=doc.name).id == doc.id
+        for who in (OTHER, OFFICER_HE, None):
+            with pytest.raises(errors.DocumentNotFound):
+                services.get_document(uow, principal=who, name=doc.name)
+
+    def test_unknown_and_malformed_names_are_not_found(self, uow):
+        for name in ("documents/" + "0" * 32, "documents/../x", "", "parties/p1"):
+            with pytest.raises(errors.DocumentNotFound):
+                services.get_document(uow, principal=OWNER, name=name)
+
+    def test_grant_lets_officers_of_reviewing_provinces_read_AP_9(self, uow, store):
+        doc = upload(uow, store)
+        names = services.grant_access(uow, principal=SERVICE, application="applications/DJ1",
+                                      provinces=["130000"], documents=[doc.name])
+        assert names == [doc.name]
+        assert services.get_document(uow, principal=OFFICER_HE, name=doc.name).id == doc.id
+        with pytest.raises(errors.DocumentNotFound):
+            services.get_document(uow, principal=OFFICER_SX, name=doc.name)
+
+    def test_grant_is_idempotent(self, uow, store):
+        doc = upload(uow, store)
+        for _ in range(3):
+            services.grant_access(uow, principal=SERVICE, application="applications/DJ1",
+                                  provinces=["130000", "130000"], documents=[doc.name, doc.name])
+        assert len(uow.committed[doc.id].grants) == 1
+
+    def test_only_services_may_grant(self, uow, store):
+        doc = upload(uow, store)
+        for who in (OWNER, OFFICER_HE, None):
+            with pytest.raises(errors.ServiceRoleRequired):
+                services.grant_access(uow, principal=who, application="applications/DJ1",
+                                      provinces=["130000"], documents=[doc.name])
+
+    @pytest.mark.parametrize(("application", "provinces", "documents", "reason"), [
+        ("", ["130000"], [], "APPLICATION_REQUIRED"),
+        ("applications/DJ1", ["13"], [], "PROVINCE_INVALID"),
+        ("applications/DJ1", ["130000"], ["docs/1"], "DOCUMENT_NAME_INVALID"),
+        ("applications/DJ1", ["130000"], ["documents/" + "f" * 32], "DOCUMENT_NOT_FOUND"),
+    ])
+    def test_grant_validates_its_request(self, uow, application, provinces, documents, reason):
+        with pytest.raises(PermitError) as info:
+            services.grant_access(uow, principal=SERVICE, application=application,
+                                  provinces=provinces, documents=documents)
+        assert info.value.reason == reason
+
+    def test_download_link_for_folder_store_is_a_signed_gateway_path(self, uow, store):
+        doc = upload(uow, store)
+        now = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
+        link = services.get_download_url(uow, store, SIGNER, principal=OWNER, name=doc.name,
+                                         ttl=dt.timedelta(minutes=5), now=now)
+        assert link.url.startswith(f"/v1/{doc.name}:download?token=")
+        assert link.expire_time == now + dt.timedelta(minutes=5)
+        token = link.url.split("token=")[1]
+        got, content = services.download_document(uow, store, SIGNER, principal=None, name=doc.name,
+                                                  token=token, now=now)
+        assert got.id == doc.id and content == store.blobs[doc.blob_key][0]
+        with pytest.raises(errors.DownloadTokenExpired):
+            services.download_document(uow, store, SIGNER, principal=None, name=doc.name, token=token,
+                                       now=now + dt.timedelta(minutes=6))
+
+    def test_download_link_is_refused_to_strangers(self, uow, store):
+        doc = upload(uow, store)
+        with pytest.raises(errors.DocumentNotFound):
+            services.get_download_url(uow, store, SIGNER, principal=OTHER, name=doc.name,
+                                      ttl=dt.timedelta(minutes=5))
+
+
+class TestDeleteAndSweep:
+    def test_owner_deletes_and_sweeper_removes_the_blob_after_grace(self, uow, store):
+        doc = upload(uow, store)
+        services.delete_document(uow, principal=OWNER, name=doc.name)
+        assert doc.id not in uow.committed
+        too_soon = services.sweep_unreferenced_blobs(uow, store, grace=dt.timedelta(hours=1),
+                                                     now=store.now + dt.timedelta(minutes=30))
+        assert too_soon == [] and doc.blob_key in store.blobs
+        removed = services.sweep_unreferenced_blobs(uow, store, grace=dt.timedelta(hours=1),
+                                                    now=store.now + dt.timedelta(hours=2))
+        assert removed == [doc.blob_key] and not store.blobs
+
+    def test_sweeper_keeps_referenced_blobs(self, uow, store):
+        doc = upload(uow, store)
+        store.blobs["parties/p1/orphan"] = (b"x", store.now)
+        removed = services.sweep_unreferenced_blobs(uow, store, grace=dt.timedelta(hours=1),
+                                                    now=store.now + dt.timedelta(hours=2))
+        assert removed == ["parties/p1/orphan"] and doc.blob_key in store.blobs
+
+    def test_document_in_review_cannot_be_deleted(self, uow, store):
+        doc = upload(uow, store)
+        services.grant_access(uow, principal=SERVICE, application="applications/DJ1",
+                              provinces=["130000"], documents=[doc.name])
+        with pytest.raises(errors.DocumentInReview):
+            services.delete_document(uow, principal=OWNER, name=doc.name)
+
+    def test_others_cannot_delete(self, uow, store):
+        doc = upload(uow, store)
+        with pytest.raises(errors.DocumentNotFound):
+            services.delete_document(uow, principal=OTHER, name=doc.name)
+        assert doc.id in uow.committed
