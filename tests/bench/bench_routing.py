@@ -33,19 +33,19 @@ from typing import Any
 
 import grpc
 
-from permitkit.client import call_metadata
-from permitkit.context import Principal
-from permitkit.logging import configure_logging
-from permitkit.migrations import upgrade
 from permit.routing.v1 import routing_service_pb2 as pb
 from permit.routing.v1 import routing_service_pb2_grpc as pb_grpc
 from permit_routing.__main__ import MIGRATIONS
 from permit_routing.bootstrap import build
 from permit_routing.config import Settings
-from permit_routing.recognition import parse_route_text, render_route_text
+from permit_routing.recognition import parse_route_text
 from permit_routing.reference import Link, ReferenceData, load_reference_data
 from permit_routing.routes import Row, route_key, rows_to_json
 from permit_routing.server import make_server
+from permitkit.client import call_metadata
+from permitkit.context import Principal
+from permitkit.logging import configure_logging
+from permitkit.migrations import upgrade
 
 SEPARATORS = ["-", "－", "—", "——", "→", "、", " - "]
 TERMINATORS = ["；\n", ";\r\n", "；", "\n", "；\n\n"]

@@ -31,6 +31,12 @@ class SqlAlchemyUnitOfWork(_Base):
         self.fleet = FleetRepository(session)
         self._events = 0
 
+    def __exit__(self, *exc: object) -> None:
+        # Detach what the use case loaded before the closing rollback, so the
+        # models it returns stay readable (a rollback would expire them).
+        self.session.expunge_all()
+        super().__exit__(*exc)
+
     def record_event(self, topic: str, payload: Mapping[str, Any]) -> str:
         """Queue a cross-service event in this transaction; returns its id."""
         self._events += 1

@@ -31,7 +31,8 @@ from permitkit.errors import InvalidArgument
 
 log = structlog.get_logger(__name__)
 
-APPLICATION_NAME = re.compile(r"^applications/[A-Za-z0-9_-]{1,80}$")
+# What a grant is for: an application under review, or a business licence (ID-5).
+REVIEWED_NAME = re.compile(r"^(applications|licences)/[A-Za-z0-9_-]{1,80}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -213,14 +214,16 @@ def grant_access(
     provinces: Sequence[str],
     documents: Sequence[str],
 ) -> list[str]:
-    """Let officers of ``provinces`` read ``documents`` because they review ``application``.
+    """Let officers of ``provinces`` read ``documents`` because they review ``application``
+    (an application, or a business licence for ID-5).
 
     Internal (`service` role). Idempotent: repeating a grant changes nothing.
     """
     if principal is None or not principal.is_service:
         raise errors.ServiceRoleRequired()
-    if not APPLICATION_NAME.match(application or ""):
-        raise InvalidArgument("申请名称无效。", reason="APPLICATION_REQUIRED", field="application")
+    if not REVIEWED_NAME.match(application or ""):
+        raise InvalidArgument("审核对象名称无效（应为 applications/… 或 licences/…）。",
+                              reason="APPLICATION_REQUIRED", field="application")
     for i, p in enumerate(provinces):
         if not PROVINCE_CODE.match(p):
             raise InvalidArgument("省份代码无效（应为 GB/T 2260 省级代码，如 130000）。",

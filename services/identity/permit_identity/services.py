@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 
 from permit_identity import errors, identifiers, tokens
 from permit_identity.models import (
@@ -39,6 +40,7 @@ from permit_identity.tickets import LEGAL, MINISTRY_PORTAL, ChannelProvider, Pla
 from permit_identity.unit_of_work import IdentityUnitOfWork
 from permit_identity.workdays import WorkingCalendar, local_date
 from permitkit.context import Principal
+from permitkit.db import is_unique_violation
 
 log = structlog.get_logger("permit_identity")
 

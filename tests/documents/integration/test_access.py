@@ -6,6 +6,7 @@ import grpc
 import httpx
 import pytest
 
+from permitkit.context import Principal
 from permitkit.errors import ErrorDetails
 from tests.documents import corpus
 from tests.documents.integration.conftest import SERVICE, DocumentsClient, new_party, officer
@@ -112,3 +113,14 @@ def test_peer_service_reads_metadata_of_any_document(s3_client: DocumentsClient)
     doc = s3_client.upload(new_party(), corpus.jpeg())
     got = s3_client.get(SERVICE, doc.name)
     assert got.owner == doc.owner and got.kind == doc.kind
+
+
+def test_licence_officer_reads_the_business_licence_after_grant_ID_5(s3_client: DocumentsClient):
+    """The identity service grants the licence image to the officers who review it."""
+    owner = new_party()
+    licence = s3_client.upload(owner, corpus.pdf(), kind="BUSINESS_LICENCE", filename="经营许可证.pdf")
+    reviewer = Principal(subject="officers/9", roles=frozenset({"officer.licence"}), province="130000")
+    assert failure(lambda: s3_client.get(reviewer, licence.name)).code == grpc.StatusCode.NOT_FOUND
+    s3_client.grant(Principal(subject="services/identity", roles=frozenset({"service"})),
+                    "licences/L1", ["130000"], [licence.name])
+    assert httpx.get(s3_client.url(reviewer, licence.name).url, timeout=10).content == corpus.pdf()

@@ -1,0 +1,112 @@
+"""Use cases against an in-memory unit of work: permissions, idempotency, events (RV-1 to RV-5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from permit_approval import services
+from permit_approval.models import Decision
+from permit_approval.verification import PermitSigner
+from permitkit.context import Principal
+from permitkit.errors import PermissionDenied, PermitError
+from tests.approval.unit.fakes import FakeUnitOfWork
+
+HEBEI, SHANDONG = "130000", "370000"
+NOW = dt.datetime(2026, 12, 1, 2, tzinfo=dt.UTC)
+SERVICE = Principal(subject="services/application", roles=frozenset({"service"}))
+
+
+def officer(province: str, ident: str = "1") -> Principal:
+    return Principal(subject=f"officers/{province}-{ident}", province=province,
+                     roles=frozenset({"officer.accept", "officer.review"}))
+
+
+def submission(**over: Any) -> services.Submission:
+    kw: dict[str, Any] = dict(application="applications/A1", application_number="DJ1",
+                              applicant="parties/p1", origin_province=HEBEI,
+                              destination_province=SHANDONG, route_provinces=[HEBEI, SHANDONG],
+                              permit_class=1, start_date=dt.date(2026, 12, 10),
+                              end_date=dt.date(2026, 12, 12))
+    kw.update(over)
+    return services.Submission(**kw)
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    return FakeUnitOfWork()
+
+
+def create(uow: FakeUnitOfWork, event_id: str = "e1", **over: Any) -> Any:
+    return services.create_case(uow, principal=SERVICE, event_id=event_id,  # type: ignore[arg-type]
+                                submission=submission(**over), now=NOW)
+
+
+class TestCreateCase:
+    def test_the_same_event_twice_opens_one_case_RV_1(self, uow: FakeUnitOfWork) -> None:
+        a = create(uow)
+        b = create(uow)
+        assert a is b and len(uow.cases.rows) == 1
+
+    def test_a_caller_without_the_service_role_is_refused(self, uow: FakeUnitOfWork) -> None:
+        with pytest.raises(PermissionDenied) as e:
+            services.create_case(uow, principal=officer(HEBEI), event_id="e1",  # type: ignore[arg-type]
+                                 submission=submission(), now=NOW)
+        assert e.value.reason == "NOT_SERVICE"
+        assert uow.cases.rows == {}
+
+    def test_an_event_id_is_required(self, uow: FakeUnitOfWork) -> None:
+        with pytest.raises(PermitError) as e:
+            create(uow, event_id="")
+        assert e.value.reason == "EVENT_ID_REQUIRED"
+
+
+class TestDecisionsQueueEvents:
+    def test_accept_and_decide_queue_events_in_the_same_commit_RV_1_RV_3(
+            self, uow: FakeUnitOfWork) -> None:
+        case = create(uow)
+        services.accept_case(uow, principal=officer(HEBEI), name=case.name, etag="", now=NOW)  # type: ignore[arg-type]
+        assert [e["kind"] for e in uow.outbox] == ["CASE_ACCEPTED"]
+        for p in (HEBEI, SHANDONG):
+            services.decide_review(uow, principal=officer(p), name=f"{case.name}/reviews/{p}",  # type: ignore[arg-type]
+                                   decision=Decision.APPROVE, reason="", suggested_route=[],
+                                   conditions=[], etag="", now=NOW)
+        permit = services.issue_permit(uow, principal=officer(HEBEI), case_name=case.name, now=NOW)  # type: ignore[arg-type]
+        assert [e["kind"] for e in uow.outbox] == [
+            "CASE_ACCEPTED", "PROVINCE_APPROVED", "PROVINCE_APPROVED", "PERMIT_ISSUED"]
+        assert uow.outbox[-1]["permit_number"] == permit.number == "132026000001"
+
+    def test_a_refused_decision_queues_nothing(self, uow: FakeUnitOfWork) -> None:
+        case = create(uow)
+        before = len(uow.outbox)
+        with pytest.raises(PermissionDenied):
+            services.accept_case(uow, principal=officer(SHANDONG), name=case.name, etag="",  # type: ignore[arg-type]
+                                 now=NOW)
+        assert len(uow.outbox) == before
+
+    def test_a_malformed_review_name_is_invalid(self, uow: FakeUnitOfWork) -> None:
+        with pytest.raises(PermitError) as e:
+            services.decide_review(uow, principal=officer(HEBEI), name="cases/x/130000",  # type: ignore[arg-type]
+                                   decision=Decision.APPROVE, reason="", suggested_route=[],
+                                   conditions=[], etag="", now=NOW)
+        assert e.value.reason == "NAME_INVALID"
+
+
+class TestVerify:
+    def test_verification_needs_no_principal_and_reveals_the_state_RV_5(
+            self, uow: FakeUnitOfWork) -> None:
+        case = create(uow)
+        services.accept_case(uow, principal=officer(HEBEI), name=case.name, etag="", now=NOW)  # type: ignore[arg-type]
+        for p in (HEBEI, SHANDONG):
+            services.decide_review(uow, principal=officer(p), name=f"{case.name}/reviews/{p}",  # type: ignore[arg-type]
+                                   decision=Decision.APPROVE, reason="", suggested_route=[],
+                                   conditions=[], etag="", now=NOW)
+        permit = services.issue_permit(uow, principal=officer(HEBEI), case_name=case.name, now=NOW)  # type: ignore[arg-type]
+        signer = PermitSigner(b"x" * 32)
+        during = dt.datetime(2026, 12, 11, 2, tzinfo=dt.UTC)
+        v = services.verify_permit(uow, signer=signer, verification_code=signer.sign(permit.id), now=during)  # type: ignore[arg-type]
+        assert v.result == "VALID" and v.permit is permit
+        assert services.verify_permit(uow, signer=PermitSigner(b"y" * 32),  # type: ignore[arg-type]
+                                      verification_code=signer.sign(permit.id), now=during).result == "UNKNOWN"
