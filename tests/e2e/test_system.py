@@ -19,8 +19,10 @@ PINNED = Path(__file__).with_name("unimplemented.txt")
 
 @pytest.mark.parametrize("ctx", CONTEXTS)
 def test_every_service_answers_health_and_reflection(stack, ctx):
+    mod = dict(zip(CONTEXTS, load_service_modules(), strict=True))[ctx]
+    (svc,) = mod.DESCRIPTOR.services_by_name.values()
+    svc = svc.full_name
     with grpc.insecure_channel(f"127.0.0.1:{stack.ports[ctx]}") as ch:
-        svc = f"permit.{ctx}.v1.{ctx.capitalize()}Service"
         resp = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(service=svc), timeout=5)
         assert resp.status == health_pb2.HealthCheckResponse.SERVING
         req = reflection_pb2.ServerReflectionRequest(list_services="")

@@ -22,6 +22,10 @@ from permit_application.unit_of_work import SqlAlchemyUnitOfWork
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
+# In-cluster peers: reconnect quickly after a peer restarts, so the outbox drains soon.
+PEER_CHANNEL_OPTIONS = (("grpc.initial_reconnect_backoff_ms", 200), ("grpc.min_reconnect_backoff_ms", 200),
+                        ("grpc.max_reconnect_backoff_ms", 2000))
+
 
 @dataclass
 class App:
@@ -59,8 +63,8 @@ def build(settings: Settings, *, handlers: dict[str, Handler] | None = None,
 
     routing = None
     if handlers is None or (route_validator is None and use_routing):
-        approval_ch = make_channel(settings.approval_addr)
-        routing_ch = make_channel(settings.routing_addr)
+        approval_ch = make_channel(settings.approval_addr, options=PEER_CHANNEL_OPTIONS)
+        routing_ch = make_channel(settings.routing_addr, options=PEER_CHANNEL_OPTIONS)
         channels += [approval_ch, routing_ch]
         routing = RoutingClient(routing_ch, timeout=settings.peer_timeout)
         if handlers is None:

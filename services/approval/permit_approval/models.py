@@ -30,6 +30,7 @@ from permit_approval import errors
 from permit_approval.workdays import (
     ACCEPTANCE_DAYS,
     FAST_TRACK_DAYS,
+    DueDate,
     WorkingCalendar,
     review_days,
 )
@@ -284,23 +285,37 @@ class Case(TimestampMixin, Base):
     # -- origin acceptance (RV-1) ---------------------------------------------------------
 
     def accept(self, *, actor: Actor, now: dt.datetime, calendar: WorkingCalendar) -> None:
-        """The origin accepts: one pending review per route province, all at once (RV-1, RV-4)."""
+        """The origin accepts: one pending review per route province, all at once (RV-1, RV-4).
+
+        On re-acceptance after a corrected resubmission, provinces whose part of
+        the route did not change keep their approval (kept by ``reopen``) and it is
+        announced again, so the applicant's progress shows it.
+        """
         if self.state != CaseState.AWAITING_ACCEPTANCE:
             raise errors.CaseNotAwaitingAcceptance()
         today = local_date(now)
         days = review_days(self.permit_class, len(self.route_provinces))
         due = calendar.add_working_days(today, days)
-        self.reviews = [
-            Review(id=new_id(), province=p, position=i, state=ReviewState.PENDING, reason="",
-                   officer="", opened_on=today, deadline_days=days, due_date=due.date,
-                   due_provisional=due.provisional, fast_track=False, suggested_route=[],
-                   conditions=[], claimed_by="")
-            for i, p in enumerate(self.route_provinces)
-        ]
+        by_province = {r.province: r for r in self.reviews}
+        reviews: list[Review] = []
+        for i, p in enumerate(self.route_provinces):
+            r = by_province.get(p) or Review(id=new_id(), province=p, suggested_route=[],
+                                             conditions=[], claimed_by="", reason="", officer="")
+            r.position = i
+            if r.state != ReviewState.APPROVED:
+                r.reopen(opened_on=today, days=days, due=due)
+            reviews.append(r)
+        self.reviews = reviews
         self.accepted_on = today
         self.reason = ""
         self._move(CaseState.UNDER_REVIEW, "CASE_ACCEPTED", actor, "", now, actor.province)
         self._emit(EventKind.CASE_ACCEPTED, actor, now, province=self.origin_province)
+        for r in reviews:
+            if r.state == ReviewState.APPROVED:
+                self._emit(EventKind.PROVINCE_APPROVED, Actor(r.officer, r.province), now,
+                           province=r.province, reason=r.reason or "路段未变更，保留原审批意见")
+        if reviews and all(r.state == ReviewState.APPROVED for r in reviews):
+            self._move(CaseState.READY_TO_ISSUE, "CASE_READY_TO_ISSUE", actor, "", now)
 
     def return_for_correction(self, *, actor: Actor, reason: str, now: dt.datetime) -> None:
         """The origin returns the submission before acceptance (RV-1, PQ-6)."""
@@ -486,8 +501,8 @@ class Case(TimestampMixin, Base):
                start_date: dt.date | None, end_date: dt.date | None, multi_trip: bool,
                documents: list[str], application_number: str, destination_province: str,
                now: dt.datetime, calendar: WorkingCalendar) -> None:
-        """A corrected resubmission: back to acceptance if never accepted, else back to
-        review where provinces whose part of the route did not change keep their approval."""
+        """A corrected resubmission goes back to the origin's acceptance; provinces whose part
+        of the route did not change keep their approval (PQ-6)."""
         if self.state != CaseState.RETURNED:
             raise errors.CaseNotReopenable()
         validate_submission(origin_province=self.origin_province, route_provinces=route_provinces,
@@ -507,39 +522,26 @@ class Case(TimestampMixin, Base):
         self.destination_province = destination_province or self.destination_province
         self.reason = ""
         today = local_date(now)
-        if self.accepted_on is None:
-            due = calendar.add_working_days(today, ACCEPTANCE_DAYS)
-            self.submitted_on = today
-            self.acceptance_due_date = due.date
-            self.acceptance_due_provisional = due.provisional
-            self._move(CaseState.AWAITING_ACCEPTANCE, "CASE_RESUBMITTED", actor, "", now)
-            return
-        days = review_days(permit_class, len(self.route_provinces))
-        due = calendar.add_working_days(today, days)
+        due = calendar.add_working_days(today, ACCEPTANCE_DAYS)
+        self.submitted_on = today
+        self.acceptance_due_date = due.date
+        self.acceptance_due_provisional = due.provisional
+        # The origin accepts the corrected submission again; until then the approvals of
+        # provinces whose part of the route did not change are kept, every other review
+        # reopens at acceptance, and provinces no longer on the route drop out.
         by_province = {r.province: r for r in self.reviews}
         kept: list[Review] = []
-        for i, p in enumerate(self.route_provinces):
-            r = by_province.pop(p, None)
-            unchanged = (r is not None and r.state == ReviewState.APPROVED
-                         and route_part(old_route, p) == route_part(new_route, p))
+        for p in self.route_provinces:
+            r = by_province.get(p)
             if r is None:
-                r = Review(id=new_id(), province=p, suggested_route=[], conditions=[],
-                           claimed_by="", reason="", officer="", fast_track=False)
-            r.position = i
-            if not unchanged:
+                continue
+            if not (r.state == ReviewState.APPROVED
+                    and route_part(old_route, p) == route_part(new_route, p)):
                 r.state = ReviewState.PENDING
-                r.reason, r.officer, r.decide_time = "", "", None
-                r.opened_on, r.deadline_days = today, days
-                r.due_date, r.due_provisional = due.date, due.provisional
-                r.fast_track = False
-                r.suggested_route = []
-                r.conditions = []
-                r.release_claim()
+                r.decide_time = None
             kept.append(r)
         self.reviews = kept
-        self._move(CaseState.UNDER_REVIEW, "CASE_RESUBMITTED", actor, "", now)
-        if all(r.state == ReviewState.APPROVED for r in self.reviews):
-            self._move(CaseState.READY_TO_ISSUE, "CASE_READY_TO_ISSUE", actor, "", now)
+        self._move(CaseState.AWAITING_ACCEPTANCE, "CASE_RESUBMITTED", actor, "", now)
 
     # -- vehicle change (PQ-10) -----------------------------------------------------------
 
@@ -685,6 +687,17 @@ class Review(Base):
     def overdue(self, today: dt.date) -> bool:
         return (self.state == ReviewState.PENDING and self.due_date is not None
                 and today > self.due_date)
+
+    def reopen(self, *, opened_on: dt.date, days: int, due: DueDate) -> None:
+        """Open (again) for a decision due ``days`` working days after ``opened_on``."""
+        self.state = ReviewState.PENDING
+        self.reason, self.officer, self.decide_time = "", "", None
+        self.opened_on, self.deadline_days = opened_on, days
+        self.due_date, self.due_provisional = due.date, due.provisional
+        self.fast_track = False
+        self.suggested_route = []
+        self.conditions = []
+        self.release_claim()
 
     def claim_lapsed(self, now: dt.datetime) -> bool:
         return self.claim_expire_time is None or self.claim_expire_time <= now

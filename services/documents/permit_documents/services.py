@@ -81,9 +81,9 @@ def upload_document(
     removes. The same owner uploading the same content for the same kind gets
     the document already stored.
     """
-    check_upload_header(principal=principal, kind=kind)
-    assert kind is not None and principal is not None and principal.party
-    owner = principal.party
+    owner = _require_owner(principal)
+    if kind is None:
+        raise errors.DocumentKindMissing(field="header.kind")
     if not content:
         raise errors.FileEmpty(field="chunk")
     if len(content) > formats.MAX_UPLOAD_BYTES:
@@ -105,8 +105,8 @@ def upload_document(
     store.put(key, stored, detected.format.content_type)
     with uow:
         doc = Document(
-            id=new_document_id(), create_time=utcnow(), owner=owner, kind=kind.name, filename=clean_filename(filename, detected.format),
-            content_type=detected.format.content_type, format=detected.format.name,
+            id=new_document_id(), create_time=utcnow(), owner=owner, kind=kind.name,
+            filename=clean_filename(filename, detected.format), content_type=detected.format.content_type, format=detected.format.name,
             size_bytes=len(stored), sha256=sha256, blob_key=key,
         )
         uow.documents.add(doc)

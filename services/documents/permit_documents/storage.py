@@ -220,8 +220,10 @@ class FolderBlobStore:
     def list(self) -> Iterator[BlobInfo]:
         if not self.root.exists():
             return
+        # Leftover ".upload-*" temp files of crashed writes are listed too, so
+        # the sweeper removes them once they are past the grace period.
         for path in self.root.rglob("*"):
-            if path.is_file() and not path.name.startswith(".upload-"):
+            if path.is_file():
                 st = path.stat()
                 yield BlobInfo(path.relative_to(self.root).as_posix(), st.st_size,
                                dt.datetime.fromtimestamp(st.st_mtime, dt.UTC))

@@ -180,6 +180,16 @@ class ProvinceUnknown(FailedPrecondition):
     message = "无法确定您所属的省份，请选择经营许可证的发证省份。"
 
 
+class DocumentNotFound(InvalidArgument):
+    reason = "DOCUMENT_NOT_FOUND"
+    message = "未找到上传的经营许可证图片，请重新上传。"
+
+
+class DocumentKindInvalid(InvalidArgument):
+    reason = "DOCUMENT_KIND_INVALID"
+    message = "上传的材料不是道路运输经营许可证，请重新上传。"
+
+
 class LicenceNotFound(NotFound):
     reason = "LICENCE_NOT_FOUND"
     message = "经营许可证提交记录不存在。"

@@ -12,8 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from permit_identity import errors
 from permitkit.db import TimestampMixin, UTCDateTime, make_base
+from permitkit.outbox import add_outbox_tables
 
 Base = make_base()
+# The outbox carries the licence-image access grant to the documents service (ID-5).
+outbox_table, inbox_table = add_outbox_tables(Base.metadata)
+
+LICENCE_SUBMITTED = "licence.submitted"
 
 
 class Channel(enum.StrEnum):

@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from permit_routing.reference import ReferenceData
+from permit_routing.reference import ReferenceData, RoadName
 from permit_routing.routes import Problem, Row
 
 NEWLINES = frozenset("\n\r\u2028\u2029\x85\x0b\x0c")
@@ -295,14 +295,28 @@ class _Recogniser:
                 self.problem(sep, "EMPTY_ROAD", f"连字符“{sep.raw}”前后缺少道路名称。")
                 continue
             typed = _text(piece)
+            border = self.ref.border_crossing(typed)
+            if border is not None:
+                # The manual: border crossings are not written; keep the route clean, say so.
+                self.problem(piece[0], "BORDER_CROSSING_NOT_NEEDED",
+                             f"省界名称“{_raw(piece)}”无需填写，已忽略。")
+                continue
             road = self.ref.normalise_road(typed)
             if road.mismatch is not None:
                 self.problem(piece[0], "ROAD_CODE_NAME_MISMATCH",
                              f"道路“{_raw(piece)}”的编号与名称不一致（{road.mismatch.name}是"
                              f"{road.mismatch.code}），已按原文保留，请核对。")
-            if road.text:
-                out.append(road.text)
+            out.extend(self.split_on_spaces(typed, road))
         return tuple(out)
+
+    def split_on_spaces(self, typed: str, road: RoadName) -> list[str]:
+        """``G4 G45`` is two roads when every word is a known expressway and the whole is not."""
+        words = typed.split()
+        if road.expressway is None and road.mismatch is None and len(words) > 1:
+            names = [self.ref.normalise_road(w) for w in words]
+            if all(n.expressway is not None for n in names):
+                return [n.text for n in names]
+        return [road.text] if road.text else []
 
 
 @dataclass(frozen=True)

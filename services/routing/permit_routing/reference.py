@@ -73,6 +73,7 @@ _CODE_RE = re.compile(r"^(G\d{1,4})(.*)$")
 _NAME_THEN_CODE_RE = re.compile(r"^(.+?)[(\[]?(G\d{1,4})[)\]]?$")
 _LEADING_LETTER_CODE_RE = re.compile(r"^([a-z])(\d)")
 _SPACES_RE = re.compile(r"\s+")
+_BORDER_RE = re.compile(r"^(.{2,16}?)(?:省界|交界|界)(?:主线收费站|收费站|主线站|站|处)?$")
 
 
 def clean_text(text: str) -> str:
@@ -146,6 +147,19 @@ class ReferenceData:
     def neighbours(self, code: str, kind: Link) -> list[str]:
         out = [next(iter(pair - {code})) for pair, k in self.links.items() if k is kind and code in pair]
         return sorted(out)
+
+    def border_crossing(self, typed: str) -> tuple[Province, Province] | None:
+        """The two provinces of a border-crossing name (``冀豫界``, ``河北河南省界收费站``)."""
+        compact = "".join(unicodedata.normalize("NFKC", typed).split())
+        m = _BORDER_RE.match(compact)
+        if not m:
+            return None
+        both = m.group(1)
+        for cut in range(1, len(both)):
+            a, b = self._by_name.get(both[:cut]), self._by_name.get(both[cut:])
+            if a is not None and b is not None and a is not b:
+                return a, b
+        return None
 
     # -- roads -------------------------------------------------------------
 

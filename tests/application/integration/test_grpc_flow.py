@@ -67,6 +67,7 @@ def test_a_submission_waits_in_the_outbox_while_approval_is_down(make_harness, m
     assert h.app.relay.pending() == 1
     assert h.get(app).state_label == "未受理"
     h.approval.start()
+    grpc.channel_ready_future(h.app.channels[0]).result(timeout=30)
     with h.app.engine.begin() as conn:  # due now instead of after the backoff
         conn.execute(text("UPDATE outbox_event SET next_attempt_time = create_time"))
     assert h.app.relay.run_once() == 1

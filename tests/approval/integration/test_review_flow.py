@@ -121,8 +121,20 @@ class TestReturnAndResubmission:
         # The applicant corrects only Shandong's part of the route.
         case = running.submit(submission=2, rows=[(HEBEI, ["G1"]), (SHANDONG, ["G3", "S1"]),
                                                   (JIANGSU, ["G3"])])
-        assert case.state == pb.CASE_STATE_UNDER_REVIEW and case.submission == 2
+        # The corrected submission is accepted again by the origin (未受理 -> 处理中).
+        assert case.state == pb.CASE_STATE_AWAITING_ACCEPTANCE and case.submission == 2
+        running.deliver()
+        before = len(running.fake.servicer.events)
+        case = running.accept(case)
+        assert case.state == pb.CASE_STATE_UNDER_REVIEW
         assert states(case) == {HEBEI: "APPROVED", SHANDONG: "PENDING", JIANGSU: "APPROVED"}
+        # The kept approvals are announced again after the acceptance, for the progress view.
+        running.deliver()
+        again = running.fake.servicer.events[before:]
+        assert running.fake.servicer.kinds()[before:] == [
+            "CASE_ACCEPTED", "PROVINCE_APPROVED", "PROVINCE_APPROVED"]
+        assert [(e.province, e.submission, e.officer) for e in again[1:]] == [
+            (HEBEI, 2, f"officers/{HEBEI}-1"), (JIANGSU, 2, f"officers/{JIANGSU}-1")]
         case = running.decide(case, SHANDONG)
         assert case.state == pb.CASE_STATE_READY_TO_ISSUE
 

@@ -188,8 +188,25 @@ class TestResubmission:
                     permit_class=2, plate_numbers=["冀A12345"], vehicles=[], start_date=None,
                     end_date=None, multi_trip=False, documents=[], application_number="",
                     destination_province="", now=later, calendar=CAL)
+        assert case.state == CaseState.AWAITING_ACCEPTANCE and case.submission == 2
+        case.accept(actor=ORIGIN, now=later, calendar=CAL)
         assert review_states(case) == {HEBEI: "APPROVED", SHANDONG: "PENDING", JIANGSU: "PENDING"}
-        assert case.state == CaseState.UNDER_REVIEW and case.submission == 2
+        assert case.state == CaseState.UNDER_REVIEW
+        # The reopened reviews count their deadline from the new acceptance (Thu 3 Dec + 10).
+        assert {r.due_date for r in case.reviews if r.state == "PENDING"} == {dt.date(2026, 12, 17)}
+
+    def test_a_province_dropped_from_the_route_loses_its_review_PQ_6(self) -> None:
+        case = accepted()
+        case.decide(province=JIANGSU, decision=Decision.RETURN, reason="改走安徽",
+                    actor=officer(JIANGSU), now=NOW)
+        case.reopen(submission=2, route_provinces=[HEBEI, SHANDONG],
+                    route=[{"province": HEBEI, "roads": ["G1"]},
+                           {"province": SHANDONG, "roads": ["G2"]}],
+                    permit_class=2, plate_numbers=[], vehicles=[], start_date=None,
+                    end_date=None, multi_trip=False, documents=[], application_number="",
+                    destination_province=SHANDONG, now=NOW, calendar=CAL)
+        case.accept(actor=ORIGIN, now=NOW, calendar=CAL)
+        assert review_states(case) == {HEBEI: "PENDING", SHANDONG: "PENDING"}
 
     def test_only_a_returned_case_can_be_reopened(self) -> None:
         with pytest.raises(FailedPrecondition) as e:

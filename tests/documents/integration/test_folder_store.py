@@ -53,3 +53,21 @@ def test_oversize_file_leaves_nothing_in_the_folder_AP_9(folder_client: Document
         folder_client.upload(party, corpus.png_of_exact_size(1_048_577), filename="a.png")
     assert ErrorDetails.from_rpc_error(info.value).reason == "FILE_TOO_LARGE"
     assert not (tmp_path / "var" / "documents" / party.party).exists()
+
+
+def test_sweeper_removes_orphans_and_stale_temp_files_from_the_folder(folder_client: DocumentsClient, tmp_path: Path):
+    import datetime as dt
+
+    from permit_documents import services
+    from permitkit.db import utcnow
+
+    party = new_party()
+    kept = folder_client.upload(party, corpus.jpeg())
+    folder = tmp_path / "var" / "documents" / party.party
+    (folder / ("f" * 64)).write_bytes(b"orphan")
+    (folder / ".upload-crashed").write_bytes(b"half")
+    app = folder_client.app
+    removed = services.sweep_unreferenced_blobs(app.uow_factory(), app.store, grace=dt.timedelta(hours=1),
+                                                now=utcnow() + dt.timedelta(hours=2))
+    assert sorted(removed) == sorted([f"{party.party}/{'f' * 64}", f"{party.party}/.upload-crashed"])
+    assert [p.name for p in folder.iterdir()] == [kept.sha256]

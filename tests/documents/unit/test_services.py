@@ -213,3 +213,13 @@ class TestDeleteAndSweep:
         with pytest.raises(errors.DocumentNotFound):
             services.delete_document(uow, principal=OTHER, name=doc.name)
         assert doc.id in uow.committed
+
+
+def test_upload_logs_the_event_without_file_content_AP_4(uow, store):
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        doc = upload(uow, store, corpus.jpeg(exif=True))
+    events = [entry for entry in logs if entry["event"] == "document_uploaded"]
+    assert events and events[0]["document"] == doc.name and events[0]["format"] == "JPEG"
+    assert not any(isinstance(v, bytes) for entry in logs for v in entry.values())

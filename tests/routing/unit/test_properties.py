@@ -30,6 +30,8 @@ free_roads = st.text(
 
 def _normalised(road: str) -> str | None:
     name = REF.normalise_road(road)
+    if REF.border_crossing(name.text) is not None:
+        return None  # border crossings are dropped by design
     return name.text if name.text and name.mismatch is None else None
 
 
