@@ -60,7 +60,7 @@ def fill_draft(carrier, *, start_in_days: int = 3, days: int = 7, plate_prefix: 
     trailer = next(v for v in fleet if v["plateNumber"].endswith("挂"))
     agent = carrier.get("/v1/agents:suggest", params={"namePrefix": ""})["agents"][0]
 
-    cargo = {"emptyLoad": False, "name": "变压器", "weightKg": "42000", "lengthMm": "9000",
+    cargo = {"emptyLoad": False, "name": "变压器", "weightKg": "30000", "lengthMm": "9000",
              "widthMm": "3200", "heightMm": "3100"}
     vehicles = [tractor, trailer]
     curb = sum(int(v["curbMassKg"]) for v in vehicles)

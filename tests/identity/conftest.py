@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 import pytest
 
+from permit.documents.v1 import documents_service_pb2_grpc
 from permit.identity.v1 import identity_pb2 as pb
 from permit.identity.v1 import identity_service_pb2 as spb
 from permit.identity.v1 import identity_service_pb2_grpc as sgrpc
@@ -22,6 +23,7 @@ from permit_identity.tickets import DEFAULT_DEV_TICKET_KEY, mint_dev_ticket
 from permitkit.client import call_metadata
 from permitkit.context import Principal
 from permitkit.migrations import upgrade
+from tests.identity.fakes import FakeDocumentService
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "identity" / "migrations"
 
@@ -94,6 +96,10 @@ class Harness:
                       province=c.get("prov"), onboarding=c.get("onb"))
         return call_metadata(p)
 
+    @property
+    def documents(self) -> FakeDocumentService:
+        return self.extra["documents"]  # type: ignore[no-any-return]
+
     def service_md(self) -> list[tuple[str, str]]:
         return call_metadata(Principal(subject="services/test", roles=frozenset({"service"})))
 
@@ -129,16 +135,38 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def make_harness(tmp_path: Path, clock: Clock) -> Iterator[Callable[..., Harness]]:
-    """``make_harness(url=None, **env)``: migrate, seed, serve; SQLite file unless a URL is given."""
+def documents_fake() -> Iterator[tuple[FakeDocumentService, int]]:
+    """A stand-in documents service on a free port."""
+    from permitkit.server import build_server as build_grpc
+
+    fake = FakeDocumentService()
+    server, port = build_grpc(domain="permit.documents", services=[(
+        documents_service_pb2_grpc.add_DocumentServiceServicer_to_server, fake,
+        "permit.documents.v1.DocumentService")], port=0)
+    server.start()
+    yield fake, port
+    server.stop(0)
+
+
+@pytest.fixture
+def make_harness(tmp_path: Path, clock: Clock,
+                 documents_fake: tuple[FakeDocumentService, int]) -> Iterator[Callable[..., Harness]]:
+    """``make_harness(url=None, **env)``: migrate, seed, serve; SQLite file unless a URL is given.
+
+    Licence images are not checked against the documents service unless
+    ``PERMIT_IDENTITY_VERIFY_DOCUMENTS="1"`` is passed."""
     started: list[tuple[grpc.Server, Harness]] = []
+    fake, docs_port = documents_fake
 
     def make(url: str | None = None, **env: str) -> Harness:
         url = url or f"sqlite:///{tmp_path / f'identity-{len(started)}.db'}"
         upgrade(url, MIGRATIONS)
+        env = {"DOCUMENTS_SERVICE_ADDR": f"127.0.0.1:{docs_port}",
+               "PERMIT_IDENTITY_VERIFY_DOCUMENTS": "0", **env}
         app = build(settings_for(url, **env), clock=clock)
         seed(app)
         server, h = start(app, clock)
+        h.extra["documents"] = fake
         started.append((server, h))
         return h
 

@@ -125,8 +125,10 @@ def detect(data: bytes) -> Detected:
         return _check_docx(data)
     unsupported_image = _unsupported_image_name(head)
     if unsupported_image:
+        hint = ("（苹果手机可在“设置 > 相机 > 格式”中选择“兼容性最佳”，拍摄 JPG 照片）"
+                if unsupported_image in ("HEIC", "HEIF") else "")
         raise errors.UnsupportedImageFormat(
-            f"不支持 {unsupported_image} 格式的图片。{errors.CONVERT_ADVICE}",
+            f"不支持 {unsupported_image} 格式的图片。{errors.CONVERT_ADVICE}{hint}",
             field="chunk", metadata={"detected": unsupported_image.lower()},
         )
     if head.startswith(b"{\\rtf"):

@@ -112,8 +112,14 @@ def serve() -> int:
     server, port = build_server(app)
     import structlog
 
+    app.relay.start()
     structlog.get_logger("permit_identity").info("serving", port=port, host=app.settings.grpc_host)
-    serve_until_signal(server, on_stop=app.close)
+
+    def stop() -> None:
+        app.relay.stop()
+        app.close()
+
+    serve_until_signal(server, on_stop=stop)
     return 0
 
 

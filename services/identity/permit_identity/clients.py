@@ -3,31 +3,12 @@ reviewers access (ID-5). Every call has a deadline."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
-
 import grpc
 
 from permit.documents.v1 import documents_pb2, documents_service_pb2, documents_service_pb2_grpc
+from permit_identity.ports import DocumentInfo
 from permitkit.client import call_metadata, make_channel, service_principal
 from permitkit.errors import ErrorDetails, Unavailable
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    """What identity checks about a referenced document."""
-
-    name: str
-    owner: str
-    kind: str  # DocumentKind without prefix: BUSINESS_LICENCE, ...
-
-
-class DocumentsPort(Protocol):
-    """The documents service seen from identity's use cases and relay."""
-
-    def describe(self, name: str) -> DocumentInfo | None: ...
-
-    def grant_access(self, *, resource: str, provinces: list[str], documents: list[str]) -> None: ...
 
 
 class DocumentsClient:

@@ -7,7 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from permit_identity.tickets import DEFAULT_DEV_TICKET_KEY
-from permitkit.settings import SettingsError, env_bool, env_database_url, env_grpc_bind, env_int, env_str
+from permitkit.settings import (
+    SettingsError,
+    env_addr,
+    env_bool,
+    env_database_url,
+    env_grpc_bind,
+    env_int,
+    env_str,
+)
 
 ENVIRONMENTS = ("development", "test", "production")
 
@@ -30,6 +38,8 @@ class Settings:
     sign_in_limit: int
     sign_in_window: dt.timedelta
     grpc_workers: int
+    documents_addr: str
+    verify_documents: bool
     log_json: bool
     log_level: str
 
@@ -66,6 +76,8 @@ class Settings:
             sign_in_window=dt.timedelta(seconds=env_int(
                 env, "PERMIT_IDENTITY_SIGN_IN_WINDOW_SECONDS", 60, minimum=1, maximum=86400)),
             grpc_workers=env_int(env, "PERMIT_IDENTITY_GRPC_WORKERS", 16, minimum=1, maximum=256),
+            documents_addr=env_addr(env, "documents"),
+            verify_documents=env_bool(env, "PERMIT_IDENTITY_VERIFY_DOCUMENTS", True),
             log_json=env_bool(env, "PERMIT_LOG_JSON", True),
             log_level=env_str(env, "PERMIT_LOG_LEVEL", "INFO").upper(),
         )

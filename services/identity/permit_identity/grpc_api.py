@@ -60,7 +60,9 @@ class IdentityServicer(sgrpc.IdentityServiceServicer):
             licence_number=request.licence_number, issuing_authority=request.issuing_authority,
             valid_from=convert.from_date(request.valid_from, request.HasField("valid_from")),
             valid_until=convert.from_date(request.valid_until, request.HasField("valid_until")),
-            document=request.document, province=request.province)
+            document=request.document, province=request.province,
+            documents=self.app.document_check)
+        self.app.relay.wake()
         return convert.licence_pb(licence)
 
     def GetLicence(self, request: spb.GetLicenceRequest,

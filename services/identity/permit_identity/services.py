@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from permit_identity import errors, identifiers, tokens
 from permit_identity.models import (
     APPLICANT,
+    LICENCE_SUBMITTED,
     LINK_HINT_MESSAGES,
     OFFICER_ROLES,
     AuthSession,
@@ -34,13 +35,16 @@ from permit_identity.models import (
     SigningKey,
     User,
     new_id,
+    outbox_table,
 )
+from permit_identity.ports import DocumentsPort
 from permit_identity.provinces import is_province
 from permit_identity.tickets import LEGAL, MINISTRY_PORTAL, ChannelProvider, PlatformIdentity
 from permit_identity.unit_of_work import IdentityUnitOfWork
 from permit_identity.workdays import WorkingCalendar, local_date
 from permitkit.context import Principal
 from permitkit.db import is_unique_violation
+from permitkit.outbox import record_event
 
 log = structlog.get_logger("permit_identity")
 
@@ -744,8 +748,13 @@ def licence_due_date(uow: IdentityUnitOfWork, submitted: dt.datetime) -> tuple[d
 
 def submit_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now: dt.datetime,
                    licence_number: str, issuing_authority: str, valid_from: dt.date | None,
-                   valid_until: dt.date | None, document: str, province: str = "") -> Licence:
-    """Submit (or resubmit after rejection) the party's business licence for review (ID-5)."""
+                   valid_until: dt.date | None, document: str, province: str = "",
+                   documents: DocumentsPort | None = None) -> Licence:
+    """Submit (or resubmit after rejection) the party's business licence for review (ID-5).
+
+    With ``documents`` the image must be a business-licence document of the
+    party; the grant letting the province's officers read it goes through the
+    outbox in the same transaction."""
     p = _require(principal)
     number, authority = licence_number.strip(), issuing_authority.strip()
     if not number:
@@ -770,6 +779,13 @@ def submit_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now:
         if not reviewing:
             raise errors.ProvinceUnknown(field="province")
         party.start_licence_review()
+        if documents is not None:
+            info = documents.describe(document)
+            # Another party's document looks absent, like a missing one.
+            if info is None or info.owner != party.name:
+                raise errors.DocumentNotFound(field="document")
+            if info.kind != "BUSINESS_LICENCE":
+                raise errors.DocumentKindInvalid(field="document")
         if not party.province:
             party.province = reviewing
         due, provisional = licence_due_date(uow, now)
@@ -780,6 +796,8 @@ def submit_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now:
             submit_time=now, due_date=due, due_date_provisional=provisional, version=1)
         licence.party = party
         uow.licences.add(licence)
+        record_event(uow.session, outbox_table, LICENCE_SUBMITTED, {
+            "licence": licence.name, "province": reviewing, "document": document})
         uow.commit()
     log.info("licence_submitted", licence=licence.name, party=party.name, province=reviewing,
              due_date=due.isoformat(), provisional=provisional)

@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from permit_routing.reference import ReferenceData, RoadName
+from permit_routing.reference import ReferenceData
 from permit_routing.routes import Problem, Row
 
 NEWLINES = frozenset("\n\r\u2028\u2029\x85\x0b\x0c")
@@ -306,17 +306,12 @@ class _Recogniser:
                 self.problem(piece[0], "ROAD_CODE_NAME_MISMATCH",
                              f"道路“{_raw(piece)}”的编号与名称不一致（{road.mismatch.name}是"
                              f"{road.mismatch.code}），已按原文保留，请核对。")
-            out.extend(self.split_on_spaces(typed, road))
+            words = self.ref.road_words(typed) if road.expressway is None and road.mismatch is None else None
+            if words is not None:
+                out.extend(w.text for w in words)
+            elif road.text:
+                out.append(road.text)
         return tuple(out)
-
-    def split_on_spaces(self, typed: str, road: RoadName) -> list[str]:
-        """``G4 G45`` is two roads when every word is a known expressway and the whole is not."""
-        words = typed.split()
-        if road.expressway is None and road.mismatch is None and len(words) > 1:
-            names = [self.ref.normalise_road(w) for w in words]
-            if all(n.expressway is not None for n in names):
-                return [n.text for n in names]
-        return [road.text] if road.text else []
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ _CODE_RE = re.compile(r"^(G\d{1,4})(.*)$")
 _NAME_THEN_CODE_RE = re.compile(r"^(.+?)[(\[]?(G\d{1,4})[)\]]?$")
 _LEADING_LETTER_CODE_RE = re.compile(r"^([a-z])(\d)")
 _SPACES_RE = re.compile(r"\s+")
+_ROUTE_NUMBER_RE = re.compile(r"^[GSXYCZ]\d{1,4}$")
 _BORDER_RE = re.compile(r"^(.{2,16}?)(?:省界|交界|界)(?:主线收费站|收费站|主线站|站|处)?$")
 
 
@@ -165,6 +166,20 @@ class ReferenceData:
 
     def expressway(self, code: str) -> Expressway | None:
         return self._expressway_by_code.get(code)
+
+    def road_words(self, typed: str) -> list[RoadName] | None:
+        """``G4 G45`` / ``G4 S201``: several roads written with spaces only, or None.
+
+        Only when every word is a known expressway or a route number, so a
+        road name that merely contains a space is never cut.
+        """
+        words = clean_text(typed).split(" ")
+        if len(words) < 2:
+            return None
+        names = [self.normalise_road(w) for w in words]
+        if all(n.expressway is not None or _ROUTE_NUMBER_RE.match(n.text) for n in names):
+            return names
+        return None
 
     def normalise_road(self, typed: str) -> RoadName:
         """One spelling per known expressway: ``G4``, ``G4京港澳高速``, ``京港澳高速`` ->

@@ -27,13 +27,13 @@ class ApprovedRouteRepository(RepositoryBase[ApprovedRoute]):
 
     def top(self, *, applicant: str, origin_province: str, destination_province: str,
             limit: int) -> list[ApprovedRoute]:
-        """AP-7c ranking: most often approved first, then most recently approved."""
+        """AP-7c ranking: approvals weighted by recency (ApprovedRoute.rank_score), best first."""
         stmt = (
             select(ApprovedRoute)
             .where(ApprovedRoute.applicant == applicant,
                    ApprovedRoute.origin_province == origin_province,
                    ApprovedRoute.destination_province == destination_province)
-            .order_by(ApprovedRoute.times_approved.desc(), ApprovedRoute.last_approve_time.desc(),
+            .order_by(ApprovedRoute.rank_score.desc(), ApprovedRoute.last_approve_time.desc(),
                       ApprovedRoute.id.desc())
             .limit(limit)
         )

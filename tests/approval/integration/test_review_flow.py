@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import grpc
@@ -97,6 +98,21 @@ class TestDenial:
             running.decide(case, SHANDONG, pb.DECISION_DENY, "")
         assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert reason_of(e.value) == "REASON_REQUIRED"
+
+
+class TestRefusal:
+    def test_origin_refuses_to_accept_with_a_reason_and_the_applicant_sees_a_denial_RV_1(
+            self, running: Running) -> None:
+        case = running.submit()
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.RefuseCase(svc.RefuseCaseRequest(name=case.name), metadata=running.officer(HEBEI))
+        assert reason_of(e.value) == "REASON_REQUIRED"
+        case = running.stub.RefuseCase(svc.RefuseCaseRequest(name=case.name, reason="货物可解体"),
+                                       metadata=running.officer(HEBEI))
+        assert case.state == pb.CASE_STATE_REFUSED and case.reason == "货物可解体"
+        running.deliver()
+        ev = running.fake.servicer.events[-1]
+        assert ev.kind == application_pb2.REVIEW_EVENT_KIND_CASE_DENIED and ev.reason == "货物可解体"
 
 
 class TestReturnAndResubmission:
@@ -363,6 +379,21 @@ class TestRacingOfficers:
         case = running.stub.DecideReview(svc.DecideReviewRequest(name=name, decision=pb.DECISION_APPROVE),
                                          metadata=running.officer(SHANDONG, ident="b"))
         assert states(case)[SHANDONG] == "APPROVED"
+
+    def test_a_claim_lapses_so_another_officer_can_take_the_review(self, running: Running) -> None:
+        case = running.accept(running.submit())
+        name = f"{case.name}/reviews/{SHANDONG}"
+        running.stub.ClaimReview(svc.ClaimReviewRequest(name=name),
+                                 metadata=running.officer(SHANDONG, ident="a"))
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.ClaimReview(svc.ClaimReviewRequest(name=name),
+                                     metadata=running.officer(SHANDONG, ident="b"))
+        assert reason_of(e.value) == "REVIEW_CLAIMED_BY_OTHER"
+        running.clock.now += dt.timedelta(minutes=31)
+        case = running.stub.ClaimReview(svc.ClaimReviewRequest(name=name),
+                                        metadata=running.officer(SHANDONG, ident="b"))
+        review = next(r for r in case.reviews if r.province == SHANDONG)
+        assert review.claimed_by == f"officers/{SHANDONG}-b"
 
     def test_stale_etag_is_refused(self, running: Running) -> None:
         case = running.submit()

@@ -209,3 +209,48 @@ def _uscc(i: int) -> str:
 
     body = f"91370100MA3C5LQ{i:02d}"
     return body + uscc_check_char(body)
+
+
+class TestLicenceImage:
+    """The image goes through the documents service (ID-5)."""
+
+    def test_image_of_the_party_is_accepted_and_its_reviewers_get_access_ID_5(self, make_harness) -> None:  # type: ignore[no-untyped-def]
+        h: Harness = make_harness(PERMIT_IDENTITY_VERIFY_DOCUMENTS="1")
+        s = new_enterprise(h)
+        h.documents.add("documents/img-1", owner=s.me.party)
+        lic = h.stub.SubmitLicence(submit_request(document="documents/img-1"), metadata=h.md(s))
+        assert h.app.relay.run_once() == 1
+        assert h.documents.grants == [(lic.name, ["370000"], ["documents/img-1"], "services/identity")]
+        assert h.app.relay.run_once() == 0
+
+    def test_grant_survives_a_documents_outage_ID_5(self, make_harness) -> None:  # type: ignore[no-untyped-def]
+        h: Harness = make_harness(PERMIT_IDENTITY_VERIFY_DOCUMENTS="1")
+        s = new_enterprise(h)
+        h.documents.add("documents/img-2", owner=s.me.party)
+        h.documents.fail_grants = True
+        lic = h.stub.SubmitLicence(submit_request(document="documents/img-2"), metadata=h.md(s))
+        assert h.app.relay.run_once() == 0 and h.app.relay.pending() == 1
+        h.documents.fail_grants = False
+        import time
+
+        deadline = time.monotonic() + 30
+        while h.app.relay.run_once() == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the relay's own backoff before the retry
+        assert [g[0] for g in h.documents.grants] == [lic.name]
+
+    @pytest.mark.parametrize("owner,kind,reason", [
+        ("other", "BUSINESS_LICENCE", "DOCUMENT_NOT_FOUND"),
+        ("self", "ID_CARD_FRONT", "DOCUMENT_KIND_INVALID"),
+        (None, "", "DOCUMENT_NOT_FOUND"),
+    ])
+    def test_foreign_missing_or_wrong_kind_image_is_refused_ID_5(self, make_harness, owner, kind,  # type: ignore[no-untyped-def]
+                                                                 reason) -> None:
+        h: Harness = make_harness(PERMIT_IDENTITY_VERIFY_DOCUMENTS="1")
+        s = new_enterprise(h)
+        if owner is not None:
+            h.documents.add("documents/img-x", owner=s.me.party if owner == "self" else "parties/other",
+                            kind=kind)
+        assert refused(lambda: h.stub.SubmitLicence(submit_request(document="documents/img-x"),
+                                                    metadata=h.md(s))) == (grpc.StatusCode.INVALID_ARGUMENT, reason)
+        me = h.stub.GetMe(spb.GetMeRequest(), metadata=h.md(s))
+        assert me.onboarding == pb.ONBOARDING_STATE_LICENCE_REQUIRED and me.licence == ""

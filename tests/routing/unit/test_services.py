@@ -37,7 +37,7 @@ class FakeRoutes:
             limit: int) -> list[ApprovedRoute]:
         found = [r for r in self.items if (r.applicant, r.origin_province, r.destination_province)
                  == (applicant, origin_province, destination_province)]
-        found.sort(key=lambda r: (r.times_approved, r.last_approve_time), reverse=True)
+        found.sort(key=lambda r: (r.rank_score, r.last_approve_time), reverse=True)
         return found[:limit]
 
 
@@ -154,6 +154,14 @@ class TestRecommendRoutes:
         record(uow, "e3", "parties/p1", ROUTE_A, when=T0 + dt.timedelta(days=1))
         ranked = recommend(uow, "parties/p1")
         assert [r.times_approved for r in ranked] == [2, 1]
+
+    def test_recent_approvals_outrank_old_frequent_ones_AP_7c(self) -> None:
+        uow = FakeUnitOfWork()
+        for i in range(3):  # three approvals two years ago
+            record(uow, f"old{i}", "parties/p1", ROUTE_B, when=T0 - dt.timedelta(days=730 + i))
+        for i in range(2):  # two approvals last week
+            record(uow, f"new{i}", "parties/p1", ROUTE_A, when=T0 - dt.timedelta(days=7 + i))
+        assert [r.times_approved for r in recommend(uow, "parties/p1")] == [2, 3]
 
     def test_page_size_default_and_cap(self) -> None:
         uow = FakeUnitOfWork()

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("route_key", sa.String(length=64), nullable=False),
         sa.Column("rows", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
         sa.Column("times_approved", sa.Integer(), nullable=False),
+        sa.Column("rank_score", sa.Float(precision=53), nullable=False),
         sa.Column("first_approve_time", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_approve_time", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_application", sa.String(length=100), nullable=False),
@@ -38,8 +39,7 @@ def upgrade() -> None:
                             name="uq_approved_route_applicant_route"),
     )
     op.create_index("ix_approved_route_ranking", "approved_route",
-                    ["applicant", "origin_province", "destination_province", "times_approved",
-                     "last_approve_time"])
+                    ["applicant", "origin_province", "destination_province", "rank_score"])
     op.create_table(
         "outbox_event",
         sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
