@@ -6,9 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from permitkit.context import Principal
-
 from permit_application import values as vo
+from permitkit.context import Principal
 
 # Tuesday 2026-12-01 10:00 Beijing time.
 NOW = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)

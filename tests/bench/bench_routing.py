@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 import random
 import statistics
@@ -38,6 +39,7 @@ from permit.routing.v1 import routing_service_pb2_grpc as pb_grpc
 from permit_routing.__main__ import MIGRATIONS
 from permit_routing.bootstrap import build
 from permit_routing.config import Settings
+from permit_routing.models import approval_weight
 from permit_routing.recognition import parse_route_text
 from permit_routing.reference import Link, ReferenceData, load_reference_data
 from permit_routing.routes import Row, route_key, rows_to_json
@@ -115,13 +117,15 @@ def history_rows(pool: list[PoolRoute], rng: random.Random, size: int, applicant
         pairs[a] = [(r.origin, r.destination) for r in chosen[:3]]
         for route in chosen:
             last = now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 700))
-            yield (party, route.origin, route.destination, route.key, route.rows_json,
-                   rng.randint(1, 20), last - dt.timedelta(days=rng.randint(0, 300)), last,
-                   f"applications/B{a:06d}", now, now)
+            times = rng.randint(1, 20)
+            # As if every approval had happened at the last one: close enough for load.
+            score = math.log2(times) + approval_weight(last)
+            yield (party, route.origin, route.destination, route.key, route.rows_json, times, score,
+                   last - dt.timedelta(days=rng.randint(0, 300)), last, f"applications/B{a:06d}", now, now)
 
 
 COLUMNS = ("applicant", "origin_province", "destination_province", "route_key", "rows", "times_approved",
-           "first_approve_time", "last_approve_time", "last_application", "create_time", "update_time")
+           "rank_score", "first_approve_time", "last_approve_time", "last_application", "create_time", "update_time")
 
 
 def load_history(url: str, rows: Iterator[tuple[Any, ...]]) -> int:

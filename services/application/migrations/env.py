@@ -1,7 +1,6 @@
 """Alembic environment of the application service."""
 
-from permitkit.migrations import run_env
-
 from permit_application.models import Base
+from permitkit.migrations import run_env
 
 run_env(Base.metadata)

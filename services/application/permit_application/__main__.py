@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 import structlog
+
+from permit_application.bootstrap import MIGRATIONS, build
+from permit_application.config import Settings
 from permitkit.logging import configure_logging
 from permitkit.migrations import upgrade
 from permitkit.server import serve_until_signal
 from permitkit.settings import SettingsError, environ, run_main
-
-from permit_application.bootstrap import MIGRATIONS, build
-from permit_application.config import Settings
 
 # The identity engineer's demo export (same file the identity service seeds from).
 DEMO_EXPORT = (Path(__file__).resolve().parents[2] / "identity" / "permit_identity" / "demo"

@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-from permitkit.client import make_channel
-from permitkit.db import make_engine, make_session_factory, utcnow
-from permitkit.outbox import Handler, OutboxRelay
 from sqlalchemy.engine import Engine
 
 from permit_application.clients import ApprovalClient, RoutingClient, relay_handlers
@@ -19,6 +16,9 @@ from permit_application.grpc_api import ApplicationServicer
 from permit_application.models import OUTBOX
 from permit_application.services import RouteValidator, UnitOfWork
 from permit_application.unit_of_work import SqlAlchemyUnitOfWork
+from permitkit.client import make_channel
+from permitkit.db import make_engine, make_session_factory, utcnow
+from permitkit.outbox import Handler, OutboxRelay
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

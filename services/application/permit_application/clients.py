@@ -11,17 +11,22 @@ import grpc
 import structlog
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2
+
 from permit.approval.v1 import approval_pb2 as apb
 from permit.approval.v1 import approval_service_pb2 as aspb
 from permit.approval.v1 import approval_service_pb2_grpc as aspb_grpc
 from permit.routing.v1 import routing_pb2 as rpb
 from permit.routing.v1 import routing_service_pb2 as rspb
 from permit.routing.v1 import routing_service_pb2_grpc as rspb_grpc
-from permitkit.errors import FieldViolation
-
 from permit_application import values as vo
-from permit_application.services import (TOPIC_APPROVED_ROUTE, TOPIC_CANCEL_CASE, TOPIC_CREATE_CASE,
-                                         RouteCheck, local_route_check)
+from permit_application.services import (
+    TOPIC_APPROVED_ROUTE,
+    TOPIC_CANCEL_CASE,
+    TOPIC_CREATE_CASE,
+    RouteCheck,
+    local_route_check,
+)
+from permitkit.errors import FieldViolation
 
 log = structlog.get_logger()
 

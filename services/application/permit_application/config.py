@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from permitkit.settings import (SettingsError, env_addr, env_bool, env_database_url, env_float,
-                                env_grpc_bind, env_str)
+from permitkit.settings import (
+    SettingsError,
+    env_addr,
+    env_bool,
+    env_database_url,
+    env_float,
+    env_grpc_bind,
+    env_str,
+)
 
 
 @dataclass(frozen=True)

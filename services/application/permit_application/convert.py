@@ -7,12 +7,19 @@ from typing import Any
 
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2
-from permit.application.v1 import application_pb2 as pb
 
+from permit.application.v1 import application_pb2 as pb
 from permit_application import values as vo
 from permit_application.identifiers import mask_id_number
-from permit_application.models import (PERMIT_STATE_LABELS, Application, FleetAgent, FleetVehicle,
-                                       ProvinceProgress, State, StateChange)
+from permit_application.models import (
+    PERMIT_STATE_LABELS,
+    Application,
+    FleetAgent,
+    FleetVehicle,
+    ProvinceProgress,
+    State,
+    StateChange,
+)
 from permit_application.quantities import format_thousandths
 from permit_application.rules import Requirement, Verdict, reference_overall
 
@@ -51,7 +58,7 @@ def _enum_suffix(enum_type: Any, value: int, prefix: str) -> str:
     return name[len(prefix):] if name.startswith(prefix) and not name.endswith("UNSPECIFIED") else ""
 
 
-def state_to_pb(s: State) -> int:
+def state_to_pb(s: State) -> Any:
     return int(pb.Application.State.Value(f"STATE_{s.value}"))
 
 
@@ -64,14 +71,14 @@ def material_kind_from_pb(v: int) -> str:
     return _enum_suffix(pb.MaterialKind, v, "MATERIAL_KIND_")
 
 
-def material_kind_to_pb(kind: str) -> int:
+def material_kind_to_pb(kind: str) -> Any:
     try:
         return int(pb.MaterialKind.Value(f"MATERIAL_KIND_{kind}"))
     except ValueError:
         return 0
 
 
-def vehicle_kind_to_pb(kind: str) -> int:
+def vehicle_kind_to_pb(kind: str) -> Any:
     try:
         return int(pb.VehicleKind.Value(f"VEHICLE_KIND_{kind}"))
     except ValueError:
@@ -203,10 +210,11 @@ def requirement_to_pb(r: Requirement) -> pb.RequiredMaterial:
 
 
 def progress_to_pb(p: ProvinceProgress) -> pb.ProvinceProgress:
+    decision: Any = 0
     try:
         decision = pb.ReviewDecision.Value(f"REVIEW_DECISION_{p.decision}")
     except ValueError:
-        decision = 0
+        pass
     return pb.ProvinceProgress(province=p.province, decision=decision, decision_label=p.decision_label,
                                reason=p.reason or "", decide_time=ts_to_pb(p.decide_time), origin=bool(p.origin))
 
@@ -252,7 +260,7 @@ def application_to_pb(app: Application, requirements: list[Requirement]) -> pb.A
 
 
 def state_change_to_pb(c: StateChange) -> pb.StateChange:
-    def st(v: str) -> int:
+    def st(v: str) -> Any:
         try:
             return state_to_pb(State(v))
         except ValueError:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from permitkit.errors import (Aborted, FailedPrecondition, InvalidArgument, NotFound,
-                              PermissionDenied)
+from permitkit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 
 class ApplicationNotFound(NotFound):

@@ -9,16 +9,16 @@ from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
+
 from permit.application.v1 import application_pb2 as pb
 from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1 import application_service_pb2_grpc as spb_grpc
-from permitkit.context import current_principal
-from permitkit.db import utcnow
-
 from permit_application import convert as cv
 from permit_application import services as svc
 from permit_application.errors import InvalidExport, ServiceOnly
 from permit_application.services import RouteValidator, StepInput, UnitOfWork
+from permitkit.context import current_principal
+from permitkit.db import utcnow
 
 SERVICE_NAME = spb.DESCRIPTOR.services_by_name["ApplicationService"].full_name
 

@@ -73,13 +73,10 @@ def parse_vehicle(d: Mapping[str, Any], where: str) -> vo.Vehicle:
     if not check_plate(plate).valid:
         raise InvalidExport(f"车牌号码格式不正确：{plate}", field=f"{where}.plate_number")
     try:
-        v = vo.Vehicle(
-            plate_number=plate, vehicle_type=str(_pick(d, "vehicle_type", "")),
-            make_model=str(_pick(d, "make_model", "")),
-            **{k: int(_pick(d, k, 0)) for k in ("curb_mass_kg", "axle_count", "wheelbase_mm", "tyre_count",
-                                                 "length_mm", "width_mm", "height_mm")},
-            source="FLEET",
-        )
+        nums: dict[str, Any] = {k: int(_pick(d, k, 0)) for k in ("curb_mass_kg", "axle_count", "wheelbase_mm",
+                                                                  "tyre_count", "length_mm", "width_mm", "height_mm")}
+        v = vo.Vehicle(plate_number=plate, vehicle_type=str(_pick(d, "vehicle_type", "")),
+                       make_model=str(_pick(d, "make_model", "")), source="FLEET", **nums)
     except (TypeError, ValueError):
         raise InvalidExport(f"车辆 {plate} 的数值字段不正确。", field=where) from None
     v.kind = vehicle_kind(v)

@@ -11,17 +11,29 @@ import datetime as dt
 import enum
 from typing import Any
 
-from permitkit.db import TimestampMixin, UTCDateTime, make_base, utcnow
-from permitkit.outbox import add_outbox_tables
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from permit_application import values as vo
-from permit_application.errors import (ApplicationNotDraft, ApplicationNotSubmittable,
-                                       ApplicationNotWithdrawable, CorrectionSubmitOnly, EtagMismatch,
-                                       InvalidTransition)
+from permit_application.errors import (
+    ApplicationNotDraft,
+    ApplicationNotSubmittable,
+    ApplicationNotWithdrawable,
+    CorrectionSubmitOnly,
+    EtagMismatch,
+    InvalidTransition,
+)
+from permitkit.db import NAMING_CONVENTION, TimestampMixin, UTCDateTime, utcnow
+from permitkit.outbox import add_outbox_tables
 
-Base = make_base()
+
+class Base(DeclarativeBase):
+    """Declarative base of this service (permitkit's naming convention; a class so mypy sees it)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
 OUTBOX, INBOX = add_outbox_tables(Base.metadata)
 
 

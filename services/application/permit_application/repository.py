@@ -6,13 +6,22 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 
-from permitkit.db import RepositoryBase, is_unique_violation, utcnow
 from sqlalchemy import delete, func, insert, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from permit_application.models import (OCCUPYING_STATES, Application, ApplicationVehicle, FleetAgent,
-                                       FleetVehicle, NumberCounter, State, StateChange, VehicleLock)
+from permit_application.models import (
+    OCCUPYING_STATES,
+    Application,
+    ApplicationVehicle,
+    FleetAgent,
+    FleetVehicle,
+    NumberCounter,
+    State,
+    StateChange,
+    VehicleLock,
+)
 from permit_application.values import Agent, Vehicle
+from permitkit.db import RepositoryBase, is_unique_violation, utcnow
 
 
 class ApplicationRepository(RepositoryBase[Application]):
@@ -20,7 +29,7 @@ class ApplicationRepository(RepositoryBase[Application]):
 
     model = Application
 
-    def get(self, ident: str, *, for_update: bool = False) -> Application | None:  # type: ignore[override]
+    def get(self, ident: str, *, for_update: bool = False) -> Application | None:
         stmt = select(Application).where(Application.id == ident).options(
             selectinload(Application.plates), selectinload(Application.progress))
         if for_update:
@@ -116,7 +125,7 @@ class ApplicationRepository(RepositoryBase[Application]):
 class FleetRepository:
     """The applicant's vehicles and agents: PC side and earlier applications."""
 
-    def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     # vehicles

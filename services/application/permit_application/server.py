@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import grpc
-from permitkit.server import build_server as _build
 
 from permit_application.grpc_api import ApplicationServicer, service_spec
+from permitkit.server import build_server as _build
 
 DOMAIN = "permit.application"
 

@@ -14,22 +14,47 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
-from permitkit.context import Principal
-from permitkit.db import is_unique_violation, utcnow
-from permitkit.errors import FieldViolation, Unauthenticated
 
 from permit_application import steps as st
 from permit_application import values as vo
-from permit_application.errors import (ApplicationIncomplete, ApplicationNotDraft, ApplicationNotFound,
-                                       InvalidEvent, InvalidField, InvalidTransition, InvalidPageToken, InvalidUpdateMask,
-                                       LicenceRejected, LicenceRequired, LicenceReviewPending,
-                                       MaterialsMissing, NotApplicant, NoticeNotRead, NotOverLimit,
-                                       OverallMissing, OverLimitRefused, QueryRequired, ServiceOnly,
-                                       VehicleNotFound, VehicleTimeConflict)
+from permit_application.errors import (
+    ApplicationIncomplete,
+    ApplicationNotDraft,
+    ApplicationNotFound,
+    InvalidEvent,
+    InvalidField,
+    InvalidPageToken,
+    InvalidTransition,
+    InvalidUpdateMask,
+    LicenceRejected,
+    LicenceRequired,
+    LicenceReviewPending,
+    MaterialsMissing,
+    NotApplicant,
+    NoticeNotRead,
+    NotOverLimit,
+    OverallMissing,
+    OverLimitRefused,
+    QueryRequired,
+    ServiceOnly,
+    VehicleNotFound,
+    VehicleTimeConflict,
+)
 from permit_application.identifiers import PlateCheck, check_plate, normalize_plate
 from permit_application.models import Application, FleetAgent, FleetVehicle, State, StateChange
-from permit_application.rules import (MaterialInputs, Requirement, RuleSet, Verdict, classify,
-                                      required_materials, rule_set_for)
+from permit_application.repository import ApplicationRepository, FleetRepository
+from permit_application.rules import (
+    MaterialInputs,
+    Requirement,
+    RuleSet,
+    Verdict,
+    classify,
+    required_materials,
+    rule_set_for,
+)
+from permitkit.context import Principal
+from permitkit.db import is_unique_violation, utcnow
+from permitkit.errors import FieldViolation, Unauthenticated
 
 log = structlog.get_logger()
 
@@ -46,8 +71,8 @@ TOPIC_APPROVED_ROUTE = "routing.RecordApprovedRoute"
 class UnitOfWork(Protocol):
     """What the use cases need from a unit of work (SQL or fake)."""
 
-    applications: Any
-    fleet: Any
+    applications: ApplicationRepository
+    fleet: FleetRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -100,6 +125,13 @@ def require_applicant(principal: Principal | None) -> Principal:
     return principal
 
 
+def party_of(p: Principal) -> str:
+    """The party of a principal that passed ``require_applicant``."""
+    if not p.party:
+        raise NotApplicant()
+    return p.party
+
+
 def require_service(principal: Principal | None) -> Principal:
     if principal is None:
         raise Unauthenticated()
@@ -149,14 +181,14 @@ def create_application(uow: UnitOfWork, *, principal: Principal | None,
     now = now or utcnow()
     with uow:
         if request_id:
-            existing = uow.applications.find_by_create_request(p.party, request_id)
+            existing = uow.applications.find_by_create_request(party_of(p), request_id)
             if existing is not None:
                 return existing
         if notice_shown_time is None or (now - notice_shown_time).total_seconds() < NOTICE_SECONDS:
             shown = (now - notice_shown_time).total_seconds() if notice_shown_time else 0.0
             raise NoticeNotRead(metadata={"required_seconds": str(NOTICE_SECONDS),
                                           "shown_seconds": f"{max(shown, 0):.1f}"})
-        app = Application.new(id=_new_number(uow, now), party=p.party or "", created_by=p.subject, now=now,
+        app = Application.new(id=_new_number(uow, now), party=party_of(p), created_by=p.subject, now=now,
                               notice_shown_time=notice_shown_time, create_request_id=request_id or None)
         uow.applications.add(app)
         uow.applications.add_change(app.audit(None, State.DRAFT, actor=p.subject, reason="新建申请", now=now))
@@ -165,7 +197,7 @@ def create_application(uow: UnitOfWork, *, principal: Principal | None,
         except Exception as e:
             if request_id and is_unique_violation(e):
                 uow.rollback()
-                existing = uow.applications.find_by_create_request(p.party, request_id)
+                existing = uow.applications.find_by_create_request(party_of(p), request_id)
                 if existing is not None:
                     return existing
             raise
@@ -212,7 +244,7 @@ def list_applications(uow: UnitOfWork, *, principal: Principal | None, page_size
     offset = _page(page_token)
     q = normalize_plate(query) if query else ""
     with uow:
-        items, total = uow.applications.list_for_party(p.party, state=state, query=q, offset=offset, limit=size)
+        items, total = uow.applications.list_for_party(party_of(p), state=state, query=q, offset=offset, limit=size)
         nxt = _token(offset + size) if offset + size < total else ""
         return Page(items, nxt, total)
 
@@ -571,7 +603,7 @@ def clone_application(uow: UnitOfWork, *, principal: Principal | None, name: str
     now = now or utcnow()
     with uow:
         if request_id:
-            existing = uow.applications.find_by_create_request(p.party, request_id)
+            existing = uow.applications.find_by_create_request(party_of(p), request_id)
             if existing is not None:
                 return existing
         src = _own(uow, p, name)
@@ -652,7 +684,7 @@ def suggest_vehicles(uow: UnitOfWork, *, principal: Principal | None, plate_pref
     p = require_applicant(principal)
     size = 10 if page_size <= 0 else min(page_size, 50)
     with uow:
-        return uow.fleet.suggest_vehicles(p.party, normalize_plate(plate_prefix), size)
+        return uow.fleet.suggest_vehicles(party_of(p), normalize_plate(plate_prefix), size)
 
 
 def suggest_agents(uow: UnitOfWork, *, principal: Principal | None, name_prefix: str = "",
@@ -661,7 +693,7 @@ def suggest_agents(uow: UnitOfWork, *, principal: Principal | None, name_prefix:
     p = require_applicant(principal)
     size = 10 if page_size <= 0 else min(page_size, 50)
     with uow:
-        return uow.fleet.suggest_agents(p.party, name_prefix.strip(), size)
+        return uow.fleet.suggest_agents(party_of(p), name_prefix.strip(), size)
 
 
 def get_vehicle(uow: UnitOfWork, *, principal: Principal | None, name: str) -> FleetVehicle:

@@ -7,14 +7,18 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
 
-from permitkit.errors import FieldViolation
-
-from permit_application.identifiers import (check_id_number, check_phone, check_plate, is_masked,
-                                            mask_id_number)
+from permit_application.identifiers import (
+    check_id_number,
+    check_phone,
+    check_plate,
+    is_masked,
+    mask_id_number,
+)
 from permit_application.provinces import is_province, province_name
 from permit_application.quantities import QuantityError, check_range, parse_thousandths
 from permit_application.rules import RuleSet
 from permit_application.values import Agent, Cargo, Material, Overall, Passage, RouteRow, Vehicle
+from permitkit.errors import FieldViolation
 
 STEPS = ("cargo", "vehicles", "overall", "passage", "agent", "materials")
 MAX_VEHICLES = 8

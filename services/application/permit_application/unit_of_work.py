@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from permitkit.db import SqlAlchemyUnitOfWork as _Base
-from permitkit.outbox import first_delivery, record_event
 from sqlalchemy.orm import Session
 
 from permit_application.models import INBOX, OUTBOX
 from permit_application.repository import ApplicationRepository, FleetRepository
+from permitkit.db import SqlAlchemyUnitOfWork as _Base
+from permitkit.outbox import first_delivery, record_event
 
 
 class SqlAlchemyUnitOfWork(_Base):

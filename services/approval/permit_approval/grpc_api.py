@@ -14,7 +14,6 @@ from permit_approval.clients import FleetDirectory, RouteValidator
 from permit_approval.models import Case, Decision, Permit, local_date
 from permit_approval.unit_of_work import ApprovalUnitOfWork
 from permit_approval.verification import PermitSigner
-from permit_approval.workdays import SOURCE_ADMINISTRATOR
 from permitkit.context import current_principal
 from permitkit.errors import InvalidArgument
 
@@ -209,16 +208,27 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
             decision=convert.decision_from_pb(request.decision), reason=request.reason,
             now=self._clock()))
 
+    def GetWorkingCalendar(self, request: svc.GetWorkingCalendarRequest,
+                           context: Any) -> svc.WorkingCalendar:
+        view = services.get_working_calendar(self._uow(), principal=current_principal(),
+                                             name=request.name)
+        if view is None:
+            return svc.WorkingCalendar(name=request.name, known=False)
+        return _calendar_pb(view)
+
     def UpdateWorkingCalendar(self, request: svc.UpdateWorkingCalendarRequest,
                               context: Any) -> svc.WorkingCalendar:
         view = services.update_working_calendar(
             self._uow(), principal=current_principal(), name=request.name,
             holidays=_dates(request.holidays, "holidays"),
             workdays=_dates(request.workdays, "workdays"), now=self._clock())
-        return svc.WorkingCalendar(
-            name=f"workingCalendars/{view.year}",
-            holidays=[convert.date_pb(d) for d in view.holidays],
-            workdays=[convert.date_pb(d) for d in view.workdays], source=SOURCE_ADMINISTRATOR)
+        return _calendar_pb(view)
+
+
+def _calendar_pb(view: services.CalendarView) -> svc.WorkingCalendar:
+    return svc.WorkingCalendar(
+        name=f"workingCalendars/{view.year}", holidays=[convert.date_pb(d) for d in view.holidays],
+        workdays=[convert.date_pb(d) for d in view.workdays], source=view.source, known=True)
 
 
 def add_to_server(servicer: ApprovalServicer, server: Any) -> None:

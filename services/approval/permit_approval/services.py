@@ -507,16 +507,36 @@ class CalendarView:
     source: str
 
 
+def _year(name: str) -> int:
+    (year_s,) = _parse(name, "workingCalendars")
+    if not year_s.isdigit() or not 2000 <= int(year_s) <= 2100:
+        raise errors.YearInvalid(field="name")
+    return int(year_s)
+
+
+def get_working_calendar(uow: ApprovalUnitOfWork, *, principal: Principal | None,
+                         name: str) -> CalendarView | None:
+    """One year's holidays and make-up workdays and their source; None when unknown (RV-4)."""
+    p = access.authenticated(principal)
+    if not (access.is_officer(p) or p.has_role("admin") or p.is_service):
+        raise errors.NotOfficer()
+    year = _year(name)
+    with uow:
+        calendar = uow.calendar()
+        uow.commit()
+    data = calendar.years.get(year)
+    if data is None:
+        return None
+    return CalendarView(year, sorted(data.holidays), sorted(data.workdays), data.source)
+
+
 def update_working_calendar(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
                             holidays: list[dt.date], workdays: list[dt.date],
                             now: dt.datetime) -> CalendarView:
     """An administrator loads a year's holidays and make-up workdays (RV-4); deadlines that
     were provisional for that year are recomputed."""
     p = access.require_admin(principal)
-    (year_s,) = _parse(name, "workingCalendars")
-    if not year_s.isdigit() or not 2000 <= int(year_s) <= 2100:
-        raise errors.YearInvalid(field="name")
-    year = int(year_s)
+    year = _year(name)
     if any(d.year != year for d in [*holidays, *workdays]):
         raise errors.DateOutsideYear(field="holidays")
     with uow:

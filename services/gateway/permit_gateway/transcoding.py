@@ -19,7 +19,9 @@ from google.protobuf.message import Message
 CONTEXTS = ("identity", "application", "routing", "documents", "approval")
 
 # Callable without a token: signing in, published keys, public reference data,
-# permit verification (RV-5: anyone holding a permit may check it).
+# permit verification (RV-5: anyone holding a permit may check it), and
+# document downloads whose signed link token is the authorisation (the
+# documents service refuses a download with neither token nor caller).
 PUBLIC_METHODS = frozenset({
     "permit.identity.v1.IdentityService/SignIn",
     "permit.identity.v1.IdentityService/RefreshSession",
@@ -27,6 +29,7 @@ PUBLIC_METHODS = frozenset({
     "permit.routing.v1.RoutingService/ListProvinces",
     "permit.routing.v1.RoutingService/ListExpressways",
     "permit.approval.v1.ApprovalService/VerifyPermit",
+    "permit.documents.v1.DocumentService/DownloadDocument",
 })
 
 _VAR = re.compile(r"\{([a-zA-Z0-9_.]+)(?:=([^}]*))?\}")

@@ -14,6 +14,7 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2, timestamp_pb2
 from google.type import date_pb2
+
 from permit.application.v1 import application_pb2 as pb
 from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1 import application_service_pb2_grpc as sgrpc
@@ -21,16 +22,15 @@ from permit.approval.v1 import approval_pb2 as apb
 from permit.approval.v1 import approval_service_pb2_grpc as agrpc
 from permit.routing.v1 import routing_service_pb2 as rspb
 from permit.routing.v1 import routing_service_pb2_grpc as rgrpc
+from permit_application.bootstrap import MIGRATIONS, App, build
+from permit_application.config import Settings
+from permit_application.server import build_server
 from permitkit.client import call_metadata
 from permitkit.context import Principal
 from permitkit.errors import ErrorDetails
 from permitkit.migrations import upgrade
 from permitkit.server import build_server as kit_build_server
 from permitkit.testing import free_port
-
-from permit_application.bootstrap import MIGRATIONS, App, build
-from permit_application.config import Settings
-from permit_application.server import build_server
 from tests.application.conftest import APPLICANT, DEMO_EXPORT, NOW, SERVICE
 
 assert Path(MIGRATIONS).is_dir()

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from permitkit.migrations import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from permit_application.bootstrap import MIGRATIONS
+from permitkit.migrations import downgrade, upgrade
 from tests.application.conftest import DEMO_EXPORT
 
 pytestmark = pytest.mark.integration

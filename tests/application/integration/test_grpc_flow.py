@@ -8,10 +8,10 @@ import datetime as dt
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from permit.application.v1 import application_pb2 as pb
-from permit.application.v1 import application_service_pb2 as spb
 from sqlalchemy import create_engine, text
 
+from permit.application.v1 import application_pb2 as pb
+from permit.application.v1 import application_service_pb2 as spb
 from tests.application.conftest import APPLICANT, OTHER
 from tests.application.integration.conftest import Harness, date, error_of, walking_slice
 

@@ -12,8 +12,16 @@ from typing import Any
 
 from sqlalchemy import inspect
 
-from permit_application.models import (OCCUPYING_STATES, Application, ApplicationVehicle, FleetAgent,
-                                       FleetVehicle, ProvinceProgress, State, StateChange)
+from permit_application.models import (
+    OCCUPYING_STATES,
+    Application,
+    ApplicationVehicle,
+    FleetAgent,
+    FleetVehicle,
+    ProvinceProgress,
+    State,
+    StateChange,
+)
 from permit_application.values import Agent, Vehicle
 
 

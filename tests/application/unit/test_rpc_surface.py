@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1 import application_service_pb2_grpc as sgrpc
-
 from permit_application.grpc_api import ApplicationServicer
 
 # RPCs that still answer UNIMPLEMENTED (the generated base class's default).

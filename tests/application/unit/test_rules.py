@@ -11,8 +11,16 @@ from pathlib import Path
 import pytest
 
 from permit_application import values as vo
-from permit_application.rules import (RULES_DIR, MaterialInputs, classify, gross_limit, load_rule_sets,
-                                      reference_overall, required_materials, rule_set_for)
+from permit_application.rules import (
+    RULES_DIR,
+    MaterialInputs,
+    classify,
+    gross_limit,
+    load_rule_sets,
+    reference_overall,
+    required_materials,
+    rule_set_for,
+)
 
 RULES = rule_set_for(dt.date(2026, 12, 1))
 

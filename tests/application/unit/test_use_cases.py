@@ -8,15 +8,30 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from permitkit.context import Principal
-from permitkit.errors import PermitError
 
 from permit_application import services as svc
 from permit_application import values as vo
 from permit_application.models import Application, State
 from permit_application.services import ReviewEvent, StepInput
-from tests.application.conftest import (APPLICANT, DEMO_EXPORT, END, NOW, OTHER, PARTY, SERVICE, START, cargo,
-                                        complete_steps, fleet_vehicles, manual_agent, materials, overall, passage)
+from permitkit.context import Principal
+from permitkit.errors import PermitError
+from tests.application.conftest import (
+    APPLICANT,
+    DEMO_EXPORT,
+    END,
+    NOW,
+    OTHER,
+    PARTY,
+    SERVICE,
+    START,
+    cargo,
+    complete_steps,
+    fleet_vehicles,
+    manual_agent,
+    materials,
+    overall,
+    passage,
+)
 from tests.application.unit.fakes import FakeUnitOfWork, Store
 
 

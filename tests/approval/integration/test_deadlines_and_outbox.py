@@ -59,6 +59,31 @@ class TestDeadlines:
         # 18-22 (20) -> 22 Jan.
         assert due(case.reviews[0]) == (2027, 1, 22)
 
+    def test_calendar_says_where_a_year_comes_from_and_flags_an_unknown_year_RV_4(
+            self, running: Running) -> None:
+        get = running.stub.GetWorkingCalendar
+        y2026 = get(svc.GetWorkingCalendarRequest(name="workingCalendars/2026"),
+                    metadata=running.officer(HEBEI))
+        assert y2026.known and y2026.source == "library"
+        assert (10, 1) in {(d.month, d.day) for d in y2026.holidays}
+        assert (10, 10) in {(d.month, d.day) for d in y2026.workdays}
+        y2027 = get(svc.GetWorkingCalendarRequest(name="workingCalendars/2027"),
+                    metadata=running.officer(HEBEI))
+        assert not y2027.known and y2027.source == ""
+        running.stub.UpdateWorkingCalendar(
+            svc.UpdateWorkingCalendarRequest(name="workingCalendars/2027",
+                                             holidays=[date_pb2.Date(year=2027, month=1, day=1)]),
+            metadata=running.admin())
+        y2027 = get(svc.GetWorkingCalendarRequest(name="workingCalendars/2027"),
+                    metadata=running.officer(HEBEI))
+        assert y2027.known and y2027.source == "administrator"
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.UpdateWorkingCalendar(
+                svc.UpdateWorkingCalendarRequest(name="workingCalendars/2027",
+                                                 holidays=[date_pb2.Date(year=2028, month=1, day=1)]),
+                metadata=running.admin())
+        assert reason_of(e.value) == "DATE_OUTSIDE_YEAR"
+
     def test_only_an_administrator_loads_a_calendar_RV_4(self, running: Running) -> None:
         with pytest.raises(grpc.RpcError) as e:
             running.stub.UpdateWorkingCalendar(svc.UpdateWorkingCalendarRequest(name="workingCalendars/2027"),

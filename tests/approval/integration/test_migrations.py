@@ -36,3 +36,34 @@ def test_downgrade_removes_every_table_and_upgrade_restores_them(make_database) 
             inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_the_embedded_sqlite_default_migrates_and_serves_a_case(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`make run` uses SQLite files: the same migrations and use cases must work there."""
+    import datetime as dt
+
+    from permit_approval import services
+    from permit_approval.unit_of_work import ApprovalUnitOfWork
+    from permitkit.context import Principal
+    from permitkit.db import make_engine, make_session_factory
+
+    url = f"sqlite:///{tmp_path / 'approval.db'}"
+    upgrade(url, MIGRATIONS)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        uow = ApprovalUnitOfWork(make_session_factory(engine))
+        now = dt.datetime(2026, 12, 1, 2, tzinfo=dt.UTC)
+        case = services.create_case(
+            uow, principal=Principal(subject="services/application", roles=frozenset({"service"})),
+            event_id="e1", now=now, submission=services.Submission(
+                application="applications/A1", application_number="DJ1", applicant="parties/p1",
+                origin_province="130000", destination_province="370000",
+                route_provinces=["130000", "370000"], permit_class=1))
+        officer = Principal(subject="officers/1", province="130000", roles=frozenset({"officer.accept"}))
+        case = services.accept_case(uow, principal=officer, name=case.name, etag=case.etag, now=now)
+        assert [r.province for r in case.reviews] == ["130000", "370000"]
+        assert case.etag == "2"
+    finally:
+        engine.dispose()

@@ -31,15 +31,23 @@ def routing_app(routing_db: str) -> Iterator[Routing]:
 
 
 @pytest.fixture(scope="module")
-def routing_channel(routing_app: Routing) -> Iterator[grpc.Channel]:
+def routing_addr(routing_app: Routing) -> Iterator[str]:
+    """host:port of a real routing gRPC server on a free loopback port."""
     server, port = make_server(routing_app, host="127.0.0.1", port=0)
     server.start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.stop(0)
+
+
+@pytest.fixture(scope="module")
+def routing_channel(routing_addr: str) -> Iterator[grpc.Channel]:
+    channel = grpc.insecure_channel(routing_addr)
     try:
         yield channel
     finally:
         channel.close()
-        server.stop(0)
 
 
 @pytest.fixture

@@ -139,6 +139,17 @@ def test_recorded_routes_are_recommended_merged_and_ranked_AP_7c(stub: pb_grpc.R
     assert [row.province for row in resp.routes[0].rows] == [HE, HA, HB]
 
 
+def test_recent_approvals_outrank_old_frequent_ones_on_postgres_AP_7c(stub: pb_grpc.RoutingServiceStub) -> None:
+    me = party()
+    for d in (-800, -790, -780):  # three approvals more than two years before
+        record(stub, me, ROUTE_B, days=d)
+    for d in (0, 3):  # two recent approvals
+        record(stub, me, ROUTE_A, days=d)
+    resp = stub.RecommendRoutes(pb.RecommendRoutesRequest(origin_province=HE, destination_province=HB),
+                                metadata=applicant_md(me), timeout=10)
+    assert [x.times_approved for x in resp.routes] == [2, 3]
+
+
 def test_another_applicants_routes_never_appear_AP_7c(stub: pb_grpc.RoutingServiceStub) -> None:
     me, other = party(), party()
     record(stub, other, ROUTE_A)
