@@ -10,7 +10,7 @@ Prints throughput and p50/p99 latencies, and the ratio between the two.
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import statistics
 import sys
 import threading
@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from devstack import CONTEXTS, Stack  # noqa: E402
+from permitkit.logging import configure_logging  # noqa: E402
 from permitkit.testing import S3Server, create_database, drop_database, free_port, resolve_postgres  # noqa: E402
 from tests.e2e import journey  # noqa: E402
 from tests.e2e.conftest import Api  # noqa: E402
@@ -142,8 +143,9 @@ def main() -> int:
     ap.add_argument("--slices", type=int, default=40, help="submit slices")
     ap.add_argument("--workers", type=int, default=4)
     args = ap.parse_args()
-    logging.disable(logging.INFO)
-    print(f"machine: {__import__('os').cpu_count()} cores; client and servers share them\n")
+    # The servers log one JSON line per RPC as in production, into the void here.
+    configure_logging(json=True, level="INFO", stream=open(os.devnull, "w"))  # noqa: SIM115
+    print(f"machine: {os.cpu_count()} cores; client and servers share them\n")
     base_rate, base_p50 = baseline(args.calls, args.workers)
     rate, p50, call_rate = slice_bench(args.slices, args.workers)
     print(f"\nratio: one HTTP call of the slice costs {base_rate / call_rate:.1f}x a trivial gRPC call "

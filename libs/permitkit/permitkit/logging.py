@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -18,7 +18,8 @@ def _add_request_id(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, An
     return event_dict
 
 
-def configure_logging(*, json: bool = True, level: str = "INFO", service: str | None = None) -> None:
+def configure_logging(*, json: bool = True, level: str = "INFO", service: str | None = None,
+                      stream: TextIO | None = None) -> None:
     """Configure structlog and stdlib logging once per process."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -40,7 +41,7 @@ def configure_logging(*, json: bool = True, level: str = "INFO", service: str | 
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

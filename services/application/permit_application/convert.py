@@ -216,7 +216,10 @@ def progress_to_pb(p: ProvinceProgress) -> pb.ProvinceProgress:
     except ValueError:
         pass
     return pb.ProvinceProgress(province=p.province, decision=decision, decision_label=p.decision_label,
-                               reason=p.reason or "", decide_time=ts_to_pb(p.decide_time), origin=bool(p.origin))
+                               reason=p.reason or "", decide_time=ts_to_pb(p.decide_time), origin=bool(p.origin),
+                               suggested_route=[pb.RouteSegment(province=r.get("province", ""),
+                                                                roads=r.get("roads", []))
+                                                for r in p.suggested_route or []])
 
 
 def application_to_pb(app: Application, requirements: list[Requirement]) -> pb.Application:

@@ -153,7 +153,7 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
             permit_end_date=cv.date_from_pb(request.permit_end_date) if request.HasField("permit_end_date") else None,
             submission=request.submission, old_plate_number=request.old_plate_number,
             new_plate_number=request.new_plate_number, route=cv.route_from_pb(request.route),
-            provinces=list(request.provinces))
+            provinces=list(request.provinces), documents=list(request.documents))
         applied = svc.record_review_event(self.uow(), now=self.clock(), principal=current_principal(), event=event)
         return spb.RecordReviewEventResponse(applied=applied)
 

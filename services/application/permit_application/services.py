@@ -735,6 +735,7 @@ class ReviewEvent:
     new_plate_number: str = ""
     route: list[vo.RouteRow] = field(default_factory=list)
     provinces: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
 
 
 EVENT_KINDS = ("CASE_ACCEPTED", "CASE_RETURNED", "PROVINCE_APPROVED", "PROVINCE_DENIED", "PROVINCE_RETURNED",
@@ -831,6 +832,10 @@ def _apply_event(uow: UnitOfWork, app: Application, e: ReviewEvent, *, actor: st
         _require(app, State.PROCESSING, kind)
         if e.route:
             app.put_passage(replace(passage, route=list(e.route)))
+        if e.documents:
+            # PQ-7: a class III application re-uploads its escort plan with the new route.
+            kept = [m for m in app.material_values if m.kind != "ESCORT_PLAN"]
+            app.put_materials(kept + [vo.Material("ESCORT_PLAN", d) for d in e.documents])
         if e.province:
             row = app.progress_for(e.province)
             row.decision, row.reason, row.decide_time = "PENDING", "", when
@@ -900,6 +905,10 @@ def _change_vehicle(uow: UnitOfWork, app: Application, e: ReviewEvent) -> None:
         raise InvalidEvent("变更后的车辆不在申请人的车辆库中。", field="new_plate_number")
     vehicles[idx] = known[new]
     app.put_vehicles(vehicles)
+    agent = app.agent_value
+    if agent is not None and e.documents:
+        # PQ-10: a vehicle change comes with a new power of attorney.
+        app.put_agent(replace(agent, power_of_attorney_document=e.documents[0]))
 
 
 # ---- legacy import -----------------------------------------------------------------

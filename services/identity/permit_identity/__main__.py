@@ -7,10 +7,16 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from permitkit.settings import SettingsError, env_str, run_main
+
+if TYPE_CHECKING:
+    from permit_identity.bootstrap import App
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -80,7 +86,7 @@ def _dates(spec: str) -> list[dt.date]:
     return out
 
 
-def _app():  # type: ignore[no-untyped-def]
+def _app() -> App:
     from permit_identity.bootstrap import build
     from permit_identity.config import Settings
 
@@ -152,7 +158,7 @@ def _report(obj: object) -> None:
     print(json.dumps(obj, ensure_ascii=False))
 
 
-def _run_use_case(fn, **kwargs):  # type: ignore[no-untyped-def]
+def _run_use_case(fn: Callable[..., T], **kwargs: Any) -> T:
     """Run a use case as the operator; a domain error prints one line and exits 1."""
     from permitkit.errors import PermitError
 

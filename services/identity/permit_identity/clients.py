@@ -19,8 +19,8 @@ class DocumentsClient:
         self._stub = documents_service_pb2_grpc.DocumentServiceStub(self._channel)
         self._timeout = timeout
 
-    def _md(self) -> list[tuple[str, str]]:
-        return call_metadata(service_principal("identity"))
+    def _md(self) -> tuple[tuple[str, str | bytes], ...]:
+        return tuple(call_metadata(service_principal("identity")))
 
     def describe(self, name: str) -> DocumentInfo | None:
         try:

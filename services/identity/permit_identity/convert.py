@@ -35,7 +35,7 @@ def from_date(value: date_pb2.Date, present: bool) -> dt.date | None:
         return None
 
 
-def channel_name(value: int) -> str:
+def channel_name(value: pb.Channel.ValueType) -> str:
     """`CHANNEL_APP` (1) -> `APP`; unspecified -> ``""``."""
     if value == pb.CHANNEL_UNSPECIFIED:
         return ""
@@ -45,31 +45,31 @@ def channel_name(value: int) -> str:
         return ""
 
 
-def channel_value(name: str) -> int:
+def channel_value(name: str) -> pb.Channel.ValueType:
     return pb.Channel.Value(f"CHANNEL_{name}") if name else pb.CHANNEL_UNSPECIFIED
 
 
-def onboarding_value(name: str) -> int:
-    return pb.OnboardingState.Value(f"ONBOARDING_STATE_{name}") if name else 0
+def onboarding_value(name: str) -> pb.OnboardingState.ValueType:
+    return pb.OnboardingState.Value(f"ONBOARDING_STATE_{name}") if name else pb.ONBOARDING_STATE_UNSPECIFIED
 
 
-def onboarding_name(value: int) -> str:
+def onboarding_name(value: pb.OnboardingState.ValueType) -> str:
     return pb.OnboardingState.Name(value).removeprefix("ONBOARDING_STATE_") if value else ""
 
 
-def party_kind_value(name: str) -> int:
+def party_kind_value(name: str) -> pb.PartyKind.ValueType:
     return pb.PartyKind.Value(f"PARTY_KIND_{name}") if name else pb.PARTY_KIND_UNSPECIFIED
 
 
-def party_kind_name(value: int) -> str:
+def party_kind_name(value: pb.PartyKind.ValueType) -> str:
     return pb.PartyKind.Name(value).removeprefix("PARTY_KIND_") if value else ""
 
 
-def licence_state_value(name: str) -> int:
+def licence_state_value(name: str) -> pb.Licence.State.ValueType:
     return pb.Licence.State.Value(f"STATE_{name}")
 
 
-def licence_state_name(value: int) -> str:
+def licence_state_name(value: pb.Licence.State.ValueType) -> str:
     return pb.Licence.State.Name(value).removeprefix("STATE_") if value else ""
 
 
@@ -96,7 +96,8 @@ def me_pb(me: MeView) -> pb.Me:
         display_name=me.display_name, roles=me.roles, province=me.province,
         onboarding=onboarding_value(me.onboarding), legacy_linked=me.legacy_linked,
         channel=channel_value(me.channel),
-        link_hint=pb.LinkHint.Value(f"LINK_HINT_{me.link_hint}") if me.link_hint else 0,
+        link_hint=(pb.LinkHint.Value(f"LINK_HINT_{me.link_hint}") if me.link_hint
+                   else pb.LINK_HINT_UNSPECIFIED),
         link_hint_message=me.link_hint_message, masked_identifier=me.masked_identifier,
         legacy_account=me.legacy_account,
     )

@@ -6,15 +6,21 @@ import datetime as dt
 import enum
 import json
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from permit_identity import errors
 from permitkit.db import TimestampMixin, UTCDateTime, make_base
 from permitkit.outbox import add_outbox_tables
 
-Base = make_base()
+if TYPE_CHECKING:
+    # make_base() builds the class at run time; give the type checker a static one.
+    class Base(DeclarativeBase):
+        pass
+else:
+    Base = make_base()
 # The outbox carries the licence-image access grant to the documents service (ID-5).
 outbox_table, inbox_table = add_outbox_tables(Base.metadata)
 

@@ -608,7 +608,7 @@ def import_legacy_accounts(uow: IdentityUnitOfWork, *, principal: Principal | No
             acc.kind, acc.name, acc.province, acc.enterprise_info = kind.value, a.name, province, info
             acc.uscc = identifier if kind == PartyKind.ENTERPRISE else None
             acc.id_number = identifier if kind == PartyKind.PERSON else None
-            persons = {}
+            persons: dict[str, str] = {}
             if kind == PartyKind.ENTERPRISE:
                 for idn, role in a.associated_id_numbers:
                     n = identifiers.normalise(idn)

@@ -264,8 +264,9 @@ class _Recogniser:
         name = "".join(t.ch for t in province_toks if t.kind != _SPACE)
         province = self.ref.province_named(name)
         if province is None:
-            self.problem(province_toks[0], "UNKNOWN_PROVINCE",
-                         f"无法识别省份“{_raw(province_toks)}”，请填写省份全称或简称，如“河北省”“河北”“冀”。")
+            guess = self.ref.suggest_province(name)
+            hint = f"，是否为“{guess.name}”？" if guess else "，请填写省份全称或简称，如“河北省”“河北”“冀”。"
+            self.problem(province_toks[0], "UNKNOWN_PROVINCE", f"无法识别省份“{_raw(province_toks)}”{hint}")
             return
         roads = self.roads(road_toks)
         if not roads:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).with_name("data")
 
-# Suffixes people put after a province name in route text ("河北段：", "河北境内：").
-_PROVINCE_SUFFIXES = ("境内段", "境内", "省内", "段", "境")
+# Words people put around a province name in route text ("河北段：", "途经河北境内：").
+_PROVINCE_PREFIXES = ("", "途经", "经过", "进入", "经", "过", "入")
+_PROVINCE_SUFFIXES = ("", "境内段", "境内", "省内", "路段", "路线", "线路", "段", "境")
 
 
 class Link(StrEnum):
@@ -122,18 +123,32 @@ class ReferenceData:
     def province_named(self, name: str) -> Province | None:
         """The province a typed name denotes (full name, short name, alias), or None.
 
-        Whitespace inside the name and a trailing ``段``/``境内`` are ignored.
+        Whitespace inside the name and the words around it (``途经``, ``段``,
+        ``境内``) are ignored.
         """
         compact = "".join(unicodedata.normalize("NFKC", name).split())
         found = self._by_name.get(compact)
         if found is not None:
             return found
-        for suffix in _PROVINCE_SUFFIXES:
-            if compact.endswith(suffix) and len(compact) > len(suffix):
-                found = self._by_name.get(compact[: -len(suffix)])
-                if found is not None:
-                    return found
+        for prefix in _PROVINCE_PREFIXES:
+            if not compact.startswith(prefix):
+                continue
+            for suffix in _PROVINCE_SUFFIXES:
+                core = compact[len(prefix): len(compact) - len(suffix)]
+                if core and compact.endswith(suffix):
+                    found = self._by_name.get(core)
+                    if found is not None:
+                        return found
         return None
+
+    def suggest_province(self, name: str) -> Province | None:
+        """The one province whose name differs from ``name`` by one character (a typo), or None."""
+        compact = "".join(unicodedata.normalize("NFKC", name).split())
+        if len(compact) < 2:
+            return None
+        found = {p.code: p for n, p in self._by_name.items()
+                 if len(n) == len(compact) and sum(a != b for a, b in zip(n, compact, strict=True)) == 1}
+        return next(iter(found.values())) if len(found) == 1 else None
 
     def is_province_name(self, name: str) -> bool:
         return name in self._by_name

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
+import structlog
 from sqlalchemy.exc import IntegrityError
 
 from permit_routing import errors
@@ -19,6 +20,8 @@ from permit_routing.validation import MAX_ROWS, RouteCheck, normalise_rows
 from permit_routing.validation import validate_route as check_route
 from permitkit.context import Principal
 from permitkit.db import is_unique_violation, utcnow
+
+log = structlog.get_logger("permit_routing")
 
 TOPIC_ROUTE_APPROVED = "route.approved"
 MAX_TEXT_LENGTH = 20_000
@@ -118,6 +121,7 @@ def record_approved_route(uow: RoutingUnitOfWork, *, ref: ReferenceData, princip
     for _ in range(_RECORD_ATTEMPTS):
         with uow:
             if not uow.first_delivery(event_id, TOPIC_ROUTE_APPROVED):
+                log.info("route_approved_repeat_ignored", event_id=event_id, application=application)
                 return False
             route = uow.routes.find(applicant=applicant, origin_province=origin,
                                     destination_province=destination, route_key=key, for_update=True)
@@ -134,5 +138,7 @@ def record_approved_route(uow: RoutingUnitOfWork, *, ref: ReferenceData, princip
                 if not is_unique_violation(e):
                     raise
                 continue
+            log.info("route_approved_recorded", event_id=event_id, application=application,
+                     applicant=applicant, merged=route is not None)
             return True
     raise errors.ConcurrentUpdate()

@@ -20,6 +20,7 @@ from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1 import application_service_pb2_grpc as sgrpc
 from permit.approval.v1 import approval_pb2 as apb
 from permit.approval.v1 import approval_service_pb2_grpc as agrpc
+from permit.routing.v1 import routing_pb2 as rpb
 from permit.routing.v1 import routing_service_pb2 as rspb
 from permit.routing.v1 import routing_service_pb2_grpc as rgrpc
 from permit_application.bootstrap import MIGRATIONS, App, build
@@ -63,6 +64,10 @@ class FakeRouting(rgrpc.RoutingServiceServicer):
         self.approved: dict[str, Any] = {}
 
     def ValidateRoute(self, request: Any, context: grpc.ServicerContext) -> rspb.ValidateRouteResponse:
+        for i, r in enumerate(request.rows):
+            if "??" in r.roads:  # a road the real service would not accept
+                return rspb.ValidateRouteResponse(valid=False, errors=[rpb.RouteProblem(
+                    line=i + 1, reason="EMPTY_ROAD", message="道路名称不能为空。", field=f"rows[{i}].roads")])
         provinces: list[str] = []
         for p in [request.origin_province, *(r.province for r in request.rows)]:
             if p not in provinces:

@@ -172,3 +172,44 @@ def test_numbers_stay_unique_under_parallel_creates_PQ_1(pg: Harness) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT last FROM number_counter")).scalar_one() == 16
     engine.dispose()
+
+
+def test_routing_problems_are_field_errors_of_the_passage_step_AP_7(pg: Harness) -> None:
+    app = pg.create()
+    body = walking_slice(app.name)
+    body.passage.route[1].roads[:] = ["??"]
+    with pytest.raises(grpc.RpcError) as e:
+        pg.update(body, "passage")
+    d = error_of(e.value)
+    assert d.reason == "INVALID_FIELD"
+    assert [(v.field, v.reason) for v in d.violations] == [("passage.route[1].roads", "EMPTY_ROAD")]
+
+
+def test_a_routing_outage_does_not_block_the_form_AP_7(pg: Harness) -> None:
+    pg.routing.stop()
+    app = pg.update(walking_slice(pg.create().name), "passage")
+    assert list(app.route_provinces) == ["130000", "370000", "320000"]
+
+
+def test_a_route_adjustment_is_shown_and_an_accepted_one_replaces_the_route_PQ_7(pg: Harness) -> None:
+    mats = [pb.MaterialRef(kind=pb.MATERIAL_KIND_OUTLINE_DRAWING, document=f"documents/o{i}") for i in range(3)]
+    mats.append(pb.MaterialRef(kind=pb.MATERIAL_KIND_ESCORT_PLAN, document="documents/escort-1"))
+    app = pg.submit(pg.fill(pg.create(), overall=pb.Overall(
+        total_mass_kg=48300, length_mm=18500, width_mm=3000, height_mm=4600,
+        axle_spacings_mm=[3300, 1350, 7000, 1310, 1310], axle_loads_kg=[6300, 8000, 8000, 8700, 8700, 8600]),
+        materials=mats))
+    assert app.permit_class == 3
+    pg.event(app, "CASE_ACCEPTED", "a1", province="130000")
+    new_route = [pb.RouteSegment(province="130000", roads=["G4"]), pb.RouteSegment(province="370000", roads=["G2"]),
+                 pb.RouteSegment(province="320000", roads=["G2"])]
+    pg.event(app, "ROUTE_ADJUSTMENT_PROPOSED", "a2", province="370000", reason="G3 施工", route=new_route)
+    shown = pg.get(app)
+    row = [p for p in shown.progress if p.province == "370000"][0]
+    assert (row.decision_label, row.reason, [r.roads[0] for r in row.suggested_route]) == (
+        "建议调整路线", "G3 施工", ["G4", "G2", "G2"])
+    pg.event(app, "ROUTE_ADJUSTMENT_ACCEPTED", "a3", province="370000", route=new_route,
+             documents=["documents/escort-2"])
+    shown = pg.get(app)
+    assert [list(r.roads) for r in shown.passage.route] == [["G4"], ["G2"], ["G2"]]
+    assert [m.document for m in shown.materials if m.kind == pb.MATERIAL_KIND_ESCORT_PLAN] == ["documents/escort-2"]
+    assert [p.decision_label for p in shown.progress if p.province == "370000"] == ["待审批"]

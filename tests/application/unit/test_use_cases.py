@@ -668,3 +668,19 @@ class TestLegacyImport:
 def test_materials_fixture_is_not_required_for_class_1() -> None:
     """The walking slice attaches one OTHER document; class I requires none (AP-9)."""
     assert [m.kind for m in materials()] == ["OTHER"]
+
+
+def test_a_vehicle_change_brings_a_new_power_of_attorney_PQ_10(uow: Callable[[], FakeUnitOfWork]) -> None:
+    spare = {"plate": "冀A54321", "type": "重型半挂牵引车", "make_model": "解放牌CA4250P66K24T1A1E5",
+             "curb_mass_kg": 8800, "axles": 3, "wheelbase_mm": 3300, "tyres": 10, "length_mm": 6900,
+             "width_mm": 2500, "height_mm": 3350}
+    svc.import_legacy_records(uow(), export={"accounts": [{"legacy_id": "L1001", "vehicles": [spare]}]},
+                              check_caller=False, now=NOW)
+    app = submitted(uow)
+    record(uow, event(app, "CASE_ACCEPTED", 1, province="130000"))
+    with pytest.raises(PermitError) as e:
+        record(uow, event(app, "VEHICLE_CHANGED", 2, old_plate_number="冀A12345", new_plate_number="冀Z99999"))
+    assert reason_of(e) == "INVALID_EVENT"
+    record(uow, event(app, "VEHICLE_CHANGED", 3, old_plate_number="冀A12345", new_plate_number="冀A54321",
+                      documents=["documents/poa-2"]))
+    assert get(uow, app).agent_value.power_of_attorney_document == "documents/poa-2"

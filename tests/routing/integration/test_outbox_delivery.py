@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import MetaData, create_engine, select
 from sqlalchemy.orm import Session
 
-from permitkit.client import call_metadata, make_channel
-from permitkit.context import Principal
-from permitkit.outbox import OutboxRelay, add_outbox_tables, record_event
 from permit.routing.v1 import routing_pb2 as r
 from permit.routing.v1 import routing_service_pb2 as pb
 from permit.routing.v1 import routing_service_pb2_grpc as pb_grpc
+from permitkit.client import call_metadata, make_channel
+from permitkit.context import Principal
+from permitkit.outbox import OutboxRelay, add_outbox_tables, record_event
 
 pytestmark = pytest.mark.integration
 

@@ -57,9 +57,9 @@ CLEAN = [
     ("every_alias_kind",
      "河北：G4；冀：G4；河北省：G4；内蒙古：G6；内蒙古自治区：G6；蒙：G6；内蒙：G6",
      [Row(HE, (G4,))] * 3 + [Row(NM, (G6,))] * 4, []),
-    ("province_with_section_suffix",
-     "河北段：G4；新疆境内：G30",
-     [Row(HE, (G4,)), Row(XJ, (G30,))], []),
+    ("province_with_words_around_it",
+     "河北段：G4；新疆境内：G30；途经河南省：G4；经湖北路段：G4",
+     [Row(HE, (G4,)), Row(XJ, (G30,)), Row(HA, (G4,)), Row(HB, (G4,))], []),
     ("list_numbering_in_front",
      "1、河北：G4；\n2.河南：G4；\n（3）湖北：G4；\n④天津：G1；\n五、北京：G1；",
      [Row(HE, (G4,)), Row(HA, (G4,)), Row(HB, (G4,)), Row(TJ, (G1,)), Row(BJ, (G1,))], []),
@@ -169,6 +169,14 @@ def test_problem_message_names_the_position_and_the_offending_text_AP_7b() -> No
     (problem,) = result.problems
     assert problem.message.startswith("第2行第1列")
     assert "湖广" in problem.message
+
+
+def test_a_one_character_typo_in_a_province_gets_a_suggestion_AP_7b() -> None:
+    (problem,) = parse_route_text(REF, "河比省：G4").problems
+    assert problem.reason == "UNKNOWN_PROVINCE"
+    assert "是否为“河北省”" in problem.message
+    (ambiguous,) = parse_route_text(REF, "湖广：G4").problems  # 湖北 or 湖南: no guess
+    assert "是否为" not in ambiguous.message
 
 
 def test_rendered_rows_use_the_manual_format_AP_7b() -> None:

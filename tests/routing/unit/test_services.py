@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from permit_routing import errors, services
 from permit_routing.models import ApprovedRoute
@@ -83,12 +84,15 @@ ROUTE_B = [Row(HE, ("G45",)), Row(HA, ("G45",)), Row(HB, ("G70",))]
 
 
 class TestRecordApprovedRoute:
-    def test_repeated_event_is_ignored(self) -> None:
+    def test_repeated_event_is_ignored_and_logged(self) -> None:
         uow = FakeUnitOfWork()
-        assert record(uow, "e1", "parties/p1", ROUTE_A)
-        assert not record(uow, "e1", "parties/p1", ROUTE_A)
+        with capture_logs() as logs:
+            assert record(uow, "e1", "parties/p1", ROUTE_A)
+            assert not record(uow, "e1", "parties/p1", ROUTE_A)
         (route,) = uow.routes.items
         assert route.times_approved == 1
+        assert [(e["event"], e["event_id"]) for e in logs] == [
+            ("route_approved_recorded", "e1"), ("route_approved_repeat_ignored", "e1")]
 
     def test_identical_routes_are_merged_after_normalisation_AP_7c(self) -> None:
         uow = FakeUnitOfWork()

@@ -1,0 +1,103 @@
+"""Approval journeys end to end over HTTP against the started processes: a province's
+return and the resubmission that keeps unchanged approvals (PQ-6), a route adjustment
+accepted by the applicant (PQ-7), withdrawal while processing (PQ-8), and after issue an
+extension (PQ-11), abolition (PQ-9) and the public verification (RV-5)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e import journey as j
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+def progress(carrier, app: dict) -> dict[str, str]:
+    a = carrier.get(f"/v1/{app['name']}")
+    return {p["province"]: p["decision"] for p in a.get("progress", [])}
+
+
+def state_of(carrier, app: dict) -> str:
+    return carrier.get(f"/v1/{app['name']}")["state"]
+
+
+def started(api_as, start_in_days: int) -> tuple[dict, dict]:
+    carrier, hebei = api_as("carrier"), api_as("hebei-accept")
+    app = j.fill_draft(carrier, start_in_days=start_in_days, days=3)
+    j.submit(carrier, app)
+    case = j.accept(hebei, j.case_of(hebei, app["name"]))
+    j.wait_for(lambda: state_of(carrier, app) == "STATE_PROCESSING", "处理中")
+    return app, case
+
+
+def test_province_return_then_resubmission_keeps_unchanged_approvals_PQ_6(api_as) -> None:
+    carrier, hebei = api_as("carrier"), api_as("hebei-accept")
+    shandong, jiangsu = api_as("shandong-review"), api_as("jiangsu-review")
+    app, case = started(api_as, 30)
+    j.approve(hebei, case, j.ORIGIN)
+    j.approve(shandong, case, j.VIA)
+    jiangsu.post(f"/v1/{case['name']}/reviews/{j.DESTINATION}:decide",
+                 {"decision": "DECISION_RETURN", "reason": "请补充江苏段通行时间"})
+    j.wait_for(lambda: state_of(carrier, app) == "STATE_RETURNED", "退回补正")
+    current = carrier.get(f"/v1/{app['name']}")
+    j.submit(carrier, current)
+    case = j.wait_for(lambda: (c := carrier.get(f"/v1/{app['name']}/case"))["state"] == "CASE_STATE_AWAITING_ACCEPTANCE"
+                      and c, "case back to acceptance")
+    case = j.accept(hebei, case)
+    decisions = {r["province"]: r["state"] for r in case["reviews"]}
+    assert decisions == {j.ORIGIN: "REVIEW_STATE_APPROVED", j.VIA: "REVIEW_STATE_APPROVED",
+                         j.DESTINATION: "REVIEW_STATE_PENDING"}
+    j.wait_for(lambda: progress(carrier, app).get(j.VIA) == "REVIEW_DECISION_APPROVED",
+               "kept approval shown to the applicant")
+    j.approve(jiangsu, case, j.DESTINATION)
+    j.issue(hebei, case)
+    j.wait_for(lambda: state_of(carrier, app) == "STATE_ISSUED", "已发证")
+
+
+def test_route_adjustment_accepted_by_the_applicant_PQ_7(api_as) -> None:
+    carrier, shandong = api_as("carrier"), api_as("shandong-review")
+    app, case = started(api_as, 45)
+    shandong.post(f"/v1/{case['name']}/reviews/{j.VIA}:proposeAdjustment",
+                  {"suggestedRoute": [{"province": j.VIA, "roads": ["G20", "G15"]}], "reason": "G2施工"})
+    j.wait_for(lambda: progress(carrier, app).get(j.VIA) == "REVIEW_DECISION_ROUTE_ADJUSTMENT",
+               "adjustment shown to the applicant")
+    case = carrier.post(f"/v1/{case['name']}/reviews/{j.VIA}:respond", {"accept": True})
+    assert [r["roads"] for r in case["route"] if r["province"] == j.VIA] == [["G20", "G15"]]
+    j.wait_for(lambda: any(r["province"] == j.VIA and r["roads"] == ["G20", "G15"]
+                           for r in carrier.get(f"/v1/{app['name']}")["passage"]["route"]),
+               "route replaced in the application")
+    j.approve(shandong, case, j.VIA)
+
+
+def test_withdrawal_while_processing_closes_the_case_PQ_8(api_as) -> None:
+    carrier, hebei = api_as("carrier"), api_as("hebei-accept")
+    app, case = started(api_as, 60)
+    current = carrier.get(f"/v1/{app['name']}")
+    carrier.post(f"/v1/{app['name']}:withdraw", {"etag": current["etag"]})
+    j.wait_for(lambda: hebei.get(f"/v1/{case['name']}")["state"] == "CASE_STATE_CANCELLED", "case cancelled")
+    r = hebei.http.post(f"/v1/{case['name']}/reviews/{j.ORIGIN}:decide", json={"decision": "DECISION_APPROVE"})
+    assert r.status_code == 400 and "CASE_NOT_UNDER_REVIEW" in r.text
+    assert state_of(carrier, app) == "STATE_WITHDRAWN"
+
+
+def test_extension_abolition_and_public_verification_PQ_9_PQ_11_RV_5(api_as, anonymous) -> None:
+    carrier, hebei = api_as("carrier"), api_as("hebei-accept")
+    shandong, jiangsu = api_as("shandong-review"), api_as("jiangsu-review")
+    app, case = started(api_as, 75)
+    for officer, p in ((hebei, j.ORIGIN), (shandong, j.VIA), (jiangsu, j.DESTINATION)):
+        j.approve(officer, case, p)
+    permit = j.issue(hebei, case)
+    v = anonymous.post("/v1/permits:verify", {"verificationCode": permit["verificationCode"]})
+    assert v["result"] == "VERIFICATION_RESULT_NOT_YET_VALID" and v["permitNumber"] == permit["number"]
+    end = permit["endDate"]
+    new_end = {**end, "day": end["day"] + 1} if end["day"] < 28 else {**end, "month": end["month"] % 12 + 1, "day": 1}
+    permit = carrier.post(f"/v1/{permit['name']}/extensions",
+                          {"newEndDate": new_end, "provinces": [j.VIA], "reason": "设备延迟到货"})
+    ext = permit["extensions"][0]
+    permit = shandong.post(f"/v1/{ext['name']}:decide", {"decision": "DECISION_APPROVE"})
+    assert permit["state"] == "PERMIT_STATE_EXTENDED" and permit["endDate"] == new_end
+    j.wait_for(lambda: carrier.get(f"/v1/{app['name']}").get("permitEndDate") == new_end,
+               "extension shown to the applicant")
+    carrier.post(f"/v1/{permit['name']}:abolish", {"reason": "运输完成"})
+    v = anonymous.post("/v1/permits:verify", {"verificationCode": permit["verificationCode"]})
+    assert v["result"] == "VERIFICATION_RESULT_ABOLISHED"
