@@ -10,7 +10,7 @@ from pathlib import Path
 import grpc
 from sqlalchemy.engine import Engine
 
-from permit_application.clients import ApprovalClient, RoutingClient, relay_handlers
+from permit_application.clients import ApprovalClient, DocumentsClient, RoutingClient, relay_handlers
 from permit_application.config import Settings
 from permit_application.grpc_api import ApplicationServicer
 from permit_application.models import OUTBOX
@@ -46,9 +46,10 @@ class App:
 
 def build(settings: Settings, *, handlers: dict[str, Handler] | None = None,
           route_validator: RouteValidator | None = None, use_routing: bool = True,
-          clock: Callable[[], dt.datetime] = utcnow) -> App:
+          use_documents: bool = True, clock: Callable[[], dt.datetime] = utcnow) -> App:
     """Wire the service. Tests may pass relay ``handlers``, a ``route_validator``
-    (or ``use_routing=False`` for the local fallback) and a ``clock``."""
+    (or ``use_routing=False`` for the local fallback), ``use_documents=False``
+    (no document checks on submit) and a ``clock``."""
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     channels: list[grpc.Channel] = []
@@ -71,7 +72,13 @@ def build(settings: Settings, *, handlers: dict[str, Handler] | None = None,
             handlers = relay_handlers(ApprovalClient(approval_ch, timeout=settings.peer_timeout), routing)
     if route_validator is None and use_routing:
         route_validator = routing
+    documents = None
+    if use_documents:
+        documents_ch = make_channel(settings.documents_addr, options=PEER_CHANNEL_OPTIONS)
+        channels.append(documents_ch)
+        documents = DocumentsClient(documents_ch, timeout=settings.peer_timeout)
     relay = OutboxRelay(engine, OUTBOX, handlers, service="application")
     relay_box.append(relay)
-    servicer = ApplicationServicer(uow_factory, route_validator=route_validator, clock=clock)
+    servicer = ApplicationServicer(uow_factory, route_validator=route_validator, document_checker=documents,
+                                   clock=clock)
     return App(engine, uow_factory, servicer, relay, channels)

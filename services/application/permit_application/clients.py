@@ -15,6 +15,9 @@ from google.type import date_pb2
 from permit.approval.v1 import approval_pb2 as apb
 from permit.approval.v1 import approval_service_pb2 as aspb
 from permit.approval.v1 import approval_service_pb2_grpc as aspb_grpc
+from permit.documents.v1 import documents_pb2 as dpb
+from permit.documents.v1 import documents_service_pb2 as dspb
+from permit.documents.v1 import documents_service_pb2_grpc as dspb_grpc
 from permit.routing.v1 import routing_pb2 as rpb
 from permit.routing.v1 import routing_service_pb2 as rspb
 from permit.routing.v1 import routing_service_pb2_grpc as rspb_grpc
@@ -115,3 +118,33 @@ def relay_handlers(approval: ApprovalClient, routing: RoutingClient) -> dict[str
         TOPIC_CANCEL_CASE: approval.cancel_case,
         TOPIC_APPROVED_ROUTE: routing.record_approved_route,
     }
+
+
+class DocumentsClient:
+    """DocumentService.GetDocument as the caller: a reference must exist, be the
+    caller's own (the service answers NOT_FOUND otherwise) and be of a fitting kind."""
+
+    def __init__(self, channel: grpc.Channel, *, timeout: float = 3.0) -> None:
+        self.stub = dspb_grpc.DocumentServiceStub(channel)
+        self.timeout = timeout
+
+    def check(self, refs: list[DocumentRef]) -> list[FieldViolation]:
+        out: list[FieldViolation] = []
+        for ref in refs:
+            try:
+                doc = self.stub.GetDocument(dspb.GetDocumentRequest(name=ref.document), timeout=self.timeout)
+            except grpc.RpcError as e:
+                if e.code() == grpc.StatusCode.NOT_FOUND:
+                    out.append(FieldViolation(ref.field, "材料不存在或已删除，请重新上传。", "DOCUMENT_NOT_FOUND"))
+                    continue
+                if e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+                                grpc.StatusCode.UNIMPLEMENTED):
+                    # The approval side checks access again; a documents outage does not block submitting.
+                    log.warning("documents_unavailable_skip_check", code=e.code().name)
+                    return out
+                raise
+            kind = dpb.DocumentKind.Name(doc.kind).removeprefix("DOCUMENT_KIND_")
+            if ref.kinds and kind not in ref.kinds:
+                out.append(FieldViolation(ref.field, "上传的材料类型与所需材料不符，请重新上传。",
+                                          "DOCUMENT_KIND_MISMATCH"))
+        return out

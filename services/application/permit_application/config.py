@@ -23,6 +23,7 @@ class Settings:
     grpc_port: int
     approval_addr: str
     routing_addr: str
+    documents_addr: str
     log_json: bool
     log_level: str
     relay_enabled: bool
@@ -40,6 +41,7 @@ class Settings:
             grpc_host=host, grpc_port=port,
             approval_addr=env_addr(env, "approval"),
             routing_addr=env_addr(env, "routing"),
+            documents_addr=env_addr(env, "documents"),
             log_json=env_bool(env, "PERMIT_LOG_JSON", True),
             log_level=level,
             relay_enabled=env_bool(env, "PERMIT_APPLICATION_RELAY", True),

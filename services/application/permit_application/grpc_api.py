@@ -16,7 +16,7 @@ from permit.application.v1 import application_service_pb2_grpc as spb_grpc
 from permit_application import convert as cv
 from permit_application import services as svc
 from permit_application.errors import InvalidExport, ServiceOnly
-from permit_application.services import RouteValidator, StepInput, UnitOfWork
+from permit_application.services import DocumentChecker, RouteValidator, StepInput, UnitOfWork
 from permitkit.context import current_principal
 from permitkit.db import utcnow
 
@@ -28,9 +28,11 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
 
     def __init__(self, uow_factory: Callable[[], UnitOfWork], *,
                  route_validator: RouteValidator | None = None,
+                 document_checker: DocumentChecker | None = None,
                  clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.uow = uow_factory
         self.route_validator = route_validator
+        self.document_checker = document_checker
         self.clock = clock
 
     def _app(self, app: Any) -> pb.Application:
@@ -67,7 +69,8 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
             steps = StepInput.from_mask(list(request.update_mask.paths), cv.step_values(request.application))
         app = svc.submit_application(self.uow(), now=self.clock(), principal=current_principal(), name=request.name,
                                      etag=request.etag, request_id=request.request_id, steps=steps,
-                                     route_validator=self.route_validator)
+                                     route_validator=self.route_validator,
+                                     document_checker=self.document_checker)
         return self._app(app)
 
     def DeleteApplication(self, request: spb.DeleteApplicationRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:

@@ -98,6 +98,46 @@ class RouteValidator(Protocol):
     def validate(self, passage: vo.Passage) -> RouteCheck: ...
 
 
+@dataclass(frozen=True)
+class DocumentRef:
+    """A document an application refers to, where, and the kinds it may be."""
+
+    field: str
+    document: str
+    kinds: tuple[str, ...]  # DocumentKind names without the prefix; empty = any kind
+
+
+class DocumentChecker(Protocol):
+    """Port to the documents context: do the references exist, belong to the caller
+    and hold the right kind of material? Returns field errors."""
+
+    def check(self, refs: list[DocumentRef]) -> list[FieldViolation]: ...
+
+
+# Which uploaded kinds a material slot accepts (documents.v1.DocumentKind names).
+MATERIAL_DOCUMENT_KINDS = {
+    "OUTLINE_DRAWING": ("OUTLINE_DRAWING",), "ESCORT_PLAN": ("ESCORT_PLAN",),
+    "TRANSPORT_PLAN": ("TRANSPORT_PLAN",), "OTHER": (),
+}
+
+
+def document_refs(app: Application) -> list[DocumentRef]:
+    """Every document the application refers to (materials, licences, agent images)."""
+    refs = [DocumentRef(f"materials[{i}].document", m.document, MATERIAL_DOCUMENT_KINDS.get(m.kind, ()))
+            for i, m in enumerate(app.material_values)]
+    for i, v in enumerate(app.vehicle_values):
+        refs += [DocumentRef(f"vehicles[{i}].licence_documents", d, ("VEHICLE_LICENCE", "TEMPORARY_PLATE"))
+                 for d in v.licence_documents]
+    a = app.agent_value
+    if a is not None:
+        refs += [DocumentRef("agent.id_card_documents", d, ("ID_CARD_FRONT", "ID_CARD_BACK"))
+                 for d in a.id_card_documents]
+        if a.power_of_attorney_document:
+            refs.append(DocumentRef("agent.power_of_attorney_document", a.power_of_attorney_document,
+                                    ("POWER_OF_ATTORNEY",)))
+    return refs
+
+
 def local_route_check(passage: vo.Passage) -> RouteCheck:
     """Fallback when routing is not reachable: the ordered distinct provinces of the rows."""
     return RouteCheck(passage.route_provinces())
@@ -474,7 +514,8 @@ def _materials_of(app: Application, rules: RuleSet) -> list[Requirement]:
 def submit_application(uow: UnitOfWork, *, principal: Principal | None, name: str, etag: str = "",
                        request_id: str = "", steps: StepInput | None = None,
                        now: dt.datetime | None = None,
-                       route_validator: RouteValidator | None = None) -> Application:
+                       route_validator: RouteValidator | None = None,
+                       document_checker: DocumentChecker | None = None) -> Application:
     """Submit a draft, or a corrected returned application with its changes (AP-10, PQ-4, PQ-6).
 
     Idempotent by ``request_id``; runs every check (steps, classification,
@@ -530,6 +571,10 @@ def submit_application(uow: UnitOfWork, *, principal: Principal | None, name: st
         route = (route_validator.validate(passage) if route_validator else local_route_check(passage))
         if route.errors:
             raise InvalidField(violations=route.errors)
+        if document_checker is not None:
+            bad = document_checker.check(document_refs(app))
+            if bad:
+                raise InvalidField("所附材料有误，请重新上传。", violations=bad)
         provinces = route.provinces or passage.route_provinces()
         app.route_provinces = provinces
         # AP-6, binding: lock the vehicles, then count (holds under concurrent submits).

@@ -80,7 +80,7 @@ class ApprovedRoute(TimestampMixin, Base):
     last_application: Mapped[str] = mapped_column(String(100), default="")
 
     @classmethod
-    def first(cls, *, applicant: str, origin_province: str, destination_province: str,
+    def first_approval(cls, *, applicant: str, origin_province: str, destination_province: str,
               rows: Sequence[Row], application: str, approve_time: dt.datetime) -> ApprovedRoute:
         """The projection row for a route approved for the first time."""
         return cls(applicant=applicant, origin_province=origin_province,

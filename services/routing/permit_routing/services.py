@@ -126,7 +126,7 @@ def record_approved_route(uow: RoutingUnitOfWork, *, ref: ReferenceData, princip
             route = uow.routes.find(applicant=applicant, origin_province=origin,
                                     destination_province=destination, route_key=key, for_update=True)
             if route is None:
-                uow.routes.add(ApprovedRoute.first(
+                uow.routes.add(ApprovedRoute.first_approval(
                     applicant=applicant, origin_province=origin, destination_province=destination,
                     rows=clean, application=application, approve_time=when))
             else:

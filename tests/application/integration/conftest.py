@@ -20,6 +20,8 @@ from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1 import application_service_pb2_grpc as sgrpc
 from permit.approval.v1 import approval_pb2 as apb
 from permit.approval.v1 import approval_service_pb2_grpc as agrpc
+from permit.documents.v1 import documents_pb2 as dpb
+from permit.documents.v1 import documents_service_pb2_grpc as dgrpc
 from permit.routing.v1 import routing_pb2 as rpb
 from permit.routing.v1 import routing_service_pb2 as rspb
 from permit.routing.v1 import routing_service_pb2_grpc as rgrpc
@@ -57,6 +59,30 @@ class FakeApproval(agrpc.ApprovalServiceServicer):
             self.calls += 1
             self.cancelled.setdefault(request.event_id, request)
         return apb.Case()
+
+
+# The walking slice's documents and their kinds, all uploaded by the applicant party.
+SLICE_DOCUMENTS = {
+    "documents/d1": "TRANSPORT_PLAN", "documents/id-front": "ID_CARD_FRONT", "documents/id-back": "ID_CARD_BACK",
+    "documents/poa": "POWER_OF_ATTORNEY", "documents/o0": "OUTLINE_DRAWING", "documents/o1": "OUTLINE_DRAWING",
+    "documents/o2": "OUTLINE_DRAWING", "documents/escort-1": "ESCORT_PLAN", "documents/escort-2": "ESCORT_PLAN",
+}
+
+
+class FakeDocuments(dgrpc.DocumentServiceServicer):
+    """GetDocument answering the owner only (NOT_FOUND otherwise), like the real service."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, tuple[str, str]] = {n: ("parties/L1001", k) for n, k in SLICE_DOCUMENTS.items()}
+
+    def GetDocument(self, request: Any, context: grpc.ServicerContext) -> dpb.Document:
+        from permitkit.context import current_principal
+
+        p = current_principal()
+        owner, kind = self.docs.get(request.name, ("", ""))
+        if not owner or p is None or (p.party != owner and not p.is_service):
+            context.abort(grpc.StatusCode.NOT_FOUND, "not found")
+        return dpb.Document(name=request.name, owner=owner, kind=dpb.DocumentKind.Value(f"DOCUMENT_KIND_{kind}"))
 
 
 class FakeRouting(rgrpc.RoutingServiceServicer):
@@ -110,6 +136,7 @@ class Harness:
     channel: grpc.Channel
     approval: Peer
     routing: Peer
+    documents: Peer
     extra: dict[str, Any] = field(default_factory=dict)
 
     def md(self, principal: Principal = APPLICANT) -> list[tuple[str, str]]:
@@ -201,13 +228,17 @@ def make_harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
                         "permit.approval.v1.ApprovalService")
         routing = Peer(free_port(), FakeRouting(), rgrpc.add_RoutingServiceServicer_to_server,
                        "permit.routing.v1.RoutingService")
+        documents = Peer(free_port(), FakeDocuments(), dgrpc.add_DocumentServiceServicer_to_server,
+                         "permit.documents.v1.DocumentService")
         if approval_up:
             approval.start()
         routing.start()
+        documents.start()
         settings = Settings.from_env({
             "PERMIT_APPLICATION_DATABASE_URL": url, "PERMIT_LOG_JSON": "0",
             "APPROVAL_SERVICE_ADDR": f"127.0.0.1:{approval.port}",
             "ROUTING_SERVICE_ADDR": f"127.0.0.1:{routing.port}",
+            "DOCUMENTS_SERVICE_ADDR": f"127.0.0.1:{documents.port}",
             "PERMIT_APPLICATION_PEER_TIMEOUT": "2"})
         app = build(settings, clock=lambda: NOW)
         from permit_application import services as svc
@@ -217,7 +248,7 @@ def make_harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
         server.start()
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         h = Harness(app=app, url=url, stub=sgrpc.ApplicationServiceStub(channel), channel=channel,
-                    approval=approval, routing=routing)
+                    approval=approval, routing=routing, documents=documents)
         started.append((server, h))
         return h
 
@@ -228,6 +259,7 @@ def make_harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
         h.app.close()
         h.approval.stop()
         h.routing.stop()
+        h.documents.stop()
 
 
 @pytest.fixture

@@ -213,3 +213,25 @@ def test_a_route_adjustment_is_shown_and_an_accepted_one_replaces_the_route_PQ_7
     assert [list(r.roads) for r in shown.passage.route] == [["G4"], ["G2"], ["G2"]]
     assert [m.document for m in shown.materials if m.kind == pb.MATERIAL_KIND_ESCORT_PLAN] == ["documents/escort-2"]
     assert [p.decision_label for p in shown.progress if p.province == "370000"] == ["待审批"]
+
+
+def test_submit_refuses_documents_that_are_missing_foreign_or_of_the_wrong_kind_AP_9(pg: Harness) -> None:
+    pg.documents.servicer.docs["documents/theirs"] = ("parties/L9999", "TRANSPORT_PLAN")
+    pg.documents.servicer.docs["documents/a-photo"] = ("parties/L1001", "VEHICLE_LICENCE")
+    mats = [pb.MaterialRef(kind=pb.MATERIAL_KIND_OTHER, document="documents/theirs"),
+            pb.MaterialRef(kind=pb.MATERIAL_KIND_OTHER, document="documents/gone"),
+            pb.MaterialRef(kind=pb.MATERIAL_KIND_TRANSPORT_PLAN, document="documents/a-photo")]
+    app = pg.fill(pg.create(), materials=mats)
+    with pytest.raises(grpc.RpcError) as e:
+        pg.submit(app)
+    d = error_of(e.value)
+    assert d.reason == "INVALID_FIELD"
+    assert [(v.field, v.reason) for v in d.violations] == [
+        ("materials[0].document", "DOCUMENT_NOT_FOUND"), ("materials[1].document", "DOCUMENT_NOT_FOUND"),
+        ("materials[2].document", "DOCUMENT_KIND_MISMATCH")]
+    assert pg.get(app).state_label == "未提交"
+
+
+def test_a_documents_outage_does_not_block_submitting(pg: Harness) -> None:
+    pg.documents.stop()
+    assert pg.submit(pg.fill(pg.create())).state_label == "未受理"

@@ -101,3 +101,18 @@ def test_extension_abolition_and_public_verification_PQ_9_PQ_11_RV_5(api_as, ano
     carrier.post(f"/v1/{permit['name']}:abolish", {"reason": "运输完成"})
     v = anonymous.post("/v1/permits:verify", {"verificationCode": permit["verificationCode"]})
     assert v["result"] == "VERIFICATION_RESULT_ABOLISHED"
+
+
+def test_vehicle_change_checks_the_fleet_figures_over_the_wire_PQ_10(api_as) -> None:
+    carrier = api_as("carrier")
+    app, case = started(api_as, 90)
+    fleet = carrier.get("/v1/vehicles:suggest", params={"platePrefix": "冀"})["vehicles"]
+    trailer = next(v for v in fleet if v["plateNumber"].endswith("挂"))
+    tractor_plate = next(p for p in case["plateNumbers"] if not p.endswith("挂"))
+    poa = carrier.call("POST", "/v1/documents", data={"kind": "DOCUMENT_KIND_POWER_OF_ATTORNEY"},
+                       files={"file": ("委托书.png", j.tiny_png((9, 9, 9)), "image/png")})
+    # The trailer's curb mass, axles, wheelbase and tyres differ from the tractor's.
+    r = carrier.http.post(f"/v1/{case['name']}/vehicleChanges",
+                          json={"oldPlateNumber": tractor_plate, "newVehicle": trailer["fleetVehicle"],
+                                "powerOfAttorney": poa["name"]})
+    assert r.status_code == 400 and "VEHICLE_NOT_EQUIVALENT" in r.text, r.text

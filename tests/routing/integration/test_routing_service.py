@@ -9,6 +9,8 @@ import uuid
 import grpc
 import pytest
 from google.protobuf import timestamp_pb2
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select, text
 
 from permit.routing.v1 import routing_pb2 as r
@@ -243,3 +245,12 @@ def test_concurrent_first_approvals_of_one_route_count_both_AP_7c(
                               .where(ApprovedRoute.applicant == me)).one()
     engine.dispose()
     assert tuple(counts) == (1, 8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=200) | st.text(alphabet="河北省冀豫鄂：:；;-—、，\n\r G4京港澳高速S201", max_size=80))
+def test_any_text_over_grpc_answers_ok_never_internal_AP_7b(stub: pb_grpc.RoutingServiceStub, text: str) -> None:
+    """AP-7b: whatever is pasted, the RPC answers with rows and problems, never an error status."""
+    resp = stub.ParseRouteText(pb.ParseRouteTextRequest(text=text), timeout=10)
+    assert resp.rows or resp.problems
+    assert all(p.line >= 1 and p.column >= 1 and p.reason for p in resp.problems)

@@ -172,10 +172,10 @@ def test_problem_message_names_the_position_and_the_offending_text_AP_7b() -> No
 
 
 def test_a_one_character_typo_in_a_province_gets_a_suggestion_AP_7b() -> None:
-    (problem,) = parse_route_text(REF, "河比省：G4").problems
+    (problem,) = parse_route_text(REF, "河北生：G4").problems  # 生 typed for 省
     assert problem.reason == "UNKNOWN_PROVINCE"
     assert "是否为“河北省”" in problem.message
-    (ambiguous,) = parse_route_text(REF, "湖广：G4").problems  # 湖北 or 湖南: no guess
+    (ambiguous,) = parse_route_text(REF, "河比省：G4").problems  # 河北省 or 河南省: no guess
     assert "是否为" not in ambiguous.message
 
 
