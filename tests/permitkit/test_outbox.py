@@ -117,3 +117,32 @@ def test_only_one_relay_delivers_at_a_time_on_postgresql(tables):
     t.join(10)
     assert len(seen) == 1
     assert second.run_once() == 0 and first.pending() == 0
+
+
+def test_unit_of_work_leaves_loaded_objects_readable_after_exit(tables):
+    """A read-only use case returns what it loaded; leaving the UoW must not expire it."""
+    from sqlalchemy import String
+    from sqlalchemy.orm import Mapped, mapped_column
+
+    from permitkit.db import SqlAlchemyUnitOfWork, make_base
+
+    Base = make_base()
+
+    class Thing(Base):  # type: ignore[misc, valid-type]
+        __tablename__ = "thing"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        label: Mapped[str] = mapped_column(String(20))
+
+    engine, _, _ = tables
+    Base.metadata.create_all(engine)
+    sf = make_session_factory(engine)
+    with SqlAlchemyUnitOfWork(sf) as uow:
+        uow.session.add(Thing(id=1, label="冀A12345"))
+        uow.commit()
+    with SqlAlchemyUnitOfWork(sf) as uow:
+        thing = uow.session.get(Thing, 1)
+    assert thing is not None and thing.label == "冀A12345"
+    with SqlAlchemyUnitOfWork(sf) as uow:
+        uow.session.add(Thing(id=2, label="never committed"))
+    with SqlAlchemyUnitOfWork(sf) as uow:
+        assert uow.session.get(Thing, 2) is None

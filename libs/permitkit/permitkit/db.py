@@ -45,6 +45,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value
 
 
+TYPE_ANNOTATION_MAP: dict[Any, Any] = {dt.datetime: UTCDateTime()}
+
+
 def make_base() -> type[DeclarativeBase]:
     """A fresh declarative base with its own MetaData and the naming convention."""
 
@@ -153,6 +156,9 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         return super().__enter__()
 
     def __exit__(self, *exc: object) -> None:
+        # Detach first: the rollback would otherwise expire what a read-only use
+        # case loaded and returns (DetachedInstanceError once the session closes).
+        self.session.expunge_all()
         super().__exit__(*exc)
         self.session.close()
 

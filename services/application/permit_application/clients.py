@@ -26,6 +26,7 @@ from permit_application.services import (
     TOPIC_APPROVED_ROUTE,
     TOPIC_CANCEL_CASE,
     TOPIC_CREATE_CASE,
+    DocumentRef,
     RouteCheck,
     local_route_check,
 )

@@ -99,11 +99,12 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
 
     def ListWorkQueue(self, request: svc.ListWorkQueueRequest,
                       context: Any) -> svc.ListWorkQueueResponse:
-        cases, token = services.list_work_queue(self._uow(), principal=current_principal(),
-                                                page_size=request.page_size,
-                                                page_token=request.page_token)
-        return svc.ListWorkQueueResponse(cases=[self._case(c) for c in cases],
-                                         next_page_token=token)
+        queue = services.list_work_queue(self._uow(), principal=current_principal(),
+                                         page_size=request.page_size,
+                                         page_token=request.page_token)
+        return svc.ListWorkQueueResponse(
+            cases=[self._case(c) for c in queue.cases], next_page_token=queue.next_page_token,
+            extension_permits=[self._permit(p) for p in queue.extension_permits])
 
     def AcceptCase(self, request: svc.AcceptCaseRequest, context: Any) -> pb.Case:
         return self._case(services.accept_case(self._uow(), principal=current_principal(),

@@ -848,21 +848,22 @@ class Permit(TimestampMixin, Base):
             "officer": actor.subject if actor.subject.startswith("officers/") else "",
             "occur_time": now.isoformat(), "submission": submission, **fields}))
 
-    def abolish(self, *, reason: str, actor: Actor, now: dt.datetime, submission: int) -> None:
-        """The holder ends the permit when the transport is done (PQ-9)."""
+    def abolish(self, *, case: Case, reason: str, actor: Actor, now: dt.datetime) -> None:
+        """The holder ends the permit when the transport is done (PQ-9); audited on ``case``."""
         self._ensure_active(local_date(now))
+        case.audit("PERMIT_ABOLISHED", actor, self.state, PermitState.ABOLISHED, reason, now)
         self.state = PermitState.ABOLISHED
         self.abolish_reason = reason
         self.update_time = now
         for ext in self.extensions:
             if ext.state == ChangeState.PENDING:
                 ext.state = ChangeState.CANCELLED
-        self._emit(EventKind.PERMIT_ABOLISHED, actor, now, submission, reason=reason,
+        self._emit(EventKind.PERMIT_ABOLISHED, actor, now, case.submission, reason=reason,
                    permit_start_date=self.start_date.isoformat(),
                    permit_end_date=self.end_date.isoformat())
 
-    def request_extension(self, *, new_end_date: dt.date, provinces: list[str], reason: str,
-                          now: dt.datetime) -> Extension:
+    def request_extension(self, *, case: Case, new_end_date: dt.date, provinces: list[str],
+                          reason: str, actor: Actor, now: dt.datetime) -> Extension:
         """A new end date, provinces and reason, for those provinces to approve (PQ-11)."""
         self._ensure_active(local_date(now))
         if any(e.state == ChangeState.PENDING for e in self.extensions):
@@ -884,10 +885,13 @@ class Permit(TimestampMixin, Base):
                         create_time=now)
         self.extensions.append(ext)
         self.update_time = now
+        case.audit("EXTENSION_REQUESTED", actor, None, ChangeState.PENDING,
+                   f"{new_end_date.isoformat()}：{reason}", now)
         return ext
 
-    def decide_extension(self, *, extension_id: str, province: str, approve: bool, reason: str,
-                         actor: Actor, now: dt.datetime, submission: int) -> Extension:
+    def decide_extension(self, *, case: Case, extension_id: str, province: str, approve: bool,
+                         reason: str, actor: Actor, now: dt.datetime) -> Extension:
+        """One chosen province decides; all approved -> end date moved, one denial -> denied (PQ-11)."""
         ext = next((e for e in self.extensions if e.id == extension_id), None)
         if ext is None:
             raise errors.ExtensionNotFound(field="name")
@@ -907,13 +911,17 @@ class Permit(TimestampMixin, Base):
             "reason": reason, "officer": actor.subject, "decide_time": now.isoformat()}
         ext.decisions = decisions
         self.update_time = now
+        case.audit("EXTENSION_APPROVED" if approve else "EXTENSION_DENIED", actor,
+                   ReviewState.PENDING, decisions[province]["state"], reason, now, province)
         if not approve:
             ext.state = ChangeState.DENIED
         elif all(d.get("state") == ReviewState.APPROVED.value for d in decisions.values()):
             ext.state = ChangeState.APPROVED
             self.end_date = ext.new_end_date
             self.state = PermitState.EXTENDED
-            self._emit(EventKind.PERMIT_EXTENDED, actor, now, submission,
+            case.audit("PERMIT_EXTENDED", actor, PermitState.VALID, PermitState.EXTENDED,
+                       ext.new_end_date.isoformat(), now)
+            self._emit(EventKind.PERMIT_EXTENDED, actor, now, case.submission,
                        permit_start_date=self.start_date.isoformat(),
                        permit_end_date=self.end_date.isoformat(), provinces=list(ext.provinces),
                        reason=ext.reason)

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select, union_all
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from permit_approval.models import (
     CalendarYear,
     Case,
     CaseState,
+    ChangeState,
+    Extension,
     Permit,
     PermitSequence,
     Review,
     ReviewState,
+    VehicleChange,
 )
 from permitkit.db import RepositoryBase
 
@@ -38,12 +41,23 @@ class CaseRepository(RepositoryBase[Case]):
 
     def work_queue(self, *, province: str, acceptance: bool, review: bool, offset: int,
                    limit: int) -> list[Case]:
-        """Cases waiting for ``province``, earliest due first (RV-1, RV-4)."""
+        """Cases waiting for ``province``, earliest due first (RV-1, RV-4).
+
+        For acceptance officers: the origin's cases to accept, to issue, or with a
+        vehicle change to decide; for reviewers: the province's pending reviews.
+        Steps without a statutory deadline sort by their acceptance date.
+        """
         parts = []
         if acceptance:
             parts.append(select(Case.id.label("case_id"),
                                 Case.acceptance_due_date.label("due")).where(
                 Case.state == CaseState.AWAITING_ACCEPTANCE, Case.origin_province == province))
+            parts.append(select(Case.id.label("case_id"), Case.accepted_on.label("due")).where(
+                Case.state == CaseState.READY_TO_ISSUE, Case.origin_province == province))
+            parts.append(select(VehicleChange.case_id.label("case_id"), Case.accepted_on.label("due"))
+                         .join(Case, Case.id == VehicleChange.case_id).where(
+                VehicleChange.state == ChangeState.PENDING, Case.origin_province == province,
+                Case.state.in_([CaseState.UNDER_REVIEW, CaseState.READY_TO_ISSUE])))
         if review:
             parts.append(select(Review.case_id.label("case_id"), Review.due_date.label("due"))
                          .join(Case, Case.id == Review.case_id).where(
@@ -51,10 +65,11 @@ class CaseRepository(RepositoryBase[Case]):
                 Review.state == ReviewState.PENDING))
         if not parts:
             return []
-        q = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+        q = union_all(*parts).subquery()
+        due = func.min(q.c.due).label("due")
         rows = self.session.execute(
-            select(q.c.case_id, q.c.due).order_by(q.c.due, q.c.case_id).offset(offset)
-            .limit(limit)).all()
+            select(q.c.case_id, due).group_by(q.c.case_id).order_by(due, q.c.case_id)
+            .offset(offset).limit(limit)).all()
         ids = [r.case_id for r in rows]
         if not ids:
             return []
@@ -80,6 +95,18 @@ class PermitRepository(RepositoryBase[Permit]):
         if for_update:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).first()
+
+    def awaiting_extension_decision(self, province: str, *, limit: int = 200) -> list[Permit]:
+        """Permits with a pending extension that ``province`` was asked to decide (PQ-11)."""
+        exts = self.session.scalars(
+            select(Extension).where(Extension.state == ChangeState.PENDING)
+            .order_by(Extension.create_time)).all()
+        ids = [e.permit_id for e in exts
+               if (e.decisions or {}).get(province, {}).get("state") == ReviewState.PENDING.value]
+        if not ids:
+            return []
+        by_id = {p.id: p for p in self.session.scalars(select(Permit).where(Permit.id.in_(ids)))}
+        return [by_id[i] for i in dict.fromkeys(ids)][:limit]
 
     def next_number(self, province: str, year: int) -> str:
         """The next permit number of ``province`` in ``year`` ("13" + "2026" + serial)."""

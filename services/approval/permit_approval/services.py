@@ -188,9 +188,19 @@ def _decode_token(token: str) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class WorkQueue:
+    """What waits for an officer's province: cases (paged) and permits to extend."""
+
+    cases: list[Case]
+    next_page_token: str
+    extension_permits: list[Permit]
+
+
 def list_work_queue(uow: ApprovalUnitOfWork, *, principal: Principal | None, page_size: int,
-                    page_token: str) -> tuple[list[Case], str]:
-    """Cases waiting for the officer's province, earliest due first (RV-1, RV-4)."""
+                    page_token: str) -> WorkQueue:
+    """Cases waiting for the officer's province, earliest due first (RV-1, RV-4), and on the
+    first page the permits whose extension the province has to decide (PQ-11)."""
     p = access.authenticated(principal)
     if not p.province or not p.has_role(access.ACCEPT, access.REVIEW):
         raise errors.NotOfficer()
@@ -200,10 +210,12 @@ def list_work_queue(uow: ApprovalUnitOfWork, *, principal: Principal | None, pag
         cases = uow.cases.work_queue(province=p.province, acceptance=p.has_role(access.ACCEPT),
                                      review=p.has_role(access.REVIEW), offset=offset,
                                      limit=size + 1)
+        permits = (uow.permits.awaiting_extension_decision(p.province)
+                   if offset == 0 and p.has_role(access.REVIEW) else [])
         uow.commit()
     more = len(cases) > size
     token = base64.urlsafe_b64encode(str(offset + size).encode()).decode() if more else ""
-    return cases[:size], token
+    return WorkQueue(cases[:size], token, permits)
 
 
 # -- origin acceptance (RV-1) -----------------------------------------------------------------
@@ -443,9 +455,17 @@ def verify_permit(uow: ApprovalUnitOfWork, *, signer: PermitSigner, verification
     return Verification("VALID", permit)
 
 
-def _case_submission(uow: ApprovalUnitOfWork, permit: Permit) -> int:
-    case = uow.cases.get(permit.case_id)
-    return case.submission if case is not None else 0
+def _permit_and_case(uow: ApprovalUnitOfWork, permit_id: str) -> tuple[Permit, Case]:
+    """The permit and the case it came from, both locked (permit first, always)."""
+    permit = _load_permit(uow, permit_id, for_update=True)
+    return permit, _load_case(uow, permit.case_id, for_update=True)
+
+
+def _save_permit(uow: ApprovalUnitOfWork, permit: Permit, case: Case) -> None:
+    case.update_time = permit.update_time  # the audit rows hang on the case
+    uow.record(permit.events)
+    uow.flush()
+    uow.commit()
 
 
 def abolish_permit(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
@@ -454,11 +474,10 @@ def abolish_permit(uow: ApprovalUnitOfWork, *, principal: Principal | None, name
     access.authenticated(principal)
     (permit_id,) = _parse(name, "permits")
     with uow:
-        permit = _load_permit(uow, permit_id, for_update=True)
+        permit, case = _permit_and_case(uow, permit_id)
         p = access.require_applicant_of(principal, permit.holder)
-        permit.abolish(reason=reason, actor=access.actor(p), now=now,
-                       submission=_case_submission(uow, permit))
-        _save(uow, permit)
+        permit.abolish(case=case, reason=reason, actor=access.actor(p), now=now)
+        _save_permit(uow, permit, case)
         return permit
 
 
@@ -471,11 +490,11 @@ def request_extension(uow: ApprovalUnitOfWork, *, principal: Principal | None, p
     if new_end_date is None:
         raise errors.required("new_end_date", "请选择延期通行的截止日期。")
     with uow:
-        permit = _load_permit(uow, permit_id, for_update=True)
-        access.require_applicant_of(principal, permit.holder)
-        permit.request_extension(new_end_date=new_end_date, provinces=provinces, reason=reason,
-                                 now=now)
-        _save(uow, permit)
+        permit, case = _permit_and_case(uow, permit_id)
+        p = access.require_applicant_of(principal, permit.holder)
+        permit.request_extension(case=case, new_end_date=new_end_date, provinces=provinces,
+                                 reason=reason, actor=access.actor(p), now=now)
+        _save_permit(uow, permit, case)
         return permit
 
 
@@ -487,13 +506,12 @@ def decide_extension(uow: ApprovalUnitOfWork, *, principal: Principal | None, na
     if decision not in (Decision.APPROVE, Decision.DENY):
         raise errors.required("decision", "请选择同意或不同意。")
     with uow:
-        permit = _load_permit(uow, permit_id, for_update=True)
+        permit, case = _permit_and_case(uow, permit_id)
         assert p.province is not None
-        permit.decide_extension(extension_id=extension_id, province=p.province,
+        permit.decide_extension(case=case, extension_id=extension_id, province=p.province,
                                 approve=decision == Decision.APPROVE, reason=reason,
-                                actor=access.actor(p), now=now,
-                                submission=_case_submission(uow, permit))
-        _save(uow, permit)
+                                actor=access.actor(p), now=now)
+        _save_permit(uow, permit, case)
         return permit
 
 

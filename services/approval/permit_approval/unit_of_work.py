@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Self
 
+import structlog
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -18,6 +19,8 @@ from permitkit.db import SqlAlchemyUnitOfWork
 
 # The outbox topic of every event for ApplicationService.RecordReviewEvent.
 REVIEW_EVENT_TOPIC = "application.record_review_event"
+
+log = structlog.get_logger()
 
 
 class ApprovalUnitOfWork(SqlAlchemyUnitOfWork):
@@ -45,8 +48,10 @@ class ApprovalUnitOfWork(SqlAlchemyUnitOfWork):
     def record(self, events: list[OutgoingEvent]) -> None:
         """Queue ``events`` for the application service in this transaction, then forget them."""
         for ev in events:
-            outbox.record_event(self.session, OUTBOX, REVIEW_EVENT_TOPIC,
-                                {"kind": ev.kind.value, **ev.fields})
+            event_id = outbox.record_event(self.session, OUTBOX, REVIEW_EVENT_TOPIC,
+                                           {"kind": ev.kind.value, **ev.fields})
+            log.info("review_event_queued", kind=ev.kind.value, event_id=event_id,
+                     application=ev.fields.get("application"), province=ev.fields.get("province"))
             self._queued += 1
         events.clear()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from google.protobuf import descriptor, json_format
 from google.protobuf.message import Message
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from permit_gateway.auth import AuthError, PublicKey, TokenVerifier
 from permit_gateway.config import Settings
@@ -23,6 +25,22 @@ from permitkit.context import REQUEST_ID, Principal, new_request_id
 log = structlog.get_logger("permit_gateway")
 FD = descriptor.FieldDescriptor
 CHUNK = 64 * 1024
+# A client's x-request-id is echoed and sent on as gRPC metadata: only ids that
+# are safe in both places are kept, anything else is replaced by a fresh one.
+_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Well-known types whose proto3 JSON form is not an object.
+_SCALAR_JSON_TYPES = frozenset({
+    "google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask",
+    "google.protobuf.Value", "google.protobuf.ListValue", "google.protobuf.DoubleValue",
+    "google.protobuf.FloatValue", "google.protobuf.Int64Value", "google.protobuf.UInt64Value",
+    "google.protobuf.Int32Value", "google.protobuf.UInt32Value", "google.protobuf.BoolValue",
+    "google.protobuf.StringValue", "google.protobuf.BytesValue",
+})
+# Why each non-error status a route can answer with is refused, for the JSON body.
+_HTTP_REASONS = {
+    404: (grpc.StatusCode.NOT_FOUND, "请求的地址不存在。", "ROUTE_NOT_FOUND"),
+    405: (grpc.StatusCode.UNIMPLEMENTED, "该地址不支持此请求方法。", "METHOD_NOT_ALLOWED"),
+}
 
 
 class BadRequest(Exception):
@@ -37,8 +55,14 @@ class BadRequest(Exception):
 def _error(status: int, code: grpc.StatusCode, message: str, reason: str, rid: str,
            field: str = "") -> JSONResponse:
     violations = [{"field": field, "description": message, "reason": reason}] if field else None
-    return JSONResponse(error_body(code, message, reason, metadata={"field": field} if field else None,
-                                   violations=violations), status_code=status, headers={REQUEST_ID: rid})
+    body = error_body(code, message, reason, metadata={"field": field} if field else None, violations=violations)
+    body["error"]["code"] = status  # e.g. 405, which no gRPC code maps to
+    return JSONResponse(body, status_code=status, headers={REQUEST_ID: rid})
+
+
+def request_id(raw: str | None) -> str:
+    """The caller's request id if it is safe to echo and forward, else a new one."""
+    return raw if raw and _REQUEST_ID_RE.fullmatch(raw) else new_request_id()
 
 
 def _coerce(f: FD, raw: str) -> Any:
@@ -64,14 +88,21 @@ def query_to_dict(md: descriptor.Descriptor, items: list[tuple[str, str]]) -> di
             if f is None:
                 raise BadRequest(f"不支持的查询参数：{key}", key)
             if i < len(parts) - 1:
-                if f.type != FD.TYPE_MESSAGE:
+                if f.type != FD.TYPE_MESSAGE or f.is_repeated:
                     raise BadRequest(f"不支持的查询参数：{key}", key)
-                cur = cur.setdefault(f.name, {})
-                cur_md = f.message_type
+                nxt = cur.setdefault(f.name, {})
+                if not isinstance(nxt, dict):  # ?cargo=x&cargo.name=y
+                    raise BadRequest(f"查询参数重复或冲突：{key}", key)
+                cur, cur_md = nxt, f.message_type
                 continue
             value = _coerce(f, raw)
             if f.is_repeated:
-                cur.setdefault(f.name, []).append(value)
+                values = cur.setdefault(f.name, [])
+                if not isinstance(values, list):
+                    raise BadRequest(f"查询参数重复或冲突：{key}", key)
+                values.append(value)
+            elif isinstance(cur.get(f.name), dict):  # ?cargo.name=y&cargo=x
+                raise BadRequest(f"查询参数重复或冲突：{key}", key)
             else:
                 cur[f.name] = value
     return out
@@ -81,7 +112,43 @@ def _set_path(d: dict[str, Any], dotted: str, value: str) -> None:
     parts = dotted.split(".")
     for p in parts[:-1]:
         d = d.setdefault(p, {})
+        if not isinstance(d, dict):
+            raise BadRequest(f"参数 {p} 应为 JSON 对象。", p)
     d[parts[-1]] = value
+
+
+def _check_enums(msg: Message, prefix: str = "") -> None:
+    """Refuse enum numbers the contract does not define.
+
+    proto3 enums are open, so ParseDict keeps an unknown number; a service would
+    store it and answer it back as a bare integer, which the API does not define.
+    """
+    for f, value in msg.ListFields():
+        path = f"{prefix}{f.name}"
+        if f.type == FD.TYPE_ENUM:
+            for v in (value if f.is_repeated else [value]):
+                if f.enum_type.values_by_number.get(v) is None:
+                    raise BadRequest(f"参数 {f.json_name} 的取值无效。", path)
+        elif f.type == FD.TYPE_MESSAGE:
+            if f.message_type.GetOptions().map_entry:
+                vf = f.message_type.fields_by_name["value"]
+                if vf.type == FD.TYPE_MESSAGE:
+                    for k, item in value.items():
+                        _check_enums(item, f"{path}.{k}.")
+                elif vf.type == FD.TYPE_ENUM:
+                    for item in value.values():
+                        if vf.enum_type.values_by_number.get(item) is None:
+                            raise BadRequest(f"参数 {f.json_name} 的取值无效。", path)
+            elif f.is_repeated:
+                for i, item in enumerate(value):
+                    _check_enums(item, f"{path}[{i}].")
+            else:
+                _check_enums(value, f"{path}.")
+
+
+def _needs_object(f: FD) -> bool:
+    return (f.type == FD.TYPE_MESSAGE and not f.is_repeated
+            and f.message_type.full_name not in _SCALAR_JSON_TYPES)
 
 
 async def build_message(rule: Rule, request: Request) -> Message:
@@ -95,9 +162,10 @@ async def build_message(rule: Rule, request: Request) -> Message:
         if raw.strip():
             try:
                 body = json_format.json.loads(raw)  # type: ignore[attr-defined]
-            except ValueError:
+            except (ValueError, RecursionError):  # also invalid UTF-8 and absurd nesting
                 raise BadRequest("请求内容不是有效的 JSON。") from None
-            if not isinstance(body, dict) and rule.body == "*":
+            if not isinstance(body, dict) and (
+                    rule.body == "*" or _needs_object(rule.method.input_type.fields_by_name[rule.body])):
                 raise BadRequest("请求内容应为 JSON 对象。")
             data = body if rule.body == "*" else {rule.body: body}
     if rule.body != "*":
@@ -112,8 +180,9 @@ async def build_message(rule: Rule, request: Request) -> Message:
     msg = rule.request_class()()
     try:
         json_format.ParseDict(data, msg)
-    except json_format.ParseError as e:
+    except (json_format.ParseError, ValueError, TypeError, RecursionError) as e:
         raise BadRequest(f"请求字段有误：{e}") from None
+    _check_enums(msg)
     return msg
 
 
@@ -131,8 +200,9 @@ async def _upload_messages(rule: Rule, request: Request, max_bytes: int) -> Asyn
     header = req_cls()
     try:
         json_format.ParseDict({header_field.name: header_data}, header)
-    except json_format.ParseError as e:
+    except (json_format.ParseError, ValueError, TypeError) as e:
         raise BadRequest(f"上传参数有误：{e}") from None
+    _check_enums(header)
 
     async def gen() -> AsyncIterator[Message]:
         yield header
@@ -165,9 +235,29 @@ def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | No
             for ch in chans.values():
                 await ch.close()
 
+    # No trailing-slash redirects: "/v1/applications/" is an empty resource id
+    # (404), not the collection.
     app = FastAPI(title="跨省大件运输并联许可 掌上办 API", version="v1", lifespan=lifespan,
-                  docs_url="/docs", openapi_url=None)
+                  docs_url="/docs", openapi_url=None, redirect_slashes=False)
     doc = build_openapi(rules, title=app.title, version=app.version)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Unknown paths, wrong methods and unreadable multipart bodies answer the
+        # same JSON error body as every other refusal.
+        rid = request_id(request.headers.get(REQUEST_ID))
+        code, message, reason = _HTTP_REASONS.get(
+            exc.status_code, (grpc.StatusCode.INVALID_ARGUMENT, "请求有误。", "REQUEST_MALFORMED"))
+        resp = _error(exc.status_code, code, message, reason, rid)
+        if exc.headers:  # 405's Allow
+            resp.headers.update(exc.headers)
+        return resp
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        rid = request_id(request.headers.get(REQUEST_ID))
+        log.exception("http_unhandled", path=request.url.path, request_id=rid)
+        return _error(500, grpc.StatusCode.INTERNAL, "系统内部错误，请稍后重试。", "INTERNAL", rid)
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi() -> JSONResponse:
@@ -202,7 +292,7 @@ def _handler(rule: Rule, settings: Settings, state: dict[str, Any]) -> Callable[
     req_cls, resp_cls = rule.request_class(), rule.response_class()
 
     async def handle(request: Request) -> Response:
-        rid = request.headers.get(REQUEST_ID) or new_request_id()
+        rid = request_id(request.headers.get(REQUEST_ID))
         principal: Principal | None = None
         auth = request.headers.get("authorization", "")
         try:

@@ -38,6 +38,9 @@ SEPARATORS = frozenset("-－‐‑‒–−﹣⁃→⟶➔➝⇒⇨➡>＞、,�
 _LIST_PUNCTUATION = frozenset("、,，﹐﹑")
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 
+# Headings people paste above the rows; alone before a colon they carry nothing.
+HEADER_WORDS = frozenset({"路线", "通行路线", "行驶路线", "线路", "路径", "途经路线", "途经省份", "通行线路"})
+
 _ENUMERATION_RE = re.compile(
     r"^(?:\(?\d{1,3}\)|\d{1,3}[.、)]|[①-⑳⑴-⒇⒈-⒛]|[一二三四五六七八九十]{1,3}[、.]|\([一二三四五六七八九十]{1,3}\))"
 )
@@ -263,6 +266,8 @@ class _Recogniser:
             return
         name = "".join(t.ch for t in province_toks if t.kind != _SPACE)
         province = self.ref.province_named(name)
+        if province is None and name in HEADER_WORDS and not _strip(road_toks):
+            return  # a heading ("通行路线：") above the rows, with nothing of its own
         if province is None:
             guess = self.ref.suggest_province(name)
             hint = f"，是否为“{guess.name}”？" if guess else "，请填写省份全称或简称，如“河北省”“河北”“冀”。"
@@ -312,6 +317,8 @@ class _Recogniser:
                 out.extend(w.text for w in words)
             elif road.text:
                 out.append(road.text)
+            else:  # only punctuation ("G4-.")
+                self.problem(piece[0], "EMPTY_ROAD", f"“{_raw(piece)}”不是道路名称。")
         return tuple(out)
 
 

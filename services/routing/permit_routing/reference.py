@@ -200,7 +200,8 @@ class ReferenceData:
         """One spelling per known expressway: ``G4``, ``G4京港澳高速``, ``京港澳高速`` ->
         ``G4京港澳高速``. Other roads are kept as typed (NFKC, spaces collapsed, a
         leading route letter upper-cased: ``s201`` -> ``S201``)."""
-        text = clean_text(typed)
+        # A road name never ends with a full stop: it ended the sentence ("G45大广高速.").
+        text = clean_text(typed).rstrip(". ")
         text = _LEADING_LETTER_CODE_RE.sub(lambda m: m.group(1).upper() + m.group(2), text)
         compact = text.replace(" ", "")
         m = _CODE_RE.match(compact)

@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from permit_application import values as vo
 from permit_application.rules import (
@@ -193,3 +195,16 @@ def test_hand_entered_vehicles_and_agent_need_their_images_AP_9() -> None:
         ("AGENT_ID_CARD", "agent.id_card_documents", False),
         ("POWER_OF_ATTORNEY", "agent.power_of_attorney_document", True),
     ]
+
+
+@given(h=st.integers(1000, 6000), w=st.integers(1000, 5000), length=st.integers(5000, 40000),
+       gross=st.integers(10000, 150000), bump=st.sampled_from(["h", "w", "length", "gross"]),
+       by=st.integers(1, 5000))
+def test_a_larger_combination_never_gets_a_lower_class_AP_5(h: int, w: int, length: int, gross: int, bump: str,
+                                                           by: int) -> None:
+    base = dict(h=h, w=w, length=length, gross=gross)
+    bigger = base | {bump: base[bump] + by}
+    a, b = classify(RULES, train(3, 3), ov(**base)), classify(RULES, train(3, 3), ov(**bigger))
+    assert b.permit_class >= a.permit_class
+    assert b.over_limit >= a.over_limit
+    assert (a.permit_class == 0) == (not a.over_limit)

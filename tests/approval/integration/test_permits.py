@@ -94,6 +94,11 @@ class TestExtension:
             metadata=running.applicant())
         ext = permit.extensions[0]
         assert ext.state == pb.CHANGE_REQUEST_STATE_PENDING
+        # The chosen provinces find it in their work queue; the others do not.
+        for province, expected in ((SHANDONG, [permit.name]), (HEBEI, [])):
+            queue = running.stub.ListWorkQueue(svc.ListWorkQueueRequest(),
+                                               metadata=running.officer(province, "officer.review"))
+            assert [p.name for p in queue.extension_permits] == expected
         with pytest.raises(grpc.RpcError) as e:
             running.stub.DecideExtension(svc.DecideExtensionRequest(name=ext.name, decision=pb.DECISION_APPROVE),
                                          metadata=running.officer(HEBEI))
@@ -102,6 +107,9 @@ class TestExtension:
             svc.DecideExtensionRequest(name=ext.name, decision=pb.DECISION_APPROVE),
             metadata=running.officer(SHANDONG))
         assert permit.end_date.day == 20 and permit.state == pb.PERMIT_STATE_VALID
+        queue = running.stub.ListWorkQueue(svc.ListWorkQueueRequest(),
+                                           metadata=running.officer(SHANDONG, "officer.review"))
+        assert list(queue.extension_permits) == []  # decided: no longer waiting for Shandong
         permit = running.stub.DecideExtension(
             svc.DecideExtensionRequest(name=ext.name, decision=pb.DECISION_APPROVE),
             metadata=running.officer(JIANGSU))

@@ -335,6 +335,27 @@ class TestScope:
         assert b.name not in {x.name for x in rest.cases}
 
 
+    def test_origin_queue_holds_cases_to_issue_and_vehicle_changes_to_decide_RV_3_PQ_10(
+            self, running: Running) -> None:
+        from permit.application.v1 import application_pb2 as app_pb
+
+        acceptor = running.officer(HEBEI, "officer.accept")
+        ready = running.approve_all(running.accept(running.submit(application="applications/R1")))
+        changing = running.accept(running.submit(application="applications/V1"))
+        running.fake.servicer.vehicles["vehicles/v9"] = app_pb.Vehicle(
+            plate_number="冀A99999", owner="parties/p1", source="FLEET", curb_mass_kg=9000,
+            axle_count=3, wheelbase_mm=3500, tyre_count=10)
+        running.stub.RequestVehicleChange(
+            svc.RequestVehicleChangeRequest(case=changing.name, old_plate_number="冀A12345",
+                                            new_vehicle="vehicles/v9", power_of_attorney="documents/p"),
+            metadata=running.applicant())
+        queue = running.stub.ListWorkQueue(svc.ListWorkQueueRequest(), metadata=acceptor)
+        assert {c.name for c in queue.cases} == {ready.name, changing.name}
+        running.issue(ready)
+        queue = running.stub.ListWorkQueue(svc.ListWorkQueueRequest(), metadata=acceptor)
+        assert [c.name for c in queue.cases] == [changing.name]
+
+
 class TestRacingOfficers:
     def test_two_officers_deciding_at_once_cannot_both_win_RV_2(self, running: Running) -> None:
         case = running.accept(running.submit())

@@ -93,6 +93,9 @@ CLEAN = [
     ("full_stop_ends_a_province",
      "河北：G4。河南：G4。",
      [Row(HE, (G4,)), Row(HA, (G4,))], []),
+    ("ascii_full_stop_at_the_end",
+     "河北：G4;河南：G45大广高速.",
+     [Row(HE, (G4,)), Row(HA, (G45,))], []),
 ]
 
 UGLY = [
@@ -107,6 +110,9 @@ UGLY = [
     ("empty_roads_between_and_after_dashes",
      "河北：G4--G45-；",
      [Row(HE, (G4, G45))], [(1, 7, "EMPTY_ROAD"), (1, 11, "EMPTY_ROAD")]),
+    ("punctuation_is_not_a_road",
+     "河北：G4-.",
+     [Row(HE, (G4,))], [(1, 7, "EMPTY_ROAD")]),
     ("leading_dash",
      "河北：-G4",
      [Row(HE, (G4,))], [(1, 4, "EMPTY_ROAD")]),
@@ -132,8 +138,11 @@ UGLY = [
      "河北：G4-冀豫界-G4；\n河南：G4-河南湖北省界收费站；",
      [Row(HE, (G4, G4)), Row(HA, (G4,))],
      [(1, 7, "BORDER_CROSSING_NOT_NEEDED"), (2, 7, "BORDER_CROSSING_NOT_NEEDED")]),
-    ("header_line_is_reported_not_dropped",
+    ("heading_above_the_rows_is_skipped",
      "通行路线：\n河北：G4；",
+     [Row(HE, (G4,))], []),
+    ("unknown_text_with_roads_before_a_colon_is_reported",
+     "高速：G4；\n河北：G4；",
      [Row(HE, (G4,))], [(1, 1, "UNKNOWN_PROVINCE")]),
     ("columns_count_characters_of_the_original_line",
      "  河北：G4；  湖广：G4；",
