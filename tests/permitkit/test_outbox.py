@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import MetaData, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
 
-from permitkit.db import make_engine, make_session_factory
+from permitkit.db import SqlAlchemyUnitOfWork, make_base, make_engine, make_session_factory
 from permitkit.outbox import OutboxRelay, add_outbox_tables, first_delivery, record_event
 
 pytestmark = pytest.mark.integration
@@ -121,11 +122,6 @@ def test_only_one_relay_delivers_at_a_time_on_postgresql(tables):
 
 def test_unit_of_work_leaves_loaded_objects_readable_after_exit(tables):
     """A read-only use case returns what it loaded; leaving the UoW must not expire it."""
-    from sqlalchemy import String
-    from sqlalchemy.orm import Mapped, mapped_column
-
-    from permitkit.db import SqlAlchemyUnitOfWork, make_base
-
     Base = make_base()
 
     class Thing(Base):  # type: ignore[misc, valid-type]

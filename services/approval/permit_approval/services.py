@@ -58,7 +58,7 @@ def _load_permit(uow: ApprovalUnitOfWork, permit_id: str, *, for_update: bool = 
     return permit
 
 
-def _save(uow: ApprovalUnitOfWork, obj: Case | Permit) -> None:
+def _save(uow: ApprovalUnitOfWork, obj: Case) -> None:
     uow.record(obj.events)
     uow.flush()
     uow.commit()

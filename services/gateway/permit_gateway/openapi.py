@@ -9,16 +9,22 @@ from google.protobuf import descriptor
 from permit_gateway.transcoding import Rule
 
 FD = descriptor.FieldDescriptor
-_INT32 = {FD.TYPE_INT32, FD.TYPE_SINT32, FD.TYPE_SFIXED32, FD.TYPE_UINT32, FD.TYPE_FIXED32}
-_INT64 = {FD.TYPE_INT64, FD.TYPE_SINT64, FD.TYPE_SFIXED64, FD.TYPE_UINT64, FD.TYPE_FIXED64}
+_SIGNED32 = {FD.TYPE_INT32, FD.TYPE_SINT32, FD.TYPE_SFIXED32}
+_UNSIGNED32 = {FD.TYPE_UINT32, FD.TYPE_FIXED32}
+_SIGNED64 = {FD.TYPE_INT64, FD.TYPE_SINT64, FD.TYPE_SFIXED64}
+_UNSIGNED64 = {FD.TYPE_UINT64, FD.TYPE_FIXED64}
 _WELL_KNOWN: dict[str, dict[str, Any]] = {
     "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
-    "google.protobuf.Duration": {"type": "string", "example": "1.5s"},
-    "google.protobuf.FieldMask": {"type": "string", "example": "cargo,vehicles"},
+    "google.protobuf.Duration": {"type": "string", "pattern": r"^-?[0-9]{1,12}(\.[0-9]{1,9})?s$",
+                                 "example": "1.5s"},
+    "google.protobuf.FieldMask": {"type": "string", "pattern": r"^[a-zA-Z0-9]*(\.[a-zA-Z0-9]+)*(,[a-zA-Z0-9]+(\.[a-zA-Z0-9]+)*)*$",
+                                  "example": "cargo,vehicles"},
     "google.protobuf.Empty": {"type": "object"},
     "google.protobuf.Struct": {"type": "object"},
     "google.protobuf.Any": {"type": "object"},
 }
+# Query parameters are flattened from nested messages (``filter.state``) down to this depth.
+_MAX_QUERY_DEPTH = 3
 
 
 class SchemaBuilder:
@@ -44,13 +50,20 @@ class SchemaBuilder:
             return self.ref(f.message_type)
         if f.type == FD.TYPE_ENUM:
             return {"type": "string", "enum": [v.name for v in f.enum_type.values]}
-        if f.type in _INT32:
-            return {"type": "integer", "format": "int32"}
-        if f.type in _INT64:
-            # proto3 JSON writes 64-bit integers as strings; both forms are accepted.
-            return {"type": ["string", "integer"], "format": "int64"}
+        if f.type in _SIGNED32:
+            return {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
+        if f.type in _UNSIGNED32:
+            return {"type": "integer", "format": "int32", "minimum": 0, "maximum": 2**32 - 1}
+        if f.type in _SIGNED64:
+            # proto3 JSON writes 64-bit integers as decimal strings; both forms are accepted.
+            return {"type": ["string", "integer"], "format": "int64", "pattern": "^-?[0-9]{1,19}$",
+                    "minimum": -(2**63), "maximum": 2**63 - 1}
+        if f.type in _UNSIGNED64:
+            return {"type": ["string", "integer"], "format": "int64", "pattern": "^[0-9]{1,20}$",
+                    "minimum": 0, "maximum": 2**64 - 1}
         if f.type in (FD.TYPE_DOUBLE, FD.TYPE_FLOAT):
-            return {"type": "number"}
+            # Non-finite values are written as the strings proto3 JSON defines for them.
+            return {"anyOf": [{"type": "number"}, {"type": "string", "enum": ["NaN", "Infinity", "-Infinity"]}]}
         if f.type == FD.TYPE_BOOL:
             return {"type": "boolean"}
         if f.type == FD.TYPE_BYTES:
@@ -64,6 +77,26 @@ class SchemaBuilder:
         if f.is_repeated:
             return {"type": "array", "items": self.scalar(f)}
         return self.scalar(f)
+
+
+    def query_params(self, md: descriptor.Descriptor, exclude: set[str], prefix: str = "",
+                     depth: int = 0) -> list[dict[str, Any]]:
+        """Fields bound to neither path nor body, as the gateway reads them from the query
+        string: scalars and repeated scalars by JSON name, nested messages flattened with dots."""
+        out: list[dict[str, Any]] = []
+        for f in md.fields:
+            if f.name in exclude:
+                continue
+            name = f"{prefix}{f.json_name}"
+            if f.message_type is not None and f.message_type.GetOptions().map_entry:
+                continue  # maps have no query-string form; the gateway refuses them
+            if f.type == FD.TYPE_MESSAGE and f.message_type.full_name not in _WELL_KNOWN:
+                if f.is_repeated or depth >= _MAX_QUERY_DEPTH:
+                    continue  # no query-string form either
+                out += self.query_params(f.message_type, set(), f"{name}.", depth + 1)
+                continue
+            out.append({"name": name, "in": "query", "required": False, "schema": self.field(f)})
+        return out
 
 
 ERROR_SCHEMA = {
@@ -84,6 +117,18 @@ def _comment(d: descriptor.MethodDescriptor) -> str:
     return d.name
 
 
+def _upload_schema(sb: SchemaBuilder, req: descriptor.Descriptor) -> dict[str, Any]:
+    """multipart/form-data of a client-streaming upload: the file plus the header message's fields."""
+    header = next(f for f in req.fields if f.type == FD.TYPE_MESSAGE).message_type
+    props: dict[str, Any] = {"file": {"type": "string", "format": "binary"}}
+    for f in header.fields:
+        if f.type in (FD.TYPE_MESSAGE, FD.TYPE_BYTES) or f.is_repeated:
+            continue  # not expressible as a form field
+        props[f.json_name] = sb.scalar(f)
+    required = ["file", *(n for n in ("kind",) if n in props)]
+    return {"type": "object", "required": required, "properties": props}
+
+
 def build_openapi(rules: list[Rule], *, title: str, version: str) -> dict[str, Any]:
     sb = SchemaBuilder()
     paths: dict[str, Any] = {}
@@ -97,28 +142,28 @@ def build_openapi(rules: list[Rule], *, title: str, version: str) -> dict[str, A
             {"name": n, "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[^/:]+$"}}
             for _, names in r.vars for n in names
         ]
-        op: dict[str, Any] = {"operationId": r.method.name, "tags": [r.context], "summary": _comment(r.method)}
-        if r.method.name in seen_ops:
-            op["operationId"] = f"{r.method.name}_{len(seen_ops)}"
-        seen_ops.add(op["operationId"])
+        op_id, n = r.method.name, 1
+        while op_id in seen_ops:  # additional bindings of one RPC: GetCase, GetCase_2
+            n += 1
+            op_id = f"{r.method.name}_{n}"
+        seen_ops.add(op_id)
+        op: dict[str, Any] = {"operationId": op_id, "tags": [r.context], "summary": _comment(r.method)}
         if r.client_streaming:
-            op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
-                "type": "object", "required": ["file", "kind"],
-                "properties": {"file": {"type": "string", "format": "binary"}, "kind": {"type": "string"},
-                               "filename": {"type": "string"}}}}}}
+            op["requestBody"] = {"required": True, "content": {"multipart/form-data": {
+                "schema": _upload_schema(sb, req)}}}
         elif r.body == "*":
             op["requestBody"] = {"content": {"application/json": {"schema": sb.message(req, exclude=path_fields)}}}
         elif r.body:
             op["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": sb.field(req.fields_by_name[r.body])}}}
-        if not r.body and not r.client_streaming:
-            for f in req.fields:
-                if f.name in path_fields or (f.type == FD.TYPE_MESSAGE and f.message_type.full_name not in _WELL_KNOWN):
-                    continue
-                params.append({"name": f.json_name, "in": "query", "required": False, "schema": sb.field(f)})
+        if r.body != "*" and not r.client_streaming:
+            # google.api.http: every field bound to neither the path nor the body is a
+            # query parameter (e.g. PATCH ...?updateMask=cargo).
+            params += sb.query_params(req, path_fields | {r.body})
         if params:
             op["parameters"] = params
-        ok: dict[str, Any] = ({"description": "文件内容", "content": {"application/octet-stream": {"schema": {
+        # A download answers with the stored document's own media type.
+        ok: dict[str, Any] = ({"description": "文件内容", "content": {"*/*": {"schema": {
             "type": "string", "format": "binary"}}}} if r.server_streaming else
             {"description": "成功", "content": {"application/json": {"schema": sb.ref(r.method.output_type)}}})
         responses: dict[str, Any] = {"200": ok}

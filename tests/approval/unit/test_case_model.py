@@ -291,27 +291,44 @@ class TestPermit:
         assert permit.effective_state(dt.date(2026, 12, 21)) == PermitState.EXPIRED
 
     def test_multi_trip_extension_cannot_pass_six_months_PQ_11(self) -> None:
-        permit = Permit.issue(self.ready(multi_trip=True), number="N1", actor=ORIGIN, now=NOW)
+        case = self.ready(multi_trip=True)
+        permit = Permit.issue(case, number="N1", actor=ORIGIN, now=NOW)
         with pytest.raises(InvalidArgument) as e:
-            permit.request_extension(new_end_date=dt.date(2027, 6, 10), provinces=[HEBEI],
-                                     reason="延期", now=NOW)
+            permit.request_extension(case=case, new_end_date=dt.date(2027, 6, 10), provinces=[HEBEI],
+                                     reason="延期", actor=APPLICANT, now=NOW)
         assert reason(e) == "MULTI_TRIP_TOO_LONG"
-        permit.request_extension(new_end_date=dt.date(2027, 6, 9), provinces=[HEBEI], reason="延期",
-                                 now=NOW)
+        permit.request_extension(case=case, new_end_date=dt.date(2027, 6, 9), provinces=[HEBEI],
+                                 reason="延期", actor=APPLICANT, now=NOW)
 
     def test_one_pending_extension_at_a_time_PQ_11(self) -> None:
-        permit = Permit.issue(self.ready(), number="N1", actor=ORIGIN, now=NOW)
-        permit.request_extension(new_end_date=dt.date(2026, 12, 25), provinces=[HEBEI], reason="r",
-                                 now=NOW)
+        case = self.ready()
+        permit = Permit.issue(case, number="N1", actor=ORIGIN, now=NOW)
+        permit.request_extension(case=case, new_end_date=dt.date(2026, 12, 25), provinces=[HEBEI],
+                                 reason="r", actor=APPLICANT, now=NOW)
         with pytest.raises(FailedPrecondition) as e:
-            permit.request_extension(new_end_date=dt.date(2026, 12, 26), provinces=[HEBEI],
-                                     reason="r", now=NOW)
+            permit.request_extension(case=case, new_end_date=dt.date(2026, 12, 26), provinces=[HEBEI],
+                                     reason="r", actor=APPLICANT, now=NOW)
         assert reason(e) == "EXTENSION_PENDING"
 
+    def test_extension_decisions_are_audited_on_the_case_PQ_11(self) -> None:
+        case = self.ready()
+        permit = Permit.issue(case, number="N1", actor=ORIGIN, now=NOW)
+        ext = permit.request_extension(case=case, new_end_date=dt.date(2026, 12, 25),
+                                       provinces=[SHANDONG], reason="延误", actor=APPLICANT, now=NOW)
+        permit.decide_extension(case=case, extension_id=ext.id, province=SHANDONG, approve=True,
+                                reason="", actor=officer(SHANDONG), now=NOW)
+        kinds = [(h.kind, h.actor) for h in case.history[-3:]]
+        assert kinds == [("EXTENSION_REQUESTED", "users/u1"),
+                         ("EXTENSION_APPROVED", f"officers/{SHANDONG}"),
+                         ("PERMIT_EXTENDED", f"officers/{SHANDONG}")]
+        assert permit.state == PermitState.EXTENDED and permit.end_date == dt.date(2026, 12, 25)
+
     def test_an_abolished_permit_cannot_be_extended_PQ_9_PQ_11(self) -> None:
-        permit = Permit.issue(self.ready(), number="N1", actor=ORIGIN, now=NOW)
-        permit.abolish(reason="", actor=APPLICANT, now=NOW, submission=1)
+        case = self.ready()
+        permit = Permit.issue(case, number="N1", actor=ORIGIN, now=NOW)
+        permit.abolish(case=case, reason="", actor=APPLICANT, now=NOW)
+        assert case.history[-1].kind == "PERMIT_ABOLISHED"
         with pytest.raises(FailedPrecondition) as e:
-            permit.request_extension(new_end_date=dt.date(2026, 12, 25), provinces=[HEBEI],
-                                     reason="r", now=NOW)
+            permit.request_extension(case=case, new_end_date=dt.date(2026, 12, 25), provinces=[HEBEI],
+                                     reason="r", actor=APPLICANT, now=NOW)
         assert reason(e) == "PERMIT_NOT_ACTIVE"
