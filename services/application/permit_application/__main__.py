@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import-legacy":
         return _import(settings, args.file)
     if args.command == "seed-demo":
-        return _import(settings, DEMO_EXPORT)
+        # Images without the identity sources can point at a copy of the file.
+        return _import(settings, Path(environ().get("PERMIT_APPLICATION_DEMO_EXPORT") or DEMO_EXPORT))
 
     from permit_application.server import build_server
 

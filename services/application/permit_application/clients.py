@@ -30,7 +30,7 @@ from permit_application.services import (
     RouteCheck,
     local_route_check,
 )
-from permitkit.errors import FieldViolation
+from permitkit.errors import ErrorDetails, FieldViolation
 
 log = structlog.get_logger()
 
@@ -98,7 +98,14 @@ class RoutingClient:
                             grpc.StatusCode.UNIMPLEMENTED):
                 log.warning("routing_unavailable_fallback", code=e.code().name)
                 return local_route_check(passage)
-            raise
+            d = ErrorDetails.from_rpc_error(e)
+            if d.code == grpc.StatusCode.INVALID_ARGUMENT:
+                problems = [FieldViolation("passage." + v.field.replace("rows", "route", 1) if v.field else "passage.route",
+                                           v.description, v.reason) for v in d.violations]
+                return RouteCheck(passage.route_provinces(), problems or [
+                    FieldViolation("passage.route", d.message or "通行路线有误。", d.reason or "ROUTE_INVALID")])
+            log.warning("routing_error_fallback", code=e.code().name, reason=d.reason)
+            return local_route_check(passage)
 
         def fv(problem: Any) -> FieldViolation:
             f = problem.field or ""
@@ -135,15 +142,14 @@ class DocumentsClient:
             try:
                 doc = self.stub.GetDocument(dspb.GetDocumentRequest(name=ref.document), timeout=self.timeout)
             except grpc.RpcError as e:
-                if e.code() == grpc.StatusCode.NOT_FOUND:
+                if e.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED,
+                                grpc.StatusCode.INVALID_ARGUMENT):
                     out.append(FieldViolation(ref.field, "材料不存在或已删除，请重新上传。", "DOCUMENT_NOT_FOUND"))
                     continue
-                if e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-                                grpc.StatusCode.UNIMPLEMENTED):
-                    # The approval side checks access again; a documents outage does not block submitting.
-                    log.warning("documents_unavailable_skip_check", code=e.code().name)
-                    return out
-                raise
+                # A documents outage (or any other failure there) does not block submitting:
+                # the references stay, and the approval side grants access to them by name.
+                log.warning("documents_check_skipped", code=e.code().name)
+                return out
             kind = dpb.DocumentKind.Name(doc.kind).removeprefix("DOCUMENT_KIND_")
             if ref.kinds and kind not in ref.kinds:
                 out.append(FieldViolation(ref.field, "上传的材料类型与所需材料不符，请重新上传。",

@@ -24,7 +24,6 @@ from permit_application.errors import (
     InvalidEvent,
     InvalidField,
     InvalidPageToken,
-    InvalidTransition,
     InvalidUpdateMask,
     LicenceRejected,
     LicenceRequired,
@@ -314,6 +313,7 @@ class StepInput:
     def from_mask(cls, paths: list[str], values: Mapping[str, Any]) -> StepInput:
         steps = set()
         for path in paths:
+            path = path.removeprefix("application.")
             head = path.split(".", 1)[0].split("[", 1)[0]
             if head not in st.STEPS:
                 raise InvalidUpdateMask(field="update_mask", metadata={"path": path})
@@ -828,11 +828,23 @@ def record_review_event(uow: UnitOfWork, *, principal: Principal | None, event: 
                                                   reason=f"忽略旧提交的事件：{why}", event_id=event.event_id, now=when))
             uow.commit()
             return False
-        if app.status == State.WITHDRAWN and event.kind != "CASE_WITHDRAWN":
-            # The applicant withdrew while the officer acted: the withdrawal stands.
+        if not _fits(app.status, event.kind):
+            if event.kind in _PROGRESS_ONLY and app.status in (State.DENIED, State.RETURNED, State.ISSUED):
+                # A province still decides after the outcome: show its decision, keep the state.
+                _decide(app, event, _PROGRESS_ONLY[event.kind], when)
+                uow.applications.add_change(app.audit(app.status, app.status, actor=actor,
+                                                      reason=f"{event.province} {why}", event_id=event.event_id,
+                                                      now=when))
+                app.touch()
+                uow.commit()
+                return True
+            # Never block the sender's ordered queue with an error it cannot fix:
+            # keep the event in the trail and ignore it (e.g. a withdrawal raced an acceptance).
             uow.applications.add_change(app.audit(app.status, app.status, actor=actor,
-                                                  reason=f"申请已撤销，忽略：{why}", event_id=event.event_id, now=when))
+                                                  reason=f"与当前状态（{app.state_label}）不符，忽略：{why}",
+                                                  event_id=event.event_id, now=when))
             uow.commit()
+            log.warning("review_event_ignored", application=app.name, kind=event.kind, state=app.state)
             return False
         _apply_event(uow, app, event, actor=actor, when=when, why=why)
         app.touch()
@@ -863,18 +875,15 @@ def _apply_event(uow: UnitOfWork, app: Application, e: ReviewEvent, *, actor: st
         app.return_reason = e.reason
         _move(uow, app, State.RETURNED, actor=actor, why=why, event=e, when=when)
     elif kind == "PROVINCE_APPROVED":
-        _require(app, State.PROCESSING, kind)
         _decide(app, e, "APPROVED", when)
         uow.applications.add_change(app.audit(app.status, app.status, actor=actor,
                                               reason=f"{e.province} {why}", event_id=e.event_id, now=when))
     elif kind == "ROUTE_ADJUSTMENT_PROPOSED":
-        _require(app, State.PROCESSING, kind)
         row = _decide(app, e, "ROUTE_ADJUSTMENT", when)
         row.suggested_route = [{"province": r.province, "roads": list(r.roads)} for r in e.route]
         uow.applications.add_change(app.audit(app.status, app.status, actor=actor,
                                               reason=f"{e.province} {why}", event_id=e.event_id, now=when))
     elif kind == "ROUTE_ADJUSTMENT_ACCEPTED":
-        _require(app, State.PROCESSING, kind)
         if e.route:
             app.put_passage(replace(passage, route=list(e.route)))
         if e.documents:
@@ -905,7 +914,6 @@ def _apply_event(uow: UnitOfWork, app: Application, e: ReviewEvent, *, actor: st
             "approve_time": when.isoformat(),
         })
     elif kind == "PERMIT_EXTENDED":
-        _require(app, State.ISSUED, kind)
         if e.permit_end_date:
             app.permit_end_date = e.permit_end_date
             app.period_end = max(filter(None, [app.period_end, e.permit_end_date]))
@@ -913,12 +921,10 @@ def _apply_event(uow: UnitOfWork, app: Application, e: ReviewEvent, *, actor: st
         uow.applications.add_change(app.audit(app.status, app.status, actor=actor, reason=why,
                                               event_id=e.event_id, now=when))
     elif kind == "PERMIT_ABOLISHED":
-        _require(app, State.ISSUED, kind)
         app.permit_state = "ABOLISHED"  # AP-6: an abolished permit no longer occupies the vehicle
         uow.applications.add_change(app.audit(app.status, app.status, actor=actor, reason=why,
                                               event_id=e.event_id, now=when))
     elif kind == "VEHICLE_CHANGED":
-        _require(app, State.PROCESSING, kind)
         _change_vehicle(uow, app, e)
         uow.applications.add_change(app.audit(app.status, app.status, actor=actor,
                                               reason=f"{why}：{e.old_plate_number} → {e.new_plate_number}",
@@ -927,9 +933,28 @@ def _apply_event(uow: UnitOfWork, app: Application, e: ReviewEvent, *, actor: st
         _move(uow, app, State.WITHDRAWN, actor=actor, why=why, event=e, when=when)
 
 
-def _require(app: Application, state: State, kind: str) -> None:
-    if app.status != state:
-        raise InvalidTransition(metadata={"state": app.state, "event": kind})
+# The states in which each review event applies.
+_EVENT_STATES: dict[str, tuple[State, ...]] = {
+    "CASE_ACCEPTED": (State.SUBMITTED,),
+    "CASE_RETURNED": (State.SUBMITTED, State.PROCESSING),
+    "PROVINCE_APPROVED": (State.PROCESSING,),
+    "PROVINCE_DENIED": (State.PROCESSING, State.DENIED),
+    "PROVINCE_RETURNED": (State.PROCESSING, State.RETURNED),
+    "ROUTE_ADJUSTMENT_PROPOSED": (State.PROCESSING,),
+    "ROUTE_ADJUSTMENT_ACCEPTED": (State.PROCESSING,),
+    "CASE_DENIED": (State.SUBMITTED, State.PROCESSING, State.DENIED),
+    "PERMIT_ISSUED": (State.PROCESSING,),
+    "PERMIT_EXTENDED": (State.ISSUED,),
+    "PERMIT_ABOLISHED": (State.ISSUED,),
+    "VEHICLE_CHANGED": (State.PROCESSING,),
+    "CASE_WITHDRAWN": (State.SUBMITTED, State.PROCESSING, State.RETURNED, State.WITHDRAWN),
+}
+_PROGRESS_ONLY = {"PROVINCE_APPROVED": "APPROVED", "PROVINCE_DENIED": "DENIED", "PROVINCE_RETURNED": "RETURNED",
+                  "ROUTE_ADJUSTMENT_PROPOSED": "ROUTE_ADJUSTMENT"}
+
+
+def _fits(state: State, kind: str) -> bool:
+    return state in _EVENT_STATES[kind]
 
 
 def _decide(app: Application, e: ReviewEvent, decision: str, when: dt.datetime) -> Any:

@@ -119,8 +119,10 @@ def check_vehicles(vehicles: list[Vehicle], known: Mapping[str, Vehicle],
                 elif mine != theirs:
                     same = False
             if same:
+                # A vehicle of an earlier application keeps the licence images uploaded then.
                 veh = replace(veh, source=k.source or "FLEET", fleet_vehicle=k.fleet_vehicle,
-                              kind=veh.kind or k.kind)
+                              kind=veh.kind or k.kind,
+                              licence_documents=veh.licence_documents or list(k.licence_documents))
             else:
                 veh = replace(veh, source="MANUAL", fleet_vehicle="")
         else:

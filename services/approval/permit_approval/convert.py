@@ -64,7 +64,8 @@ def review_pb(case: Case, r: Review, today: dt.date) -> pb.Review:
         officer=r.officer or "", suggested_route=route_rows(r.suggested_route or []),
         conditions=list(r.conditions or []), overdue=r.overdue(today),
         due_date_provisional=bool(r.due_provisional), fast_track=bool(r.fast_track),
-        claimed_by=r.claimed_by or "",
+        claimed_by=r.claimed_by or "", suspended=r.suspended,
+        suspend_reason=r.suspend_reason or "", remaining_days=r.remaining_days or 0,
     )
     _set(msg, "decide_time", ts_pb(r.decide_time))
     _set(msg, "due_date", date_pb(r.due_date))

@@ -168,6 +168,16 @@ class ReviewNotPending(FailedPrecondition):
     message = "该省份的审批已完成，不能重复审批。"
 
 
+class ReviewAlreadySuspended(FailedPrecondition):
+    reason = "REVIEW_ALREADY_SUSPENDED"
+    message = "该审批已中止计时。"
+
+
+class ReviewNotSuspended(FailedPrecondition):
+    reason = "REVIEW_NOT_SUSPENDED"
+    message = "该审批未中止计时。"
+
+
 class ReviewClaimedByOther(FailedPrecondition):
     reason = "REVIEW_CLAIMED_BY_OTHER"
     message = "该审批已由其他审批人员领取。"

@@ -129,6 +129,15 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
         return self._case(services.release_review(self._uow(), principal=current_principal(),
                                                   name=request.name, now=self._clock()))
 
+    def SuspendReview(self, request: svc.SuspendReviewRequest, context: Any) -> pb.Case:
+        return self._case(services.suspend_review(self._uow(), principal=current_principal(),
+                                                  name=request.name, reason=request.reason,
+                                                  now=self._clock()))
+
+    def ResumeReview(self, request: svc.ResumeReviewRequest, context: Any) -> pb.Case:
+        return self._case(services.resume_review(self._uow(), principal=current_principal(),
+                                                 name=request.name, now=self._clock()))
+
     def DecideReview(self, request: svc.DecideReviewRequest, context: Any) -> pb.Case:
         return self._case(services.decide_review(
             self._uow(), principal=current_principal(), name=request.name,

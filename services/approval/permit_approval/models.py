@@ -360,6 +360,7 @@ class Case(TimestampMixin, Base):
         review.officer = actor.subject
         review.decide_time = now
         review.release_claim()
+        review.clear_suspension()
         self.update_time = now
         if decision == Decision.APPROVE:
             review.state = ReviewState.APPROVED
@@ -451,6 +452,47 @@ class Case(TimestampMixin, Base):
         if not replaced:
             new_route.extend(normalise_route(rows))
         return new_route
+
+    # -- suspended deadlines (RV-4, Art. 15) -----------------------------------------------
+
+    def suspend_review(self, *, province: str, reason: str, actor: Actor, now: dt.datetime,
+                       calendar: WorkingCalendar) -> Review:
+        """Stop the province's clock while its roads or bridges are strengthened."""
+        review = self.review_for(province)
+        if self.state != CaseState.UNDER_REVIEW or review.state != ReviewState.PENDING:
+            raise errors.ReviewNotPending()
+        if review.suspended:
+            raise errors.ReviewAlreadySuspended()
+        if not reason.strip():
+            raise errors.required("reason", "请填写中止计时的原因（加固改造的路段或桥梁）。")
+        today = local_date(now)
+        remaining = 0
+        if review.due_date is not None:
+            d = today
+            while d < review.due_date:
+                d += dt.timedelta(days=1)
+                remaining += calendar.is_workday(d)[0]
+        review.suspended_on, review.suspend_reason, review.remaining_days = today, reason, remaining
+        self.update_time = now
+        self.audit("REVIEW_SUSPENDED", actor, review.state, review.state, reason, now, province)
+        return review
+
+    def resume_review(self, *, province: str, actor: Actor, now: dt.datetime,
+                      calendar: WorkingCalendar) -> Review:
+        """Restart the clock: the working days that were left count again from today."""
+        review = self.review_for(province)
+        if not review.suspended:
+            raise errors.ReviewNotSuspended()
+        today = local_date(now)
+        days = review.remaining_days or 0
+        due = calendar.add_working_days(today, days)
+        review.due_date, review.due_provisional = due.date, due.provisional
+        review.opened_on, review.deadline_days = today, days
+        review.clear_suspension()
+        self.update_time = now
+        self.audit("REVIEW_RESUMED", actor, review.state, review.state, due.date.isoformat(), now,
+                   province)
+        return review
 
     # -- claims ---------------------------------------------------------------------------
 
@@ -624,7 +666,7 @@ class Case(TimestampMixin, Base):
             self.acceptance_due_date, self.acceptance_due_provisional = due.date, due.provisional
             changed = True
         for r in self.reviews:
-            if r.due_provisional and r.opened_on is not None:
+            if r.due_provisional and r.opened_on is not None and not r.suspended:
                 due = calendar.add_working_days(r.opened_on, r.deadline_days)
                 r.due_date, r.due_provisional = due.date, due.provisional
                 changed = True
@@ -678,15 +720,26 @@ class Review(Base):
     conditions: Mapped[list[str]] = mapped_column(JSON, default=list)
     claimed_by: Mapped[str] = mapped_column(String(100), default="")
     claim_expire_time: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    # Regulation Art. 15: time spent strengthening roads or bridges does not count.
+    suspended_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    suspend_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    remaining_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     case: Mapped[Case] = relationship(back_populates="reviews")
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_on is not None
 
     def name_in(self, case: Case) -> str:
         return f"cases/{case.id}/reviews/{self.province}"
 
     def overdue(self, today: dt.date) -> bool:
-        return (self.state == ReviewState.PENDING and self.due_date is not None
-                and today > self.due_date)
+        return (self.state == ReviewState.PENDING and not self.suspended
+                and self.due_date is not None and today > self.due_date)
+
+    def clear_suspension(self) -> None:
+        self.suspended_on, self.suspend_reason, self.remaining_days = None, "", None
 
     def reopen(self, *, opened_on: dt.date, days: int, due: DueDate) -> None:
         """Open (again) for a decision due ``days`` working days after ``opened_on``."""
@@ -698,6 +751,7 @@ class Review(Base):
         self.suggested_route = []
         self.conditions = []
         self.release_claim()
+        self.clear_suspension()
 
     def claim_lapsed(self, now: dt.datetime) -> bool:
         return self.claim_expire_time is None or self.claim_expire_time <= now

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, or_, select, union_all
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from permit_approval.models import (
@@ -111,11 +112,16 @@ class PermitRepository(RepositoryBase[Permit]):
     def next_number(self, province: str, year: int) -> str:
         """The next permit number of ``province`` in ``year`` ("13" + "2026" + serial)."""
         key = f"{province}-{year}"
-        seq = self.session.scalars(
-            select(PermitSequence).where(PermitSequence.key == key).with_for_update()).first()
+        stmt = select(PermitSequence).where(PermitSequence.key == key).with_for_update()
+        seq = self.session.scalars(stmt).first()
         if seq is None:
-            seq = PermitSequence(key=key, last=0)
-            self.session.add(seq)
+            try:
+                # The first permit of the year: two issuers may create the row at once.
+                with self.session.begin_nested():
+                    self.session.add(PermitSequence(key=key, last=0))
+            except IntegrityError:
+                pass
+            seq = self.session.scalars(stmt).one()
         seq.last += 1
         self.session.flush()
         return f"{province[:2]}{year}{seq.last:06d}"

@@ -293,6 +293,30 @@ def release_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name
         return case
 
 
+def suspend_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
+                   reason: str, now: dt.datetime) -> Case:
+    """Stop a review's deadline while roads or bridges are strengthened (RV-4, Art. 15)."""
+    p, case_id, province = _review_target(principal, name)
+    with uow:
+        case = _load_case(uow, case_id, for_update=True)
+        case.suspend_review(province=province, reason=reason, actor=access.actor(p), now=now,
+                            calendar=uow.calendar())
+        _save(uow, case)
+        return case
+
+
+def resume_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
+                  now: dt.datetime) -> Case:
+    """Restart a suspended review's deadline with the working days that were left (RV-4)."""
+    p, case_id, province = _review_target(principal, name)
+    with uow:
+        case = _load_case(uow, case_id, for_update=True)
+        case.resume_review(province=province, actor=access.actor(p), now=now,
+                           calendar=uow.calendar())
+        _save(uow, case)
+        return case
+
+
 def decide_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
                   decision: Decision | None, reason: str, suggested_route: list[dict[str, Any]],
                   conditions: list[str], etag: str, now: dt.datetime,

@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 
 PREFIX = "PV1"
+# A scanned QR code may carry the bare code or a link that contains it.
+_CODE = re.compile(r"PV1\.[0-9a-f]+\.[A-Za-z0-9_-]+")
 
 
 class PermitSigner:
@@ -26,8 +29,12 @@ class PermitSigner:
         return f"{PREFIX}.{permit_id}.{self._mac(permit_id)}"
 
     def verify(self, code: str) -> str | None:
-        """The permit id of a genuine code, or None."""
-        parts = code.strip().split(".")
+        """The permit id of a genuine code (bare, or inside a scanned link), or None."""
+        code = code.strip()
+        if not code.startswith(f"{PREFIX}."):
+            found = _CODE.search(code)
+            code = found.group(0) if found else code
+        parts = code.split(".")
         if len(parts) != 3 or parts[0] != PREFIX or not parts[1]:
             return None
         if not hmac.compare_digest(parts[2], self._mac(parts[1])):

@@ -17,8 +17,9 @@ _WELL_KNOWN: dict[str, dict[str, Any]] = {
     "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
     "google.protobuf.Duration": {"type": "string", "pattern": r"^-?[0-9]{1,12}(\.[0-9]{1,9})?s$",
                                  "example": "1.5s"},
-    "google.protobuf.FieldMask": {"type": "string", "pattern": r"^[a-zA-Z0-9]*(\.[a-zA-Z0-9]+)*(,[a-zA-Z0-9]+(\.[a-zA-Z0-9]+)*)*$",
-                                  "example": "cargo,vehicles"},
+    # Comma-separated lowerCamel paths (proto3 JSON: no underscores).
+    "google.protobuf.FieldMask": {"type": "string", "example": "cargo,vehicles",
+                                  "pattern": r"^([a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)*(,[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)*)*)?$"},
     "google.protobuf.Empty": {"type": "object"},
     "google.protobuf.Struct": {"type": "object"},
     "google.protobuf.Any": {"type": "object"},

@@ -38,6 +38,8 @@ SEPARATORS = frozenset("-－‐‑‒–−﹣⁃→⟶➔➝⇒⇨➡>＞、,�
 _LIST_PUNCTUATION = frozenset("、,，﹐﹑")
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 
+MAX_PROBLEMS = 200
+
 # Headings people paste above the rows; alone before a colon they carry nothing.
 HEADER_WORDS = frozenset({"路线", "通行路线", "行驶路线", "线路", "路径", "途经路线", "途经省份", "通行线路"})
 
@@ -334,12 +336,19 @@ def parse_route_text(ref: ReferenceData, text: str) -> Recognition:
     """Recognise route rows in pasted text (AP-7b). Never raises on any input."""
     rec = _Recogniser(ref)
     segments = _segments(text)
-    if not segments:
-        rec.problems.append(Problem(line=1, column=1, reason="ROUTE_TEXT_EMPTY",
-                                    message="未输入路线。请按“省份名称：道路-道路；”的格式填写，每个省份一行。"))
     for seg in segments:
         rec.segment(seg)
+    if not rec.rows and not rec.problems:  # nothing at all, or only a heading
+        rec.problems.append(Problem(line=1, column=1, reason="ROUTE_TEXT_EMPTY",
+                                    message="未输入路线。请按“省份名称：道路-道路；”的格式填写，每个省份一行。"))
     problems = sorted(rec.problems, key=lambda p: (p.line, p.column))
+    if len(problems) > MAX_PROBLEMS:
+        # Keep the answer small (gRPC's 4 MB) and readable; the rest start here.
+        rest = problems[MAX_PROBLEMS]
+        problems = [*problems[:MAX_PROBLEMS], Problem(
+            line=rest.line, column=rest.column, reason="TOO_MANY_PROBLEMS",
+            message=f"第{rest.line}行第{rest.column}列起还有{len(problems) - MAX_PROBLEMS}处问题未列出，"
+                    "请先修改以上问题后重新识别。")]
     return Recognition(rows=tuple(rec.rows), problems=tuple(problems))
 
 

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.integration
 N = 8
 
 
-def test_parallel_submissions_for_one_vehicle_leave_at_most_two_overlapping_AP_6(pg: Harness) -> None:
+def test_parallel_submissions_for_one_vehicle_leave_at_most_two_overlapping_AP_6(harness: Harness) -> None:
+    """On PostgreSQL (row locks per plate) and on the embedded SQLite default (BEGIN IMMEDIATE)."""
+    pg = harness
     drafts = [pg.fill(pg.create()) for _ in range(N)]
     barrier = threading.Barrier(N)
 

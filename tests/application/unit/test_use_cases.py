@@ -517,6 +517,11 @@ class TestManagement:
         plates = [(v.plate_number, v.source) for v in svc.suggest_vehicles(uow(), principal=APPLICANT, plate_prefix="冀")]
         assert plates == [("冀A12345", "FLEET"), ("冀B6789挂", "FLEET"), ("冀C1234挂", "HISTORY")]
         assert [a.agent_name for a in svc.suggest_agents(uow(), principal=APPLICANT)] == ["李四", "张三"]
+        # Choosing it next time needs no new images: the earlier ones come along.
+        app = svc.update_application(uow(), principal=APPLICANT, name=new_draft(uow).name, etag="", now=NOW,
+                                     steps=StepInput(vehicles=[fleet_vehicles()[0], vo.Vehicle(plate_number="冀C1234挂")]))
+        assert (app.vehicle_values[1].source, app.vehicle_values[1].licence_documents) == (
+            "HISTORY", ["documents/l1", "documents/l2"])
         assert svc.suggest_vehicles(uow(), principal=OTHER) == []
 
 
@@ -594,13 +599,24 @@ class TestReviewEvents:
             svc.record_review_event(uow(), principal=APPLICANT, event=event(app, "PERMIT_ISSUED", 1), now=NOW)
         assert reason_of(e) == "SERVICE_ONLY"
 
-    def test_an_event_that_does_not_fit_the_state_is_refused(self, uow: Callable[[], FakeUnitOfWork]) -> None:
+    def test_an_event_that_does_not_fit_the_state_is_kept_in_the_trail_and_ignored(
+            self, uow: Callable[[], FakeUnitOfWork]) -> None:
         app = submitted(uow)
-        with pytest.raises(PermitError) as e:
-            record(uow, event(app, "PERMIT_ISSUED", 1, permit_number="P", permit_start_date=START,
-                              permit_end_date=END))
-        assert reason_of(e) == "INVALID_TRANSITION"
+        assert record(uow, event(app, "PERMIT_ISSUED", 1, permit_number="P", permit_start_date=START,
+                                 permit_end_date=END)) is False
         assert get(uow, app).status == State.SUBMITTED
+        last = svc.list_state_changes(uow(), principal=APPLICANT, name=app.name)[-1]
+        assert (last.from_state, last.to_state, last.event_id) == ("SUBMITTED", "SUBMITTED", f"ev-{app.id}-1")
+        assert "忽略" in last.reason
+
+    def test_a_province_deciding_after_a_denial_is_still_shown_RV_3(self, uow: Callable[[], FakeUnitOfWork]) -> None:
+        app = submitted(uow)
+        record(uow, event(app, "CASE_ACCEPTED", 1, province="130000"))
+        record(uow, event(app, "PROVINCE_DENIED", 2, province="320000"))
+        assert record(uow, event(app, "PROVINCE_APPROVED", 3, province="370000")) is True
+        app = get(uow, app)
+        assert app.status == State.DENIED
+        assert [p.decision for p in app.progress] == ["ACCEPTED", "APPROVED", "DENIED"]
 
     def test_a_withdrawal_stands_against_a_late_acceptance_PQ_5(self, uow: Callable[[], FakeUnitOfWork]) -> None:
         app = submitted(uow)

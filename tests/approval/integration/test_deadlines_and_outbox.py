@@ -90,6 +90,38 @@ class TestDeadlines:
                                                metadata=running.officer(HEBEI))
         assert reason_of(e.value) == "NOT_ADMIN"
 
+    def test_suspended_time_does_not_count_toward_the_deadline_RV_4(self, running: Running) -> None:
+        running.clock.set_local(2026, 12, 1)  # Tue
+        case = running.accept(running.submit(permit_class=1))  # due Tue 8 Dec (5 working days)
+        name = f"{case.name}/reviews/{SHANDONG}"
+        running.clock.set_local(2026, 12, 3)  # Thu: 3 working days left (4, 7, 8 Dec)
+        case = running.stub.SuspendReview(svc.SuspendReviewRequest(name=name, reason="G2大桥加固"),
+                                          metadata=running.officer(SHANDONG))
+        review = next(r for r in case.reviews if r.province == SHANDONG)
+        assert review.suspended and review.remaining_days == 3
+        running.clock.set_local(2026, 12, 21)  # long past the old due date
+        case = running.stub.GetCase(svc.GetCaseRequest(name=case.name), metadata=running.officer(SHANDONG))
+        flags = {r.province: r.overdue for r in case.reviews}
+        assert flags == {HEBEI: True, SHANDONG: False, "320000": True}
+        case = running.stub.ResumeReview(svc.ResumeReviewRequest(name=name),
+                                         metadata=running.officer(SHANDONG))
+        review = next(r for r in case.reviews if r.province == SHANDONG)
+        # Mon 21 Dec + 3 working days -> Thu 24 Dec.
+        assert not review.suspended and due(review) == (2026, 12, 24)
+        kinds = [h.kind for h in case.history if h.province == SHANDONG]
+        assert kinds[-2:] == ["REVIEW_SUSPENDED", "REVIEW_RESUMED"]
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.ResumeReview(svc.ResumeReviewRequest(name=name), metadata=running.officer(SHANDONG))
+        assert reason_of(e.value) == "REVIEW_NOT_SUSPENDED"
+
+    def test_only_the_reviewing_province_suspends_its_deadline_RV_4(self, running: Running) -> None:
+        case = running.accept(running.submit())
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.SuspendReview(
+                svc.SuspendReviewRequest(name=f"{case.name}/reviews/{SHANDONG}", reason="加固"),
+                metadata=running.officer(HEBEI))
+        assert reason_of(e.value) == "OTHER_PROVINCE"
+
     def test_overdue_review_is_flagged_RV_4(self, running: Running) -> None:
         case = running.accept(running.submit(permit_class=1))
         assert not any(r.overdue for r in case.reviews)

@@ -63,6 +63,27 @@ class TestVerification:
         assert (permit.end_date.year, permit.end_date.month, permit.end_date.day) == (2027, 6, 9)
 
 
+class TestNumbers:
+    def test_permits_issued_at_once_get_distinct_consecutive_numbers_RV_5(self, running: Running) -> None:
+        import threading
+
+        cases = [running.approve_all(running.accept(running.submit(application=f"applications/N{i}")))
+                 for i in range(3)]
+        barrier = threading.Barrier(len(cases))
+        numbers: list[str] = []
+
+        def issue(case: pb.Case) -> None:
+            barrier.wait()
+            numbers.append(running.issue(case).number)
+
+        threads = [threading.Thread(target=issue, args=(c,)) for c in cases]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(numbers) == ["132026000001", "132026000002", "132026000003"]
+
+
 class TestAbolition:
     def test_holder_abolishes_an_issued_permit_PQ_9(self, running: Running) -> None:
         permit = issued(running)

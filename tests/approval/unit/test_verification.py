@@ -33,3 +33,10 @@ def test_a_code_signed_with_another_key_does_not_verify_RV_5() -> None:
 def test_short_keys_are_refused() -> None:
     with pytest.raises(ValueError):
         PermitSigner(b"short")
+
+
+def test_a_code_inside_a_scanned_link_verifies_RV_5() -> None:
+    signer = PermitSigner(b"k" * 32)
+    code = signer.sign("abc123")
+    assert signer.verify(f"https://permit.example.cn/verify?code={code}&src=qr") == "abc123"
+    assert signer.verify(f"https://permit.example.cn/verify?code={code[:-1]}") is None

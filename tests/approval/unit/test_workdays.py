@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from permit_approval.workdays import (
     SOURCE_ADMINISTRATOR,
@@ -65,3 +67,16 @@ def test_an_administrator_year_replaces_the_library_and_clears_the_flag_RV_4() -
     (1, 3, 5), (2, 3, 10), (3, 3, 20), (1, 1, 2), (2, 1, 5), (3, 1, 15)])
 def test_review_days_by_class_and_scope_RV_4(klass: int, provinces: int, days: int) -> None:
     assert review_days(klass, provinces) == days
+
+
+@given(start=st.dates(min_value=D(2004, 1, 1), max_value=D(2026, 10, 31)),
+       days=st.integers(min_value=1, max_value=20))
+@settings(max_examples=200, deadline=None)
+def test_the_deadline_is_a_working_day_with_exactly_n_working_days_before_it_RV_4(
+        start: dt.date, days: int) -> None:
+    cal = WorkingCalendar.from_library()
+    due = cal.add_working_days(start, days)
+    assert cal.is_workday(due.date) == (True, True)
+    between = [start + dt.timedelta(days=i) for i in range(1, (due.date - start).days + 1)]
+    assert sum(cal.is_workday(d)[0] for d in between) == days
+    assert not due.provisional

@@ -117,7 +117,7 @@ def _check_invariants(text: str) -> None:
             assert not set(road) & set(":：;；\n\r")
     if not result.rows:
         # Never a silent drop: text that yields no rows always says why.
-        assert result.problems
+        assert result.problems, repr(text)
 
 
 @PROPERTY_SETTINGS

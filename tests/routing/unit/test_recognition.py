@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from permit_routing.recognition import parse_route_text, render_route_text
+from permit_routing.recognition import MAX_PROBLEMS, parse_route_text, render_route_text
 from permit_routing.reference import load_reference_data
 from permit_routing.routes import Row
 
@@ -138,6 +138,9 @@ UGLY = [
      "河北：G4-冀豫界-G4；\n河南：G4-河南湖北省界收费站；",
      [Row(HE, (G4, G4)), Row(HA, (G4,))],
      [(1, 7, "BORDER_CROSSING_NOT_NEEDED"), (2, 7, "BORDER_CROSSING_NOT_NEEDED")]),
+    ("only_a_heading",
+     "通行路线：\n\n",
+     [], [(1, 1, "ROUTE_TEXT_EMPTY")]),
     ("heading_above_the_rows_is_skipped",
      "通行路线：\n河北：G4；",
      [Row(HE, (G4,))], []),
@@ -186,6 +189,16 @@ def test_a_one_character_typo_in_a_province_gets_a_suggestion_AP_7b() -> None:
     assert "是否为“河北省”" in problem.message
     (ambiguous,) = parse_route_text(REF, "河比省：G4").problems  # 河北省 or 河南省: no guess
     assert "是否为" not in ambiguous.message
+
+
+def test_problems_are_capped_with_a_note_where_the_rest_start_AP_7b() -> None:
+    text = "".join(f"湖广{i}：G4；\n" for i in range(300)) + "河北：G4"
+    result = parse_route_text(REF, text)
+    assert result.rows == (Row(HE, (G4,)),)
+    assert len(result.problems) == MAX_PROBLEMS + 1
+    last = result.problems[-1]
+    assert (last.reason, last.line, last.column) == ("TOO_MANY_PROBLEMS", MAX_PROBLEMS + 1, 1)
+    assert "100" in last.message
 
 
 def test_rendered_rows_use_the_manual_format_AP_7b() -> None:
