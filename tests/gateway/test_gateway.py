@@ -235,3 +235,103 @@ def test_update_takes_resource_from_body_and_mask_from_query(grpc_serve):
     assert req.application.name == "applications/a7"
     assert list(req.update_mask.paths) == ["cargo"]
     assert req.application.cargo.weight_kg == 60000 and req.application.etag == "3"
+
+
+class StreamingDocuments(doc_grpc.DocumentServiceServicer):
+    """Downloads: metadata first, then the bytes in chunks; missing ones refused."""
+
+    def DownloadDocument(self, request, context):
+        from permit.documents.v1 import documents_service_pb2 as doc_pb
+
+        if request.name == "documents/missing":
+            raise NotFound("未找到该文件。", reason="DOCUMENT_NOT_FOUND")
+        yield doc_pb.DownloadDocumentResponse(document=documents_pb2.Document(
+            name=request.name, filename="运输计划.png", content_type="image/png"))
+        for part in (b"\x89PNG", b"-one", b"-two"):
+            yield doc_pb.DownloadDocumentResponse(chunk=part)
+
+
+@pytest.fixture
+def docs_client(grpc_serve):
+    chans = {
+        "identity": grpc_serve([(id_grpc.add_IdentityServiceServicer_to_server, FakeIdentity(),
+                                 "permit.identity.v1.IdentityService")]),
+        "documents": grpc_serve([(doc_grpc.add_DocumentServiceServicer_to_server, StreamingDocuments(),
+                                  "permit.documents.v1.DocumentService")], domain="permit.documents"),
+    }
+    env = {f"{c.upper()}_SERVICE_ADDR": f"127.0.0.1:{ch.port}" for c, ch in chans.items()}
+    with TestClient(create_app(Settings.from_env(env))) as client:
+        yield client
+
+
+def test_download_streams_every_chunk_with_the_documents_media_type_AP_9(docs_client):
+    r = docs_client.get("/v1/documents/d1:download", headers=auth())
+    assert r.status_code == 200, r.text
+    assert r.content == b"\x89PNG-one-two"
+    assert r.headers["content-type"] == "image/png"
+    assert "filename*=UTF-8''" in r.headers["content-disposition"]
+
+
+def test_download_refusal_is_a_json_error_not_a_cut_stream(docs_client):
+    r = docs_client.get("/v1/documents/missing:download", headers=auth())
+    assert r.status_code == 404
+    assert r.json()["error"]["reason"] == "DOCUMENT_NOT_FOUND"
+
+
+def test_non_object_body_for_a_message_field_is_400_not_500(stack):
+    client, _ = stack
+    for body in (b"[null, null]", b'"text"', b"7", b"null"):
+        r = client.patch("/v1/applications/a1?updateMask=cargo", content=body,
+                         headers={**auth(), "content-type": "application/json"})
+        assert (r.status_code, r.json()["error"]["reason"]) == (400, "REQUEST_MALFORMED"), body
+
+
+def test_odd_bodies_are_400_not_500(stack):
+    client, _ = stack
+    for body in (b"\xff\xfe\xfa", b"[" * 100_000, b'{"etag": 1e999}', b'{"etag": "\\ud800"}', b"1" * 5000):
+        r = client.post("/v1/applications/a1:submit", content=body,
+                        headers={**auth(), "content-type": "application/json"})
+        assert r.status_code == 400, (body[:20], r.text)
+
+
+def test_conflicting_query_parameters_are_400(stack):
+    client, _ = stack
+    for qs in ("pageSize=1&pageSize.x=2", "state=STATE_DRAFT&state.x=1", "pageSize=99999999999", "state=7777"):
+        r = client.get(f"/v1/applications?{qs}", headers=auth())
+        assert (r.status_code, r.json()["error"]["reason"]) == (400, "REQUEST_MALFORMED"), qs
+
+
+def test_unknown_paths_and_methods_answer_the_json_error_body(stack):
+    client, _ = stack
+    r = client.get("/v1/nowhere", headers=auth())
+    assert (r.status_code, r.json()["error"]["reason"]) == (404, "ROUTE_NOT_FOUND")
+    r = client.put("/v1/applications", headers=auth())
+    assert (r.status_code, r.json()["error"]["reason"], r.json()["error"]["code"]) == (405, "METHOD_NOT_ALLOWED", 405)
+    assert "GET" in r.headers["allow"]
+    # An empty resource id is not the collection.
+    r = client.get("/v1/applications/", headers=auth(), follow_redirects=False)
+    assert r.status_code == 404 and r.json()["error"]["reason"] == "ROUTE_NOT_FOUND"
+
+
+def test_unsafe_request_id_is_replaced_not_forwarded(stack):
+    client, _ = stack
+    r = client.get("/v1/applications/abc", headers={**auth(), "x-request-id": "abc 123\t\x7f"})
+    assert r.status_code == 200
+    assert r.headers["x-request-id"] != "abc 123\t\x7f" and len(r.headers["x-request-id"]) == 32
+    r = client.get("/v1/applications/abc", headers={**auth(), "x-request-id": "req-42"})
+    assert r.headers["x-request-id"] == "req-42"
+
+
+def test_openapi_declares_what_the_gateway_really_reads_and_writes(stack):
+    client, _ = stack
+    doc = client.get("/openapi.json").json()
+    patch = doc["paths"]["/v1/applications/{application_id}"]["patch"]
+    assert {p["name"]: p["in"] for p in patch["parameters"]} == {"application_id": "path", "updateMask": "query"}
+    cargo = doc["components"]["schemas"]["permit.application.v1.Cargo"]["properties"]
+    assert cargo["weightKg"]["type"] == ["string", "integer"] and cargo["weightKg"]["pattern"] == "^-?[0-9]{1,19}$"
+    upload = doc["paths"]["/v1/documents"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert "DOCUMENT_KIND_TRANSPORT_PLAN" in upload["properties"]["kind"]["enum"]
+    download = doc["paths"]["/v1/documents/{document_id}:download"]["get"]["responses"]["200"]["content"]
+    assert list(download) == ["*/*"]
+    ids = [op["operationId"] for p in doc["paths"].values() for op in p.values()]
+    assert len(ids) == len(set(ids)) and "GetCase_2" in ids

@@ -800,8 +800,10 @@ def record_review_event(uow: UnitOfWork, *, principal: Principal | None, event: 
                         now: dt.datetime | None = None) -> bool:
     """Apply a review event from the approval context (idempotent by event id).
 
-    Returns False for a repeat delivery or an event about an older submission.
-    The application service never decides a review outcome itself.
+    Returns False for a repeat delivery, an event about an older submission or
+    one that does not fit the state (kept in the trail, never an error that
+    would block the sender's ordered queue). The application service never
+    decides a review outcome itself.
     """
     p = require_service(principal)
     now = now or utcnow()

@@ -658,18 +658,25 @@ class Case(TimestampMixin, Base):
     def acceptance_overdue(self, today: dt.date) -> bool:
         return self.state == CaseState.AWAITING_ACCEPTANCE and today > self.acceptance_due_date
 
-    def recompute_due_dates(self, calendar: WorkingCalendar) -> bool:
-        """Recompute provisional deadlines once their year is known; True if any changed."""
+    def recompute_due_dates(self, calendar: WorkingCalendar, year: int) -> bool:
+        """Recount the open deadlines whose count crosses ``year`` (its calendar data changed),
+        and every provisional one; True if any changed (RV-4)."""
+        def touches(start: dt.date, due: dt.date | None, provisional: bool) -> bool:
+            return provisional or (due is not None and start.year <= year <= due.year)
+
         changed = False
-        if self.acceptance_due_provisional:
+        if self.state == CaseState.AWAITING_ACCEPTANCE and touches(
+                self.submitted_on, self.acceptance_due_date, self.acceptance_due_provisional):
             due = calendar.add_working_days(self.submitted_on, ACCEPTANCE_DAYS)
+            changed |= (due.date, due.provisional) != (self.acceptance_due_date,
+                                                       self.acceptance_due_provisional)
             self.acceptance_due_date, self.acceptance_due_provisional = due.date, due.provisional
-            changed = True
         for r in self.reviews:
-            if r.due_provisional and r.opened_on is not None and not r.suspended:
+            if (r.state == ReviewState.PENDING and r.opened_on is not None and not r.suspended
+                    and touches(r.opened_on, r.due_date, r.due_provisional)):
                 due = calendar.add_working_days(r.opened_on, r.deadline_days)
+                changed |= (due.date, due.provisional) != (r.due_date, r.due_provisional)
                 r.due_date, r.due_provisional = due.date, due.provisional
-                changed = True
         return changed
 
 
@@ -971,10 +978,10 @@ class Permit(TimestampMixin, Base):
             ext.state = ChangeState.DENIED
         elif all(d.get("state") == ReviewState.APPROVED.value for d in decisions.values()):
             ext.state = ChangeState.APPROVED
+            case.audit("PERMIT_EXTENDED", actor, self.state, PermitState.EXTENDED,
+                       f"{self.end_date.isoformat()} -> {ext.new_end_date.isoformat()}", now)
             self.end_date = ext.new_end_date
             self.state = PermitState.EXTENDED
-            case.audit("PERMIT_EXTENDED", actor, PermitState.VALID, PermitState.EXTENDED,
-                       ext.new_end_date.isoformat(), now)
             self._emit(EventKind.PERMIT_EXTENDED, actor, now, case.submission,
                        permit_start_date=self.start_date.isoformat(),
                        permit_end_date=self.end_date.isoformat(), provinces=list(ext.provinces),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select, union_all
+from sqlalchemy import func, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,12 +77,10 @@ class CaseRepository(RepositoryBase[Case]):
         by_id = {c.id: c for c in self.session.scalars(select(Case).where(Case.id.in_(ids)))}
         return [by_id[i] for i in ids]
 
-    def with_provisional_due_dates(self) -> list[Case]:
-        """Open cases whose deadlines were counted over a year without calendar data."""
+    def open_cases(self) -> list[Case]:
+        """Cases whose deadlines still run (awaiting acceptance or under review)."""
         stmt = select(Case).where(
-            Case.state.in_([CaseState.AWAITING_ACCEPTANCE, CaseState.UNDER_REVIEW]),
-            or_(Case.acceptance_due_provisional.is_(True),
-                Case.id.in_(select(Review.case_id).where(Review.due_provisional.is_(True)))))
+            Case.state.in_([CaseState.AWAITING_ACCEPTANCE, CaseState.UNDER_REVIEW]))
         return list(self.session.scalars(stmt))
 
 

@@ -575,8 +575,8 @@ def get_working_calendar(uow: ApprovalUnitOfWork, *, principal: Principal | None
 def update_working_calendar(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
                             holidays: list[dt.date], workdays: list[dt.date],
                             now: dt.datetime) -> CalendarView:
-    """An administrator loads a year's holidays and make-up workdays (RV-4); deadlines that
-    were provisional for that year are recomputed."""
+    """An administrator loads a year's holidays and make-up workdays (RV-4); the open
+    deadlines counted over that year, and every provisional one, are recounted."""
     p = access.require_admin(principal)
     year = _year(name)
     if any(d.year != year for d in [*holidays, *workdays]):
@@ -592,8 +592,8 @@ def update_working_calendar(uow: ApprovalUnitOfWork, *, principal: Principal | N
         row.updated_by = p.subject
         uow.flush()
         calendar = uow.calendar()
-        for case in uow.cases.with_provisional_due_dates():
-            if case.recompute_due_dates(calendar):
+        for case in uow.cases.open_cases():
+            if case.recompute_due_dates(calendar, year):
                 case.update_time = now
         uow.flush()
         uow.commit()

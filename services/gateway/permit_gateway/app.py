@@ -339,16 +339,23 @@ def _handler(rule: Rule, settings: Settings, state: dict[str, Any]) -> Callable[
 
 async def _stream(rule: Rule, channel: grpc.aio.Channel, msg: Message, metadata: list[tuple[str, str]],
                   settings: Settings, rid: str) -> Response:
-    """Server-streaming download: first message may carry metadata, the rest are byte chunks."""
+    """Server-streaming download: first message may carry metadata, the rest are byte chunks.
+
+    The stream is read with ``read()`` only (grpc.aio forbids mixing it with
+    ``async for`` on one call). The metadata and the first chunk are read before
+    the response starts, so a refusal (not found, token expired, storage down)
+    still becomes a proper JSON error; a failure after that can only cut the
+    body short, which the client sees as an incomplete transfer.
+    """
     resp_cls = rule.response_class()
     call = channel.unary_stream(rule.grpc_path, request_serializer=type(msg).SerializeToString,
                                 response_deserializer=resp_cls.FromString)
     stream = call(msg, timeout=settings.call_timeout * 6, metadata=metadata)
-    first = await stream.read()
-    if first is grpc.aio.EOF:
-        return Response(b"", headers={REQUEST_ID: rid})
     headers = {REQUEST_ID: rid}
     media = "application/octet-stream"
+    first = await stream.read()
+    if first is grpc.aio.EOF:
+        return Response(b"", media_type=media, headers=headers)
     meta_field = next((f for f in first.DESCRIPTOR.fields if f.type == FD.TYPE_MESSAGE), None)
     pending: list[bytes] = []
     if meta_field is not None and first.HasField(meta_field.name):
@@ -357,12 +364,23 @@ async def _stream(rule: Rule, channel: grpc.aio.Channel, msg: Message, metadata:
         if getattr(meta, "filename", ""):
             from urllib.parse import quote
             headers["content-disposition"] = f"attachment; filename*=UTF-8''{quote(meta.filename)}"
+        nxt = await stream.read()
+        if nxt is grpc.aio.EOF:
+            return Response(b"", media_type=media, headers=headers)
+        pending.append(nxt.chunk)
     else:
         pending.append(first.chunk)
 
     async def body() -> AsyncIterator[bytes]:
         for p in pending:
             yield p
-        async for m in stream:
+        while True:
+            try:
+                m = await stream.read()
+            except grpc.RpcError as e:
+                log.warning("http_download_cut", method=rule.full_method, code=e.code().name, request_id=rid)
+                raise
+            if m is grpc.aio.EOF:
+                return
             yield m.chunk
     return StreamingResponse(body(), media_type=media, headers=headers)

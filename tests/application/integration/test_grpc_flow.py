@@ -235,3 +235,24 @@ def test_submit_refuses_documents_that_are_missing_foreign_or_of_the_wrong_kind_
 def test_a_documents_outage_does_not_block_submitting(pg: Harness) -> None:
     pg.documents.stop()
     assert pg.submit(pg.fill(pg.create())).state_label == "未受理"
+
+
+def test_choosing_dates_shows_the_conflicting_applications_AP_6(pg: Harness) -> None:
+    late = pg.update(walking_slice(pg.create().name), "vehicles")
+    a = pg.submit(pg.fill(pg.create()))
+    b = pg.submit(pg.fill(pg.create()))
+    check = pg.stub.CheckVehicleSchedule(spb.CheckVehicleScheduleRequest(
+        name=late.name, start_date=date(dt.date(2026, 12, 18)), end_date=date(dt.date(2026, 12, 25))),
+        metadata=pg.md())
+    assert not check.ok and "时间发生冲突" in check.message
+    assert [(c.plate_number, list(c.application_numbers)) for c in check.conflicts] == [
+        ("冀A12345", [a.number, b.number]), ("冀B6789挂", [a.number, b.number])]
+    free = pg.stub.CheckVehicleSchedule(spb.CheckVehicleScheduleRequest(
+        name=late.name, start_date=date(dt.date(2026, 12, 21)), end_date=date(dt.date(2026, 12, 25))),
+        metadata=pg.md())
+    assert free.ok and list(free.conflicts) == []
+    with pytest.raises(grpc.RpcError) as e:
+        pg.update(walking_slice(late.name), "passage")
+    d = error_of(e.value)
+    assert (d.code, d.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "VEHICLE_TIME_CONFLICT")
+    assert d.metadata["application_numbers"] == f"{a.number},{b.number}"

@@ -58,6 +58,15 @@ class TestDeadlines:
         # 20 working days from Thu 24 Dec 2026: 25, 28-31 Dec (5), 4-8 Jan (10), 11-15 (15),
         # 18-22 (20) -> 22 Jan.
         assert due(case.reviews[0]) == (2027, 1, 22)
+        # A correction of the year (4 Jan also off) recounts the deadlines again.
+        running.stub.UpdateWorkingCalendar(
+            svc.UpdateWorkingCalendarRequest(
+                name="workingCalendars/2027",
+                holidays=[date_pb2.Date(year=2027, month=1, day=1),
+                          date_pb2.Date(year=2027, month=1, day=4)]),
+            metadata=running.admin())
+        case = running.stub.GetCase(svc.GetCaseRequest(name=case.name), metadata=running.officer(HEBEI))
+        assert {due(r) for r in case.reviews} == {(2027, 1, 25)}
 
     def test_calendar_says_where_a_year_comes_from_and_flags_an_unknown_year_RV_4(
             self, running: Running) -> None:
@@ -149,6 +158,16 @@ class TestOutbox:
             time.sleep(0.1)
         assert running.app.relay.pending() == 0
         assert running.fake.servicer.kinds() == ["CASE_ACCEPTED"]
+
+    def test_queued_events_are_logged_with_their_kind_and_id(self, running: Running) -> None:
+        from structlog.testing import capture_logs
+
+        case = running.submit()
+        with capture_logs() as logs:
+            running.accept(case)
+        queued = [entry for entry in logs if entry["event"] == "review_event_queued"]
+        assert [(q["kind"], q["application"]) for q in queued] == [("CASE_ACCEPTED", case.application)]
+        assert queued[0]["event_id"]
 
     def test_started_relay_delivers_after_commit(self, running: Running) -> None:
         running.app.relay.start()

@@ -63,6 +63,23 @@ class TestVerification:
         assert (permit.end_date.year, permit.end_date.month, permit.end_date.day) == (2027, 6, 9)
 
 
+class TestPermitAccess:
+    def test_holder_and_route_officers_read_a_permit_others_do_not_RV_5(self, running: Running) -> None:
+        permit = issued(running)
+        assert running.stub.GetPermit(svc.GetPermitRequest(name=permit.name),
+                                      metadata=running.applicant()).number == permit.number
+        assert running.stub.GetPermit(svc.GetPermitRequest(name=permit.name),
+                                      metadata=running.officer(JIANGSU)).number == permit.number
+        for md, reason in ((running.officer("440000"), "OTHER_PROVINCE"),
+                           (running.applicant("parties/other"), "NOT_APPLICANT")):
+            with pytest.raises(grpc.RpcError) as e:
+                running.stub.GetPermit(svc.GetPermitRequest(name=permit.name), metadata=md)
+            assert reason_of(e.value) == reason
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.GetPermit(svc.GetPermitRequest(name=permit.name))
+        assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
 class TestNumbers:
     def test_permits_issued_at_once_get_distinct_consecutive_numbers_RV_5(self, running: Running) -> None:
         import threading
