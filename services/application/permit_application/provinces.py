@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Copied from shared/domain/data/provinces.csv: the application context only
+# Copied from the GB/T 2260 province list (routing owns the full reference data): the application context only
 # needs code -> name (the routing context owns adjacency and roads).
 PROVINCES: dict[str, str] = {
     "110000": "北京市", "120000": "天津市", "130000": "河北省", "140000": "山西省",

@@ -249,7 +249,14 @@ def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | No
         code, message, reason = _HTTP_REASONS.get(
             exc.status_code, (grpc.StatusCode.INVALID_ARGUMENT, "请求有误。", "REQUEST_MALFORMED"))
         resp = _error(exc.status_code, code, message, reason, rid)
-        if exc.headers:  # 405's Allow
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; one RPC
+            # per method means several routes share it (GET and POST /v1/applications).
+            allowed = sorted({m for route in app.router.routes
+                              if getattr(route, "path_regex", None) and route.path_regex.match(request.url.path)
+                              for m in (getattr(route, "methods", None) or ())})
+            resp.headers["allow"] = ", ".join(allowed)
+        elif exc.headers:
             resp.headers.update(exc.headers)
         return resp
 

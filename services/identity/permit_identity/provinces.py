@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Copied from shared/domain/data/provinces.csv: identity only needs code -> name.
+# Copied from the GB/T 2260 province list (routing owns the full reference data): identity only needs code -> name.
 PROVINCES: dict[str, str] = {
     "110000": "北京市", "120000": "天津市", "130000": "河北省", "140000": "山西省",
     "150000": "内蒙古自治区", "210000": "辽宁省", "220000": "吉林省", "230000": "黑龙江省",
