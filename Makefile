@@ -15,8 +15,9 @@ install: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-	printf '%s\n' $(CURDIR)/gen/python $(CURDIR)/libs/permitkit $(CURDIR)/services/gateway $(CURDIR)/scripts \
-	  $(foreach c,$(CONTEXTS),$(CURDIR)/services/$(c)) > $(SITE)/permit-workspace.pth
+	$(PY) -c 'import sys, sysconfig; open(sysconfig.get_paths()["purelib"] + "/permit-workspace.pth", "w").write("\n".join(sys.argv[1:]) + "\n")' \
+	  $(CURDIR)/gen/python $(CURDIR)/libs/permitkit $(CURDIR)/services/gateway $(CURDIR)/scripts \
+	  $(foreach c,$(CONTEXTS),$(CURDIR)/services/$(c))
 	touch $@
 
 protos: gen/python/.stamp

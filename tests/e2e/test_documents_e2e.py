@@ -259,10 +259,6 @@ def test_owner_download_link_is_a_presigned_s3_url_returning_the_same_bytes_AP_9
     assert httpx.get(tampered, timeout=30).status_code == 403
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gateway bug: permit_gateway/app.py _stream() reads the first message with `await stream.read()` and "
-    "then iterates the same call with `async for m in stream`; grpc.aio raises UsageError ('The iterator and "
-    "read/write APIs may not be mixed on a single RPC') and the 200 response body is cut mid-chunk"))
 def test_gateway_download_streams_the_stored_bytes_to_the_owner_AP_9(api_as):
     person = api_as("person")
     data = docx("运输计划：每日一趟。")
@@ -271,6 +267,8 @@ def test_gateway_download_streams_the_stored_bytes_to_the_owner_AP_9(api_as):
     got = person.http.get(f"/v1/{r.json()['name']}:download")
     assert got.status_code == 200, got.text[:500]
     assert got.content == data
+    assert got.headers["content-type"].startswith(MIME["docx"])
+    assert "attachment" in got.headers.get("content-disposition", "")
 
 
 def test_photo_is_stored_without_its_gps_position(api_as):
