@@ -65,10 +65,6 @@ def test_empty_and_too_long_route_text_AP_7b(api_as):
     assert err["reason"] == "ROUTE_TEXT_TOO_LONG" and chinese(err["message"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "routing bug: permit_routing/recognition.py accepts a province name followed by 段/境内 and accepts a "
-    "missing colon after a province name, but not both together: '江苏省段 G2' gives the row "
-    "{province 320000, roads ['段 G2']} (the suffix becomes part of the road) instead of roads ['G2京沪高速']"))
 def test_province_with_duan_suffix_and_missing_colon_is_recognised_AP_7b(api_as):
     parsed = api_as("person").post("/v1/routes:parse", {"text": "河北段：G4；\n江苏省段 G2；"})
     assert parsed["rows"] == [{"province": HEBEI, "roads": [G4]}, {"province": JIANGSU, "roads": [G2]}]

@@ -335,3 +335,18 @@ def test_openapi_declares_what_the_gateway_really_reads_and_writes(stack):
     assert list(download) == ["*/*"]
     ids = [op["operationId"] for p in doc["paths"].values() for op in p.values()]
     assert len(ids) == len(set(ids)) and "GetCase_2" in ids
+
+
+def test_token_with_a_non_string_key_id_is_401_not_500(stack):
+    import base64
+    import json
+
+    client, _ = stack
+
+    def part(d: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
+    for kid in ([1], {"a": 1}, 7, None):
+        forged = f"{part({'alg': 'EdDSA', 'kid': kid})}.{part({'sub': 'users/1'})}.c2ln"
+        r = client.get("/v1/me", headers=auth(forged))
+        assert (r.status_code, r.json()["error"]["reason"]) == (401, "TOKEN_INVALID"), kid

@@ -58,6 +58,8 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise AuthError("TOKEN_INVALID", "登录凭证无效，请重新登录。") from None
         kid = header.get("kid", "")
+        if not isinstance(kid, str):  # the header is unverified input: {"kid": [1]} must not crash
+            raise AuthError("TOKEN_INVALID", "登录凭证无效，请重新登录。")
         if kid not in self._keys:
             await self._refresh()
         if kid not in self._keys:

@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from permit_routing.reference import ReferenceData
+from permit_routing.reference import NAME_SUFFIXES, ReferenceData
 from permit_routing.routes import Problem, Row
 
 NEWLINES = frozenset("\n\r\u2028\u2029\x85\x0b\x0c")
@@ -244,6 +244,10 @@ class _Recogniser:
                 continue
             province = self.ref.province_named(names[:length])
             assert province is not None
+            typed = names[:length]
+            # "江苏省段 G2": the 段/境内 after the name belongs to the province, not the road.
+            suffix = next((x for x in NAME_SUFFIXES if names[length:].startswith(x)), "")
+            length += len(suffix)
             last = compact[length - 1][0]
             rest = _strip(seg[last + 1:])
             while rest and rest[0].kind == _SEP:  # "河北-G4": the dash stood for the colon
@@ -254,7 +258,7 @@ class _Recogniser:
                 self.rows.append(Row(province.code, ()))
                 return
             self.problem(rest[0], "MISSING_COLON",
-                         f"省份“{names[:length]}”后缺少冒号，已按{province.name}识别，请核对。")
+                         f"省份“{typed}”后缺少冒号，已按{province.name}识别，请核对。")
             roads = self.roads(rest)
             self.rows.append(Row(province.code, roads))
             return

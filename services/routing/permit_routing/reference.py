@@ -15,6 +15,8 @@ DATA_DIR = Path(__file__).with_name("data")
 # Words people put around a province name in route text ("河北段：", "途经河北境内：").
 _PROVINCE_PREFIXES = ("", "途经", "经过", "进入", "经", "过", "入")
 _PROVINCE_SUFFIXES = ("", "境内段", "境内", "省内", "路段", "路线", "线路", "段", "境")
+# The words that may follow a province name, longest first.
+NAME_SUFFIXES = tuple(sorted((x for x in _PROVINCE_SUFFIXES if x), key=len, reverse=True))
 
 
 class Link(StrEnum):

@@ -204,3 +204,12 @@ def test_problems_are_capped_with_a_note_where_the_rest_start_AP_7b() -> None:
 def test_rendered_rows_use_the_manual_format_AP_7b() -> None:
     text = render_route_text(REF, [Row(HE, (G4, G45)), Row(HA, (G4,))])
     assert text == "河北省：G4京港澳高速-G45大广高速；\n河南省：G4京港澳高速；"
+
+
+@pytest.mark.parametrize("typed", ["江苏省段 G2", "江苏境内 G2", "江苏段G2"])
+def test_province_suffix_before_a_missing_colon_stays_with_the_province_AP_7b(typed: str) -> None:
+    """AP-7b: "江苏省段 G2" is 江苏 + G2 with a missing colon, not a road named "段 G2"."""
+    result = parse_route_text(REF, f"河北段：G4；\n{typed}；")
+    assert [(r.province, r.roads) for r in result.rows] == [("130000", ("G4京港澳高速",)),
+                                                           ("320000", ("G2京沪高速",))]
+    assert [p.reason for p in result.problems] == ["MISSING_COLON"]

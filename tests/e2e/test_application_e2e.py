@@ -1,0 +1,615 @@
+"""The application context end to end over HTTP through the gateway: the
+six-step form with its field errors (AP-1, AP-3..AP-5, AP-7a), class I,
+class III and multi-trip applications filled and submitted with their
+required materials (AP-9), the duplicate check (AP-6), drafts and their
+management (AP-10, PQ-2..PQ-6) and optimistic concurrency.
+
+The e2e tests share one stack and one carrier whose fleet (冀A12345 + 冀B6789挂)
+other modules also use for applications a few days to a few months out, so
+every application here that holds the fleet vehicles travels 600+ days out,
+each test in its own window. Vehicles entered by hand get fresh 冀E plates
+(never 冀A, never a trailer) so ``journey.fill_draft`` keeps choosing the fleet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+
+import pytest
+
+from tests.e2e import journey as j
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+TODAY = dt.date.today()
+TRACTOR, TRAILER = "冀A12345", "冀B6789挂"
+CLASS1_CARGO = {"emptyLoad": False, "name": "风电机舱", "weightKg": "20000", "lengthMm": "9000",
+                "widthMm": "3000", "heightMm": "2400"}
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+def _err(r) -> dict:
+    """The AIP-193 body of a refused call: reason, ErrorInfo metadata, {field: reason}."""
+    e = r.json()["error"]
+    meta: dict = {}
+    fields: dict[str, str] = {}
+    for d in e.get("details", []):
+        if d["@type"].endswith("ErrorInfo"):
+            meta = d.get("metadata", {})
+        if d["@type"].endswith("BadRequest"):
+            fields.update({v["field"]: v["reason"] for v in d["fieldViolations"]})
+    return {"reason": e["reason"], "message": e["message"], "metadata": meta, "fields": fields}
+
+
+def _refused(r, status: int, reason: str) -> dict:
+    assert r.status_code == status, f"{r.status_code}: {r.text}"
+    err = _err(r)
+    assert err["reason"] == reason, err
+    return err
+
+
+def _notice_shown(seconds_ago: float) -> str:
+    t = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=seconds_ago)
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def _new_draft(api) -> dict:
+    return api.post("/v1/applications", {"noticeShownTime": _notice_shown(6), "requestId": str(uuid.uuid4())})
+
+
+def _save(api, app: dict, mask: str, body: dict, expect: int = 200):
+    """PATCH one step; returns the application (200) or the raw response (refusal)."""
+    r = api.http.patch(f"/v1/{app['name']}", json={**body, "etag": app["etag"]}, params={"updateMask": mask})
+    if expect == 200:
+        assert r.status_code == 200, f"{mask}: {r.status_code} {r.text}"
+        return r.json()
+    assert r.status_code == expect, f"{mask}: {r.status_code} {r.text}"
+    return r
+
+
+def _upload(api, kind: str) -> str:
+    # Each upload its own random colour: distinct content, distinct documents.
+    rgb = tuple(random.randrange(256) for _ in range(3))
+    doc = api.call("POST", "/v1/documents", data={"kind": f"DOCUMENT_KIND_{kind}"},
+                   files={"file": (f"{kind.lower()}.png", j.tiny_png(rgb), "image/png")})
+    assert doc["name"].startswith("documents/")
+    return doc["name"]
+
+
+def _fleet(api) -> tuple[dict, dict]:
+    vehicles = api.get("/v1/vehicles:suggest", params={"platePrefix": "冀", "pageSize": 50})["vehicles"]
+    by_plate = {v["plateNumber"]: v for v in vehicles}
+    return by_plate[TRACTOR], by_plate[TRAILER]
+
+
+def _agent(api) -> dict:
+    agents = api.get("/v1/agents:suggest", params={"namePrefix": "李"})["agents"]
+    return {"agentRef": next(a for a in agents if a["name"] == "李四")["agentRef"]}
+
+
+def _loads(total: int, axles: int, trailer_axles: int) -> list[str]:
+    """Axle loads summing to ``total``; a flatbed trailer's axles stay under the Art. 17 limits."""
+    trailer_each = min(9000, total // axles) if trailer_axles else 0
+    rest = total - trailer_each * trailer_axles
+    front = axles - trailer_axles
+    each = rest // front
+    loads = [each] * (front - 1) + [rest - each * (front - 1)] + [trailer_each] * trailer_axles
+    return [str(x) for x in loads]
+
+
+def _overall(vehicles: list[dict], cargo: dict, *, height: int, width: int | None = None,
+             length: int | None = None, total: int | None = None) -> dict:
+    axles = sum(int(v["axleCount"]) for v in vehicles)
+    total = total if total is not None else sum(int(v["curbMassKg"]) for v in vehicles) + int(cargo.get("weightKg", 0))
+    trailer_axles = sum(int(v["axleCount"]) for v in vehicles[1:])
+    return {
+        "totalMassKg": str(total),
+        "lengthMm": str(length if length is not None else sum(int(v["lengthMm"]) for v in vehicles)),
+        "widthMm": str(width if width is not None else max(int(v["widthMm"]) for v in vehicles)),
+        "heightMm": str(height),
+        "axleSpacingsMm": ["1400"] * (axles - 1),
+        "axleLoadsKg": _loads(total, axles, trailer_axles),
+    }
+
+
+def _passage(start_in: int, days: int, *, multi_trip: bool = False, route=None,
+             destination: str = j.DESTINATION, confirmed: bool = False) -> dict:
+    p = {"originProvince": j.ORIGIN, "destinationProvince": destination, "route": route or j.ROUTE,
+         "startDate": j._date(TODAY + dt.timedelta(days=start_in)),
+         "endDate": j._date(TODAY + dt.timedelta(days=start_in + days - 1)),
+         "multiTrip": multi_trip, "originPlace": "石家庄市", "destinationPlace": "南京市"}
+    if confirmed:
+        p["routeConfirmed"] = True
+    return p
+
+
+def _fill(api, *, start_in: int, days: int = 3, height: int = 4000, multi_trip: bool = False,
+          cargo: dict | None = None, vehicles: list[dict] | None = None, width: int | None = None) -> dict:
+    """A draft with the five data steps saved (materials not yet)."""
+    app = _new_draft(api)
+    cargo = cargo or CLASS1_CARGO
+    vehicles = vehicles or list(_fleet(api))
+    app = _save(api, app, "cargo", {"cargo": cargo})
+    app = _save(api, app, "vehicles", {"vehicles": vehicles})
+    app = _save(api, app, "overall", {"overall": _overall(vehicles, cargo, height=height, width=width)})
+    app = _save(api, app, "passage", {"passage": _passage(start_in, days, multi_trip=multi_trip)})
+    return _save(api, app, "agent", {"agent": _agent(api)})
+
+
+def _attach(api, app: dict, materials: list[tuple[str, str]]) -> dict:
+    refs = [{"kind": f"MATERIAL_KIND_{kind}", "document": doc} for kind, doc in materials]
+    return _save(api, app, "materials", {"materials": refs})
+
+
+def _submit(api, app: dict, **extra):
+    return api.http.post(f"/v1/{app['name']}:submit",
+                         json={"etag": app["etag"], "requestId": str(uuid.uuid4()), **extra})
+
+
+def _required(api, app: dict) -> tuple[dict[str, int], dict[str, int]]:
+    """GET :requiredMaterials -> ({kind: required}, {kind: missing count})."""
+    r = api.get(f"/v1/{app['name']}:requiredMaterials")
+    req = {m["kind"].removeprefix("MATERIAL_KIND_"): m["requiredCount"] for m in r.get("required", [])}
+    missing = {m["kind"].removeprefix("MATERIAL_KIND_"): m["requiredCount"] - m.get("providedCount", 0)
+               for m in r.get("missing", [])}
+    return req, missing
+
+
+def _queue(officer) -> set[str]:
+    """Every application in the officer's work queue (all pages)."""
+    names: set[str] = set()
+    token = ""
+    while True:
+        r = officer.get("/v1/workQueue", params={"pageSize": 200, "pageToken": token})
+        names |= {c["application"] for c in r.get("cases", [])}
+        token = r.get("nextPageToken", "")
+        if not token:
+            return names
+
+
+def _hand_plate() -> str:
+    return f"冀E{random.randrange(10000, 99999)}"
+
+
+# ---- AP-1 ---------------------------------------------------------------------------------
+
+def test_notice_shown_under_five_seconds_is_refused_AP_1(api_as):
+    carrier = api_as("carrier")
+    r = carrier.http.post("/v1/applications", json={"noticeShownTime": _notice_shown(2),
+                                                    "requestId": str(uuid.uuid4())})
+    err = _refused(r, 400, "NOTICE_NOT_READ")
+    assert err["metadata"]["required_seconds"] == "5"
+    r = carrier.http.post("/v1/applications", json={"requestId": str(uuid.uuid4())})
+    _refused(r, 400, "NOTICE_NOT_READ")
+    app = carrier.post("/v1/applications", {"noticeShownTime": _notice_shown(5.5), "requestId": str(uuid.uuid4())})
+    assert app["state"] == "STATE_DRAFT" and app["stateLabel"] == "未提交"
+
+
+# ---- AP-3 ---------------------------------------------------------------------------------
+
+def test_cargo_in_tonnes_and_metres_is_kept_exactly_and_shown_with_three_decimals_AP_3(api_as):
+    carrier = api_as("carrier")
+    app = _new_draft(carrier)
+    app = _save(carrier, app, "cargo", {"cargo": {"name": "钢箱梁", "weightTonnes": "12.5", "lengthMetres": "9.25",
+                                                  "widthMetres": "3", "heightMetres": "2.125"}})
+    c = app["cargo"]
+    assert (c["weightKg"], c["lengthMm"], c["widthMm"], c["heightMm"]) == ("12500", "9250", "3000", "2125")
+    assert (c["weightTonnes"], c["lengthMetres"], c["widthMetres"], c["heightMetres"]) == (
+        "12.500", "9.250", "3.000", "2.125")
+    assert carrier.get(f"/v1/{app['name']}")["cargo"]["weightTonnes"] == "12.500"
+
+
+def test_four_decimals_or_a_negative_value_is_refused_with_the_field_named_AP_3(api_as):
+    carrier = api_as("carrier")
+    app = _new_draft(carrier)
+    r = _save(carrier, app, "cargo", {"cargo": {"name": "钢箱梁", "weightTonnes": "12.5001", "lengthMetres": "-3",
+                                                "widthMetres": "3", "heightMetres": "2"}}, expect=400)
+    err = _refused(r, 400, "INVALID_FIELD")
+    assert err["fields"] == {"cargo.weight_tonnes": "TOO_MANY_DECIMALS", "cargo.length_metres": "NEGATIVE"}
+    # Nothing of the refused step was saved.
+    assert not carrier.get(f"/v1/{app['name']}").get("cargo")
+
+    r = _save(carrier, app, "cargo", {"cargo": {"name": "", "weightKg": "-5", "lengthMm": "9000",
+                                                "widthMm": "3000", "heightMm": "2000"}}, expect=400)
+    fields = _refused(r, 400, "INVALID_FIELD")["fields"]
+    assert fields["cargo.name"] == "REQUIRED" and "cargo.weight_kg" in fields
+
+
+def test_empty_load_skips_the_cargo_details_AP_3(api_as):
+    carrier = api_as("carrier")
+    app = _save(carrier, _new_draft(carrier), "cargo", {"cargo": {"emptyLoad": True, "name": "忽略"}})
+    assert app["cargo"]["emptyLoad"] is True
+    assert not app["cargo"].get("name")
+
+
+# ---- AP-4 ---------------------------------------------------------------------------------
+
+def test_plate_suggestions_come_from_the_fleet_and_fill_the_vehicle_AP_4(api_as):
+    carrier = api_as("carrier")
+    found = carrier.get("/v1/vehicles:suggest", params={"platePrefix": "冀A1"})["vehicles"]
+    tractor = next(v for v in found if v["plateNumber"] == TRACTOR)
+    assert tractor["source"] == "FLEET"
+    assert (tractor["vehicleType"], tractor["curbMassKg"], tractor["axleCount"], tractor["wheelbaseMm"],
+            tractor["tyreCount"], tractor["lengthMm"]) == ("重型半挂牵引车", "8800", 3, "3300", 10, "6900")
+    assert all(TRACTOR[:3] in v["plateNumber"] for v in found)
+
+    # Choosing the plate alone fills every other field from the fleet.
+    app = _save(carrier, _new_draft(carrier), "vehicles",
+                {"vehicles": [{"plateNumber": TRACTOR}, {"plateNumber": TRAILER}]})
+    got = app["vehicles"]
+    assert [v["plateNumber"] for v in got] == [TRACTOR, TRAILER]
+    assert got[0]["makeModel"] == "解放牌CA4250P66K24T1A1E5" and got[0]["source"] == "FLEET"
+    assert got[1]["curbMassKg"] == "9500" and got[1]["kind"] == "VEHICLE_KIND_FLATBED_TRAILER"
+
+    v = carrier.get("/v1/vehicles:validatePlate", params={"plateNumber": "冀a 12345"})
+    assert v["valid"] is True and v["normalized"] == TRACTOR
+    assert carrier.get("/v1/vehicles:validatePlate", params={"plateNumber": "冀12345"}).get("valid", False) is False
+
+
+def test_vehicle_entered_by_hand_needs_every_field_and_two_licence_images_AP_4_AP_9(api_as):
+    carrier = api_as("carrier")
+    app = _new_draft(carrier)
+    truck = {"plateNumber": _hand_plate(), "vehicleType": "重型平板货车", "makeModel": "东风牌DFH1250",
+             "curbMassKg": "12000", "axleCount": 3, "wheelbaseMm": "4500", "tyreCount": 10,
+             "lengthMm": "11900", "widthMm": "2550", "heightMm": "3200"}
+    r = _save(carrier, app, "vehicles", {"vehicles": [{**truck, "licenceDocuments": [_upload(carrier, "VEHICLE_LICENCE")]}]},
+              expect=400)
+    assert _refused(r, 400, "INVALID_FIELD")["fields"] == {"vehicles[0].licence_documents": "LICENCE_IMAGES_REQUIRED"}
+    r = _save(carrier, app, "vehicles", {"vehicles": [{"plateNumber": _hand_plate(), "vehicleType": "重型平板货车"}]},
+              expect=400)
+    fields = _refused(r, 400, "INVALID_FIELD")["fields"]
+    assert {"vehicles[0].make_model", "vehicles[0].curb_mass_kg", "vehicles[0].axle_count",
+            "vehicles[0].licence_documents"} <= set(fields)
+
+    licences = [_upload(carrier, "VEHICLE_LICENCE"), _upload(carrier, "VEHICLE_LICENCE")]
+    app = _save(carrier, app, "vehicles", {"vehicles": [{**truck, "licenceDocuments": licences}]})
+    got = app["vehicles"][0]
+    assert got["source"] == "MANUAL" and got["licenceDocuments"] == licences and not got.get("fleetVehicle")
+    req, missing = _required(carrier, app)
+    assert req.get("VEHICLE_LICENCE") == 2 and "VEHICLE_LICENCE" not in missing
+
+
+def test_changing_a_fleet_vehicle_field_makes_it_a_vehicle_entered_by_hand_AP_4(api_as):
+    carrier = api_as("carrier")
+    tractor, _ = _fleet(carrier)
+    r = _save(carrier, _new_draft(carrier), "vehicles", {"vehicles": [{**tractor, "curbMassKg": "9100"}]}, expect=400)
+    assert "vehicles[0].licence_documents" in _refused(r, 400, "INVALID_FIELD")["fields"]
+
+
+# ---- AP-5 and the classification ----------------------------------------------------------
+
+def test_total_mass_below_vehicles_and_cargo_is_refused_with_field_errors_AP_5(api_as):
+    carrier = api_as("carrier")
+    vehicles = list(_fleet(carrier))
+    app = _save(carrier, _new_draft(carrier), "cargo", {"cargo": CLASS1_CARGO})
+    app = _save(carrier, app, "vehicles", {"vehicles": vehicles})
+    reference = app["overallReference"]
+    assert reference["totalMassKg"] == str(8800 + 9500 + 20000)
+    assert reference["widthMm"] == "3000" and len(reference["axleLoadsKg"]) == 6
+
+    bad = _overall(vehicles, CLASS1_CARGO, height=4000, width=2900, total=38299)
+    bad["axleSpacingsMm"] = ["1400"] * 4
+    r = _save(carrier, app, "overall", {"overall": bad}, expect=400)
+    fields = _refused(r, 400, "INVALID_FIELD")["fields"]
+    assert fields == {"overall.total_mass_kg": "TOTAL_MASS_TOO_SMALL", "overall.width_mm": "DIMENSION_TOO_SMALL",
+                      "overall.axle_spacings_mm": "AXLE_SPACINGS_COUNT"}
+
+    uneven = _overall(vehicles, CLASS1_CARGO, height=4000)
+    uneven["axleLoadsKg"][0] = str(int(uneven["axleLoadsKg"][0]) + 1)
+    r = _save(carrier, app, "overall", {"overall": uneven}, expect=400)
+    assert _refused(r, 400, "INVALID_FIELD")["fields"] == {"overall.axle_loads_kg": "AXLE_LOADS_SUM"}
+
+    # Exactly vehicles + cargo is accepted.
+    app = _save(carrier, app, "overall", {"overall": _overall(vehicles, CLASS1_CARGO, height=4000, total=38300)})
+    assert app["overall"]["totalMassKg"] == "38300"
+
+
+def test_a_combination_not_over_limit_is_told_no_permit_is_needed_AP_5(api_as):
+    carrier = api_as("carrier")
+    tractor, _ = _fleet(carrier)
+    cargo = {"name": "机械配件", "weightKg": "5000", "lengthMm": "3000", "widthMm": "2000", "heightMm": "1500"}
+    app = _new_draft(carrier)
+    app = _save(carrier, app, "cargo", {"cargo": cargo})
+    app = _save(carrier, app, "vehicles", {"vehicles": [tractor]})
+    app = _save(carrier, app, "overall", {"overall": _overall([tractor], cargo, height=3350, width=2500,
+                                                              length=6900)})
+    verdict = carrier.get(f"/v1/{app['name']}:classify")
+    assert verdict.get("overLimit", False) is False and verdict.get("permitClass", 0) == 0
+    assert verdict["rules"][0]["rule"] == "ART3_NOT_OVER_LIMIT"
+    assert verdict["ruleSet"] == "JT-2016-62@2016-09-21"
+    assert "无需办理" in verdict["message"]
+    app = _save(carrier, app, "passage", {"passage": _passage(800, 2)})
+    app = _save(carrier, app, "agent", {"agent": _agent(carrier)})
+    err = _refused(_submit(carrier, app), 400, "NOT_OVER_LIMIT")
+    assert "无需办理" in err["message"]
+    assert carrier.get(f"/v1/{app['name']}")["state"] == "STATE_DRAFT"
+
+
+# ---- class I, class III, multi-trip (issue 4 "done when") ---------------------------------
+
+def test_class_one_application_is_filled_and_submitted_AP_2_AP_5_AP_10(api_as):
+    carrier = api_as("carrier")
+    # Width 3.000 m and length 19.900 m: over the Art. 3 limits, on / under the class I bounds.
+    app = _fill(carrier, start_in=610, width=3000)
+    assert app["permitClass"] == 1
+    c = app["classification"]
+    assert c["overLimit"] is True and c["permitClass"] == 1 and c["rules"][0]["rule"] == "ART15_CLASS1"
+    assert {h["rule"] for h in c["rules"]} >= {"ART3_WIDTH", "ART3_LENGTH"}
+    req, missing = _required(carrier, app)
+    assert req == {} and missing == {}, (req, missing)
+    submitted = _submit(carrier, app)
+    assert submitted.status_code == 200, submitted.text
+    s = submitted.json()
+    assert s["state"] == "STATE_SUBMITTED" and s["stateLabel"] == "未受理" and s["submission"] == 1
+    assert s["permitClass"] == 1 and s["routeProvinces"] == [j.ORIGIN, j.VIA, j.DESTINATION]
+    assert s["number"].startswith("DJ13")
+
+
+def test_class_three_application_needs_three_outline_drawings_and_an_escort_plan_AP_9(api_as):
+    carrier = api_as("carrier")
+    app = _fill(carrier, start_in=620, height=4600)
+    assert app["permitClass"] == 3
+    assert app["classification"]["rules"][0]["rule"] == "ART15_CLASS3_HEIGHT"
+    req, missing = _required(carrier, app)
+    assert req == {"OUTLINE_DRAWING": 3, "ESCORT_PLAN": 1}
+    assert missing == {"OUTLINE_DRAWING": 3, "ESCORT_PLAN": 1}
+
+    err = _refused(_submit(carrier, app), 400, "MATERIALS_MISSING")
+    assert set(err["metadata"]["missing"].split(",")) == {"OUTLINE_DRAWING", "ESCORT_PLAN"}
+
+    # Two drawings are not enough: submit names exactly what is still missing.
+    drawings = [_upload(carrier, "OUTLINE_DRAWING") for _ in range(3)]
+    app = _attach(carrier, app, [("OUTLINE_DRAWING", drawings[0]), ("OUTLINE_DRAWING", drawings[1]),
+                                 ("ESCORT_PLAN", _upload(carrier, "ESCORT_PLAN"))])
+    assert _required(carrier, app)[1] == {"OUTLINE_DRAWING": 1}
+    err = _refused(_submit(carrier, app), 400, "MATERIALS_MISSING")
+    assert err["metadata"]["missing"] == "OUTLINE_DRAWING"
+
+    app = _attach(carrier, app, [*[("OUTLINE_DRAWING", d) for d in drawings],
+                                 ("ESCORT_PLAN", app["materials"][2]["document"])])
+    req, missing = _required(carrier, app)
+    assert req == {"OUTLINE_DRAWING": 3, "ESCORT_PLAN": 1} and missing == {}
+    r = _submit(carrier, app)
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "STATE_SUBMITTED" and r.json()["permitClass"] == 3
+
+
+def test_multi_trip_application_needs_a_transport_plan_AP_9(api_as):
+    carrier = api_as("carrier")
+    app = _fill(carrier, start_in=900, days=120, multi_trip=True)
+    assert app["passage"]["multiTrip"] is True
+    req, missing = _required(carrier, app)
+    assert req == {"TRANSPORT_PLAN": 1} and missing == {"TRANSPORT_PLAN": 1}
+    err = _refused(_submit(carrier, app), 400, "MATERIALS_MISSING")
+    assert err["metadata"]["missing"] == "TRANSPORT_PLAN"
+
+    # A document of another kind does not count as the transport plan.
+    wrong = _attach(carrier, app, [("TRANSPORT_PLAN", _upload(carrier, "ESCORT_PLAN"))])
+    err = _refused(_submit(carrier, wrong), 400, "INVALID_FIELD")
+    assert err["fields"] == {"materials[0].document": "DOCUMENT_KIND_MISMATCH"}
+
+    app = _attach(carrier, wrong, [("TRANSPORT_PLAN", _upload(carrier, "TRANSPORT_PLAN"))])
+    assert _required(carrier, app)[1] == {}
+    r = _submit(carrier, app)
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "STATE_SUBMITTED"
+
+
+def test_multi_trip_longer_than_six_months_is_refused(api_as):
+    carrier = api_as("carrier")
+    app = _new_draft(carrier)
+    r = _save(carrier, app, "passage", {"passage": _passage(900, 200, multi_trip=True)}, expect=400)
+    assert _refused(r, 400, "INVALID_FIELD")["fields"] == {"passage.end_date": "PERIOD_TOO_LONG"}
+    r = _save(carrier, app, "passage", {"passage": _passage(900, 61)}, expect=400)
+    assert _refused(r, 400, "INVALID_FIELD")["fields"] == {"passage.end_date": "PERIOD_TOO_LONG"}
+
+
+# ---- AP-6 ---------------------------------------------------------------------------------
+
+def test_third_overlapping_application_for_a_vehicle_is_refused_AP_6(api_as):
+    carrier = api_as("carrier")
+    first = _fill(carrier, start_in=700, days=6)        # days 700..705
+    second = _fill(carrier, start_in=703, days=6)       # days 703..708
+    third = _fill(carrier, start_in=705, days=1)        # day 705: both others hold the vehicles
+    for app in (first, second):
+        r = _submit(carrier, app)
+        assert r.status_code == 200, r.text
+    both = {first["name"], second["name"]}
+    numbers = {first["number"], second["number"]}
+
+    # On choosing dates: the schedule check names both applications, per vehicle.
+    check = carrier.post(f"/v1/{third['name']}:checkVehicleSchedule", {})
+    assert check.get("ok", False) is False
+    assert {c["plateNumber"] for c in check["conflicts"]} == {TRACTOR, TRAILER}
+    assert all(set(c["applications"]) == both and set(c["applicationNumbers"]) == numbers
+               for c in check["conflicts"])
+
+    # Again on submit, binding.
+    err = _refused(_submit(carrier, third), 400, "VEHICLE_TIME_CONFLICT")
+    assert set(err["metadata"]["applications"].split(",")) == both
+    assert all(n in err["message"] for n in numbers)
+    assert carrier.get(f"/v1/{third['name']}")["state"] == "STATE_DRAFT"
+
+    # Choosing overlapping dates on a draft is refused too; a day after both is free.
+    r = _save(carrier, third, "passage", {"passage": _passage(704, 1)}, expect=400)
+    assert _refused(r, 400, "VEHICLE_TIME_CONFLICT")["metadata"]["applications"]
+    third = _save(carrier, third, "passage", {"passage": _passage(709, 1)})
+    assert carrier.post(f"/v1/{third['name']}:checkVehicleSchedule", {})["ok"] is True
+    r = _submit(carrier, third)
+    assert r.status_code == 200, r.text
+
+
+# ---- AP-7a --------------------------------------------------------------------------------
+
+def test_route_whose_last_row_is_not_the_destination_needs_confirmation_AP_7a(api_as):
+    carrier = api_as("carrier")
+    app = _new_draft(carrier)
+    # 河北 -> 山东 (destination) -> 江苏: the destination is on the route, not last.
+    route = [{"province": j.ORIGIN, "roads": ["G4"]}, {"province": j.VIA, "roads": ["G2"]},
+             {"province": j.DESTINATION, "roads": ["G2"]}]
+    r = _save(carrier, app, "passage", {"passage": _passage(810, 2, route=route, destination=j.VIA)}, expect=400)
+    err = _refused(r, 400, "INVALID_FIELD")
+    assert err["fields"] == {"passage.route_confirmed": "LAST_ROW_NOT_DESTINATION"}
+    app = _save(carrier, app, "passage", {"passage": _passage(810, 2, route=route, destination=j.VIA,
+                                                              confirmed=True)})
+    assert app["passage"]["routeConfirmed"] is True
+    assert [row["province"] for row in app["passage"]["route"]] == [j.ORIGIN, j.VIA, j.DESTINATION]
+
+    # A route without the destination at all is an error, not a warning.
+    no_dest = [{"province": j.ORIGIN, "roads": ["G4"]}, {"province": j.VIA, "roads": ["G2"]}]
+    r = _save(carrier, app, "passage", {"passage": _passage(810, 2, route=no_dest, confirmed=True)}, expect=400)
+    assert "passage.route" in _refused(r, 400, "INVALID_FIELD")["fields"]
+
+
+# ---- AP-10, PQ-2, PQ-3, PQ-4 --------------------------------------------------------------
+
+def test_saved_draft_is_found_in_the_list_and_by_number_and_plate_AP_10_PQ_2(api_as):
+    carrier = api_as("carrier")
+    plate = _hand_plate()
+    truck = {"plateNumber": plate, "vehicleType": "重型货车", "makeModel": "东风牌DFH1250", "curbMassKg": "12000",
+             "axleCount": 3, "wheelbaseMm": "4500", "tyreCount": 10, "lengthMm": "11900", "widthMm": "2550",
+             "heightMm": "3200", "licenceDocuments": [_upload(carrier, "VEHICLE_LICENCE"),
+                                                      _upload(carrier, "TEMPORARY_PLATE")]}
+    app = _save(carrier, _new_draft(carrier), "vehicles", {"vehicles": [truck]})
+
+    drafts = carrier.get("/v1/applications", params={"state": "STATE_DRAFT", "pageSize": 100})
+    assert app["name"] in {a["name"] for a in drafts["applications"]}
+    assert all(a["state"] == "STATE_DRAFT" for a in drafts["applications"])
+    assert drafts["totalSize"] >= 1
+    submitted = carrier.get("/v1/applications", params={"state": "STATE_SUBMITTED", "pageSize": 100})
+    assert app["name"] not in {a["name"] for a in submitted.get("applications", [])}
+
+    by_number = carrier.get("/v1/applications:search", params={"query": app["number"]})["applications"]
+    assert [a["name"] for a in by_number] == [app["name"]]
+    by_plate = carrier.get("/v1/applications:search", params={"query": plate})["applications"]
+    assert [a["name"] for a in by_plate] == [app["name"]]
+    listed = carrier.get("/v1/applications", params={"query": plate})["applications"]
+    assert [a["name"] for a in listed] == [app["name"]]
+    # Another applicant finds nothing by the same number.
+    other = api_as("person").get("/v1/applications:search", params={"query": app["number"]})
+    assert not other.get("applications")
+    r = carrier.http.get("/v1/applications:search", params={"query": ""})
+    _refused(r, 400, "QUERY_REQUIRED")
+
+
+def test_one_more_like_this_clones_a_prefilled_draft_without_dates_PQ_3(api_as):
+    carrier = api_as("carrier")
+    source = _fill(carrier, start_in=830)
+    source = _attach(carrier, source, [("OTHER", _upload(carrier, "TRANSPORT_PLAN"))])
+    rid = str(uuid.uuid4())
+    clone = carrier.post(f"/v1/{source['name']}:clone", {"requestId": rid})
+    assert clone["name"] != source["name"] and clone["number"] != source["number"]
+    assert clone["state"] == "STATE_DRAFT" and clone["sourceApplication"] == source["name"]
+    assert clone["cargo"] == source["cargo"]
+    assert [v["plateNumber"] for v in clone["vehicles"]] == [TRACTOR, TRAILER]
+    assert clone["overall"] == source["overall"]
+    assert clone["agent"]["name"] == "李四"
+    assert clone["passage"]["route"] == source["passage"]["route"]
+    assert not clone["passage"].get("startDate") and not clone["passage"].get("endDate")
+    # A retry of the same click gives the same draft.
+    assert carrier.post(f"/v1/{source['name']}:clone", {"requestId": rid})["name"] == clone["name"]
+
+    # Then the normal flow: choose dates, submit.
+    clone = _save(carrier, clone, "passage", {"passage": _passage(840, 2)})
+    r = _submit(carrier, clone)
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "STATE_SUBMITTED"
+
+
+def test_a_draft_is_deleted_for_good_and_a_submitted_one_cannot_be_PQ_4(api_as):
+    carrier = api_as("carrier")
+    app = _save(carrier, _new_draft(carrier), "cargo", {"cargo": {"emptyLoad": True}})
+    r = carrier.http.delete(f"/v1/{app['name']}", params={"etag": "stale"})
+    _refused(r, 409, "ETAG_MISMATCH")
+    carrier.call("DELETE", f"/v1/{app['name']}", params={"etag": app["etag"]})
+    _refused(carrier.http.get(f"/v1/{app['name']}"), 404, "APPLICATION_NOT_FOUND")
+    listed = carrier.get("/v1/applications", params={"state": "STATE_DRAFT", "pageSize": 100})
+    assert app["name"] not in {a["name"] for a in listed.get("applications", [])}
+    assert not carrier.get("/v1/applications:search", params={"query": app["number"]}).get("applications")
+    _refused(carrier.http.delete(f"/v1/{app['name']}"), 404, "APPLICATION_NOT_FOUND")
+
+
+# ---- PQ-5 ---------------------------------------------------------------------------------
+
+def test_withdrawn_application_is_void_and_its_case_is_cancelled_PQ_5(api_as):
+    carrier, hebei = api_as("carrier"), api_as("hebei-accept")
+    app = _fill(carrier, start_in=630)
+    r = _submit(carrier, app)
+    assert r.status_code == 200, r.text
+    app = r.json()
+    case = j.case_of(hebei, app["name"])
+    assert case["state"] == "CASE_STATE_AWAITING_ACCEPTANCE"
+    assert app["name"] in _queue(hebei)
+
+    withdrawn = carrier.post(f"/v1/{app['name']}:withdraw", {"etag": app["etag"], "reason": "计划取消"})
+    assert withdrawn["state"] == "STATE_WITHDRAWN" and withdrawn["stateLabel"] == "已撤销"
+    j.wait_for(lambda: hebei.get(f"/v1/{case['name']}")["state"] == "CASE_STATE_CANCELLED", "case cancelled")
+    assert app["name"] not in _queue(hebei)
+
+    # Void for good: no second withdrawal, no edit, no submit, no delete.
+    _refused(carrier.http.post(f"/v1/{app['name']}:withdraw", json={}), 400, "APPLICATION_NOT_WITHDRAWABLE")
+    _refused(_save(carrier, withdrawn, "cargo", {"cargo": {"emptyLoad": True}}, expect=400), 400,
+             "APPLICATION_NOT_DRAFT")
+    _refused(_submit(carrier, withdrawn), 400, "APPLICATION_NOT_SUBMITTABLE")
+    changes = carrier.get(f"/v1/{app['name']}/stateChanges")["stateChanges"]
+    assert [(c.get("fromState", "STATE_UNSPECIFIED"), c["toState"]) for c in changes][-2:] == [
+        ("STATE_DRAFT", "STATE_SUBMITTED"), ("STATE_SUBMITTED", "STATE_WITHDRAWN")]
+    assert changes[-1]["reason"] == "计划取消"
+
+
+def test_a_draft_cannot_be_withdrawn_PQ_5(api_as):
+    carrier = api_as("carrier")
+    app = _new_draft(carrier)
+    _refused(carrier.http.post(f"/v1/{app['name']}:withdraw", json={"etag": app["etag"]}), 400,
+             "APPLICATION_NOT_WITHDRAWABLE")
+
+
+# ---- PQ-6 ---------------------------------------------------------------------------------
+
+def test_returned_application_shows_the_reason_and_is_corrected_by_submitting_PQ_6(api_as):
+    carrier, hebei = api_as("carrier"), api_as("hebei-accept")
+    app = _fill(carrier, start_in=660)
+    r = _submit(carrier, app)
+    assert r.status_code == 200, r.text
+    case = j.case_of(hebei, app["name"])
+    reason = "货物尺寸与轮廓不符，请核实后补正"
+    returned = hebei.post(f"/v1/{case['name']}:return", {"reason": reason, "etag": case.get("etag", "")})
+    assert returned["state"] == "CASE_STATE_RETURNED"
+
+    app = j.wait_for(lambda: (a := carrier.get(f"/v1/{app['name']}"))["state"] == "STATE_RETURNED" and a,
+                     "退回补正 on the applicant's side")
+    assert app["stateLabel"] == "退回补正" and app["returnReason"] == reason
+    assert app["submission"] == 1
+
+    # A correction cannot be saved on its own...
+    corrected = {**CLASS1_CARGO, "lengthMm": "9500"}
+    r = _save(carrier, app, "cargo", {"cargo": corrected}, expect=400)
+    _refused(r, 400, "CORRECTION_SUBMIT_ONLY")
+    assert carrier.get(f"/v1/{app['name']}")["cargo"]["lengthMm"] == "9000"
+
+    # ...only submitted together with its changes.
+    r = _submit(carrier, app, application={"cargo": corrected}, updateMask="cargo")
+    assert r.status_code == 200, r.text
+    resubmitted = r.json()
+    assert resubmitted["state"] == "STATE_SUBMITTED" and resubmitted["submission"] == 2
+    assert resubmitted["cargo"]["lengthMm"] == "9500"
+    case = j.wait_for(lambda: (c := hebei.get(f"/v1/{case['name']}"))["state"] == "CASE_STATE_AWAITING_ACCEPTANCE"
+                      and c, "the resubmission waiting for acceptance again")
+    assert app["name"] in _queue(hebei)
+
+
+# ---- optimistic concurrency ---------------------------------------------------------------
+
+def test_update_with_a_stale_etag_is_refused_ETAG_MISMATCH_AP_2(api_as):
+    carrier = api_as("carrier")
+    stale = _new_draft(carrier)
+    fresh = _save(carrier, stale, "cargo", {"cargo": {**CLASS1_CARGO, "name": "第一次保存"}})
+    assert fresh["etag"] != stale["etag"]
+    r = _save(carrier, stale, "cargo", {"cargo": {**CLASS1_CARGO, "name": "另一台手机"}}, expect=409)
+    err = _refused(r, 409, "ETAG_MISMATCH")
+    assert err["message"] == "申请已在别处被修改，请刷新后重试。"
+    assert carrier.get(f"/v1/{stale['name']}")["cargo"]["name"] == "第一次保存"
+    _refused(_submit(carrier, stale), 409, "ETAG_MISMATCH")
