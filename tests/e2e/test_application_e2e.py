@@ -174,6 +174,14 @@ def _hand_plate() -> str:
     return f"冀E{random.randrange(10000, 99999)}"
 
 
+def _hand_truck(api, plate: str | None = None) -> dict:
+    """A rigid truck entered by hand, not over any Art. 3 limit on its own."""
+    return {"plateNumber": plate or _hand_plate(), "vehicleType": "重型平板货车", "makeModel": "东风牌DFH1250",
+            "curbMassKg": "12000", "axleCount": 3, "wheelbaseMm": "4500", "tyreCount": 10,
+            "lengthMm": "11900", "widthMm": "2550", "heightMm": "3200",
+            "licenceDocuments": [_upload(api, "VEHICLE_LICENCE"), _upload(api, "TEMPORARY_PLATE")]}
+
+
 # ---- AP-1 ---------------------------------------------------------------------------------
 
 def test_notice_shown_under_five_seconds_is_refused_AP_1(api_as):
@@ -215,7 +223,13 @@ def test_four_decimals_or_a_negative_value_is_refused_with_the_field_named_AP_3(
     r = _save(carrier, app, "cargo", {"cargo": {"name": "", "weightKg": "-5", "lengthMm": "9000",
                                                 "widthMm": "3000", "heightMm": "2000"}}, expect=400)
     fields = _refused(r, 400, "INVALID_FIELD")["fields"]
-    assert fields["cargo.name"] == "REQUIRED" and "cargo.weight_kg" in fields
+    assert fields["cargo.name"] == "REQUIRED" and fields["cargo.weight_kg"] == "NEGATIVE"
+
+    # Zero and absurd values are refused too.
+    r = _save(carrier, app, "cargo", {"cargo": {"name": "钢箱梁", "weightTonnes": "0", "lengthMetres": "9",
+                                                "widthMetres": "3", "heightMetres": "250"}}, expect=400)
+    assert _refused(r, 400, "INVALID_FIELD")["fields"] == {"cargo.weight_tonnes": "ZERO",
+                                                           "cargo.height_metres": "TOO_LARGE"}
 
 
 def test_empty_load_skips_the_cargo_details_AP_3(api_as):
@@ -252,11 +266,9 @@ def test_plate_suggestions_come_from_the_fleet_and_fill_the_vehicle_AP_4(api_as)
 def test_vehicle_entered_by_hand_needs_every_field_and_two_licence_images_AP_4_AP_9(api_as):
     carrier = api_as("carrier")
     app = _new_draft(carrier)
-    truck = {"plateNumber": _hand_plate(), "vehicleType": "重型平板货车", "makeModel": "东风牌DFH1250",
-             "curbMassKg": "12000", "axleCount": 3, "wheelbaseMm": "4500", "tyreCount": 10,
-             "lengthMm": "11900", "widthMm": "2550", "heightMm": "3200"}
-    r = _save(carrier, app, "vehicles", {"vehicles": [{**truck, "licenceDocuments": [_upload(carrier, "VEHICLE_LICENCE")]}]},
-              expect=400)
+    truck = _hand_truck(carrier)
+    licences = truck["licenceDocuments"]
+    r = _save(carrier, app, "vehicles", {"vehicles": [{**truck, "licenceDocuments": licences[:1]}]}, expect=400)
     assert _refused(r, 400, "INVALID_FIELD")["fields"] == {"vehicles[0].licence_documents": "LICENCE_IMAGES_REQUIRED"}
     r = _save(carrier, app, "vehicles", {"vehicles": [{"plateNumber": _hand_plate(), "vehicleType": "重型平板货车"}]},
               expect=400)
@@ -264,8 +276,7 @@ def test_vehicle_entered_by_hand_needs_every_field_and_two_licence_images_AP_4_A
     assert {"vehicles[0].make_model", "vehicles[0].curb_mass_kg", "vehicles[0].axle_count",
             "vehicles[0].licence_documents"} <= set(fields)
 
-    licences = [_upload(carrier, "VEHICLE_LICENCE"), _upload(carrier, "VEHICLE_LICENCE")]
-    app = _save(carrier, app, "vehicles", {"vehicles": [{**truck, "licenceDocuments": licences}]})
+    app = _save(carrier, app, "vehicles", {"vehicles": [truck]})
     got = app["vehicles"][0]
     assert got["source"] == "MANUAL" and got["licenceDocuments"] == licences and not got.get("fleetVehicle")
     req, missing = _required(carrier, app)
@@ -309,13 +320,13 @@ def test_total_mass_below_vehicles_and_cargo_is_refused_with_field_errors_AP_5(a
 
 def test_a_combination_not_over_limit_is_told_no_permit_is_needed_AP_5(api_as):
     carrier = api_as("carrier")
-    tractor, _ = _fleet(carrier)
+    truck = _hand_truck(carrier)
     cargo = {"name": "机械配件", "weightKg": "5000", "lengthMm": "3000", "widthMm": "2000", "heightMm": "1500"}
     app = _new_draft(carrier)
     app = _save(carrier, app, "cargo", {"cargo": cargo})
-    app = _save(carrier, app, "vehicles", {"vehicles": [tractor]})
-    app = _save(carrier, app, "overall", {"overall": _overall([tractor], cargo, height=3350, width=2500,
-                                                              length=6900)})
+    app = _save(carrier, app, "vehicles", {"vehicles": [truck]})
+    # Width exactly 2.550 m: on the Art. 3 limit, so not over it.
+    app = _save(carrier, app, "overall", {"overall": _overall([truck], cargo, height=3200, width=2550)})
     verdict = carrier.get(f"/v1/{app['name']}:classify")
     assert verdict.get("overLimit", False) is False and verdict.get("permitClass", 0) == 0
     assert verdict["rules"][0]["rule"] == "ART3_NOT_OVER_LIMIT"
@@ -340,8 +351,13 @@ def test_class_one_application_is_filled_and_submitted_AP_2_AP_5_AP_10(api_as):
     assert {h["rule"] for h in c["rules"]} >= {"ART3_WIDTH", "ART3_LENGTH"}
     req, missing = _required(carrier, app)
     assert req == {} and missing == {}, (req, missing)
-    submitted = _submit(carrier, app)
+    rid = str(uuid.uuid4())
+    submitted = carrier.http.post(f"/v1/{app['name']}:submit", json={"etag": app["etag"], "requestId": rid})
     assert submitted.status_code == 200, submitted.text
+    # A client retry with the same request id answers the submitted application again.
+    retry = carrier.http.post(f"/v1/{app['name']}:submit", json={"etag": app["etag"], "requestId": rid})
+    assert retry.status_code == 200, retry.text
+    assert retry.json()["submission"] == 1 and retry.json()["state"] == "STATE_SUBMITTED"
     s = submitted.json()
     assert s["state"] == "STATE_SUBMITTED" and s["stateLabel"] == "未受理" and s["submission"] == 1
     assert s["permitClass"] == 1 and s["routeProvinces"] == [j.ORIGIN, j.VIA, j.DESTINATION]
@@ -350,7 +366,13 @@ def test_class_one_application_is_filled_and_submitted_AP_2_AP_5_AP_10(api_as):
 
 def test_class_three_application_needs_three_outline_drawings_and_an_escort_plan_AP_9(api_as):
     carrier = api_as("carrier")
-    app = _fill(carrier, start_in=620, height=4600)
+    app = _fill(carrier, start_in=620, height=4500)
+    # 4.500 m is on the class II bound: it stays in class II and needs no extra material.
+    assert app["permitClass"] == 2
+    assert app["classification"]["rules"][0]["rule"] == "ART15_CLASS2_HEIGHT"
+    assert _required(carrier, app) == ({}, {})
+    vehicles = app["vehicles"]
+    app = _save(carrier, app, "overall", {"overall": _overall(vehicles, CLASS1_CARGO, height=4600)})
     assert app["permitClass"] == 3
     assert app["classification"]["rules"][0]["rule"] == "ART15_CLASS3_HEIGHT"
     req, missing = _required(carrier, app)
@@ -398,13 +420,23 @@ def test_multi_trip_application_needs_a_transport_plan_AP_9(api_as):
     assert r.json()["state"] == "STATE_SUBMITTED"
 
 
-def test_multi_trip_longer_than_six_months_is_refused(api_as):
+def test_passage_longer_than_six_months_multi_trip_or_sixty_days_single_is_refused(api_as):
+    """Passage periods from the rule data (regulation.md: multi-trip permit, single trip)."""
     carrier = api_as("carrier")
     app = _new_draft(carrier)
     r = _save(carrier, app, "passage", {"passage": _passage(900, 200, multi_trip=True)}, expect=400)
     assert _refused(r, 400, "INVALID_FIELD")["fields"] == {"passage.end_date": "PERIOD_TOO_LONG"}
     r = _save(carrier, app, "passage", {"passage": _passage(900, 61)}, expect=400)
     assert _refused(r, 400, "INVALID_FIELD")["fields"] == {"passage.end_date": "PERIOD_TOO_LONG"}
+    # On the bounds: 60 days single trip, and a multi-trip ending the day before six months.
+    app = _save(carrier, app, "passage", {"passage": _passage(1200, 60)})
+    assert app["passage"]["endDate"] == j._date(TODAY + dt.timedelta(days=1259))
+    start = TODAY + dt.timedelta(days=1200)
+    end = (start.replace(month=start.month + 6) if start.month <= 6
+           else start.replace(year=start.year + 1, month=start.month - 6)) - dt.timedelta(days=1)
+    multi = {**_passage(1200, 1, multi_trip=True), "endDate": j._date(end)}
+    app = _save(carrier, app, "passage", {"passage": multi})
+    assert app["passage"]["multiTrip"] is True
 
 
 # ---- AP-6 ---------------------------------------------------------------------------------
@@ -469,11 +501,7 @@ def test_route_whose_last_row_is_not_the_destination_needs_confirmation_AP_7a(ap
 def test_saved_draft_is_found_in_the_list_and_by_number_and_plate_AP_10_PQ_2(api_as):
     carrier = api_as("carrier")
     plate = _hand_plate()
-    truck = {"plateNumber": plate, "vehicleType": "重型货车", "makeModel": "东风牌DFH1250", "curbMassKg": "12000",
-             "axleCount": 3, "wheelbaseMm": "4500", "tyreCount": 10, "lengthMm": "11900", "widthMm": "2550",
-             "heightMm": "3200", "licenceDocuments": [_upload(carrier, "VEHICLE_LICENCE"),
-                                                      _upload(carrier, "TEMPORARY_PLATE")]}
-    app = _save(carrier, _new_draft(carrier), "vehicles", {"vehicles": [truck]})
+    app = _save(carrier, _new_draft(carrier), "vehicles", {"vehicles": [_hand_truck(carrier, plate)]})
 
     drafts = carrier.get("/v1/applications", params={"state": "STATE_DRAFT", "pageSize": 100})
     assert app["name"] in {a["name"] for a in drafts["applications"]}
@@ -519,7 +547,7 @@ def test_one_more_like_this_clones_a_prefilled_draft_without_dates_PQ_3(api_as):
     assert r.json()["state"] == "STATE_SUBMITTED"
 
 
-def test_a_draft_is_deleted_for_good_and_a_submitted_one_cannot_be_PQ_4(api_as):
+def test_a_draft_is_deleted_for_good_PQ_4(api_as):
     carrier = api_as("carrier")
     app = _save(carrier, _new_draft(carrier), "cargo", {"cargo": {"emptyLoad": True}})
     r = carrier.http.delete(f"/v1/{app['name']}", params={"etag": "stale"})
@@ -549,15 +577,25 @@ def test_withdrawn_application_is_void_and_its_case_is_cancelled_PQ_5(api_as):
     j.wait_for(lambda: hebei.get(f"/v1/{case['name']}")["state"] == "CASE_STATE_CANCELLED", "case cancelled")
     assert app["name"] not in _queue(hebei)
 
-    # Void for good: no second withdrawal, no edit, no submit, no delete.
-    _refused(carrier.http.post(f"/v1/{app['name']}:withdraw", json={}), 400, "APPLICATION_NOT_WITHDRAWABLE")
+    # A client retry of the withdrawal answers the same void application, recorded once.
+    again = carrier.post(f"/v1/{app['name']}:withdraw", {"etag": app["etag"], "reason": "计划取消"})
+    assert again["state"] == "STATE_WITHDRAWN"
+    # Void for good: no edit, no submit, no delete.
     _refused(_save(carrier, withdrawn, "cargo", {"cargo": {"emptyLoad": True}}, expect=400), 400,
              "APPLICATION_NOT_DRAFT")
     _refused(_submit(carrier, withdrawn), 400, "APPLICATION_NOT_SUBMITTABLE")
+    _refused(carrier.http.delete(f"/v1/{app['name']}"), 400, "APPLICATION_NOT_DRAFT")
+    assert carrier.get(f"/v1/{app['name']}")["state"] == "STATE_WITHDRAWN"
     changes = carrier.get(f"/v1/{app['name']}/stateChanges")["stateChanges"]
-    assert [(c.get("fromState", "STATE_UNSPECIFIED"), c["toState"]) for c in changes][-2:] == [
-        ("STATE_DRAFT", "STATE_SUBMITTED"), ("STATE_SUBMITTED", "STATE_WITHDRAWN")]
-    assert changes[-1]["reason"] == "计划取消"
+    # The applicant's changes, the retry not among them; the approval side's echo of the
+    # cancellation (CASE_WITHDRAWN) is kept in the trail as a no-op (RecordReviewEvent).
+    mine = [c for c in changes if c["actor"].startswith("users/")]
+    assert [(c.get("fromState", "STATE_UNSPECIFIED"), c["toState"]) for c in mine] == [
+        ("STATE_UNSPECIFIED", "STATE_DRAFT"), ("STATE_DRAFT", "STATE_SUBMITTED"),
+        ("STATE_SUBMITTED", "STATE_WITHDRAWN")]
+    assert all(c["actor"] == "services/approval" and c["toState"] == "STATE_WITHDRAWN"
+               for c in changes if c not in mine)
+    assert mine[-1]["reason"] == "计划取消" and len({c["actor"] for c in mine}) == 1
 
 
 def test_a_draft_cannot_be_withdrawn_PQ_5(api_as):
@@ -582,6 +620,9 @@ def test_returned_application_shows_the_reason_and_is_corrected_by_submitting_PQ
     app = j.wait_for(lambda: (a := carrier.get(f"/v1/{app['name']}"))["state"] == "STATE_RETURNED" and a,
                      "退回补正 on the applicant's side")
     assert app["stateLabel"] == "退回补正" and app["returnReason"] == reason
+    last = carrier.get(f"/v1/{app['name']}/stateChanges")["stateChanges"][-1]
+    assert (last["fromState"], last["toState"], last["actor"], last["reason"]) == (
+        "STATE_SUBMITTED", "STATE_RETURNED", "officers/hebei-accept", reason)
     assert app["submission"] == 1
 
     # A correction cannot be saved on its own...

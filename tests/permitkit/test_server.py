@@ -150,3 +150,37 @@ def test_rpc_latency_is_recorded_by_method_and_code(channel):
     with pytest.raises(grpc.RpcError):
         call(channel, "missing")
     assert count("NOT_FOUND") == before + 1
+
+
+def test_text_with_nul_is_refused_before_the_servicer_with_the_field_path(grpc_serve):
+    """U+0000 in any string field, however deeply nested, is INVALID_CHARACTER (no 500 from the database)."""
+    from google.rpc import error_details_pb2
+
+    calls: list[object] = []
+
+    def handle(request, context):
+        calls.append(request)
+        return request
+
+    name = "permit.test.v1.NulService"
+
+    def add(_servicer, server):
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, {
+            "Call": grpc.unary_unary_rpc_method_handler(
+                handle, error_details_pb2.BadRequest.FromString, error_details_pb2.BadRequest.SerializeToString),
+        }),))
+
+    ch = grpc_serve([(add, None, name)])
+    stub = ch.unary_unary(f"/{name}/Call", request_serializer=error_details_pb2.BadRequest.SerializeToString,
+                          response_deserializer=error_details_pb2.BadRequest.FromString)
+    ok = error_details_pb2.BadRequest(field_violations=[error_details_pb2.BadRequest.FieldViolation(field="车牌")])
+    assert stub(ok, timeout=5) == ok
+    bad = error_details_pb2.BadRequest(field_violations=[
+        error_details_pb2.BadRequest.FieldViolation(field="a"),
+        error_details_pb2.BadRequest.FieldViolation(field="b", description="冀A\x0012345")])
+    with pytest.raises(grpc.RpcError) as ei:
+        stub(bad, timeout=5)
+    d = ErrorDetails.from_rpc_error(ei.value)
+    assert (d.code, d.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_CHARACTER")
+    assert d.metadata["field"] == "field_violations[1].description"
+    assert len(calls) == 1

@@ -13,11 +13,12 @@ from typing import Any
 
 import grpc
 import structlog
+from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from permitkit import context as ctx
-from permitkit.errors import PermitError, to_rpc_status
+from permitkit.errors import InvalidArgument, PermitError, to_rpc_status
 from permitkit.metrics import observe_rpc
 
 log = structlog.get_logger("permitkit.server")
@@ -76,6 +77,8 @@ class _Interceptor(grpc.ServerInterceptor):
                 tokens, started, subject = prepare(context)
                 exc: BaseException | None = None
                 try:
+                    if isinstance(request_or_iterator, Message):
+                        reject_nul(request_or_iterator)
                     return behavior(request_or_iterator, context)
                 except Exception as e:  # noqa: BLE001 - translated below
                     exc = e
@@ -91,6 +94,8 @@ class _Interceptor(grpc.ServerInterceptor):
                 tokens, started, subject = prepare(context)
                 exc: BaseException | None = None
                 try:
+                    if isinstance(request_or_iterator, Message):
+                        reject_nul(request_or_iterator)
                     yield from behavior(request_or_iterator, context)
                 except Exception as e:  # noqa: BLE001
                     exc = e
@@ -112,6 +117,37 @@ class _Interceptor(grpc.ServerInterceptor):
                 wrap_stream(handler.unary_stream), handler.request_deserializer, handler.response_serializer)
         return grpc.stream_stream_rpc_method_handler(
             wrap_stream(handler.stream_stream), handler.request_deserializer, handler.response_serializer)
+
+
+def _nul_field(msg: Message, prefix: str = "") -> str | None:
+    """The path of the first string field holding U+0000, or None."""
+    for fd, value in msg.ListFields():
+        path = f"{prefix}{fd.name}"
+        if fd.type == fd.TYPE_STRING:
+            values = value if fd.is_repeated else [value]
+            if any("\x00" in v for v in values):
+                return path
+        elif fd.type == fd.TYPE_MESSAGE and fd.message_type is not None:
+            if fd.message_type.GetOptions().map_entry:
+                items = value.items()
+                for k, v in items:
+                    if isinstance(k, str) and "\x00" in k or isinstance(v, str) and "\x00" in v:
+                        return path
+                    if isinstance(v, Message) and (found := _nul_field(v, f"{path}.")):
+                        return found
+                continue
+            for i, sub in enumerate(value if fd.is_repeated else [value]):
+                found = _nul_field(sub, f"{path}[{i}]." if fd.is_repeated else f"{path}.")
+                if found:
+                    return found
+    return None
+
+
+def reject_nul(msg: Message) -> None:
+    """No text field may carry U+0000: no database stores it, and no person types it."""
+    field = _nul_field(msg)
+    if field is not None:
+        raise InvalidArgument("输入内容包含无效字符，请检查后重试。", reason="INVALID_CHARACTER", field=field)
 
 
 def _is_abort(e: BaseException) -> bool:

@@ -528,7 +528,8 @@ class Case(TimestampMixin, Base):
             if vc.state == ChangeState.PENDING:
                 vc.state = ChangeState.CANCELLED
         self._move(CaseState.CANCELLED, "CASE_WITHDRAWN", actor, reason, now)
-        self._emit(EventKind.CASE_WITHDRAWN, actor, now, reason=reason)
+        # No event back: the withdrawal came from the application service, which already
+        # shows 已撤销; an echo would only add a spurious state change to its trail.
 
     def mark_issued(self, *, permit_id: str, actor: Actor, now: dt.datetime) -> None:
         if self.state != CaseState.READY_TO_ISSUE:
@@ -577,10 +578,12 @@ class Case(TimestampMixin, Base):
             r = by_province.get(p)
             if r is None:
                 continue
-            if not (r.state == ReviewState.APPROVED
-                    and route_part(old_route, p) == route_part(new_route, p)):
-                r.state = ReviewState.PENDING
-                r.decide_time = None
+            if r.state == ReviewState.APPROVED and route_part(old_route, p) != route_part(new_route, p):
+                # The province's part changed: its approval no longer holds; it reviews
+                # again once the origin accepts.
+                self.audit("REVIEW_CANCELLED", actor, r.state, ReviewState.CANCELLED,
+                           "路段已变更，重新审批", now, p)
+                r.state = ReviewState.CANCELLED
             kept.append(r)
         self.reviews = kept
         self._move(CaseState.AWAITING_ACCEPTANCE, "CASE_RESUBMITTED", actor, "", now)

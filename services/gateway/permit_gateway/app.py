@@ -117,12 +117,13 @@ def _set_path(d: dict[str, Any], dotted: str, value: str) -> None:
     d[parts[-1]] = value
 
 
-def _check_enums(msg: Message, prefix: str = "") -> None:
+def _check_enums(msg: Any, prefix: str = "") -> None:
     """Refuse enum numbers the contract does not define.
 
     proto3 enums are open, so ParseDict keeps an unknown number; a service would
     store it and answer it back as a bare integer, which the API does not define.
     """
+    f: Any
     for f, value in msg.ListFields():
         path = f"{prefix}{f.name}"
         if f.type == FD.TYPE_ENUM:
@@ -147,7 +148,7 @@ def _check_enums(msg: Message, prefix: str = "") -> None:
 
 
 def _needs_object(f: FD) -> bool:
-    return (f.type == FD.TYPE_MESSAGE and not f.is_repeated
+    return (f.type == FD.TYPE_MESSAGE and not f.is_repeated and f.message_type is not None
             and f.message_type.full_name not in _SCALAR_JSON_TYPES)
 
 
@@ -252,7 +253,8 @@ def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | No
         if exc.status_code == 405:
             # Starlette names only the first route that matched the path; one RPC
             # per method means several routes share it (GET and POST /v1/applications).
-            allowed = sorted({m for route in app.router.routes
+            routes: list[Any] = list(app.router.routes)
+            allowed = sorted({m for route in routes
                               if getattr(route, "path_regex", None) and route.path_regex.match(request.url.path)
                               for m in (getattr(route, "methods", None) or ())})
             resp.headers["allow"] = ", ".join(allowed)
@@ -360,7 +362,7 @@ async def _stream(rule: Rule, channel: grpc.aio.Channel, msg: Message, metadata:
     stream = call(msg, timeout=settings.call_timeout * 6, metadata=metadata)
     headers = {REQUEST_ID: rid}
     media = "application/octet-stream"
-    first = await stream.read()
+    first: Any = await stream.read()
     if first is grpc.aio.EOF:
         return Response(b"", media_type=media, headers=headers)
     meta_field = next((f for f in first.DESCRIPTOR.fields if f.type == FD.TYPE_MESSAGE), None)
@@ -371,7 +373,7 @@ async def _stream(rule: Rule, channel: grpc.aio.Channel, msg: Message, metadata:
         if getattr(meta, "filename", ""):
             from urllib.parse import quote
             headers["content-disposition"] = f"attachment; filename*=UTF-8''{quote(meta.filename)}"
-        nxt = await stream.read()
+        nxt: Any = await stream.read()
         if nxt is grpc.aio.EOF:
             return Response(b"", media_type=media, headers=headers)
         pending.append(nxt.chunk)
@@ -383,7 +385,7 @@ async def _stream(rule: Rule, channel: grpc.aio.Channel, msg: Message, metadata:
             yield p
         while True:
             try:
-                m = await stream.read()
+                m: Any = await stream.read()
             except grpc.RpcError as e:
                 log.warning("http_download_cut", method=rule.full_method, code=e.code().name, request_id=rid)
                 raise

@@ -79,8 +79,7 @@ class SchemaBuilder:
             return {"type": "array", "items": self.scalar(f)}
         return self.scalar(f)
 
-
-    def query_params(self, md: descriptor.Descriptor, exclude: set[str], prefix: str = "",
+    def query_params(self, md: Any, exclude: set[str], prefix: str = "",
                      depth: int = 0) -> list[dict[str, Any]]:
         """Fields bound to neither path nor body, as the gateway reads them from the query
         string: scalars and repeated scalars by JSON name, nested messages flattened with dots."""
@@ -120,7 +119,7 @@ def _comment(d: descriptor.MethodDescriptor) -> str:
 
 def _upload_schema(sb: SchemaBuilder, req: descriptor.Descriptor) -> dict[str, Any]:
     """multipart/form-data of a client-streaming upload: the file plus the header message's fields."""
-    header = next(f for f in req.fields if f.type == FD.TYPE_MESSAGE).message_type
+    header: Any = next(f for f in req.fields if f.type == FD.TYPE_MESSAGE).message_type
     props: dict[str, Any] = {"file": {"type": "string", "format": "binary"}}
     for f in header.fields:
         if f.type in (FD.TYPE_MESSAGE, FD.TYPE_BYTES) or f.is_repeated:

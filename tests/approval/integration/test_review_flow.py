@@ -434,6 +434,9 @@ class TestWithdrawal:
         assert states(case) == {HEBEI: "APPROVED", SHANDONG: "CANCELLED", JIANGSU: "CANCELLED"}
         again = running.stub.CancelCase(req, metadata=running.service())
         assert again.etag == case.etag  # idempotent by event id
+        # The withdrawal came from the application service: nothing is echoed back to it.
+        running.deliver()
+        assert running.fake.servicer.kinds() == ["CASE_ACCEPTED", "PROVINCE_APPROVED"]
 
     def test_withdrawal_before_acceptance_PQ_5(self, running: Running) -> None:
         case = running.submit()

@@ -113,9 +113,8 @@ class CaseMachine(RuleBasedStateMachine):
         assert len(denied) == (1 if self.case.state == CaseState.DENIED else 0)
 
     @invariant()
-    def no_open_review_once_the_case_left_review(self) -> None:
-        # Awaiting (re-)acceptance, reopened reviews wait as PENDING for the acceptance.
-        if self.case.state not in (CaseState.UNDER_REVIEW, CaseState.AWAITING_ACCEPTANCE):
+    def no_open_review_outside_review(self) -> None:
+        if self.case.state != CaseState.UNDER_REVIEW:
             assert not any(r.state in OPEN_REVIEW for r in self.case.reviews)
 
     @invariant()
