@@ -60,38 +60,9 @@ EXCLUDED_OPERATIONS = {
 }
 
 
-# Known SERVICE bugs (not the gateway's), tolerated here so that the run stays
-# green while they are open; the cases are still sent and every other check
-# still applies to them.
-#
-# NUL_IN_POSTGRES_TEXT: a string with U+0000 in a path parameter, query
-# parameter or body field reaches a PostgreSQL query unchanged; psycopg refuses
-# it (DataError) and the service answers INTERNAL -> HTTP 500 instead of
-# INVALID_ARGUMENT / NOT_FOUND. Seen e.g. on GET /v1/applications/%00,
-# GET /v1/applications:search?query=%00, GET /v1/vehicles:suggest?platePrefix=%00,
-# POST /v1/applications {"requestId": "\u0000"} (application service),
-# GET /v1/cases/%00, GET /v1/permits/%00 (approval service),
-# GET /v1/licences/%00, POST /v1/licences/%00:review (identity service).
-# The routing and documents services answer such input with a 4xx.
-NUL_IN_POSTGRES_TEXT_CONTEXTS = frozenset({"application", "approval", "identity"})
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, bytes):
-        return b"\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 def _checks_for(case: Any) -> list[Any]:
-    sent = (case.path_parameters, case.query, case.body)
-    if set(case.operation.tags or ()) & NUL_IN_POSTGRES_TEXT_CONTEXTS and _has_nul(sent):
-        return [c for c in CHECKS if c is not not_a_server_error]  # NUL_IN_POSTGRES_TEXT
+    # Every check applies to every case: U+0000 in a text field, once a 500
+    # from PostgreSQL, is refused by the shared server as INVALID_CHARACTER.
     return CHECKS
 
 

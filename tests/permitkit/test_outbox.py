@@ -142,3 +142,27 @@ def test_unit_of_work_leaves_loaded_objects_readable_after_exit(tables):
         uow.session.add(Thing(id=2, label="never committed"))
     with SqlAlchemyUnitOfWork(sf) as uow:
         assert uow.session.get(Thing, 2) is None
+
+
+def test_event_failing_past_max_attempts_is_parked_and_the_next_one_goes_through(tables):
+    engine, outbox, _ = tables
+    sf = make_session_factory(engine)
+    with sf() as s:
+        record_event(s, outbox, "t", {"stuck": True})
+        record_event(s, outbox, "t", {"stuck": False})
+        s.commit()
+    delivered = []
+
+    def handler(event_id: str, payload: dict) -> None:
+        if payload["stuck"]:
+            raise UnavailableError("peer keeps failing")
+        delivered.append(payload)
+
+    relay = OutboxRelay(engine, outbox, {"t": handler}, max_backoff=0.0, max_attempts=3)
+    assert [relay.run_once() for _ in range(2)] == [0, 0]
+    assert delivered == []
+    relay.run_once()  # third failure parks it; the next event is delivered in the same round
+    assert delivered == [{"stuck": False}]
+    with engine.connect() as c:
+        (attempts,) = c.execute(select(outbox.c.attempts).where(outbox.c.park_time.is_not(None))).one()
+    assert attempts == 3

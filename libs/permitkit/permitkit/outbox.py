@@ -94,7 +94,7 @@ class OutboxRelay:
 
     def __init__(self, engine: Engine, outbox: Table, handlers: Mapping[str, Handler], *,
                  service: str = "relay", poll_interval: float = 0.2, max_backoff: float = 30.0,
-                 batch_size: int = 50) -> None:
+                 batch_size: int = 50, max_attempts: int = 200) -> None:
         self.engine = engine
         self.outbox = outbox
         self.handlers = dict(handlers)
@@ -102,6 +102,10 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
         self.batch_size = batch_size
+        # Past this many failures (about 1.5 h at the default backoff) an event is
+        # parked so it cannot block the queue behind it forever; an operator
+        # finds it with its last error in the outbox table.
+        self.max_attempts = max_attempts
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -158,8 +162,8 @@ class OutboxRelay:
                     handler(row["event_id"], payload)
             except Exception as e:  # noqa: BLE001 - every failure is recorded and retried
                 code = e.code() if isinstance(e, grpc.RpcError) else None
-                permanent = code in _PERMANENT or isinstance(e, LookupError)
                 attempts = row["attempts"] + 1
+                permanent = code in _PERMANENT or isinstance(e, LookupError) or attempts >= self.max_attempts
                 delay = min(self.max_backoff, 0.2 * (2 ** min(attempts, 10)))
                 with self.engine.begin() as conn:
                     conn.execute(update(self.outbox).where(self.outbox.c.seq == row["seq"]).values(
