@@ -111,6 +111,24 @@ class Stack:
                                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         for name, proc in self.procs.items():
             _wait_port(self.ports[name], proc, name)
+        # A port can answer while our process died on "address in use" (someone
+        # else took it between choosing and binding): make sure all are alive.
+        time.sleep(0.3)
+        dead = [n for n, p in self.procs.items() if p.poll() is not None]
+        if dead:
+            raise RuntimeError(f"{', '.join(dead)} exited during start-up (port taken?)")
+
+    def start_on_free_ports(self, attempts: int = 3) -> None:
+        """Start on freshly chosen loopback ports, choosing again if one was taken meanwhile."""
+        for attempt in range(1, attempts + 1):
+            self.ports = {name: free_port() for name in (*CONTEXTS, "gateway")}
+            try:
+                self.start()
+                return
+            except (RuntimeError, TimeoutError):
+                self.stop()
+                if attempt == attempts:
+                    raise
 
     def stop(self, timeout: float = 10.0) -> dict[str, int | None]:
         """SIGTERM every process, wait for it, and return the exit codes."""

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from devstack import CONTEXTS, Stack  # noqa: E402
 from permitkit.logging import configure_logging  # noqa: E402
-from permitkit.testing import S3Server, create_database, drop_database, free_port, resolve_postgres  # noqa: E402
+from permitkit.testing import S3Server, create_database, drop_database, resolve_postgres  # noqa: E402
 from tests.e2e import journey  # noqa: E402
 from tests.e2e.conftest import Api  # noqa: E402
 from tests.permitkit.test_server import SERVICE, Echo, add_echo  # noqa: E402
@@ -100,11 +100,11 @@ def slice_bench(iterations: int, workers: int) -> tuple[float, float, float]:
     env.update(s3.endpoint.env())
     env.update({"PERMIT_DOCUMENTS_S3_BUCKET": "bench", "PERMIT_LOG_LEVEL": "WARNING",
                 "PERMIT_DATA_DIR": str(s3.data_dir / "data")})
-    stack = Stack(env=env, ports={n: free_port() for n in (*CONTEXTS, "gateway")}, log_dir=s3.data_dir / "logs")
+    stack = Stack(env=env, log_dir=s3.data_dir / "logs")
     try:
         stack.migrate()
         stack.seed_demo()
-        stack.start()
+        stack.start_on_free_ports()
         carrier = Api(stack.gateway_url, stack.sign_in("carrier")["accessToken"])
         call_lat: list[float] = []
         orig = carrier.call

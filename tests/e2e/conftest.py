@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from devstack import CONTEXTS, Stack
-from permitkit.testing import S3Endpoint, free_port
+from permitkit.testing import S3Endpoint
 
 
 @pytest.fixture(scope="session")
@@ -22,10 +22,10 @@ def stack(make_database, s3_endpoint: S3Endpoint, tmp_path_factory) -> Iterator[
     data = tmp_path_factory.mktemp("e2e-data")
     env["PERMIT_DATA_DIR"] = str(data)
     env["PERMIT_LOG_JSON"] = "1"
-    s = Stack(env=env, ports={name: free_port() for name in (*CONTEXTS, "gateway")}, log_dir=Path(data) / "logs")
+    s = Stack(env=env, log_dir=Path(data) / "logs")
     s.migrate()
     s.seed_demo()
-    s.start()
+    s.start_on_free_ports()
     try:
         yield s
     finally:

@@ -60,6 +60,13 @@ class ApprovalClient:
             start_date=_date(p["start_date"]), end_date=_date(p["end_date"]), multi_trip=p["multi_trip"],
             submission=p["submission"], documents=p["documents"],
             route=[apb.RouteRow(province=r["province"], roads=r["roads"]) for r in p.get("route", [])],
+            # Events queued before the payload carried vehicles deliver none (PQ-10 then
+            # looks the replaced vehicle up in the fleet).
+            vehicles=[apb.CaseVehicle(
+                plate_number=v["plate_number"], fleet_vehicle=v.get("fleet_vehicle") or "",
+                curb_mass_kg=int(v.get("curb_mass_kg") or 0), axle_count=int(v.get("axle_count") or 0),
+                wheelbase_mm=int(v.get("wheelbase_mm") or 0), tyre_count=int(v.get("tyre_count") or 0))
+                for v in p.get("vehicles", [])],
         ), timeout=self.timeout)
 
     def cancel_case(self, event_id: str, p: dict[str, Any]) -> None:

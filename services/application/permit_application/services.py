@@ -602,7 +602,8 @@ def _remember_fleet(uow: UnitOfWork, app: Application) -> None:
 
 
 def create_case_payload(app: Application) -> dict[str, Any]:
-    """The CreateCase request the relay delivers (documents: every referenced document)."""
+    """The CreateCase request the relay delivers (documents: every referenced document;
+    vehicles: each vehicle's plate, fleet vehicle and PQ-10 figures)."""
     passage = app.passage_value or vo.Passage()
     vehicles = app.vehicle_values
     agent = app.agent_value
@@ -621,6 +622,11 @@ def create_case_payload(app: Application) -> dict[str, Any]:
         "multi_trip": passage.multi_trip, "submission": app.submission,
         "documents": list(dict.fromkeys(d for d in docs if d)),
         "route": [{"province": r.province, "roads": list(r.roads)} for r in passage.route],
+        # The figures PQ-10 compares when a vehicle is changed after submission.
+        "vehicles": [{"plate_number": v.plate_number, "fleet_vehicle": v.fleet_vehicle,
+                      "curb_mass_kg": v.curb_mass_kg, "axle_count": v.axle_count,
+                      "wheelbase_mm": v.wheelbase_mm, "tyre_count": v.tyre_count}
+                     for v in vehicles],
     }
 
 

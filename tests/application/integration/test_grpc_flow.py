@@ -37,6 +37,14 @@ def test_the_walking_slice_from_draft_to_issued_AP_10_PQ_1_PQ_2(harness: Harness
     assert list(case.plate_numbers) == ["冀A12345", "冀B6789挂"] and case.permit_class == 1
     assert (case.start_date.day, case.end_date.day, case.submission) == (10, 20, 1)
     assert [r.province for r in case.route] == ["130000", "370000", "320000"]
+    # PQ-10: the vehicles' figures travel with the case, as chosen from the fleet.
+    assert [(v.plate_number, v.curb_mass_kg) for v in case.vehicles] == [
+        (app.vehicles[0].plate_number, app.vehicles[0].curb_mass_kg),
+        (app.vehicles[1].plate_number, app.vehicles[1].curb_mass_kg)]
+    assert case.vehicles[0].curb_mass_kg == 8800
+    assert all(v.fleet_vehicle.startswith("vehicles/") and v.axle_count > 0 and v.wheelbase_mm > 0
+               and v.tyre_count > 0 for v in case.vehicles)
+    assert [v.fleet_vehicle for v in case.vehicles] == [v.fleet_vehicle for v in app.vehicles]
 
     harness.event(app, "CASE_ACCEPTED", "e1", province="130000", submission=1)
     for i, prov in enumerate(["130000", "370000", "320000"]):

@@ -309,6 +309,10 @@ class TestSubmitApplication:
         assert topic == "approval.CreateCase"
         assert payload["route_provinces"] == ["130000", "370000", "320000"]
         assert payload["plate_numbers"] == ["冀A12345", "冀B6789挂"]
+        # PQ-10: each vehicle's figures, for a later vehicle change.
+        assert [v["plate_number"] for v in payload["vehicles"]] == ["冀A12345", "冀B6789挂"]
+        assert set(payload["vehicles"][0]) == {"plate_number", "fleet_vehicle", "curb_mass_kg",
+                                               "axle_count", "wheelbase_mm", "tyre_count"}
         assert (payload["permit_class"], payload["submission"], payload["applicant"]) == (1, 1, PARTY)
         assert (payload["start_date"], payload["end_date"]) == ("2026-12-10", "2026-12-20")
         assert "documents/d1" in payload["documents"] and "documents/poa" in payload["documents"]
