@@ -39,6 +39,7 @@ PERSONAS: dict[str, dict[str, str]] = {
     "hebei-accept": {"channel": "STAFF", "officer": "hebei-accept"},
     "shandong-review": {"channel": "STAFF", "officer": "shandong-review"},
     "jiangsu-review": {"channel": "STAFF", "officer": "jiangsu-review"},
+    "beijing-review": {"channel": "STAFF", "officer": "beijing-review"},
 }
 
 

@@ -1,6 +1,6 @@
 """Fixtures of the approval tests: a migrated PostgreSQL database, the real approval gRPC
-server on a loopback port, and a fake ApplicationService gRPC server that records the
-review events the outbox relay delivers."""
+server on a loopback port, and fake ApplicationService / RoutingService / DocumentService
+gRPC servers that record the review events and document grants the outbox relay delivers."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from permit.application.v1 import application_pb2, application_service_pb2, appl
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
 from permit.approval.v1 import approval_service_pb2_grpc as svc_grpc
+from permit.documents.v1 import documents_service_pb2, documents_service_pb2_grpc
 from permit.routing.v1 import routing_pb2, routing_service_pb2, routing_service_pb2_grpc
 from permit_approval.__main__ import MIGRATIONS
 from permit_approval.bootstrap import App, build
@@ -108,13 +109,42 @@ class FakeRoutingService(routing_service_pb2_grpc.RoutingServiceServicer):
             approving_provinces=provinces, errors=problems, valid=not problems)
 
 
+class FakeDocumentService(documents_service_pb2_grpc.DocumentServiceServicer):
+    """GrantAccess like the real one: the service role only, idempotent (a grant is a
+    set of (application, province, document) triples; a repeat adds nothing)."""
+
+    def __init__(self) -> None:
+        self.requests: list[documents_service_pb2.GrantAccessRequest] = []
+        self.metadata: list[dict[str, str]] = []
+        self.deadlines: list[float | None] = []  # seconds left when called; None = no deadline
+        self.grants: set[tuple[str, str, str]] = set()
+        self._lock = threading.Lock()
+
+    def GrantAccess(self, request: Any, context: Any) -> Any:
+        md = {k: v for k, v in context.invocation_metadata()}
+        if "service" not in md.get("x-permit-roles", "").split(","):
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, "service role required")
+        with self._lock:
+            self.metadata.append(md)
+            self.deadlines.append(context.time_remaining())
+            self.requests.append(request)
+            self.grants |= {(request.application, p, d)
+                            for p in request.provinces for d in request.documents}
+        return documents_service_pb2.GrantAccessResponse(documents=list(request.documents))
+
+    def readable(self, application: str, province: str) -> set[str]:
+        """The documents officers of ``province`` may read for ``application``."""
+        return {d for a, p, d in self.grants if a == application and p == province}
+
+
 @dataclass
 class FakeApplicationServer:
-    """Fake application and routing services served by one real gRPC server; can be
-    stopped and restarted on the same port (outage tests)."""
+    """Fake application, routing and documents services served by one real gRPC server;
+    can be stopped and restarted on the same port (outage tests)."""
 
     servicer: FakeApplicationService = field(default_factory=FakeApplicationService)
     routing: FakeRoutingService = field(default_factory=FakeRoutingService)
+    documents: FakeDocumentService = field(default_factory=FakeDocumentService)
     port: int = 0
     server: grpc.Server | None = None
 
@@ -124,7 +154,9 @@ class FakeApplicationServer:
             services=[(application_service_pb2_grpc.add_ApplicationServiceServicer_to_server,
                        self.servicer, "permit.application.v1.ApplicationService"),
                       (routing_service_pb2_grpc.add_RoutingServiceServicer_to_server,
-                       self.routing, "permit.routing.v1.RoutingService")],
+                       self.routing, "permit.routing.v1.RoutingService"),
+                      (documents_service_pb2_grpc.add_DocumentServiceServicer_to_server,
+                       self.documents, "permit.documents.v1.DocumentService")],
             port=self.port)
         server.start()
         self.server = server
@@ -254,6 +286,7 @@ def running(approval_db: str, fake_application: FakeApplicationServer,
         "PERMIT_APPROVAL_GRPC_PORT": "0",
         "APPLICATION_SERVICE_ADDR": fake_application.addr,
         "ROUTING_SERVICE_ADDR": fake_application.addr,
+        "DOCUMENTS_SERVICE_ADDR": fake_application.addr,
         "PERMIT_APPROVAL_VERIFICATION_KEY": "test-verification-key-0123456789",
     })
     app = build(settings, clock=clock, relay_poll_interval=0.05)

@@ -11,6 +11,7 @@ import grpc
 from sqlalchemy.engine import Engine
 
 from permit_approval.clients import (
+    DocumentGrantSender,
     FleetDirectory,
     GrpcFleetDirectory,
     GrpcRouteValidator,
@@ -20,7 +21,11 @@ from permit_approval.clients import (
 from permit_approval.config import Settings
 from permit_approval.grpc_api import ApprovalServicer
 from permit_approval.models import OUTBOX
-from permit_approval.unit_of_work import REVIEW_EVENT_TOPIC, ApprovalUnitOfWork
+from permit_approval.unit_of_work import (
+    DOCUMENT_GRANT_TOPIC,
+    REVIEW_EVENT_TOPIC,
+    ApprovalUnitOfWork,
+)
 from permit_approval.verification import PermitSigner
 from permitkit.client import make_channel
 from permitkit.db import make_engine, make_session_factory, utcnow
@@ -46,7 +51,8 @@ class App:
 
 def build(settings: Settings, *, engine: Engine | None = None,
           event_sender: Handler | None = None, fleet: FleetDirectory | None = None,
-          routes: RouteValidator | None = None, clock: Callable[[], dt.datetime] | None = None,
+          routes: RouteValidator | None = None, document_grants: Handler | None = None,
+          clock: Callable[[], dt.datetime] | None = None,
           relay_poll_interval: float = 0.5) -> App:
     """Wire engine, unit of work, peer clients, outbox relay and servicer."""
     engine = engine or make_engine(settings.database_url)
@@ -62,8 +68,13 @@ def build(settings: Settings, *, engine: Engine | None = None,
         routing_channel = make_channel(settings.routing_addr)
         channels.append(routing_channel)
         routes = GrpcRouteValidator(routing_channel, timeout=settings.peer_timeout)
-    relay = OutboxRelay(engine, OUTBOX, {REVIEW_EVENT_TOPIC: event_sender}, service="approval",
-                        poll_interval=relay_poll_interval)
+    if document_grants is None:
+        documents_channel = make_channel(settings.documents_addr)
+        channels.append(documents_channel)
+        document_grants = DocumentGrantSender(documents_channel, timeout=settings.peer_timeout)
+    relay = OutboxRelay(engine, OUTBOX, {REVIEW_EVENT_TOPIC: event_sender,
+                                         DOCUMENT_GRANT_TOPIC: document_grants},
+                        service="approval", poll_interval=relay_poll_interval)
 
     def uow_factory() -> ApprovalUnitOfWork:
         return ApprovalUnitOfWork(session_factory, on_commit=relay.wake)

@@ -6,6 +6,8 @@
   ``ApplicationService.GetVehicle`` / ``SuggestVehicles``.
 - ``GrpcRouteValidator``: suggested routes (PQ-7) through
   ``RoutingService.ValidateRoute``.
+- ``DocumentGrantSender``: the outbox handler that delivers document grants
+  as ``DocumentService.GrantAccess`` under the ``service`` principal.
 """
 
 from __future__ import annotations
@@ -72,6 +74,31 @@ class ReviewEventSender:
     def __call__(self, event_id: str, payload: dict[str, Any]) -> None:
         self._stub.RecordReviewEvent(
             self.build_request(event_id, payload), timeout=self._timeout,
+            metadata=tuple(call_metadata(service_principal(SERVICE_NAME), current_request_id())))
+
+
+class DocumentGrantSender:
+    """Delivers one grant as ``DocumentService.GrantAccess``: officers of the provinces
+    reviewing an application may read its documents. GrantAccess is idempotent, so a
+    redelivery after a lost answer changes nothing."""
+
+    def __init__(self, channel: grpc.Channel, *, timeout: float = 5.0) -> None:
+        from permit.documents.v1 import documents_service_pb2_grpc
+
+        self._stub = documents_service_pb2_grpc.DocumentServiceStub(channel)
+        self._timeout = timeout
+
+    @staticmethod
+    def build_request(payload: dict[str, Any]) -> Any:
+        from permit.documents.v1 import documents_service_pb2 as svc
+
+        return svc.GrantAccessRequest(application=payload["application"],
+                                      provinces=list(payload.get("provinces") or []),
+                                      documents=list(payload.get("documents") or []))
+
+    def __call__(self, event_id: str, payload: dict[str, Any]) -> None:
+        self._stub.GrantAccess(
+            self.build_request(payload), timeout=self._timeout,
             metadata=tuple(call_metadata(service_principal(SERVICE_NAME), current_request_id())))
 
 

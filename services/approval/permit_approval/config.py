@@ -27,6 +27,7 @@ class Settings:
     grpc_port: int
     application_addr: str
     routing_addr: str
+    documents_addr: str
     verification_key: str
     peer_timeout: float
     log_json: bool
@@ -47,6 +48,7 @@ class Settings:
             grpc_port=port,
             application_addr=env_addr(env, "application"),
             routing_addr=env_addr(env, "routing"),
+            documents_addr=env_addr(env, "documents"),
             verification_key=key,
             peer_timeout=env_float(env, "PERMIT_APPROVAL_PEER_TIMEOUT", 5.0, minimum=0.1),
             log_json=env_bool(env, "PERMIT_LOG_JSON", True),

@@ -129,6 +129,8 @@ def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_i
                     start_date=s.start_date, end_date=s.end_date, multi_trip=s.multi_trip,
                     documents=list(s.documents), application_number=s.application_number,
                     destination_province=s.destination_province, now=now, calendar=calendar)
+            # Officers of every route province read the submission's documents.
+            uow.grant_documents(case)
             _save(uow, case)
         except IntegrityError as e:
             if is_unique_violation(e):
@@ -366,6 +368,9 @@ def respond_to_adjustment(uow: ApprovalUnitOfWork, *, principal: Principal | Non
         case.check_etag(etag)
         case.respond_to_adjustment(province=province, accept=accept, escort_plan=escort_plan,
                                    actor=access.actor(p), now=now, calendar=uow.calendar())
+        if accept and escort_plan:
+            # The updated escort plan joins the case: the provinces may read it.
+            uow.grant_documents(case)
         _save(uow, case)
         return case
 
@@ -415,6 +420,9 @@ def decide_vehicle_change(uow: ApprovalUnitOfWork, *, principal: Principal | Non
         access.require_province(p, case.origin_province)
         case.decide_vehicle_change(change_id=change_id, approve=decision == Decision.APPROVE,
                                    reason=reason, actor=access.actor(p), now=now)
+        if decision == Decision.APPROVE:
+            # The new power of attorney joins the case: the provinces may read it.
+            uow.grant_documents(case)
         _save(uow, case)
         return case
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from permit_approval import errors
-from permit_approval.models import INBOX, OUTBOX, OutgoingEvent
+from permit_approval.models import INBOX, OUTBOX, Case, OutgoingEvent
 from permit_approval.repository import CalendarRepository, CaseRepository, PermitRepository
 from permit_approval.workdays import SOURCE_ADMINISTRATOR, WorkingCalendar, YearData
 from permitkit import outbox
@@ -19,6 +19,9 @@ from permitkit.db import SqlAlchemyUnitOfWork
 
 # The outbox topic of every event for ApplicationService.RecordReviewEvent.
 REVIEW_EVENT_TOPIC = "application.record_review_event"
+# The outbox topic of DocumentService.GrantAccess: officers of the route provinces may
+# read the documents the case references.
+DOCUMENT_GRANT_TOPIC = "documents.grant_access"
 
 log = structlog.get_logger()
 
@@ -54,6 +57,19 @@ class ApprovalUnitOfWork(SqlAlchemyUnitOfWork):
                      application=ev.fields.get("application"), province=ev.fields.get("province"))
             self._queued += 1
         events.clear()
+
+    def grant_documents(self, case: Case) -> None:
+        """Queue, in this transaction, access for the origin and every route province to
+        the documents ``case`` references (no event when it references none)."""
+        documents = list(dict.fromkeys(d for d in case.documents or [] if d))
+        if not documents:
+            return
+        provinces = list(dict.fromkeys([case.origin_province, *case.route_provinces]))
+        event_id = outbox.record_event(self.session, OUTBOX, DOCUMENT_GRANT_TOPIC, {
+            "application": case.application, "provinces": provinces, "documents": documents})
+        log.info("document_grant_queued", event_id=event_id, application=case.application,
+                 provinces=provinces, documents=len(documents))
+        self._queued += 1
 
     def first_delivery(self, event_id: str, topic: str) -> bool:
         """False when ``event_id`` was already processed (an inbox row exists)."""

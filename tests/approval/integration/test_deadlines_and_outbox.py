@@ -147,7 +147,7 @@ class TestOutbox:
         running.fake.stop()
         case = running.accept(running.submit())
         assert running.deliver() == 0
-        assert running.app.relay.pending() == 1
+        assert running.app.relay.pending() == 2  # the submission's document grant, CASE_ACCEPTED
         # The state change is committed even though the peer is down.
         assert running.stub.GetCase(svc.GetCaseRequest(name=case.name),
                                     metadata=running.officer(HEBEI)).state == pb.CASE_STATE_UNDER_REVIEW
@@ -158,6 +158,7 @@ class TestOutbox:
             time.sleep(0.1)
         assert running.app.relay.pending() == 0
         assert running.fake.servicer.kinds() == ["CASE_ACCEPTED"]
+        assert [g.application for g in running.fake.documents.requests] == [case.application]
 
     def test_queued_events_are_logged_with_their_kind_and_id(self, running: Running) -> None:
         from structlog.testing import capture_logs

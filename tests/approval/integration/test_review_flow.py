@@ -54,7 +54,7 @@ class TestThreeProvinceCase:
         # PQ-2: every province's decision with who and when.
         assert all(r.officer.startswith("officers/") and r.HasField("decide_time")
                    for r in got.reviews)
-        assert running.deliver() == 5
+        assert running.deliver() == 6  # the submission's document grant, then 5 review events
         assert running.fake.servicer.kinds() == [
             "CASE_ACCEPTED", "PROVINCE_APPROVED", "PROVINCE_APPROVED", "PROVINCE_APPROVED",
             "PERMIT_ISSUED"]

@@ -55,7 +55,8 @@ class FakeCalendars:
 
 
 class FakeUnitOfWork:
-    """Same surface as ApprovalUnitOfWork; ``committed`` counts commits, ``outbox`` keeps events."""
+    """Same surface as ApprovalUnitOfWork; ``committed`` counts commits, ``outbox`` keeps review
+    events and ``grants`` the committed document grants."""
 
     def __init__(self) -> None:
         self.cases = FakeCases()
@@ -63,7 +64,9 @@ class FakeUnitOfWork:
         self.calendars = FakeCalendars()
         self.outbox: list[dict[str, Any]] = []
         self.inbox: set[str] = set()
+        self.grants: list[dict[str, Any]] = []
         self._pending: list[dict[str, Any]] = []
+        self._pending_grants: list[dict[str, Any]] = []
         self._pending_inbox: set[str] = set()
         self.committed = 0
 
@@ -76,6 +79,13 @@ class FakeUnitOfWork:
     def record(self, events: list[OutgoingEvent]) -> None:
         self._pending.extend({"kind": e.kind.value, **e.fields} for e in events)
         events.clear()
+
+    def grant_documents(self, case: Case) -> None:
+        if case.documents:
+            self._pending_grants.append({
+                "application": case.application,
+                "provinces": list(dict.fromkeys([case.origin_province, *case.route_provinces])),
+                "documents": list(dict.fromkeys(case.documents))})
 
     def first_delivery(self, event_id: str, topic: str) -> bool:
         if event_id in self.inbox or event_id in self._pending_inbox:
@@ -91,9 +101,10 @@ class FakeUnitOfWork:
 
     def commit(self) -> None:
         self.outbox.extend(self._pending)
+        self.grants.extend(self._pending_grants)
         self.inbox |= self._pending_inbox
-        self._pending, self._pending_inbox = [], set()
+        self._pending, self._pending_inbox, self._pending_grants = [], set(), []
         self.committed += 1
 
     def rollback(self) -> None:
-        self._pending, self._pending_inbox = [], set()
+        self._pending, self._pending_inbox, self._pending_grants = [], set(), []

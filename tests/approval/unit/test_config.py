@@ -12,6 +12,7 @@ def test_defaults_are_the_documented_ones(tmp_path) -> None:  # type: ignore[no-
     s = Settings.from_env({"PERMIT_DATA_DIR": str(tmp_path)})
     assert (s.grpc_host, s.grpc_port) == ("127.0.0.1", 50055)
     assert s.application_addr == "127.0.0.1:50052" and s.routing_addr == "127.0.0.1:50053"
+    assert s.documents_addr == "127.0.0.1:50054"
     assert s.database_url == f"sqlite:///{tmp_path / 'approval.db'}"
 
 
@@ -19,6 +20,7 @@ def test_defaults_are_the_documented_ones(tmp_path) -> None:  # type: ignore[no-
     ({"PERMIT_APPROVAL_VERIFICATION_KEY": "short"}, "PERMIT_APPROVAL_VERIFICATION_KEY"),
     ({"PERMIT_APPROVAL_DATABASE_URL": "postgresql://x/y"}, "psycopg"),
     ({"APPLICATION_SERVICE_ADDR": "nohost"}, "APPLICATION_SERVICE_ADDR"),
+    ({"DOCUMENTS_SERVICE_ADDR": "nohost"}, "DOCUMENTS_SERVICE_ADDR"),
     ({"PERMIT_APPROVAL_PEER_TIMEOUT": "0"}, "PERMIT_APPROVAL_PEER_TIMEOUT"),
     ({"PERMIT_LOG_LEVEL": "LOUD"}, "PERMIT_LOG_LEVEL"),
 ])

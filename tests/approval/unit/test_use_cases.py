@@ -63,6 +63,32 @@ class TestCreateCase:
         assert e.value.reason == "EVENT_ID_REQUIRED"
 
 
+class TestDocumentGrants:
+    """Issue 6: officers of the provinces reviewing an application may read its documents."""
+
+    def test_a_new_case_grants_its_documents_to_every_route_province_RV_1(
+            self, uow: FakeUnitOfWork) -> None:
+        create(uow, documents=["documents/d1", "documents/d2", "documents/d1"])
+        assert uow.grants == [{"application": "applications/A1", "provinces": [HEBEI, SHANDONG],
+                               "documents": ["documents/d1", "documents/d2"]}]
+
+    def test_a_repeated_submission_grants_nothing_more_RV_1(self, uow: FakeUnitOfWork) -> None:
+        create(uow, documents=["documents/d1"])
+        create(uow, documents=["documents/d1"])
+        create(uow, event_id="e2", documents=["documents/d1"])  # same submission number
+        assert len(uow.grants) == 1
+
+    def test_a_case_without_documents_grants_nothing(self, uow: FakeUnitOfWork) -> None:
+        create(uow)
+        assert uow.grants == []
+
+    def test_a_refused_create_grants_nothing(self, uow: FakeUnitOfWork) -> None:
+        with pytest.raises(PermissionDenied):
+            services.create_case(uow, principal=officer(HEBEI), event_id="e1",  # type: ignore[arg-type]
+                                 submission=submission(documents=["documents/d1"]), now=NOW)
+        assert uow.grants == []
+
+
 class TestDecisionsQueueEvents:
     def test_accept_and_decide_queue_events_in_the_same_commit_RV_1_RV_3(
             self, uow: FakeUnitOfWork) -> None:
