@@ -8,7 +8,7 @@ CONTEXTS := identity application routing documents approval
 PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: install protos proto-deps token run test test-unit test-integration test-e2e lint bench migrate clean up down
+.PHONY: install protos proto-deps token demo run test test-unit test-integration test-e2e lint bench migrate clean up down
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,10 @@ migrate: protos
 
 run: protos
 	$(PY) scripts/devstack.py
+
+# With `make run` going in another terminal: the whole permit journey over HTTP, step by step.
+demo:
+	@$(PY) scripts/walkthrough.py
 
 # Print an access token for a demo persona of a running `make run` (AS=carrier|person|newcomer|hebei-accept|...).
 AS ?= carrier
