@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from devstack import Stack  # noqa: E402
-
 from tests.e2e import journey as j  # noqa: E402
 from tests.e2e.conftest import Api  # noqa: E402
 
