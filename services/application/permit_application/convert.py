@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2
@@ -24,6 +25,9 @@ from permit_application.quantities import format_thousandths
 from permit_application.rules import Requirement, Verdict, reference_overall
 
 # ---- scalars -----------------------------------------------------------------------
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def date_to_pb(d: dt.date | None) -> date_pb2.Date | None:
@@ -257,8 +261,10 @@ def application_to_pb(app: Application, requirements: list[Requirement]) -> pb.A
     if app.classification:
         out.classification.CopyFrom(verdict_to_pb(Verdict.from_json(app.classification)))
     if app.permit_state:
-        out.permit_state = pb.Application.PermitState.Value(f"PERMIT_STATE_{app.permit_state}")
-        out.permit_state_label = PERMIT_STATE_LABELS.get(app.permit_state, "")
+        # Expiry is a matter of the calendar, not an event: derived when shown.
+        shown = app.permit_state_on(dt.datetime.now(SHANGHAI).date())
+        out.permit_state = pb.Application.PermitState.Value(f"PERMIT_STATE_{shown}")
+        out.permit_state_label = PERMIT_STATE_LABELS.get(shown, "")
     return out
 
 

@@ -73,7 +73,7 @@ OCCUPYING_STATES = (State.SUBMITTED, State.PROCESSING, State.RETURNED, State.ISS
 # An issued application occupies its vehicle only while its permit is valid.
 VALID_PERMIT_STATES = ("VALID", "EXTENDED")
 
-PERMIT_STATE_LABELS = {"VALID": "有效", "EXTENDED": "已延期", "ABOLISHED": "已废止"}
+PERMIT_STATE_LABELS = {"VALID": "有效", "EXTENDED": "已延期", "ABOLISHED": "已废止", "EXPIRED": "已过期"}
 
 DECISION_LABELS = {"PENDING": "待审批", "APPROVED": "同意", "DENIED": "不同意", "RETURNED": "退回",
                    "ROUTE_ADJUSTMENT": "建议调整路线", "ACCEPTED": "已受理"}
@@ -297,6 +297,12 @@ class Application(TimestampMixin, Base):
         if self.status == State.ISSUED:
             return self.permit_state in VALID_PERMIT_STATES
         return True
+
+    def permit_state_on(self, today: dt.date) -> str:
+        """The permit's state as shown on ``today``: a valid one past its end date has expired."""
+        if self.permit_state in VALID_PERMIT_STATES and self.permit_end_date and self.permit_end_date < today:
+            return "EXPIRED"
+        return self.permit_state
 
     def progress_for(self, province: str) -> ProvinceProgress:
         for p in self.progress:

@@ -104,3 +104,16 @@ def test_etags_change_with_every_write_and_stale_ones_abort() -> None:
     with pytest.raises(PermitError) as e:
         app.check_etag(first)
     assert e.value.reason == "ETAG_MISMATCH" and e.value.code.name == "ABORTED"
+
+
+@pytest.mark.parametrize(("stored", "end", "shown"), [
+    ("VALID", "2026-12-10", "VALID"), ("VALID", "2026-12-01", "VALID"), ("VALID", "2026-11-30", "EXPIRED"),
+    ("EXTENDED", "2026-11-30", "EXPIRED"), ("ABOLISHED", "2026-11-30", "ABOLISHED"), ("", None, ""),
+])
+def test_a_permit_past_its_end_date_is_shown_expired_PQ_9(stored: str, end: str | None, shown: str) -> None:
+    import datetime as dt
+
+    app = Application.new(id="DJ1", party="parties/L1001", created_by="users/1", now=NOW)
+    app.permit_state = stored
+    app.permit_end_date = dt.date.fromisoformat(end) if end else None
+    assert app.permit_state_on(dt.date(2026, 12, 1)) == shown
