@@ -378,8 +378,11 @@ def test_sign_out_revokes_the_session_of_its_refresh_token(stack):
     assert r.status_code == 200, r.text
     session = r.json()
     api = session_api(stack, session)
+    assert api.get("/v1/me")["user"]
     assert api.post("/v1/sessions:signOut", {"refreshToken": session["refreshToken"]})["revokedCount"] == 1
     refused(refresh(stack, session["refreshToken"]), 401, "SESSION_REVOKED")
+    # The access token, though its signature still verifies, no longer gets in.
+    refused(api.http.get("/v1/me"), 401, "SESSION_REVOKED")
 
 
 def test_sign_out_without_a_token_revokes_every_session_of_the_caller(stack, anonymous):

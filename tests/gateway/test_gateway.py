@@ -350,3 +350,29 @@ def test_token_with_a_non_string_key_id_is_401_not_500(stack):
         forged = f"{part({'alg': 'EdDSA', 'kid': kid})}.{part({'sub': 'users/1'})}.c2ln"
         r = client.get("/v1/me", headers=auth(forged))
         assert (r.status_code, r.json()["error"]["reason"]) == (401, "TOKEN_INVALID"), kid
+
+
+def test_a_signed_out_session_is_refused_and_identity_down_fails_open_ID_6(grpc_serve):
+    """Sign-out revokes at once: the gateway confirms each token's session with identity."""
+    checked: list[str] = []
+
+    class Identity(FakeIdentity):
+        def IntrospectToken(self, request, context):
+            assert ctx.current_principal().is_service
+            sid = jwt.decode(request.access_token, options={"verify_signature": False})["sid"]
+            checked.append(sid)
+            if sid == "down":
+                raise RuntimeError("identity database away")
+            return id_pb.IntrospectTokenResponse(active=sid != "gone", reason="SESSION_REVOKED" if sid == "gone" else "")
+
+    ident = grpc_serve([(id_grpc.add_IdentityServiceServicer_to_server, Identity(),
+                         "permit.identity.v1.IdentityService")])
+    env = {"IDENTITY_SERVICE_ADDR": f"127.0.0.1:{ident.port}", "PERMIT_GATEWAY_SESSION_RECHECK_SECONDS": "60"}
+    with TestClient(create_app(Settings.from_env(env))) as client:
+        live = token(sid="live")
+        assert client.get("/v1/me", headers=auth(live)).status_code == 200
+        assert client.get("/v1/me", headers=auth(live)).status_code == 200
+        r = client.get("/v1/me", headers=auth(token(sid="gone")))
+        assert (r.status_code, r.json()["error"]["reason"]) == (401, "SESSION_REVOKED")
+        assert client.get("/v1/me", headers=auth(token(sid="down"))).status_code == 200
+    assert checked.count("live") == 1  # cached for the recheck period

@@ -230,7 +230,10 @@ def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | No
         state["channels"] = chans
         state["verifier"] = verifier or TokenVerifier(
             _key_fetcher(chans["identity"], settings.call_timeout),
-            issuer=settings.token_issuer, audience=settings.token_audience)
+            issuer=settings.token_issuer, audience=settings.token_audience,
+            session_check=(_session_check(chans["identity"], settings.call_timeout)
+                           if settings.session_recheck_seconds > 0 else None),
+            recheck_after=settings.session_recheck_seconds)
         yield
         if own:
             for ch in chans.values():
@@ -297,6 +300,25 @@ def _key_fetcher(channel: grpc.aio.Channel, timeout: float) -> Callable[[], Awai
     return fetch
 
 
+def _session_check(channel: grpc.aio.Channel, timeout: float) -> Callable[[str], Awaitable[bool]]:
+    """IdentityService.IntrospectToken, called as the gateway service: is the token's session open?"""
+    from permit.identity.v1 import identity_service_pb2 as pb
+    from permitkit.client import call_metadata, service_principal
+
+    call = channel.unary_unary("/permit.identity.v1.IdentityService/IntrospectToken",
+                               request_serializer=pb.IntrospectTokenRequest.SerializeToString,
+                               response_deserializer=pb.IntrospectTokenResponse.FromString)
+    metadata = call_metadata(service_principal("gateway"))
+
+    async def check(token: str) -> bool:
+        resp = await call(pb.IntrospectTokenRequest(access_token=token), timeout=timeout, metadata=metadata)
+        return bool(resp.active) or resp.reason != "SESSION_REVOKED"
+    return check
+
+
+SIGN_OUT = "permit.identity.v1.IdentityService/SignOut"
+
+
 def _handler(rule: Rule, settings: Settings, state: dict[str, Any]) -> Callable[[Request], Awaitable[Response]]:
     req_cls, resp_cls = rule.request_class(), rule.response_class()
 
@@ -341,6 +363,8 @@ def _handler(rule: Rule, settings: Settings, state: dict[str, Any]) -> Callable[
             log.info("http_rpc_failed", method=rule.full_method, status=status, reason=body["error"]["reason"],
                      request_id=rid)
             return JSONResponse(body, status_code=status, headers={REQUEST_ID: rid})
+        if rule.full_method == SIGN_OUT and auth:
+            state["verifier"].forget_session_of(auth.partition(" ")[2].strip())
         return JSONResponse(json_format.MessageToDict(resp), headers={REQUEST_ID: rid})
 
     return handle

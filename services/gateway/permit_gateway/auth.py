@@ -30,13 +30,22 @@ class PublicKey:
 
 
 KeyFetcher = Callable[[], Awaitable[list[PublicKey]]]
+# Asks the identity service whether the session behind a token is still open.
+SessionCheck = Callable[[str], Awaitable[bool]]
 
 
 class TokenVerifier:
     """Caches the published keys; refetches (at most every ``min_refresh`` s) on an unknown kid."""
 
-    def __init__(self, fetch: KeyFetcher, *, issuer: str, audience: str, min_refresh: float = 5.0) -> None:
+    def __init__(self, fetch: KeyFetcher, *, issuer: str, audience: str, min_refresh: float = 5.0,
+                 session_check: SessionCheck | None = None, recheck_after: float = 30.0) -> None:
         self._fetch = fetch
+        # Sign-out revokes the session at once; tokens are checked locally, so the
+        # session of each token is confirmed with identity at most every
+        # ``recheck_after`` seconds (a revoked one is remembered for good).
+        self._session_check = session_check
+        self._recheck_after = recheck_after
+        self._sessions: dict[str, tuple[bool, float]] = {}
         self._keys: dict[str, tuple[str, object]] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
@@ -72,6 +81,9 @@ class TokenVerifier:
             raise AuthError("TOKEN_EXPIRED", "登录已过期，请重新登录。") from None
         except jwt.PyJWTError:
             raise AuthError("TOKEN_INVALID", "登录凭证无效，请重新登录。") from None
+        sid = claims.get("sid")
+        if self._session_check is not None and isinstance(sid, str) and sid:
+            await self._confirm_session(sid, token)
         roles = claims.get("roles") or []
         return Principal(
             subject=str(claims["sub"]),
@@ -80,3 +92,29 @@ class TokenVerifier:
             province=claims.get("prov") or None,
             onboarding=claims.get("onb") or None,
         )
+
+    def forget_session_of(self, token: str) -> None:
+        """After a sign-out through this gateway: check that token's session again next time."""
+        try:
+            sid = jwt.decode(token, options={"verify_signature": False}).get("sid")
+        except jwt.PyJWTError:
+            return
+        if isinstance(sid, str):
+            self._sessions.pop(sid, None)
+
+    async def _confirm_session(self, sid: str, token: str) -> None:
+        assert self._session_check is not None
+        now = time.monotonic()
+        known = self._sessions.get(sid)
+        if known is not None and (not known[0] or now - known[1] < self._recheck_after):
+            active = known[0]
+        else:
+            try:
+                active = await self._session_check(token)
+            except Exception:  # noqa: BLE001 - identity away: the signature still holds
+                return
+            if len(self._sessions) > 100_000:
+                self._sessions.clear()
+            self._sessions[sid] = (active, now)
+        if not active:
+            raise AuthError("SESSION_REVOKED", "您已退出登录，请重新登录。")

@@ -17,6 +17,7 @@ class Settings:
     token_issuer: str
     token_audience: str
     max_upload_bytes: int
+    session_recheck_seconds: float
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -30,4 +31,7 @@ class Settings:
             # The documents service enforces the 1 MB limit; this only bounds what
             # the gateway will relay so a huge body is cut before it costs memory.
             max_upload_bytes=env_int(env, "PERMIT_GATEWAY_MAX_UPLOAD_BYTES", 2 * 1024 * 1024, minimum=1),
+            # How often a token's session is re-confirmed with identity (0 = never):
+            # the longest a signed-out token keeps working.
+            session_recheck_seconds=env_float(env, "PERMIT_GATEWAY_SESSION_RECHECK_SECONDS", 30.0),
         )
