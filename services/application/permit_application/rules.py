@@ -134,28 +134,32 @@ def _trailer_axle_loads(vehicles: list[Vehicle], overall: Overall) -> list[tuple
     return out
 
 
+def _limit_hits(code: str, overall: Overall, limits: dict[str, Any], gross_limit: int,
+                gross_label: str = "") -> list[RuleHit]:
+    """Each overall dimension above ``limits`` and a gross mass above ``gross_limit``,
+    as hits named ``{code}_HEIGHT`` / ``_WIDTH`` / ``_LENGTH`` / ``_GROSS``."""
+    hits = [RuleHit(f"{code}_{name}", f"{label} {_m(value)} 超过 {_m(limits[key])}", f"overall.{key[4:]}",
+                    value, limits[key])
+            for name, label, key, value in (
+                ("HEIGHT", "总高", "max_height_mm", overall.height_mm),
+                ("WIDTH", "总宽", "max_width_mm", overall.width_mm),
+                ("LENGTH", "总长", "max_length_mm", overall.length_mm))
+            if value > limits[key]]
+    if overall.total_mass_kg > gross_limit:
+        hits.append(RuleHit(f"{code}_GROSS", f"车货总质量 {_t(overall.total_mass_kg)} 超过{gross_label} {_t(gross_limit)}",
+                            "overall.total_mass_kg", overall.total_mass_kg, gross_limit))
+    return hits
+
+
 def classify(rules: RuleSet, vehicles: list[Vehicle], overall: Overall) -> Verdict:
     """Over-limit (Art. 3), class I/II/III (Art. 15; a value on a boundary stays
     in the lower class) and the Art. 17 axle-load refusals."""
     ol = rules.section("over_limit")
     c1 = rules.section("classes")["class1"]
     c2 = rules.section("classes")["class2"]
-    h, w, length, gross = overall.height_mm, overall.width_mm, overall.length_mm, overall.total_mass_kg
     limit, how = gross_limit(rules, vehicles, overall)
 
-    over: list[RuleHit] = []
-    if h > ol["max_height_mm"]:
-        over.append(RuleHit("ART3_HEIGHT", f"总高 {_m(h)} 超过 {_m(ol['max_height_mm'])}",
-                            "overall.height_mm", h, ol["max_height_mm"]))
-    if w > ol["max_width_mm"]:
-        over.append(RuleHit("ART3_WIDTH", f"总宽 {_m(w)} 超过 {_m(ol['max_width_mm'])}",
-                            "overall.width_mm", w, ol["max_width_mm"]))
-    if length > ol["max_length_mm"]:
-        over.append(RuleHit("ART3_LENGTH", f"总长 {_m(length)} 超过 {_m(ol['max_length_mm'])}",
-                            "overall.length_mm", length, ol["max_length_mm"]))
-    if gross > limit:
-        over.append(RuleHit("ART3_GROSS", f"车货总质量 {_t(gross)} 超过{how}限值 {_t(limit)}",
-                            "overall.total_mass_kg", gross, limit))
+    over = _limit_hits("ART3", overall, ol, limit, f"{how}限值")
 
     refusals: list[RuleHit] = []
     rf = rules.section("refusals")
@@ -193,33 +197,9 @@ def classify(rules: RuleSet, vehicles: list[Vehicle], overall: Overall) -> Verdi
                       f"总长≤{_m(ol['max_length_mm'])}、总质量≤{_t(limit)}），无需办理大件运输许可")
         return Verdict(False, 0, rules.label, (hit,), message=hit.description + "。")
 
-    class3: list[RuleHit] = []
-    if h > c2["max_height_mm"]:
-        class3.append(RuleHit("ART15_CLASS3_HEIGHT", f"总高 {_m(h)} 超过 {_m(c2['max_height_mm'])}",
-                              "overall.height_mm", h, c2["max_height_mm"]))
-    if w > c2["max_width_mm"]:
-        class3.append(RuleHit("ART15_CLASS3_WIDTH", f"总宽 {_m(w)} 超过 {_m(c2['max_width_mm'])}",
-                              "overall.width_mm", w, c2["max_width_mm"]))
-    if length > c2["max_length_mm"]:
-        class3.append(RuleHit("ART15_CLASS3_LENGTH", f"总长 {_m(length)} 超过 {_m(c2['max_length_mm'])}",
-                              "overall.length_mm", length, c2["max_length_mm"]))
-    if gross > c2["max_gross_kg"]:
-        class3.append(RuleHit("ART15_CLASS3_GROSS", f"车货总质量 {_t(gross)} 超过 {_t(c2['max_gross_kg'])}",
-                              "overall.total_mass_kg", gross, c2["max_gross_kg"]))
+    class3 = _limit_hits("ART15_CLASS3", overall, c2, c2["max_gross_kg"])
 
-    class2: list[RuleHit] = []
-    if h > c1["max_height_mm"]:
-        class2.append(RuleHit("ART15_CLASS2_HEIGHT", f"总高 {_m(h)} 超过 {_m(c1['max_height_mm'])}",
-                              "overall.height_mm", h, c1["max_height_mm"]))
-    if w > c1["max_width_mm"]:
-        class2.append(RuleHit("ART15_CLASS2_WIDTH", f"总宽 {_m(w)} 超过 {_m(c1['max_width_mm'])}",
-                              "overall.width_mm", w, c1["max_width_mm"]))
-    if length > c1["max_length_mm"]:
-        class2.append(RuleHit("ART15_CLASS2_LENGTH", f"总长 {_m(length)} 超过 {_m(c1['max_length_mm'])}",
-                              "overall.length_mm", length, c1["max_length_mm"]))
-    if gross > limit:
-        class2.append(RuleHit("ART15_CLASS2_GROSS", f"车货总质量 {_t(gross)} 超过第三条限值 {_t(limit)}",
-                              "overall.total_mass_kg", gross, limit))
+    class2 = _limit_hits("ART15_CLASS2", overall, c1, limit, "第三条限值")
 
     if class3:
         cls, deciding, label = 3, class3, "三类"
