@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import grpc
 from google.protobuf import any_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 
@@ -193,10 +193,3 @@ class ErrorDetails:
                   metadata=self.metadata)
         return err
 
-
-def code_name(code: grpc.StatusCode) -> str:
-    """``grpc.StatusCode.NOT_FOUND`` -> ``"NOT_FOUND"``."""
-    return code.name
-
-
-assert code_pb2.NOT_FOUND == grpc.StatusCode.NOT_FOUND.value[0]

@@ -8,8 +8,6 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import structlog
-
 CONTEXTS = ("identity", "application", "routing", "documents", "approval")
 DEFAULT_PORTS = {"identity": 50051, "application": 50052, "routing": 50053,
                  "documents": 50054, "approval": 50055, "gateway": 8080}
@@ -120,5 +118,3 @@ def run_main(main: Callable[[], int | None]) -> None:
 def environ() -> Mapping[str, str]:
     return os.environ
 
-
-log = structlog.get_logger("permitkit.settings")
