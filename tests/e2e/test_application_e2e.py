@@ -14,185 +14,29 @@ each test in its own window. Vehicles entered by hand get fresh 冀E plates
 from __future__ import annotations
 
 import datetime as dt
-import random
 import uuid
 
 import pytest
 
+from tests.e2e import forms as f
 from tests.e2e import journey as j
+from tests.e2e.forms import CLASS1_CARGO, TODAY, TRACTOR, TRAILER
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
-TODAY = dt.date.today()
-TRACTOR, TRAILER = "冀A12345", "冀B6789挂"
-CLASS1_CARGO = {"emptyLoad": False, "name": "风电机舱", "weightKg": "20000", "lengthMm": "9000",
-                "widthMm": "3000", "heightMm": "2400"}
-
-
-# ---- helpers ------------------------------------------------------------------------------
-
-def _err(r) -> dict:
-    """The AIP-193 body of a refused call: reason, ErrorInfo metadata, {field: reason}."""
-    e = r.json()["error"]
-    meta: dict = {}
-    fields: dict[str, str] = {}
-    for d in e.get("details", []):
-        if d["@type"].endswith("ErrorInfo"):
-            meta = d.get("metadata", {})
-        if d["@type"].endswith("BadRequest"):
-            fields.update({v["field"]: v["reason"] for v in d["fieldViolations"]})
-    return {"reason": e["reason"], "message": e["message"], "metadata": meta, "fields": fields}
-
-
-def _refused(r, status: int, reason: str) -> dict:
-    assert r.status_code == status, f"{r.status_code}: {r.text}"
-    err = _err(r)
-    assert err["reason"] == reason, err
-    return err
-
-
-def _notice_shown(seconds_ago: float) -> str:
-    t = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=seconds_ago)
-    return t.isoformat().replace("+00:00", "Z")
-
-
-def _new_draft(api) -> dict:
-    return api.post("/v1/applications", {"noticeShownTime": _notice_shown(6), "requestId": str(uuid.uuid4())})
-
-
-def _save(api, app: dict, mask: str, body: dict, expect: int = 200):
-    """PATCH one step; returns the application (200) or the raw response (refusal)."""
-    r = api.http.patch(f"/v1/{app['name']}", json={**body, "etag": app["etag"]}, params={"updateMask": mask})
-    if expect == 200:
-        assert r.status_code == 200, f"{mask}: {r.status_code} {r.text}"
-        return r.json()
-    assert r.status_code == expect, f"{mask}: {r.status_code} {r.text}"
-    return r
-
-
-def _upload(api, kind: str) -> str:
-    # Each upload its own random colour: distinct content, distinct documents.
-    rgb = tuple(random.randrange(256) for _ in range(3))
-    doc = api.call("POST", "/v1/documents", data={"kind": f"DOCUMENT_KIND_{kind}"},
-                   files={"file": (f"{kind.lower()}.png", j.tiny_png(rgb), "image/png")})
-    assert doc["name"].startswith("documents/")
-    return doc["name"]
-
-
-def _fleet(api) -> tuple[dict, dict]:
-    vehicles = api.get("/v1/vehicles:suggest", params={"platePrefix": "冀", "pageSize": 50})["vehicles"]
-    by_plate = {v["plateNumber"]: v for v in vehicles}
-    return by_plate[TRACTOR], by_plate[TRAILER]
-
-
-def _agent(api) -> dict:
-    agents = api.get("/v1/agents:suggest", params={"namePrefix": "李"})["agents"]
-    return {"agentRef": next(a for a in agents if a["name"] == "李四")["agentRef"]}
-
-
-def _loads(total: int, axles: int, trailer_axles: int) -> list[str]:
-    """Axle loads summing to ``total``; a flatbed trailer's axles stay under the Art. 17 limits."""
-    trailer_each = min(9000, total // axles) if trailer_axles else 0
-    rest = total - trailer_each * trailer_axles
-    front = axles - trailer_axles
-    each = rest // front
-    loads = [each] * (front - 1) + [rest - each * (front - 1)] + [trailer_each] * trailer_axles
-    return [str(x) for x in loads]
-
-
-def _overall(vehicles: list[dict], cargo: dict, *, height: int, width: int | None = None,
-             length: int | None = None, total: int | None = None) -> dict:
-    axles = sum(int(v["axleCount"]) for v in vehicles)
-    total = total if total is not None else sum(int(v["curbMassKg"]) for v in vehicles) + int(cargo.get("weightKg", 0))
-    trailer_axles = sum(int(v["axleCount"]) for v in vehicles[1:])
-    return {
-        "totalMassKg": str(total),
-        "lengthMm": str(length if length is not None else sum(int(v["lengthMm"]) for v in vehicles)),
-        "widthMm": str(width if width is not None else max(int(v["widthMm"]) for v in vehicles)),
-        "heightMm": str(height),
-        "axleSpacingsMm": ["1400"] * (axles - 1),
-        "axleLoadsKg": _loads(total, axles, trailer_axles),
-    }
-
-
-def _passage(start_in: int, days: int, *, multi_trip: bool = False, route=None,
-             destination: str = j.DESTINATION, confirmed: bool = False) -> dict:
-    p = {"originProvince": j.ORIGIN, "destinationProvince": destination, "route": route or j.ROUTE,
-         "startDate": j._date(TODAY + dt.timedelta(days=start_in)),
-         "endDate": j._date(TODAY + dt.timedelta(days=start_in + days - 1)),
-         "multiTrip": multi_trip, "originPlace": "石家庄市", "destinationPlace": "南京市"}
-    if confirmed:
-        p["routeConfirmed"] = True
-    return p
-
-
-def _fill(api, *, start_in: int, days: int = 3, height: int = 4000, multi_trip: bool = False,
-          cargo: dict | None = None, vehicles: list[dict] | None = None, width: int | None = None) -> dict:
-    """A draft with the five data steps saved (materials not yet)."""
-    app = _new_draft(api)
-    cargo = cargo or CLASS1_CARGO
-    vehicles = vehicles or list(_fleet(api))
-    app = _save(api, app, "cargo", {"cargo": cargo})
-    app = _save(api, app, "vehicles", {"vehicles": vehicles})
-    app = _save(api, app, "overall", {"overall": _overall(vehicles, cargo, height=height, width=width)})
-    app = _save(api, app, "passage", {"passage": _passage(start_in, days, multi_trip=multi_trip)})
-    return _save(api, app, "agent", {"agent": _agent(api)})
-
-
-def _attach(api, app: dict, materials: list[tuple[str, str]]) -> dict:
-    refs = [{"kind": f"MATERIAL_KIND_{kind}", "document": doc} for kind, doc in materials]
-    return _save(api, app, "materials", {"materials": refs})
-
-
-def _submit(api, app: dict, **extra):
-    return api.http.post(f"/v1/{app['name']}:submit",
-                         json={"etag": app["etag"], "requestId": str(uuid.uuid4()), **extra})
-
-
-def _required(api, app: dict) -> tuple[dict[str, int], dict[str, int]]:
-    """GET :requiredMaterials -> ({kind: required}, {kind: missing count})."""
-    r = api.get(f"/v1/{app['name']}:requiredMaterials")
-    req = {m["kind"].removeprefix("MATERIAL_KIND_"): m["requiredCount"] for m in r.get("required", [])}
-    missing = {m["kind"].removeprefix("MATERIAL_KIND_"): m["requiredCount"] - m.get("providedCount", 0)
-               for m in r.get("missing", [])}
-    return req, missing
-
-
-def _queue(officer) -> set[str]:
-    """Every application in the officer's work queue (all pages)."""
-    names: set[str] = set()
-    token = ""
-    while True:
-        r = officer.get("/v1/workQueue", params={"pageSize": 200, "pageToken": token})
-        names |= {c["application"] for c in r.get("cases", [])}
-        token = r.get("nextPageToken", "")
-        if not token:
-            return names
-
-
-def _hand_plate() -> str:
-    return f"冀E{random.randrange(10000, 99999)}"
-
-
-def _hand_truck(api, plate: str | None = None) -> dict:
-    """A rigid truck entered by hand, not over any Art. 3 limit on its own."""
-    return {"plateNumber": plate or _hand_plate(), "vehicleType": "重型平板货车", "makeModel": "东风牌DFH1250",
-            "curbMassKg": "12000", "axleCount": 3, "wheelbaseMm": "4500", "tyreCount": 10,
-            "lengthMm": "11900", "widthMm": "2550", "heightMm": "3200",
-            "licenceDocuments": [_upload(api, "VEHICLE_LICENCE"), _upload(api, "TEMPORARY_PLATE")]}
 
 
 # ---- AP-1 ---------------------------------------------------------------------------------
 
 def test_notice_shown_under_five_seconds_is_refused_AP_1(api_as):
     carrier = api_as("carrier")
-    r = carrier.http.post("/v1/applications", json={"noticeShownTime": _notice_shown(2),
+    r = carrier.http.post("/v1/applications", json={"noticeShownTime": f.notice_shown(2),
                                                     "requestId": str(uuid.uuid4())})
-    err = _refused(r, 400, "NOTICE_NOT_READ")
+    err = f.refused(r, 400, "NOTICE_NOT_READ")
     assert err["metadata"]["required_seconds"] == "5"
     r = carrier.http.post("/v1/applications", json={"requestId": str(uuid.uuid4())})
-    _refused(r, 400, "NOTICE_NOT_READ")
-    app = carrier.post("/v1/applications", {"noticeShownTime": _notice_shown(5.5), "requestId": str(uuid.uuid4())})
+    f.refused(r, 400, "NOTICE_NOT_READ")
+    app = carrier.post("/v1/applications", {"noticeShownTime": f.notice_shown(5.5), "requestId": str(uuid.uuid4())})
     assert app["state"] == "STATE_DRAFT" and app["stateLabel"] == "未提交"
 
 
@@ -200,8 +44,8 @@ def test_notice_shown_under_five_seconds_is_refused_AP_1(api_as):
 
 def test_cargo_in_tonnes_and_metres_is_kept_exactly_and_shown_with_three_decimals_AP_3(api_as):
     carrier = api_as("carrier")
-    app = _new_draft(carrier)
-    app = _save(carrier, app, "cargo", {"cargo": {"name": "钢箱梁", "weightTonnes": "12.5", "lengthMetres": "9.25",
+    app = f.new_draft(carrier)
+    app = f.save(carrier, app, "cargo", {"cargo": {"name": "钢箱梁", "weightTonnes": "12.5", "lengthMetres": "9.25",
                                                   "widthMetres": "3", "heightMetres": "2.125"}})
     c = app["cargo"]
     assert (c["weightKg"], c["lengthMm"], c["widthMm"], c["heightMm"]) == ("12500", "9250", "3000", "2125")
@@ -212,29 +56,29 @@ def test_cargo_in_tonnes_and_metres_is_kept_exactly_and_shown_with_three_decimal
 
 def test_four_decimals_or_a_negative_value_is_refused_with_the_field_named_AP_3(api_as):
     carrier = api_as("carrier")
-    app = _new_draft(carrier)
-    r = _save(carrier, app, "cargo", {"cargo": {"name": "钢箱梁", "weightTonnes": "12.5001", "lengthMetres": "-3",
+    app = f.new_draft(carrier)
+    r = f.save(carrier, app, "cargo", {"cargo": {"name": "钢箱梁", "weightTonnes": "12.5001", "lengthMetres": "-3",
                                                 "widthMetres": "3", "heightMetres": "2"}}, expect=400)
-    err = _refused(r, 400, "INVALID_FIELD")
+    err = f.refused(r, 400, "INVALID_FIELD")
     assert err["fields"] == {"cargo.weight_tonnes": "TOO_MANY_DECIMALS", "cargo.length_metres": "NEGATIVE"}
     # Nothing of the refused step was saved.
     assert not carrier.get(f"/v1/{app['name']}").get("cargo")
 
-    r = _save(carrier, app, "cargo", {"cargo": {"name": "", "weightKg": "-5", "lengthMm": "9000",
+    r = f.save(carrier, app, "cargo", {"cargo": {"name": "", "weightKg": "-5", "lengthMm": "9000",
                                                 "widthMm": "3000", "heightMm": "2000"}}, expect=400)
-    fields = _refused(r, 400, "INVALID_FIELD")["fields"]
+    fields = f.refused(r, 400, "INVALID_FIELD")["fields"]
     assert fields["cargo.name"] == "REQUIRED" and fields["cargo.weight_kg"] == "NEGATIVE"
 
     # Zero and absurd values are refused too.
-    r = _save(carrier, app, "cargo", {"cargo": {"name": "钢箱梁", "weightTonnes": "0", "lengthMetres": "9",
+    r = f.save(carrier, app, "cargo", {"cargo": {"name": "钢箱梁", "weightTonnes": "0", "lengthMetres": "9",
                                                 "widthMetres": "3", "heightMetres": "250"}}, expect=400)
-    assert _refused(r, 400, "INVALID_FIELD")["fields"] == {"cargo.weight_tonnes": "ZERO",
+    assert f.refused(r, 400, "INVALID_FIELD")["fields"] == {"cargo.weight_tonnes": "ZERO",
                                                            "cargo.height_metres": "TOO_LARGE"}
 
 
 def test_empty_load_skips_the_cargo_details_AP_3(api_as):
     carrier = api_as("carrier")
-    app = _save(carrier, _new_draft(carrier), "cargo", {"cargo": {"emptyLoad": True, "name": "忽略"}})
+    app = f.save(carrier, f.new_draft(carrier), "cargo", {"cargo": {"emptyLoad": True, "name": "忽略"}})
     assert app["cargo"]["emptyLoad"] is True
     assert not app["cargo"].get("name")
 
@@ -251,7 +95,7 @@ def test_plate_suggestions_come_from_the_fleet_and_fill_the_vehicle_AP_4(api_as)
     assert all(TRACTOR[:3] in v["plateNumber"] for v in found)
 
     # Choosing the plate alone fills every other field from the fleet.
-    app = _save(carrier, _new_draft(carrier), "vehicles",
+    app = f.save(carrier, f.new_draft(carrier), "vehicles",
                 {"vehicles": [{"plateNumber": TRACTOR}, {"plateNumber": TRAILER}]})
     got = app["vehicles"]
     assert [v["plateNumber"] for v in got] == [TRACTOR, TRAILER]
@@ -265,76 +109,76 @@ def test_plate_suggestions_come_from_the_fleet_and_fill_the_vehicle_AP_4(api_as)
 
 def test_vehicle_entered_by_hand_needs_every_field_and_two_licence_images_AP_4_AP_9(api_as):
     carrier = api_as("carrier")
-    app = _new_draft(carrier)
-    truck = _hand_truck(carrier)
+    app = f.new_draft(carrier)
+    truck = f.hand_truck(carrier)
     licences = truck["licenceDocuments"]
-    r = _save(carrier, app, "vehicles", {"vehicles": [{**truck, "licenceDocuments": licences[:1]}]}, expect=400)
-    assert _refused(r, 400, "INVALID_FIELD")["fields"] == {"vehicles[0].licence_documents": "LICENCE_IMAGES_REQUIRED"}
-    r = _save(carrier, app, "vehicles", {"vehicles": [{"plateNumber": _hand_plate(), "vehicleType": "重型平板货车"}]},
+    r = f.save(carrier, app, "vehicles", {"vehicles": [{**truck, "licenceDocuments": licences[:1]}]}, expect=400)
+    assert f.refused(r, 400, "INVALID_FIELD")["fields"] == {"vehicles[0].licence_documents": "LICENCE_IMAGES_REQUIRED"}
+    r = f.save(carrier, app, "vehicles", {"vehicles": [{"plateNumber": f.hand_plate(), "vehicleType": "重型平板货车"}]},
               expect=400)
-    fields = _refused(r, 400, "INVALID_FIELD")["fields"]
+    fields = f.refused(r, 400, "INVALID_FIELD")["fields"]
     assert {"vehicles[0].make_model", "vehicles[0].curb_mass_kg", "vehicles[0].axle_count",
             "vehicles[0].licence_documents"} <= set(fields)
 
-    app = _save(carrier, app, "vehicles", {"vehicles": [truck]})
+    app = f.save(carrier, app, "vehicles", {"vehicles": [truck]})
     got = app["vehicles"][0]
     assert got["source"] == "MANUAL" and got["licenceDocuments"] == licences and not got.get("fleetVehicle")
-    req, missing = _required(carrier, app)
+    req, missing = f.required(carrier, app)
     assert req.get("VEHICLE_LICENCE") == 2 and "VEHICLE_LICENCE" not in missing
 
 
 def test_changing_a_fleet_vehicle_field_makes_it_a_vehicle_entered_by_hand_AP_4(api_as):
     carrier = api_as("carrier")
-    tractor, _ = _fleet(carrier)
-    r = _save(carrier, _new_draft(carrier), "vehicles", {"vehicles": [{**tractor, "curbMassKg": "9100"}]}, expect=400)
-    assert "vehicles[0].licence_documents" in _refused(r, 400, "INVALID_FIELD")["fields"]
+    tractor, _ = f.fleet(carrier)
+    r = f.save(carrier, f.new_draft(carrier), "vehicles", {"vehicles": [{**tractor, "curbMassKg": "9100"}]}, expect=400)
+    assert "vehicles[0].licence_documents" in f.refused(r, 400, "INVALID_FIELD")["fields"]
 
 
 # ---- AP-5 and the classification ----------------------------------------------------------
 
 def test_total_mass_below_vehicles_and_cargo_is_refused_with_field_errors_AP_5(api_as):
     carrier = api_as("carrier")
-    vehicles = list(_fleet(carrier))
-    app = _save(carrier, _new_draft(carrier), "cargo", {"cargo": CLASS1_CARGO})
-    app = _save(carrier, app, "vehicles", {"vehicles": vehicles})
+    vehicles = list(f.fleet(carrier))
+    app = f.save(carrier, f.new_draft(carrier), "cargo", {"cargo": CLASS1_CARGO})
+    app = f.save(carrier, app, "vehicles", {"vehicles": vehicles})
     reference = app["overallReference"]
     assert reference["totalMassKg"] == str(8800 + 9500 + 20000)
     assert reference["widthMm"] == "3000" and len(reference["axleLoadsKg"]) == 6
 
-    bad = _overall(vehicles, CLASS1_CARGO, height=4000, width=2900, total=38299)
+    bad = f.overall(vehicles, CLASS1_CARGO, height=4000, width=2900, total=38299)
     bad["axleSpacingsMm"] = ["1400"] * 4
-    r = _save(carrier, app, "overall", {"overall": bad}, expect=400)
-    fields = _refused(r, 400, "INVALID_FIELD")["fields"]
+    r = f.save(carrier, app, "overall", {"overall": bad}, expect=400)
+    fields = f.refused(r, 400, "INVALID_FIELD")["fields"]
     assert fields == {"overall.total_mass_kg": "TOTAL_MASS_TOO_SMALL", "overall.width_mm": "DIMENSION_TOO_SMALL",
                       "overall.axle_spacings_mm": "AXLE_SPACINGS_COUNT"}
 
-    uneven = _overall(vehicles, CLASS1_CARGO, height=4000)
+    uneven = f.overall(vehicles, CLASS1_CARGO, height=4000)
     uneven["axleLoadsKg"][0] = str(int(uneven["axleLoadsKg"][0]) + 1)
-    r = _save(carrier, app, "overall", {"overall": uneven}, expect=400)
-    assert _refused(r, 400, "INVALID_FIELD")["fields"] == {"overall.axle_loads_kg": "AXLE_LOADS_SUM"}
+    r = f.save(carrier, app, "overall", {"overall": uneven}, expect=400)
+    assert f.refused(r, 400, "INVALID_FIELD")["fields"] == {"overall.axle_loads_kg": "AXLE_LOADS_SUM"}
 
     # Exactly vehicles + cargo is accepted.
-    app = _save(carrier, app, "overall", {"overall": _overall(vehicles, CLASS1_CARGO, height=4000, total=38300)})
+    app = f.save(carrier, app, "overall", {"overall": f.overall(vehicles, CLASS1_CARGO, height=4000, total=38300)})
     assert app["overall"]["totalMassKg"] == "38300"
 
 
 def test_a_combination_not_over_limit_is_told_no_permit_is_needed_AP_5(api_as):
     carrier = api_as("carrier")
-    truck = _hand_truck(carrier)
+    truck = f.hand_truck(carrier)
     cargo = {"name": "机械配件", "weightKg": "5000", "lengthMm": "3000", "widthMm": "2000", "heightMm": "1500"}
-    app = _new_draft(carrier)
-    app = _save(carrier, app, "cargo", {"cargo": cargo})
-    app = _save(carrier, app, "vehicles", {"vehicles": [truck]})
+    app = f.new_draft(carrier)
+    app = f.save(carrier, app, "cargo", {"cargo": cargo})
+    app = f.save(carrier, app, "vehicles", {"vehicles": [truck]})
     # Width exactly 2.550 m: on the Art. 3 limit, so not over it.
-    app = _save(carrier, app, "overall", {"overall": _overall([truck], cargo, height=3200, width=2550)})
+    app = f.save(carrier, app, "overall", {"overall": f.overall([truck], cargo, height=3200, width=2550)})
     verdict = carrier.get(f"/v1/{app['name']}:classify")
     assert verdict.get("overLimit", False) is False and verdict.get("permitClass", 0) == 0
     assert verdict["rules"][0]["rule"] == "ART3_NOT_OVER_LIMIT"
     assert verdict["ruleSet"] == "JT-2016-62@2016-09-21"
     assert "无需办理" in verdict["message"]
-    app = _save(carrier, app, "passage", {"passage": _passage(800, 2)})
-    app = _save(carrier, app, "agent", {"agent": _agent(carrier)})
-    err = _refused(_submit(carrier, app), 400, "NOT_OVER_LIMIT")
+    app = f.save(carrier, app, "passage", {"passage": f.passage(800, 2)})
+    app = f.save(carrier, app, "agent", {"agent": f.agent(carrier)})
+    err = f.refused(f.submit_raw(carrier, app), 400, "NOT_OVER_LIMIT")
     assert "无需办理" in err["message"]
     assert carrier.get(f"/v1/{app['name']}")["state"] == "STATE_DRAFT"
 
@@ -344,12 +188,12 @@ def test_a_combination_not_over_limit_is_told_no_permit_is_needed_AP_5(api_as):
 def test_class_one_application_is_filled_and_submitted_AP_2_AP_5_AP_10(api_as):
     carrier = api_as("carrier")
     # Width 3.000 m and length 19.900 m: over the Art. 3 limits, on / under the class I bounds.
-    app = _fill(carrier, start_in=610, width=3000)
+    app = f.fill(carrier, start_in=610, width=3000)
     assert app["permitClass"] == 1
     c = app["classification"]
     assert c["overLimit"] is True and c["permitClass"] == 1 and c["rules"][0]["rule"] == "ART15_CLASS1"
     assert {h["rule"] for h in c["rules"]} >= {"ART3_WIDTH", "ART3_LENGTH"}
-    req, missing = _required(carrier, app)
+    req, missing = f.required(carrier, app)
     assert req == {} and missing == {}, (req, missing)
     rid = str(uuid.uuid4())
     submitted = carrier.http.post(f"/v1/{app['name']}:submit", json={"etag": app["etag"], "requestId": rid})
@@ -366,56 +210,56 @@ def test_class_one_application_is_filled_and_submitted_AP_2_AP_5_AP_10(api_as):
 
 def test_class_three_application_needs_three_outline_drawings_and_an_escort_plan_AP_9(api_as):
     carrier = api_as("carrier")
-    app = _fill(carrier, start_in=620, height=4500)
+    app = f.fill(carrier, start_in=620, height=4500)
     # 4.500 m is on the class II bound: it stays in class II and needs no extra material.
     assert app["permitClass"] == 2
     assert app["classification"]["rules"][0]["rule"] == "ART15_CLASS2_HEIGHT"
-    assert _required(carrier, app) == ({}, {})
+    assert f.required(carrier, app) == ({}, {})
     vehicles = app["vehicles"]
-    app = _save(carrier, app, "overall", {"overall": _overall(vehicles, CLASS1_CARGO, height=4600)})
+    app = f.save(carrier, app, "overall", {"overall": f.overall(vehicles, CLASS1_CARGO, height=4600)})
     assert app["permitClass"] == 3
     assert app["classification"]["rules"][0]["rule"] == "ART15_CLASS3_HEIGHT"
-    req, missing = _required(carrier, app)
+    req, missing = f.required(carrier, app)
     assert req == {"OUTLINE_DRAWING": 3, "ESCORT_PLAN": 1}
     assert missing == {"OUTLINE_DRAWING": 3, "ESCORT_PLAN": 1}
 
-    err = _refused(_submit(carrier, app), 400, "MATERIALS_MISSING")
+    err = f.refused(f.submit_raw(carrier, app), 400, "MATERIALS_MISSING")
     assert set(err["metadata"]["missing"].split(",")) == {"OUTLINE_DRAWING", "ESCORT_PLAN"}
 
     # Two drawings are not enough: submit names exactly what is still missing.
-    drawings = [_upload(carrier, "OUTLINE_DRAWING") for _ in range(3)]
-    app = _attach(carrier, app, [("OUTLINE_DRAWING", drawings[0]), ("OUTLINE_DRAWING", drawings[1]),
-                                 ("ESCORT_PLAN", _upload(carrier, "ESCORT_PLAN"))])
-    assert _required(carrier, app)[1] == {"OUTLINE_DRAWING": 1}
-    err = _refused(_submit(carrier, app), 400, "MATERIALS_MISSING")
+    drawings = [f.upload(carrier, "OUTLINE_DRAWING") for _ in range(3)]
+    app = f.attach(carrier, app, [("OUTLINE_DRAWING", drawings[0]), ("OUTLINE_DRAWING", drawings[1]),
+                                 ("ESCORT_PLAN", f.upload(carrier, "ESCORT_PLAN"))])
+    assert f.required(carrier, app)[1] == {"OUTLINE_DRAWING": 1}
+    err = f.refused(f.submit_raw(carrier, app), 400, "MATERIALS_MISSING")
     assert err["metadata"]["missing"] == "OUTLINE_DRAWING"
 
-    app = _attach(carrier, app, [*[("OUTLINE_DRAWING", d) for d in drawings],
+    app = f.attach(carrier, app, [*[("OUTLINE_DRAWING", d) for d in drawings],
                                  ("ESCORT_PLAN", app["materials"][2]["document"])])
-    req, missing = _required(carrier, app)
+    req, missing = f.required(carrier, app)
     assert req == {"OUTLINE_DRAWING": 3, "ESCORT_PLAN": 1} and missing == {}
-    r = _submit(carrier, app)
+    r = f.submit_raw(carrier, app)
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "STATE_SUBMITTED" and r.json()["permitClass"] == 3
 
 
 def test_multi_trip_application_needs_a_transport_plan_AP_9(api_as):
     carrier = api_as("carrier")
-    app = _fill(carrier, start_in=900, days=120, multi_trip=True)
+    app = f.fill(carrier, start_in=900, days=120, multi_trip=True)
     assert app["passage"]["multiTrip"] is True
-    req, missing = _required(carrier, app)
+    req, missing = f.required(carrier, app)
     assert req == {"TRANSPORT_PLAN": 1} and missing == {"TRANSPORT_PLAN": 1}
-    err = _refused(_submit(carrier, app), 400, "MATERIALS_MISSING")
+    err = f.refused(f.submit_raw(carrier, app), 400, "MATERIALS_MISSING")
     assert err["metadata"]["missing"] == "TRANSPORT_PLAN"
 
     # A document of another kind does not count as the transport plan.
-    wrong = _attach(carrier, app, [("TRANSPORT_PLAN", _upload(carrier, "ESCORT_PLAN"))])
-    err = _refused(_submit(carrier, wrong), 400, "INVALID_FIELD")
+    wrong = f.attach(carrier, app, [("TRANSPORT_PLAN", f.upload(carrier, "ESCORT_PLAN"))])
+    err = f.refused(f.submit_raw(carrier, wrong), 400, "INVALID_FIELD")
     assert err["fields"] == {"materials[0].document": "DOCUMENT_KIND_MISMATCH"}
 
-    app = _attach(carrier, wrong, [("TRANSPORT_PLAN", _upload(carrier, "TRANSPORT_PLAN"))])
-    assert _required(carrier, app)[1] == {}
-    r = _submit(carrier, app)
+    app = f.attach(carrier, wrong, [("TRANSPORT_PLAN", f.upload(carrier, "TRANSPORT_PLAN"))])
+    assert f.required(carrier, app)[1] == {}
+    r = f.submit_raw(carrier, app)
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "STATE_SUBMITTED"
 
@@ -423,19 +267,19 @@ def test_multi_trip_application_needs_a_transport_plan_AP_9(api_as):
 def test_passage_longer_than_six_months_multi_trip_or_sixty_days_single_is_refused(api_as):
     """Passage periods from the rule data (regulation.md: multi-trip permit, single trip)."""
     carrier = api_as("carrier")
-    app = _new_draft(carrier)
-    r = _save(carrier, app, "passage", {"passage": _passage(900, 200, multi_trip=True)}, expect=400)
-    assert _refused(r, 400, "INVALID_FIELD")["fields"] == {"passage.end_date": "PERIOD_TOO_LONG"}
-    r = _save(carrier, app, "passage", {"passage": _passage(900, 61)}, expect=400)
-    assert _refused(r, 400, "INVALID_FIELD")["fields"] == {"passage.end_date": "PERIOD_TOO_LONG"}
+    app = f.new_draft(carrier)
+    r = f.save(carrier, app, "passage", {"passage": f.passage(900, 200, multi_trip=True)}, expect=400)
+    assert f.refused(r, 400, "INVALID_FIELD")["fields"] == {"passage.end_date": "PERIOD_TOO_LONG"}
+    r = f.save(carrier, app, "passage", {"passage": f.passage(900, 61)}, expect=400)
+    assert f.refused(r, 400, "INVALID_FIELD")["fields"] == {"passage.end_date": "PERIOD_TOO_LONG"}
     # On the bounds: 60 days single trip, and a multi-trip ending the day before six months.
-    app = _save(carrier, app, "passage", {"passage": _passage(1200, 60)})
+    app = f.save(carrier, app, "passage", {"passage": f.passage(1200, 60)})
     assert app["passage"]["endDate"] == j._date(TODAY + dt.timedelta(days=1259))
     start = TODAY + dt.timedelta(days=1200)
     end = (start.replace(month=start.month + 6) if start.month <= 6
            else start.replace(year=start.year + 1, month=start.month - 6)) - dt.timedelta(days=1)
-    multi = {**_passage(1200, 1, multi_trip=True), "endDate": j._date(end)}
-    app = _save(carrier, app, "passage", {"passage": multi})
+    multi = {**f.passage(1200, 1, multi_trip=True), "endDate": j._date(end)}
+    app = f.save(carrier, app, "passage", {"passage": multi})
     assert app["passage"]["multiTrip"] is True
 
 
@@ -443,11 +287,11 @@ def test_passage_longer_than_six_months_multi_trip_or_sixty_days_single_is_refus
 
 def test_third_overlapping_application_for_a_vehicle_is_refused_AP_6(api_as):
     carrier = api_as("carrier")
-    first = _fill(carrier, start_in=700, days=6)        # days 700..705
-    second = _fill(carrier, start_in=703, days=6)       # days 703..708
-    third = _fill(carrier, start_in=705, days=1)        # day 705: both others hold the vehicles
+    first = f.fill(carrier, start_in=700, days=6)        # days 700..705
+    second = f.fill(carrier, start_in=703, days=6)       # days 703..708
+    third = f.fill(carrier, start_in=705, days=1)        # day 705: both others hold the vehicles
     for app in (first, second):
-        r = _submit(carrier, app)
+        r = f.submit_raw(carrier, app)
         assert r.status_code == 200, r.text
     both = {first["name"], second["name"]}
     numbers = {first["number"], second["number"]}
@@ -460,17 +304,17 @@ def test_third_overlapping_application_for_a_vehicle_is_refused_AP_6(api_as):
                for c in check["conflicts"])
 
     # Again on submit, binding.
-    err = _refused(_submit(carrier, third), 400, "VEHICLE_TIME_CONFLICT")
+    err = f.refused(f.submit_raw(carrier, third), 400, "VEHICLE_TIME_CONFLICT")
     assert set(err["metadata"]["applications"].split(",")) == both
     assert all(n in err["message"] for n in numbers)
     assert carrier.get(f"/v1/{third['name']}")["state"] == "STATE_DRAFT"
 
     # Choosing overlapping dates on a draft is refused too; a day after both is free.
-    r = _save(carrier, third, "passage", {"passage": _passage(704, 1)}, expect=400)
-    assert _refused(r, 400, "VEHICLE_TIME_CONFLICT")["metadata"]["applications"]
-    third = _save(carrier, third, "passage", {"passage": _passage(709, 1)})
+    r = f.save(carrier, third, "passage", {"passage": f.passage(704, 1)}, expect=400)
+    assert f.refused(r, 400, "VEHICLE_TIME_CONFLICT")["metadata"]["applications"]
+    third = f.save(carrier, third, "passage", {"passage": f.passage(709, 1)})
     assert carrier.post(f"/v1/{third['name']}:checkVehicleSchedule", {})["ok"] is True
-    r = _submit(carrier, third)
+    r = f.submit_raw(carrier, third)
     assert r.status_code == 200, r.text
 
 
@@ -478,30 +322,30 @@ def test_third_overlapping_application_for_a_vehicle_is_refused_AP_6(api_as):
 
 def test_route_whose_last_row_is_not_the_destination_needs_confirmation_AP_7a(api_as):
     carrier = api_as("carrier")
-    app = _new_draft(carrier)
+    app = f.new_draft(carrier)
     # 河北 -> 山东 (destination) -> 江苏: the destination is on the route, not last.
     route = [{"province": j.ORIGIN, "roads": ["G4"]}, {"province": j.VIA, "roads": ["G2"]},
              {"province": j.DESTINATION, "roads": ["G2"]}]
-    r = _save(carrier, app, "passage", {"passage": _passage(810, 2, route=route, destination=j.VIA)}, expect=400)
-    err = _refused(r, 400, "INVALID_FIELD")
+    r = f.save(carrier, app, "passage", {"passage": f.passage(810, 2, route=route, destination=j.VIA)}, expect=400)
+    err = f.refused(r, 400, "INVALID_FIELD")
     assert err["fields"] == {"passage.route_confirmed": "LAST_ROW_NOT_DESTINATION"}
-    app = _save(carrier, app, "passage", {"passage": _passage(810, 2, route=route, destination=j.VIA,
+    app = f.save(carrier, app, "passage", {"passage": f.passage(810, 2, route=route, destination=j.VIA,
                                                               confirmed=True)})
     assert app["passage"]["routeConfirmed"] is True
     assert [row["province"] for row in app["passage"]["route"]] == [j.ORIGIN, j.VIA, j.DESTINATION]
 
     # A route without the destination at all is an error, not a warning.
     no_dest = [{"province": j.ORIGIN, "roads": ["G4"]}, {"province": j.VIA, "roads": ["G2"]}]
-    r = _save(carrier, app, "passage", {"passage": _passage(810, 2, route=no_dest, confirmed=True)}, expect=400)
-    assert "passage.route" in _refused(r, 400, "INVALID_FIELD")["fields"]
+    r = f.save(carrier, app, "passage", {"passage": f.passage(810, 2, route=no_dest, confirmed=True)}, expect=400)
+    assert "passage.route" in f.refused(r, 400, "INVALID_FIELD")["fields"]
 
 
 # ---- AP-10, PQ-2, PQ-3, PQ-4 --------------------------------------------------------------
 
 def test_saved_draft_is_found_in_the_list_and_by_number_and_plate_AP_10_PQ_2(api_as):
     carrier = api_as("carrier")
-    plate = _hand_plate()
-    app = _save(carrier, _new_draft(carrier), "vehicles", {"vehicles": [_hand_truck(carrier, plate)]})
+    plate = f.hand_plate()
+    app = f.save(carrier, f.new_draft(carrier), "vehicles", {"vehicles": [f.hand_truck(carrier, plate)]})
 
     drafts = carrier.get("/v1/applications", params={"state": "STATE_DRAFT", "pageSize": 100})
     assert app["name"] in {a["name"] for a in drafts["applications"]}
@@ -520,13 +364,13 @@ def test_saved_draft_is_found_in_the_list_and_by_number_and_plate_AP_10_PQ_2(api
     other = api_as("person").get("/v1/applications:search", params={"query": app["number"]})
     assert not other.get("applications")
     r = carrier.http.get("/v1/applications:search", params={"query": ""})
-    _refused(r, 400, "QUERY_REQUIRED")
+    f.refused(r, 400, "QUERY_REQUIRED")
 
 
 def test_one_more_like_this_clones_a_prefilled_draft_without_dates_PQ_3(api_as):
     carrier = api_as("carrier")
-    source = _fill(carrier, start_in=830)
-    source = _attach(carrier, source, [("OTHER", _upload(carrier, "TRANSPORT_PLAN"))])
+    source = f.fill(carrier, start_in=830)
+    source = f.attach(carrier, source, [("OTHER", f.upload(carrier, "TRANSPORT_PLAN"))])
     rid = str(uuid.uuid4())
     clone = carrier.post(f"/v1/{source['name']}:clone", {"requestId": rid})
     assert clone["name"] != source["name"] and clone["number"] != source["number"]
@@ -541,50 +385,50 @@ def test_one_more_like_this_clones_a_prefilled_draft_without_dates_PQ_3(api_as):
     assert carrier.post(f"/v1/{source['name']}:clone", {"requestId": rid})["name"] == clone["name"]
 
     # Then the normal flow: choose dates, submit.
-    clone = _save(carrier, clone, "passage", {"passage": _passage(840, 2)})
-    r = _submit(carrier, clone)
+    clone = f.save(carrier, clone, "passage", {"passage": f.passage(840, 2)})
+    r = f.submit_raw(carrier, clone)
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "STATE_SUBMITTED"
 
 
 def test_a_draft_is_deleted_for_good_PQ_4(api_as):
     carrier = api_as("carrier")
-    app = _save(carrier, _new_draft(carrier), "cargo", {"cargo": {"emptyLoad": True}})
+    app = f.save(carrier, f.new_draft(carrier), "cargo", {"cargo": {"emptyLoad": True}})
     r = carrier.http.delete(f"/v1/{app['name']}", params={"etag": "stale"})
-    _refused(r, 409, "ETAG_MISMATCH")
+    f.refused(r, 409, "ETAG_MISMATCH")
     carrier.call("DELETE", f"/v1/{app['name']}", params={"etag": app["etag"]})
-    _refused(carrier.http.get(f"/v1/{app['name']}"), 404, "APPLICATION_NOT_FOUND")
+    f.refused(carrier.http.get(f"/v1/{app['name']}"), 404, "APPLICATION_NOT_FOUND")
     listed = carrier.get("/v1/applications", params={"state": "STATE_DRAFT", "pageSize": 100})
     assert app["name"] not in {a["name"] for a in listed.get("applications", [])}
     assert not carrier.get("/v1/applications:search", params={"query": app["number"]}).get("applications")
-    _refused(carrier.http.delete(f"/v1/{app['name']}"), 404, "APPLICATION_NOT_FOUND")
+    f.refused(carrier.http.delete(f"/v1/{app['name']}"), 404, "APPLICATION_NOT_FOUND")
 
 
 # ---- PQ-5 ---------------------------------------------------------------------------------
 
 def test_withdrawn_application_is_void_and_its_case_is_cancelled_PQ_5(api_as):
     carrier, hebei = api_as("carrier"), api_as("hebei-accept")
-    app = _fill(carrier, start_in=630)
-    r = _submit(carrier, app)
+    app = f.fill(carrier, start_in=630)
+    r = f.submit_raw(carrier, app)
     assert r.status_code == 200, r.text
     app = r.json()
     case = j.case_of(hebei, app["name"])
     assert case["state"] == "CASE_STATE_AWAITING_ACCEPTANCE"
-    assert app["name"] in _queue(hebei)
+    assert app["name"] in f.queue(hebei)
 
     withdrawn = carrier.post(f"/v1/{app['name']}:withdraw", {"etag": app["etag"], "reason": "计划取消"})
     assert withdrawn["state"] == "STATE_WITHDRAWN" and withdrawn["stateLabel"] == "已撤销"
     j.wait_for(lambda: hebei.get(f"/v1/{case['name']}")["state"] == "CASE_STATE_CANCELLED", "case cancelled")
-    assert app["name"] not in _queue(hebei)
+    assert app["name"] not in f.queue(hebei)
 
     # A client retry of the withdrawal answers the same void application, recorded once.
     again = carrier.post(f"/v1/{app['name']}:withdraw", {"etag": app["etag"], "reason": "计划取消"})
     assert again["state"] == "STATE_WITHDRAWN"
     # Void for good: no edit, no submit, no delete.
-    _refused(_save(carrier, withdrawn, "cargo", {"cargo": {"emptyLoad": True}}, expect=400), 400,
+    f.refused(f.save(carrier, withdrawn, "cargo", {"cargo": {"emptyLoad": True}}, expect=400), 400,
              "APPLICATION_NOT_DRAFT")
-    _refused(_submit(carrier, withdrawn), 400, "APPLICATION_NOT_SUBMITTABLE")
-    _refused(carrier.http.delete(f"/v1/{app['name']}"), 400, "APPLICATION_NOT_DRAFT")
+    f.refused(f.submit_raw(carrier, withdrawn), 400, "APPLICATION_NOT_SUBMITTABLE")
+    f.refused(carrier.http.delete(f"/v1/{app['name']}"), 400, "APPLICATION_NOT_DRAFT")
     assert carrier.get(f"/v1/{app['name']}")["state"] == "STATE_WITHDRAWN"
     changes = carrier.get(f"/v1/{app['name']}/stateChanges")["stateChanges"]
     # The applicant's changes, the retry not among them; the approval side's echo of the
@@ -600,8 +444,8 @@ def test_withdrawn_application_is_void_and_its_case_is_cancelled_PQ_5(api_as):
 
 def test_a_draft_cannot_be_withdrawn_PQ_5(api_as):
     carrier = api_as("carrier")
-    app = _new_draft(carrier)
-    _refused(carrier.http.post(f"/v1/{app['name']}:withdraw", json={"etag": app["etag"]}), 400,
+    app = f.new_draft(carrier)
+    f.refused(carrier.http.post(f"/v1/{app['name']}:withdraw", json={"etag": app["etag"]}), 400,
              "APPLICATION_NOT_WITHDRAWABLE")
 
 
@@ -609,8 +453,8 @@ def test_a_draft_cannot_be_withdrawn_PQ_5(api_as):
 
 def test_returned_application_shows_the_reason_and_is_corrected_by_submitting_PQ_6(api_as):
     carrier, hebei = api_as("carrier"), api_as("hebei-accept")
-    app = _fill(carrier, start_in=660)
-    r = _submit(carrier, app)
+    app = f.fill(carrier, start_in=660)
+    r = f.submit_raw(carrier, app)
     assert r.status_code == 200, r.text
     case = j.case_of(hebei, app["name"])
     reason = "货物尺寸与轮廓不符，请核实后补正"
@@ -627,30 +471,30 @@ def test_returned_application_shows_the_reason_and_is_corrected_by_submitting_PQ
 
     # A correction cannot be saved on its own...
     corrected = {**CLASS1_CARGO, "lengthMm": "9500"}
-    r = _save(carrier, app, "cargo", {"cargo": corrected}, expect=400)
-    _refused(r, 400, "CORRECTION_SUBMIT_ONLY")
+    r = f.save(carrier, app, "cargo", {"cargo": corrected}, expect=400)
+    f.refused(r, 400, "CORRECTION_SUBMIT_ONLY")
     assert carrier.get(f"/v1/{app['name']}")["cargo"]["lengthMm"] == "9000"
 
     # ...only submitted together with its changes.
-    r = _submit(carrier, app, application={"cargo": corrected}, updateMask="cargo")
+    r = f.submit_raw(carrier, app, application={"cargo": corrected}, updateMask="cargo")
     assert r.status_code == 200, r.text
     resubmitted = r.json()
     assert resubmitted["state"] == "STATE_SUBMITTED" and resubmitted["submission"] == 2
     assert resubmitted["cargo"]["lengthMm"] == "9500"
     case = j.wait_for(lambda: (c := hebei.get(f"/v1/{case['name']}"))["state"] == "CASE_STATE_AWAITING_ACCEPTANCE"
                       and c, "the resubmission waiting for acceptance again")
-    assert app["name"] in _queue(hebei)
+    assert app["name"] in f.queue(hebei)
 
 
 # ---- optimistic concurrency ---------------------------------------------------------------
 
 def test_update_with_a_stale_etag_is_refused_ETAG_MISMATCH_AP_2(api_as):
     carrier = api_as("carrier")
-    stale = _new_draft(carrier)
-    fresh = _save(carrier, stale, "cargo", {"cargo": {**CLASS1_CARGO, "name": "第一次保存"}})
+    stale = f.new_draft(carrier)
+    fresh = f.save(carrier, stale, "cargo", {"cargo": {**CLASS1_CARGO, "name": "第一次保存"}})
     assert fresh["etag"] != stale["etag"]
-    r = _save(carrier, stale, "cargo", {"cargo": {**CLASS1_CARGO, "name": "另一台手机"}}, expect=409)
-    err = _refused(r, 409, "ETAG_MISMATCH")
+    r = f.save(carrier, stale, "cargo", {"cargo": {**CLASS1_CARGO, "name": "另一台手机"}}, expect=409)
+    err = f.refused(r, 409, "ETAG_MISMATCH")
     assert err["message"] == "申请已在别处被修改，请刷新后重试。"
     assert carrier.get(f"/v1/{stale['name']}")["cargo"]["name"] == "第一次保存"
-    _refused(_submit(carrier, stale), 409, "ETAG_MISMATCH")
+    f.refused(f.submit_raw(carrier, stale), 409, "ETAG_MISMATCH")
