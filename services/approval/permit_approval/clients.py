@@ -57,6 +57,7 @@ class ReviewEventSender:
             old_plate_number=payload.get("old_plate_number") or "",
             new_plate_number=payload.get("new_plate_number") or "",
             provinces=list(payload.get("provinces") or []),
+            documents=list(payload.get("documents") or []),
         )
         if payload.get("occur_time"):
             ts = timestamp_pb2.Timestamp()

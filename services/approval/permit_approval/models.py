@@ -434,8 +434,9 @@ class Case(TimestampMixin, Base):
         review.due_provisional = due.provisional
         review.decide_time = None
         review.officer = ""
+        # PQ-7: the application shows the new route and, for class III, the updated escort plan.
         self._emit(EventKind.ROUTE_ADJUSTMENT_ACCEPTED, actor, now, province=province,
-                   route=new_route)
+                   route=new_route, documents=[escort_plan] if escort_plan else [])
         return review
 
     def route_with(self, province: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -652,8 +653,10 @@ class Case(TimestampMixin, Base):
         self.documents = [*self.documents, vc.power_of_attorney]
         self.audit("VEHICLE_CHANGED", actor, ChangeState.PENDING, vc.state,
                    f"{vc.old_plate_number} -> {vc.new_plate_number}", now, actor.province)
+        # PQ-10: the application carries the new vehicle and the agent's new power of attorney.
         self._emit(EventKind.VEHICLE_CHANGED, actor, now, province=actor.province or "",
-                   old_plate_number=vc.old_plate_number, new_plate_number=vc.new_plate_number)
+                   old_plate_number=vc.old_plate_number, new_plate_number=vc.new_plate_number,
+                   documents=[vc.power_of_attorney])
         return vc
 
     # -- deadlines (RV-4) -----------------------------------------------------------------
