@@ -1,10 +1,11 @@
 """Property-based API tests: the started gateway against its own OpenAPI document.
 
 schemathesis reads ``/openapi.json`` from the running gateway and, for every
-operation, sends the coverage phase's deterministic boundary cases (missing
-and wrong-typed fields, odd strings, huge numbers, ...) plus a bounded number
-of generated requests signed in as the carrier; then generated requests
-signed in as an officer (the 河北 acceptance officer).
+operation, sends the document's own examples (the request bodies and parameters
+of the manual's journey), the coverage phase's deterministic boundary cases
+(missing and wrong-typed fields, odd strings, huge numbers, ...) plus a bounded
+number of generated requests signed in as the carrier; then the examples and
+generated requests signed in as an officer (the 河北 acceptance officer).
 Every response must hold to the document:
 
 - no server error: no 5xx other than 501 (an RPC not implemented yet) and 503
@@ -20,7 +21,12 @@ sends the same requests every time. Identifiers of resources that exist
 (a draft of the carrier, its document and vehicles, a submitted case) are
 mixed into the path parameters so that requests reach past "not found" into
 the services' real answers; those resources are this test's own, with
-travel dates far from those of the other end-to-end tests.
+travel dates far from those of the other end-to-end tests. The examples touch
+nothing another test holds either: their travel dates lie
+examples_zh.EXAMPLE_START_IN_DAYS days after the day the gateway built the
+document (beyond every other test's travel period, AP-6), and their
+identifiers are made up (application numbers dated before the stack started),
+so an example reaches one of this test's resources or none.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from permit_gateway import docs_zh
 from tests.e2e import journey as j
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -60,23 +67,32 @@ EXCLUDED_OPERATIONS = {
 }
 
 
-def _config(*, coverage: bool) -> schemathesis.Config:
+def _foreign_operations(audience: str) -> list[str]:
+    """Operations whose examples a pass does not send: those its caller may not call
+    (the other pass sends them, with the token they are written for)."""
+    own = {audience, docs_zh.PUBLIC} if audience == docs_zh.APPLICANT else {audience}
+    return sorted(op for op, d in docs_zh.OPERATIONS.items() if not own & set(d.audience))
+
+
+def _config(*, coverage: bool, audience: str) -> schemathesis.Config:
     return schemathesis.Config.from_dict({
         "seed": SEED,
         "generation": {"deterministic": True, "max-examples": MAX_EXAMPLES, "mode": "all"},
-        # Stateful testing follows links the document does not declare; the
-        # examples phase has no examples to send (the document has none).
-        "phases": {"examples": {"enabled": False}, "coverage": {"enabled": coverage},
+        # Stateful testing follows links the document does not declare.
+        "phases": {"examples": {"enabled": True}, "coverage": {"enabled": coverage},
                    "fuzzing": {"enabled": True}, "stateful": {"enabled": False}},
         # 501: an RPC still answering UNIMPLEMENTED (tests/e2e/unimplemented.txt);
         # 503: a peer or the S3 storage unavailable. Every other 5xx is a bug.
         "checks": {"not_a_server_error": {"expected-statuses": ["2xx", "3xx", "4xx", "501", "503"]}},
         "request-timeout": 30,
+        "operations": [{"include-operation-id": _foreign_operations(audience),
+                        "phases": {"examples": {"enabled": False}}}],
     })
 
 
-def _load(stack, known_ids: dict[str, list[str]], *, coverage: bool) -> schemathesis.BaseSchema:
-    schema = schemathesis.openapi.from_url(f"{stack.gateway_url}/openapi.json", config=_config(coverage=coverage))
+def _load(stack, known_ids: dict[str, list[str]], *, coverage: bool, audience: str) -> schemathesis.BaseSchema:
+    config = _config(coverage=coverage, audience=audience)
+    schema = schemathesis.openapi.from_url(f"{stack.gateway_url}/openapi.json", config=config)
 
     @schema.hook
     def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None) -> st.SearchStrategy:
@@ -121,7 +137,7 @@ def _fresh_token(stack, persona: str) -> str:
 
 @pytest.fixture(scope="module")
 def carrier_schema(stack, fuzz_world):
-    return _load(stack, fuzz_world, coverage=True)
+    return _load(stack, fuzz_world, coverage=True, audience=docs_zh.APPLICANT)
 
 
 @pytest.fixture(scope="module")
@@ -129,9 +145,10 @@ def officer_schema(stack, fuzz_world):
     # The coverage phase's boundary cases (wrong types, huge numbers, odd
     # strings in every field) are the same requests whoever sends them and
     # exercise the gateway's parsing, which does not depend on the caller: the
-    # carrier pass sends them. The officer pass generates requests only, which
-    # keeps the file within its time budget.
-    return _load(stack, fuzz_world, coverage=False)
+    # carrier pass sends them. The officer pass sends the examples of the
+    # officers' operations and generated requests, which keeps the file within
+    # its time budget.
+    return _load(stack, fuzz_world, coverage=False, audience=docs_zh.OFFICER)
 
 
 @pytest.fixture(scope="module")
