@@ -46,6 +46,16 @@ def fleet_vehicles() -> list[vo.Vehicle]:
     return [vo.Vehicle(plate_number="冀A12345"), vo.Vehicle(plate_number="冀B6789挂")]
 
 
+def hand_fleet() -> list[vo.Vehicle]:
+    """The demo fleet's tractor and trailer typed in by hand, as another party would (AP-6)."""
+    return [vo.Vehicle(plate_number="冀A12345", vehicle_type="重型半挂牵引车", make_model="解放牌CA4250P66K24T1A1E5",
+                       curb_mass_kg=8800, axle_count=3, wheelbase_mm=3300, tyre_count=10, length_mm=6900,
+                       width_mm=2500, height_mm=3350, licence_documents=["documents/l1", "documents/l2"]),
+            vo.Vehicle(plate_number="冀B6789挂", vehicle_type="重型平板半挂车", make_model="通华牌THT9400TDP",
+                       curb_mass_kg=9500, axle_count=3, wheelbase_mm=7600, tyre_count=12, length_mm=13000,
+                       width_mm=3000, height_mm=1600, licence_documents=["documents/l3", "documents/l4"])]
+
+
 def overall(**kw: Any) -> vo.Overall:
     """Class I: over-limit by height and width only, gross within the 6-axle 49 t limit."""
     base = dict(total_mass_kg=48300, length_mm=18500, width_mm=3000, height_mm=4100,

@@ -130,7 +130,7 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
             pb.VehicleConflict(plate_number=c.plate_number, applications=[a.name for a in c.applications],
                                application_numbers=[a.number for a in c.applications]) for c in conflicts])
         if conflicts:
-            resp.message = svc.conflict_error(conflicts).message
+            resp.message = svc.conflict_message(conflicts)
         return resp
 
     def ClassifyApplication(self, request: spb.ClassifyApplicationRequest,

@@ -264,3 +264,44 @@ def test_choosing_dates_shows_the_conflicting_applications_AP_6(pg: Harness) -> 
     d = error_of(e.value)
     assert (d.code, d.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "VEHICLE_TIME_CONFLICT")
     assert d.metadata["application_numbers"] == f"{a.number},{b.number}"
+
+
+def hand_typed_fleet() -> list[pb.Vehicle]:
+    """The carrier's tractor and trailer typed in by hand by another party."""
+    return [pb.Vehicle(plate_number="冀A12345", vehicle_type="重型半挂牵引车", make_model="解放牌CA4250P66K24T1A1E5",
+                       curb_mass_kg=8800, axle_count=3, wheelbase_mm=3300, tyre_count=10, length_mm=6900,
+                       width_mm=2500, height_mm=3350, licence_documents=["documents/l1", "documents/l2"]),
+            pb.Vehicle(plate_number="冀B6789挂", vehicle_type="重型平板半挂车", make_model="通华牌THT9400TDP",
+                       curb_mass_kg=9500, axle_count=3, wheelbase_mm=7600, tyre_count=12, length_mm=13000,
+                       width_mm=3000, height_mm=1600, licence_documents=["documents/l3", "documents/l4"])]
+
+
+def test_another_partys_check_and_save_count_the_carriers_applications_without_naming_them_AP_6(
+        harness: Harness) -> None:
+    """王五 chooses the carrier's vehicles on days both of the carrier's applications hold them:
+    told the vehicles are taken by two applications of another applicant, never which."""
+    carriers = [harness.submit(harness.fill(harness.create())) for _ in range(2)]
+    secrets = {x for a in carriers for x in (a.name, a.number)}
+    theirs = harness.create(OTHER)
+    check = harness.stub.CheckVehicleSchedule(spb.CheckVehicleScheduleRequest(
+        name=theirs.name, start_date=date(dt.date(2026, 12, 18)), end_date=date(dt.date(2026, 12, 25)),
+        plate_numbers=["冀A12345", "冀B6789挂"]), metadata=harness.md(OTHER))
+    assert not {x for x in secrets if x in str(check)}, str(check)
+    assert not check.ok and [c.plate_number for c in check.conflicts] == ["冀A12345", "冀B6789挂"]
+    assert all(list(c.applications) == list(c.application_numbers) == [] for c in check.conflicts)
+    assert "2 件申请：均为其他申请人的申请" in check.message and "时间发生冲突" in check.message
+    body = walking_slice(theirs.name, vehicles=hand_typed_fleet())
+    body.etag = theirs.etag
+    with pytest.raises(grpc.RpcError) as e:
+        harness.update(body, "vehicles", "passage", principal=OTHER)
+    d = error_of(e.value)
+    assert (d.code, d.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "VEHICLE_TIME_CONFLICT")
+    said = [d.message, *d.metadata.values()]
+    assert not {x for x in secrets for text in said if x in text}, said
+    assert (d.metadata["plate_numbers"], d.metadata["other_party_counts"]) == ("冀A12345,冀B6789挂", "2,2")
+    # The carrier, checking the same days, is shown its own two applications to withdraw one.
+    mine = harness.stub.CheckVehicleSchedule(spb.CheckVehicleScheduleRequest(
+        name=harness.create().name, start_date=date(dt.date(2026, 12, 18)), end_date=date(dt.date(2026, 12, 25)),
+        plate_numbers=["冀A12345"]), metadata=harness.md())
+    assert [list(c.application_numbers) for c in mine.conflicts] == [[a.number for a in carriers]]
+    assert all(a.number in mine.message for a in carriers) and "撤回" in mine.message

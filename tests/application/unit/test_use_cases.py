@@ -27,6 +27,7 @@ from tests.application.conftest import (
     cargo,
     complete_steps,
     fleet_vehicles,
+    hand_fleet,
     manual_agent,
     materials,
     overall,
@@ -438,6 +439,99 @@ class TestDuplicateCheck:
         with pytest.raises(PermitError) as e:
             submitted(uow)
         assert reason_of(e) == "VEHICLE_TIME_CONFLICT"
+
+
+def submitted_by_other(uow: Callable[[], FakeUnitOfWork], **overrides: Any) -> Application:
+    """王五's application for the carrier's vehicles, typed in by hand (AP-6 counts it too)."""
+    app = fill(uow, new_draft(uow, principal=OTHER), principal=OTHER, vehicles=hand_fleet(), **overrides)
+    return svc.submit_application(uow(), principal=OTHER, name=app.name, now=NOW)
+
+
+def identifiers(*apps: Application) -> set[str]:
+    """What would name an application to someone else: its number (= id) and name."""
+    return {x for a in apps for x in (a.number, a.id, a.name)}
+
+
+def assert_names_none_of(exc: pytest.ExceptionInfo[PermitError], apps: list[Application]) -> None:
+    said = [exc.value.message, *exc.value.metadata.values()]
+    leaked = {x for x in identifiers(*apps) for text in said if x in text}
+    assert not leaked, (leaked, said)
+
+
+class TestDuplicateCheckAcrossParties:
+    """AP-6 counts every party's applications of a vehicle, but names only the caller's own."""
+
+    def test_the_check_counts_another_partys_applications_without_naming_them_AP_6(
+            self, uow: Callable[[], FakeUnitOfWork]) -> None:
+        carriers = [submitted(uow), submitted(uow)]
+        theirs = new_draft(uow, principal=OTHER)
+        (c,) = svc.check_vehicle_schedule(uow(), principal=OTHER, name=theirs.name, start=START, end=END,
+                                          plates=["冀A12345"], now=NOW)
+        assert (c.plate_number, c.applications) == ("冀A12345", [])  # counted, not named
+        assert c.other_party_count == 2
+        message = svc.conflict_message([c])
+        assert "时间发生冲突" in message and "2 件" in message and "其他申请人" in message
+        assert not {x for x in identifiers(*carriers) if x in message}
+        assert "2026-12" not in message  # nor the carrier's travel dates
+        assert "撤回" not in message  # 王五 cannot withdraw the carrier's applications
+
+    def test_saving_dates_for_a_hand_typed_plate_of_another_party_names_none_of_its_applications_AP_6(
+            self, uow: Callable[[], FakeUnitOfWork]) -> None:
+        carriers = [submitted(uow), submitted(uow)]
+        theirs = new_draft(uow, principal=OTHER)
+        with pytest.raises(PermitError) as e:
+            svc.update_application(uow(), principal=OTHER, name=theirs.name, etag="", now=NOW,
+                                   steps=StepInput(vehicles=hand_fleet(), passage=passage()))
+        assert reason_of(e) == "VEHICLE_TIME_CONFLICT"
+        assert_names_none_of(e, carriers)
+        assert e.value.metadata["applications"] == e.value.metadata["application_numbers"] == ""
+        assert e.value.metadata["plate_numbers"] == "冀A12345,冀B6789挂"
+        assert e.value.metadata["other_party_counts"] == "2,2"
+        assert "车辆冀A12345、冀B6789挂在所选通行期内已有 2 件申请" in e.value.message
+
+    def test_submitting_a_hand_typed_plate_of_another_party_names_none_of_its_applications_AP_6(
+            self, uow: Callable[[], FakeUnitOfWork]) -> None:
+        theirs = fill(uow, new_draft(uow, principal=OTHER), principal=OTHER, vehicles=hand_fleet())
+        carriers = [submitted(uow), submitted(uow)]  # meanwhile, the vehicle's two places are taken
+        with pytest.raises(PermitError) as e:
+            svc.submit_application(uow(), principal=OTHER, name=theirs.name, now=NOW)
+        assert reason_of(e) == "VEHICLE_TIME_CONFLICT"
+        assert_names_none_of(e, carriers)
+        assert e.value.metadata["other_party_counts"] == "2,2" and e.value.metadata["applications"] == ""
+        assert svc.get_application(uow(), principal=OTHER, name=theirs.name).status == State.DRAFT
+
+    def test_a_vehicle_held_by_both_parties_names_only_the_callers_own_with_its_dates_AP_6(
+            self, uow: Callable[[], FakeUnitOfWork]) -> None:
+        mine = submitted(uow)
+        theirs = submitted_by_other(uow, passage=passage(start=dt.date(2026, 12, 12), end=dt.date(2026, 12, 18)))
+        both = ["冀A12345", "冀B6789挂"]
+        check = svc.check_vehicle_schedule(uow(), principal=APPLICANT, name=new_draft(uow).name, start=START,
+                                           end=END, plates=both, now=NOW)
+        assert [(c.plate_number, [a.name for a in c.applications]) for c in check] == [
+            ("冀A12345", [mine.name]), ("冀B6789挂", [mine.name])]
+        assert [c.other_party_count for c in check] == [1, 1]
+        message = svc.conflict_message(check)
+        assert f"您的申请 {mine.number}（2026-12-10至2026-12-20），以及 1 件其他申请人的申请" in message
+        assert "撤回" in message and "更换车辆" in message
+        assert not {x for x in identifiers(theirs) if x in message} and "2026-12-12" not in message
+        # The other way round, 王五 sees his own application and the carrier's as a count.
+        (first, _) = svc.check_vehicle_schedule(uow(), principal=OTHER, name=new_draft(uow, principal=OTHER).name,
+                                                start=START, end=END, plates=both, now=NOW)
+        assert ([a.name for a in first.applications], first.other_party_count) == ([theirs.name], 1)
+        assert mine.number not in svc.conflict_message([first])
+
+    def test_the_carriers_refused_submit_names_its_own_application_only_AP_6(
+            self, uow: Callable[[], FakeUnitOfWork]) -> None:
+        third = fill(uow, new_draft(uow))
+        mine = submitted(uow)
+        theirs = submitted_by_other(uow)
+        with pytest.raises(PermitError) as e:
+            svc.submit_application(uow(), principal=APPLICANT, name=third.name, now=NOW)
+        assert reason_of(e) == "VEHICLE_TIME_CONFLICT"
+        assert_names_none_of(e, [theirs])
+        assert (e.value.metadata["applications"], e.value.metadata["application_numbers"]) == (mine.name, mine.number)
+        assert mine.number in e.value.message
+        assert e.value.metadata["other_party_counts"] == "1,1"
 
 
 class TestManagement:
