@@ -401,7 +401,7 @@ OPERATIONS: dict[str, Operation] = {
     "CheckVehicleSchedule": Operation(
         "重复办证校验", ("申请填报",), (APPLICANT,),
         "选择通行日期时的重复办证校验：同一申请时间范围内同一辆车最多申请两件。"
-        "返回每辆已有两件时间重叠申请的车辆及其申请单号；`ok` 为 false 时提示时间发生冲突，"
+        "返回每辆已有两件时间重叠申请的车辆，只列出本人的申请单号（其他申请人的申请只计件数）；`ok` 为 false 时提示时间发生冲突，"
         "用户可更换车辆，或到“进度查询与变更”撤销/废止相关申请后重新申请。",
         _APPLICANT,
         ("INVALID_FIELD", "APPLICATION_NOT_FOUND"),

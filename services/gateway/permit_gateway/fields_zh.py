@@ -254,8 +254,8 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
     },
     "permit.application.v1.VehicleConflict": {
         "plate_number": Field("车牌号码。", ("冀A12345",)),
-        "applications": Field("时间重叠的申请，`applications/{申请单号}`。", (["applications/DJ1320261130000012"],)),
-        "application_numbers": Field("时间重叠的申请单号。", (["DJ1320261130000012"],)),
+        "applications": Field("时间重叠的本人申请，`applications/{申请单号}`（其他申请人的申请不列出）。", (["applications/DJ1320261130000012"],)),
+        "application_numbers": Field("时间重叠的本人申请单号（其他申请人的申请不列出）。", (["DJ1320261130000012"],)),
     },
     "permit.application.v1.CreateApplicationRequest": {
         "notice_shown_time": "开始展示许可须知的时间（客户端时钟）；距今不足 5 秒时返回 NOTICE_NOT_READ。",
