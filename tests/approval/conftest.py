@@ -1,6 +1,7 @@
 """Fixtures of the approval tests: a migrated PostgreSQL database, the real approval gRPC
 server on a loopback port, and fake ApplicationService / RoutingService / DocumentService
-gRPC servers that record the review events and document grants the outbox relay delivers."""
+gRPC servers that record the review events and document grants the outbox relay delivers
+and answer the document look-ups approval makes as the caller."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from permit.application.v1 import application_pb2, application_service_pb2, appl
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
 from permit.approval.v1 import approval_service_pb2_grpc as svc_grpc
-from permit.documents.v1 import documents_service_pb2, documents_service_pb2_grpc
+from permit.documents.v1 import documents_pb2, documents_service_pb2, documents_service_pb2_grpc
 from permit.routing.v1 import routing_pb2, routing_service_pb2, routing_service_pb2_grpc
 from permit_approval.__main__ import MIGRATIONS
 from permit_approval.bootstrap import App, build
@@ -31,6 +32,10 @@ from permitkit.server import build_server
 
 HEBEI, SHANDONG, JIANGSU, SHANGHAI_P = "130000", "370000", "320000", "310000"
 ROUTE = [HEBEI, SHANDONG, JIANGSU]
+# The uploads of the applicant "parties/p1" that the tests name as escort plans and powers
+# of attorney, by kind.
+P1_UPLOADS = {"documents/esc2": "ESCORT_PLAN", "documents/poa2": "POWER_OF_ATTORNEY",
+              "documents/p": "POWER_OF_ATTORNEY"}
 
 
 class Clock:
@@ -111,14 +116,49 @@ class FakeRoutingService(routing_service_pb2_grpc.RoutingServiceServicer):
 
 class FakeDocumentService(documents_service_pb2_grpc.DocumentServiceServicer):
     """GrantAccess like the real one: the service role only, idempotent (a grant is a
-    set of (application, province, document) triples; a repeat adds nothing)."""
+    set of (application, province, document) triples; a repeat adds nothing).
+
+    GetDocument like the real one too: a document is read by its owner, a service, or an
+    officer of a province granted it; to anyone else it is NOT_FOUND, like a missing one.
+    ``unavailable`` makes GetDocument answer UNAVAILABLE (a documents outage)."""
 
     def __init__(self) -> None:
         self.requests: list[documents_service_pb2.GrantAccessRequest] = []
         self.metadata: list[dict[str, str]] = []
         self.deadlines: list[float | None] = []  # seconds left when called; None = no deadline
         self.grants: set[tuple[str, str, str]] = set()
+        self.uploads: dict[str, documents_pb2.Document] = {}
+        self.lookups: list[tuple[str, dict[str, str]]] = []  # (name, caller metadata)
+        self.unavailable = False
         self._lock = threading.Lock()
+        for name, kind in P1_UPLOADS.items():
+            self.upload(name, kind)
+
+    def upload(self, name: str, kind: str, owner: str = "parties/p1") -> str:
+        """Store a document of ``owner`` (kind without its DOCUMENT_KIND_ prefix)."""
+        self.uploads[name] = documents_pb2.Document(
+            name=name, owner=owner, kind=documents_pb2.DocumentKind.Value(f"DOCUMENT_KIND_{kind}"))
+        return name
+
+    def GetDocument(self, request: Any, context: Any) -> Any:
+        md = {k: v for k, v in context.invocation_metadata()}
+        with self._lock:
+            self.lookups.append((request.name, md))
+        if self.unavailable:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "documents store down")
+        doc = self.uploads.get(request.name)
+        if doc is None or not self._readable(doc, md):
+            context.abort(grpc.StatusCode.NOT_FOUND, "document not found")
+        return doc
+
+    def _readable(self, doc: documents_pb2.Document, md: dict[str, str]) -> bool:
+        roles = md.get("x-permit-roles", "").split(",")
+        if "service" in roles:
+            return True
+        if md.get("x-permit-party") == doc.owner:
+            return True
+        province = md.get("x-permit-province")
+        return bool(province) and any(p == province and d == doc.name for _, p, d in self.grants)
 
     def GrantAccess(self, request: Any, context: Any) -> Any:
         md = {k: v for k, v in context.invocation_metadata()}

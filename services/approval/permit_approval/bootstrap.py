@@ -11,8 +11,10 @@ import grpc
 from sqlalchemy.engine import Engine
 
 from permit_approval.clients import (
+    DocumentDirectory,
     DocumentGrantSender,
     FleetDirectory,
+    GrpcDocumentDirectory,
     GrpcFleetDirectory,
     GrpcRouteValidator,
     ReviewEventSender,
@@ -52,6 +54,7 @@ class App:
 def build(settings: Settings, *, engine: Engine | None = None,
           event_sender: Handler | None = None, fleet: FleetDirectory | None = None,
           routes: RouteValidator | None = None, document_grants: Handler | None = None,
+          documents: DocumentDirectory | None = None,
           clock: Callable[[], dt.datetime] | None = None,
           relay_poll_interval: float = 0.5) -> App:
     """Wire engine, unit of work, peer clients, outbox relay and servicer."""
@@ -68,10 +71,13 @@ def build(settings: Settings, *, engine: Engine | None = None,
         routing_channel = make_channel(settings.routing_addr)
         channels.append(routing_channel)
         routes = GrpcRouteValidator(routing_channel, timeout=settings.peer_timeout)
-    if document_grants is None:
+    if document_grants is None or documents is None:
         documents_channel = make_channel(settings.documents_addr)
         channels.append(documents_channel)
-        document_grants = DocumentGrantSender(documents_channel, timeout=settings.peer_timeout)
+        document_grants = document_grants or DocumentGrantSender(documents_channel,
+                                                                 timeout=settings.peer_timeout)
+        documents = documents or GrpcDocumentDirectory(documents_channel,
+                                                       timeout=settings.peer_timeout)
     relay = OutboxRelay(engine, OUTBOX, {REVIEW_EVENT_TOPIC: event_sender,
                                          DOCUMENT_GRANT_TOPIC: document_grants},
                         service="approval", poll_interval=relay_poll_interval)
@@ -81,7 +87,8 @@ def build(settings: Settings, *, engine: Engine | None = None,
 
     servicer = ApprovalServicer(uow_factory=uow_factory,
                                 signer=PermitSigner(settings.verification_key.encode()),
-                                fleet=fleet, routes=routes, clock=clock or utcnow)
+                                fleet=fleet, documents=documents, routes=routes,
+                                clock=clock or utcnow)
     return App(settings, engine, servicer, relay, channels)
 
 

@@ -8,11 +8,14 @@
   ``RoutingService.ValidateRoute``.
 - ``DocumentGrantSender``: the outbox handler that delivers document grants
   as ``DocumentService.GrantAccess`` under the ``service`` principal.
+- ``GrpcDocumentDirectory``: the applicant's own uploads (PQ-7, PQ-10) through
+  ``DocumentService.GetDocument`` under the caller's principal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import grpc
@@ -25,6 +28,10 @@ from permitkit.context import current_principal, current_request_id
 from permitkit.errors import ErrorDetails, Unavailable
 
 SERVICE_NAME = "approval"
+# What DocumentService answers for a document the caller may not use: absent, someone
+# else's (it never says which), or a malformed name.
+_DOCUMENT_REFUSALS = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED,
+                      grpc.StatusCode.INVALID_ARGUMENT)
 
 
 def _date(iso: str | None) -> date_pb2.Date | None:
@@ -196,3 +203,51 @@ class GrpcRouteValidator:
         if resp.valid:
             return []
         return [(p.reason, p.message) for p in resp.errors] or [("ROUTE_INVALID", "路线无效。")]
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What approval needs to know of an uploaded document."""
+
+    name: str
+    owner: str  # "parties/{party}"
+    kind: str  # DocumentKind without its prefix: "ESCORT_PLAN", "POWER_OF_ATTORNEY", ...
+
+
+class DocumentDirectory(Protocol):
+    """Uploaded documents as the caller sees them (PQ-7, PQ-10)."""
+
+    def find(self, name: str) -> DocumentInfo | None:
+        """The document if the caller may read it; None when it is absent or not the caller's."""
+        ...
+
+
+class GrpcDocumentDirectory:
+    """``DocumentService.GetDocument`` with the caller's identity and a deadline.
+
+    Asking as the caller lets the documents service's own rule decide whose a document
+    is: another party's upload is NOT_FOUND there, exactly like a missing one. A
+    documents outage is UNAVAILABLE here, so the request fails before anything is written.
+    """
+
+    def __init__(self, channel: grpc.Channel, *, timeout: float = 3.0) -> None:
+        from permit.documents.v1 import documents_pb2, documents_service_pb2_grpc
+
+        self._stub = documents_service_pb2_grpc.DocumentServiceStub(channel)
+        self._kinds = {number: name.removeprefix("DOCUMENT_KIND_")
+                       for name, number in documents_pb2.DocumentKind.items()}
+        self._timeout = timeout
+
+    def find(self, name: str) -> DocumentInfo | None:
+        from permit.documents.v1 import documents_service_pb2 as svc
+
+        try:
+            doc = self._stub.GetDocument(
+                svc.GetDocumentRequest(name=name), timeout=self._timeout,
+                metadata=tuple(call_metadata(current_principal(), current_request_id())))
+        except grpc.RpcError as e:
+            if ErrorDetails.from_rpc_error(e).code in _DOCUMENT_REFUSALS:
+                return None
+            raise Unavailable() from e
+        # A kind this build does not know yet fits no expected kind.
+        return DocumentInfo(name=doc.name, owner=doc.owner, kind=self._kinds.get(doc.kind, ""))

@@ -126,6 +126,28 @@ class ProvinceNotOnRoute(InvalidArgument):
     message = "所选省份不在许可路线上。"
 
 
+class DocumentNotFound(InvalidArgument):
+    """A named document is absent or another party's; the answer does not say which."""
+
+    reason = "DOCUMENT_NOT_FOUND"
+    message = "未找到所选材料，请重新上传。"
+
+
+class DocumentKindMismatch(InvalidArgument):
+    reason = "DOCUMENT_KIND_MISMATCH"
+    message = "所选材料类型与所需材料不符，请重新上传。"
+
+
+class SameVehicle(InvalidArgument):
+    reason = "SAME_VEHICLE"
+    message = "变更后的车辆与原车辆相同，请选择另一辆车。"
+
+
+class VehicleAlreadyOnCase(InvalidArgument):
+    reason = "VEHICLE_ALREADY_ON_CASE"
+    message = "所选车辆已在此申请中，请选择另一辆车。"
+
+
 class YearInvalid(InvalidArgument):
     reason = "YEAR_INVALID"
     message = "年份格式不正确。"

@@ -10,7 +10,7 @@ from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
 from permit.approval.v1 import approval_service_pb2_grpc as svc_grpc
 from permit_approval import convert, services
-from permit_approval.clients import FleetDirectory, RouteValidator
+from permit_approval.clients import DocumentDirectory, FleetDirectory, RouteValidator
 from permit_approval.models import Case, Decision, Permit, local_date
 from permit_approval.unit_of_work import ApprovalUnitOfWork
 from permit_approval.verification import PermitSigner
@@ -47,12 +47,13 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
     """Transport for the approval use cases."""
 
     def __init__(self, *, uow_factory: Callable[[], ApprovalUnitOfWork], signer: PermitSigner,
-                 fleet: FleetDirectory, clock: Callable[[], dt.datetime],
-                 routes: RouteValidator | None = None) -> None:
+                 fleet: FleetDirectory, documents: DocumentDirectory,
+                 clock: Callable[[], dt.datetime], routes: RouteValidator | None = None) -> None:
         self._uow = uow_factory
         self._routes = routes
         self._signer = signer
         self._fleet = fleet
+        self._documents = documents
         self._clock = clock
 
     def _case(self, case: Case) -> pb.Case:
@@ -157,17 +158,17 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
     def RespondToAdjustment(self, request: svc.RespondToAdjustmentRequest,
                             context: Any) -> pb.Case:
         return self._case(services.respond_to_adjustment(
-            self._uow(), principal=current_principal(), name=request.name,
-            accept=request.accept, escort_plan=request.escort_plan, etag=request.etag,
-            now=self._clock()))
+            self._uow(), documents=self._documents, principal=current_principal(),
+            name=request.name, accept=request.accept, escort_plan=request.escort_plan,
+            etag=request.etag, now=self._clock()))
 
     def RequestVehicleChange(self, request: svc.RequestVehicleChangeRequest,
                              context: Any) -> pb.Case:
         return self._case(services.request_vehicle_change(
-            self._uow(), fleet=self._fleet, principal=current_principal(),
-            case_name=request.case, old_plate_number=request.old_plate_number,
-            new_vehicle=request.new_vehicle, power_of_attorney=request.power_of_attorney,
-            now=self._clock()))
+            self._uow(), fleet=self._fleet, documents=self._documents,
+            principal=current_principal(), case_name=request.case,
+            old_plate_number=request.old_plate_number, new_vehicle=request.new_vehicle,
+            power_of_attorney=request.power_of_attorney, now=self._clock()))
 
     def DecideVehicleChange(self, request: svc.DecideVehicleChangeRequest,
                             context: Any) -> pb.Case:

@@ -601,13 +601,16 @@ class Case(TimestampMixin, Base):
                                new_spec: dict[str, Any], power_of_attorney: str, actor: Actor,
                                now: dt.datetime,
                                old_spec: dict[str, Any] | None = None) -> VehicleChange:
-        """Only a fleet vehicle with identical curb mass, axle count, wheelbase and tyre count (PQ-10)."""
+        """Only another fleet vehicle with identical curb mass, axle count, wheelbase and tyre
+        count (PQ-10)."""
         if self.state not in (CaseState.UNDER_REVIEW, CaseState.READY_TO_ISSUE):
             raise errors.CaseNotUnderReview()
         if not power_of_attorney:
             raise errors.required("power_of_attorney", "请上传新的经办人授权委托书。")
         if old_plate not in self.plate_numbers:
             raise errors.PlateNotOnCase(field="old_plate_number")
+        if new_spec.get("plate_number") == old_plate:
+            raise errors.SameVehicle(field="new_vehicle")
         if any(vc.state == ChangeState.PENDING for vc in self.vehicle_changes):
             raise errors.VehicleChangePending()
         old_spec = self.vehicle_spec(old_plate) or old_spec
@@ -617,6 +620,9 @@ class Case(TimestampMixin, Base):
         if mismatched:
             raise errors.VehicleNotEquivalent(field="new_vehicle",
                                               metadata={"mismatched": ",".join(mismatched)})
+        if new_spec.get("plate_number") in self.plate_numbers:
+            # Another vehicle of the same combination cannot stand in for this one.
+            raise errors.VehicleAlreadyOnCase(field="new_vehicle")
         figures = {k: new_spec.get(k) for k in ("plate_number", *VEHICLE_SPEC_KEYS)}
         vc = VehicleChange(id=new_id(), old_plate_number=old_plate, new_vehicle=new_vehicle,
                            new_plate_number=new_spec["plate_number"], new_spec=figures,

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from permit_approval import access, errors
-from permit_approval.clients import FleetDirectory, RouteValidator
+from permit_approval.clients import DocumentDirectory, FleetDirectory, RouteValidator
 from permit_approval.models import (
     CalendarYear,
     Case,
@@ -30,6 +30,9 @@ CREATE_CASE_TOPIC = "approval.create_case"
 CANCEL_CASE_TOPIC = "approval.cancel_case"
 # How long an officer's claim on a review holds before another officer may take it.
 CLAIM_TTL = dt.timedelta(minutes=30)
+# Document kinds (DocumentKind without its prefix) an applicant adds to a case later on.
+ESCORT_PLAN = "ESCORT_PLAN"
+POWER_OF_ATTORNEY = "POWER_OF_ATTORNEY"
 
 
 # -- resource names ---------------------------------------------------------------------------
@@ -62,6 +65,24 @@ def _save(uow: ApprovalUnitOfWork, obj: Case) -> None:
     uow.record(obj.events)
     uow.flush()
     uow.commit()
+
+
+def _require_own_document(documents: DocumentDirectory, *, name: str, applicant: str, kind: str,
+                          label: str, field: str) -> None:
+    """A document the applicant adds to a case must be its own upload of the kind asked for:
+    once on the case it is granted to every route province (PQ-7, PQ-10).
+
+    The lookup runs as the caller, so the documents service's ownership rule decides;
+    the owner is compared again so that no other reading right (an officer's grant)
+    can stand in for ownership. Absent and not-yours get the same answer.
+    """
+    _parse(name, "documents", field=field)
+    doc = documents.find(name)
+    if doc is None or doc.owner != applicant:
+        raise errors.DocumentNotFound(f"未找到所选的{label}，请重新上传。", field=field)
+    if doc.kind != kind:
+        raise errors.DocumentKindMismatch(f"所选材料不是{label}，请重新上传。", field=field,
+                                          metadata={"expected_kind": kind})
 
 
 # -- internal: submission and withdrawal ------------------------------------------------------
@@ -357,14 +378,26 @@ def decide_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name:
         return case
 
 
-def respond_to_adjustment(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
-                          accept: bool, escort_plan: str, etag: str, now: dt.datetime) -> Case:
-    """The applicant accepts (fast track) or rejects (denial) a suggested route (PQ-7)."""
+def respond_to_adjustment(uow: ApprovalUnitOfWork, *, documents: DocumentDirectory,
+                          principal: Principal | None, name: str, accept: bool, escort_plan: str,
+                          etag: str, now: dt.datetime) -> Case:
+    """The applicant accepts (fast track) or rejects (denial) a suggested route (PQ-7).
+
+    An updated escort plan must be the applicant's own escort plan upload, checked
+    before anything is written.
+    """
     access.authenticated(principal)
     case_id, province = _parse(name, "cases", "reviews")
     with uow:
+        applicant = _load_case(uow, case_id).applicant
+        uow.commit()
+    p = access.require_applicant_of(principal, applicant)
+    if accept and escort_plan:
+        # The peer call happens outside the transaction: no row lock is held while waiting.
+        _require_own_document(documents, name=escort_plan, applicant=applicant, kind=ESCORT_PLAN,
+                              label="护送方案", field="escort_plan")
+    with uow:
         case = _load_case(uow, case_id, for_update=True)
-        p = access.require_applicant_of(principal, case.applicant)
         case.check_etag(etag)
         case.respond_to_adjustment(province=province, accept=accept, escort_plan=escort_plan,
                                    actor=access.actor(p), now=now, calendar=uow.calendar())
@@ -378,9 +411,11 @@ def respond_to_adjustment(uow: ApprovalUnitOfWork, *, principal: Principal | Non
 # -- vehicle change (PQ-10) -------------------------------------------------------------------
 
 def request_vehicle_change(uow: ApprovalUnitOfWork, *, fleet: FleetDirectory,
-                           principal: Principal | None, case_name: str, old_plate_number: str,
-                           new_vehicle: str, power_of_attorney: str, now: dt.datetime) -> Case:
-    """Replace a vehicle by a fleet vehicle with identical curb mass, axles, wheelbase, tyres (PQ-10)."""
+                           documents: DocumentDirectory, principal: Principal | None,
+                           case_name: str, old_plate_number: str, new_vehicle: str,
+                           power_of_attorney: str, now: dt.datetime) -> Case:
+    """Replace a vehicle by another fleet vehicle with identical curb mass, axles, wheelbase,
+    tyres, with the applicant's own new power of attorney (PQ-10)."""
     access.authenticated(principal)
     (case_id,) = _parse(case_name, "cases", field="case")
     _parse(new_vehicle, "vehicles", field="new_vehicle")
@@ -390,6 +425,10 @@ def request_vehicle_change(uow: ApprovalUnitOfWork, *, fleet: FleetDirectory,
         uow.commit()
     p = access.require_applicant_of(principal, applicant)
     # Peer calls happen outside the transaction: no row lock is held while waiting.
+    if power_of_attorney:  # an empty one is refused by the case (POWER_OF_ATTORNEY_REQUIRED)
+        _require_own_document(documents, name=power_of_attorney, applicant=applicant,
+                              kind=POWER_OF_ATTORNEY, label="授权委托书",
+                              field="power_of_attorney")
     spec = fleet.get_vehicle(new_vehicle)
     if spec.get("owner") and spec["owner"] != applicant:
         raise errors.VehicleNotFound(field="new_vehicle")

@@ -260,6 +260,24 @@ class TestVehicleChange:
         assert reason(e) == "VEHICLE_NOT_EQUIVALENT"
         assert e.value.metadata["mismatched"] == "wheelbase_mm"
 
+    def test_the_vehicle_itself_is_no_change_PQ_10(self) -> None:
+        case = accepted()
+        with pytest.raises(InvalidArgument) as e:
+            case.request_vehicle_change(old_plate="冀A12345", new_vehicle="vehicles/v1",
+                                        new_spec=self.spec(plate_number="冀A12345"),
+                                        power_of_attorney="documents/p", actor=APPLICANT, now=NOW)
+        assert reason(e) == "SAME_VEHICLE" and e.value.field == "new_vehicle"
+        assert case.vehicle_changes == []
+
+    def test_another_vehicle_of_the_case_cannot_stand_in_PQ_10(self) -> None:
+        case = accepted(plate_numbers=["冀A12345", "冀A55555"])
+        with pytest.raises(InvalidArgument) as e:
+            case.request_vehicle_change(old_plate="冀A12345", new_vehicle="vehicles/v5",
+                                        new_spec=self.spec(plate_number="冀A55555"),
+                                        power_of_attorney="documents/p", actor=APPLICANT, now=NOW)
+        assert reason(e) == "VEHICLE_ALREADY_ON_CASE" and e.value.field == "new_vehicle"
+        assert case.vehicle_changes == []
+
     def test_only_while_processing_PQ_10(self) -> None:
         with pytest.raises(FailedPrecondition):
             new_case().request_vehicle_change(old_plate="冀A12345", new_vehicle="vehicles/v9",

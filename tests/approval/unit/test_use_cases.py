@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from permit_approval import services
+from permit_approval.clients import DocumentInfo
 from permit_approval.models import Decision
 from permit_approval.verification import PermitSigner
 from permitkit.context import Principal
@@ -118,6 +119,80 @@ class TestDecisionsQueueEvents:
                                    decision=Decision.APPROVE, reason="", suggested_route=[],
                                    conditions=[], etag="", now=NOW)
         assert e.value.reason == "NAME_INVALID"
+
+
+APPLICANT = Principal(subject="users/u1", party="parties/p1", roles=frozenset({"applicant"}))
+
+
+class StubDocuments:
+    """The documents service as the caller sees it; records what it was asked."""
+
+    def __init__(self, *docs: DocumentInfo) -> None:
+        self.docs = {d.name: d for d in docs}
+        self.asked: list[str] = []
+
+    def find(self, name: str) -> DocumentInfo | None:
+        self.asked.append(name)
+        return self.docs.get(name)
+
+
+class StubFleet:
+    def get_vehicle(self, name: str) -> dict[str, Any]:
+        return {"plate_number": "冀A99999", "owner": "parties/p1", "source": "FLEET"}
+
+    def find_by_plate(self, plate_number: str) -> dict[str, Any] | None:
+        return None
+
+
+class TestDocumentReferences:
+    """An escort plan (PQ-7) or power of attorney (PQ-10) named by the applicant must be its own."""
+
+    def adjusted(self, uow: FakeUnitOfWork) -> Any:
+        case = create(uow, documents=["documents/d1"])
+        services.accept_case(uow, principal=officer(HEBEI), name=case.name, etag="", now=NOW)  # type: ignore[arg-type]
+        services.decide_review(uow, principal=officer(SHANDONG),  # type: ignore[arg-type]
+                               name=f"{case.name}/reviews/{SHANDONG}",
+                               decision=Decision.REQUIRE_ADJUSTMENT, reason="施工",
+                               suggested_route=[{"province": SHANDONG, "roads": ["G2"]}],
+                               conditions=[], etag="", now=NOW)
+        return case
+
+    def respond(self, uow: FakeUnitOfWork, case: Any, documents: StubDocuments,
+                escort_plan: str) -> Any:
+        return services.respond_to_adjustment(
+            uow, documents=documents, principal=APPLICANT,  # type: ignore[arg-type]
+            name=f"{case.name}/reviews/{SHANDONG}", accept=True, escort_plan=escort_plan,
+            etag="", now=NOW)
+
+    def test_a_document_readable_but_not_owned_is_not_found_PQ_7(self, uow: FakeUnitOfWork) -> None:
+        """Reading rights other than ownership (a province's grant) never make a document yours."""
+        case = self.adjusted(uow)
+        grants_before = len(uow.grants)
+        docs = StubDocuments(DocumentInfo("documents/x", "parties/p2", services.ESCORT_PLAN))
+        with pytest.raises(PermitError) as e:
+            self.respond(uow, case, docs, "documents/x")
+        assert (e.value.reason, e.value.field) == ("DOCUMENT_NOT_FOUND", "escort_plan")
+        assert case.documents == ["documents/d1"] and len(uow.grants) == grants_before
+
+    def test_an_own_escort_plan_joins_the_case_and_is_granted_PQ_7(self, uow: FakeUnitOfWork) -> None:
+        case = self.adjusted(uow)
+        docs = StubDocuments(DocumentInfo("documents/e", "parties/p1", services.ESCORT_PLAN))
+        self.respond(uow, case, docs, "documents/e")
+        assert docs.asked == ["documents/e"]
+        assert uow.grants[-1]["documents"] == ["documents/d1", "documents/e"]
+
+    def test_a_vehicle_change_names_the_power_of_attorney_of_another_party_PQ_10(
+            self, uow: FakeUnitOfWork) -> None:
+        case = create(uow)
+        services.accept_case(uow, principal=officer(HEBEI), name=case.name, etag="", now=NOW)  # type: ignore[arg-type]
+        docs = StubDocuments(DocumentInfo("documents/x", "parties/p2", services.POWER_OF_ATTORNEY))
+        with pytest.raises(PermitError) as e:
+            services.request_vehicle_change(
+                uow, fleet=StubFleet(), documents=docs, principal=APPLICANT,  # type: ignore[arg-type]
+                case_name=case.name, old_plate_number="冀A12345", new_vehicle="vehicles/v9",
+                power_of_attorney="documents/x", now=NOW)
+        assert (e.value.reason, e.value.field) == ("DOCUMENT_NOT_FOUND", "power_of_attorney")
+        assert case.vehicle_changes == []
 
 
 class TestVerify:
