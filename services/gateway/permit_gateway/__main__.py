@@ -8,6 +8,7 @@ import signal
 from collections.abc import Iterator
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from permit_gateway.app import create_app
 from permit_gateway.config import Settings
@@ -30,10 +31,19 @@ def main() -> int:
     settings = Settings.from_env(env)
     configure_logging(json=env_bool(env, "PERMIT_LOG_JSON", True), level=env_str(env, "PERMIT_LOG_LEVEL", "INFO"),
                       service="gateway")
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_config=None,
-                            access_log=False, timeout_graceful_shutdown=5)
-    _Server(config).run()
+    _Server(server_config(create_app(settings), settings)).run()
     return 0
+
+
+def server_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
+    """How uvicorn serves the gateway (the tests serve it the same way).
+
+    uvicorn's own proxy-header handling is off: the gateway decides which
+    X-Forwarded-For hop is the client (PERMIT_GATEWAY_TRUSTED_PROXIES), and
+    uvicorn would otherwise rewrite the peer address from loopback callers.
+    """
+    return uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+                          proxy_headers=False, timeout_graceful_shutdown=5)
 
 
 if __name__ == "__main__":
