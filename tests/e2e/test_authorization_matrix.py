@@ -768,7 +768,7 @@ def test_escort_plan_of_another_party_is_refused_PQ_7(world: World, spare_case: 
     theirs = upload(world.api("person"), "ESCORT_PLAN", "护送方案.png")["name"]
     r = send(world.carrier, "POST", f"/v1/{spare_case['name']}/reviews/{SHANDONG}:respond",
              json={"accept": True, "escortPlan": theirs})
-    assert r.status_code == 400 and reason_of(r) == "DOCUMENT_NOT_FOUND", r.text
+    assert r.status_code == 400 and reason_of(r) == "DOCUMENT_REFERENCE_INVALID", r.text
     assert send(world.api("shandong-review"), "GET", f"/v1/{theirs}").status_code == 404
 
 
@@ -779,7 +779,7 @@ def test_power_of_attorney_of_another_party_is_refused_PQ_10(world: World, spare
     tractor, _ = world.fleet()
     r = send(world.carrier, "POST", f"/v1/{spare_case['name']}/vehicleChanges",
              json={"oldPlateNumber": TRACTOR, "newVehicle": tractor["fleetVehicle"], "powerOfAttorney": theirs})
-    assert r.status_code == 400 and reason_of(r) == "DOCUMENT_NOT_FOUND", r.text
+    assert r.status_code == 400 and reason_of(r) == "DOCUMENT_REFERENCE_INVALID", r.text
 
 
 def test_a_refused_upload_is_answered_with_its_refusal_every_time(world: World) -> None:

@@ -126,10 +126,10 @@ class ProvinceNotOnRoute(InvalidArgument):
     message = "所选省份不在许可路线上。"
 
 
-class DocumentNotFound(InvalidArgument):
+class DocumentReferenceInvalid(InvalidArgument):
     """A named document is absent or another party's; the answer does not say which."""
 
-    reason = "DOCUMENT_NOT_FOUND"
+    reason = "DOCUMENT_REFERENCE_INVALID"
     message = "未找到所选材料，请重新上传。"
 
 

@@ -79,7 +79,7 @@ def _require_own_document(documents: DocumentDirectory, *, name: str, applicant:
     _parse(name, "documents", field=field)
     doc = documents.find(name)
     if doc is None or doc.owner != applicant:
-        raise errors.DocumentNotFound(f"未找到所选的{label}，请重新上传。", field=field)
+        raise errors.DocumentReferenceInvalid(f"未找到所选的{label}，请重新上传。", field=field)
     if doc.kind != kind:
         raise errors.DocumentKindMismatch(f"所选材料不是{label}，请重新上传。", field=field,
                                           metadata={"expected_kind": kind})

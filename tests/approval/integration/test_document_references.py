@@ -76,7 +76,7 @@ class TestEscortPlanOfAnAcceptedAdjustment:
         theirs = running.fake.documents.upload("documents/theirs", "ESCORT_PLAN", owner=OTHER_PARTY)
         with pytest.raises(grpc.RpcError) as e:
             self.respond(running, case, theirs)
-        assert_refused_on_field(refusal(e), "DOCUMENT_NOT_FOUND", "escort_plan")
+        assert_refused_on_field(refusal(e), "DOCUMENT_REFERENCE_INVALID", "escort_plan")
         assert theirs not in refusal(e).message
         self.assert_unchanged(running, case)
         assert all(theirs not in running.fake.documents.readable(case.application, p) for p in ROUTE)
@@ -179,7 +179,7 @@ class TestPowerOfAttorneyOfAVehicleChange:
                                                owner=OTHER_PARTY)
         with pytest.raises(grpc.RpcError) as e:
             self.change(running, case, theirs)
-        assert_refused_on_field(refusal(e), "DOCUMENT_NOT_FOUND", "power_of_attorney")
+        assert_refused_on_field(refusal(e), "DOCUMENT_REFERENCE_INVALID", "power_of_attorney")
         self.assert_unchanged(running, case)
         assert_granted_nothing_new(running, case)
         # The same answer as for a document that was never uploaded.
@@ -197,7 +197,7 @@ class TestPowerOfAttorneyOfAVehicleChange:
                                                owner=OTHER_PARTY)
         with pytest.raises(grpc.RpcError) as e:
             self.change(running, case, theirs, new_vehicle="vehicles/v1")
-        assert refusal(e).reason == "DOCUMENT_NOT_FOUND"
+        assert refusal(e).reason == "DOCUMENT_REFERENCE_INVALID"
 
     def test_an_own_escort_plan_is_not_a_power_of_attorney_PQ_10(self, running: Running) -> None:
         self.fleet(running)

@@ -171,7 +171,7 @@ class TestDocumentReferences:
         docs = StubDocuments(DocumentInfo("documents/x", "parties/p2", services.ESCORT_PLAN))
         with pytest.raises(PermitError) as e:
             self.respond(uow, case, docs, "documents/x")
-        assert (e.value.reason, e.value.field) == ("DOCUMENT_NOT_FOUND", "escort_plan")
+        assert (e.value.reason, e.value.field) == ("DOCUMENT_REFERENCE_INVALID", "escort_plan")
         assert case.documents == ["documents/d1"] and len(uow.grants) == grants_before
 
     def test_an_own_escort_plan_joins_the_case_and_is_granted_PQ_7(self, uow: FakeUnitOfWork) -> None:
@@ -191,7 +191,7 @@ class TestDocumentReferences:
                 uow, fleet=StubFleet(), documents=docs, principal=APPLICANT,  # type: ignore[arg-type]
                 case_name=case.name, old_plate_number="冀A12345", new_vehicle="vehicles/v9",
                 power_of_attorney="documents/x", now=NOW)
-        assert (e.value.reason, e.value.field) == ("DOCUMENT_NOT_FOUND", "power_of_attorney")
+        assert (e.value.reason, e.value.field) == ("DOCUMENT_REFERENCE_INVALID", "power_of_attorney")
         assert case.vehicle_changes == []
 
 
