@@ -43,6 +43,11 @@ class FakeIdentity(id_grpc.IdentityServiceServicer):
         return id_pb.ListPublicKeysResponse(keys=[identity_pb2.PublicKey(key_id=KID, algorithm="EdDSA",
                                                                          public_key_pem=PEM)])
 
+    def RefreshSession(self, request, context):
+        # Names the caller the gateway forwarded, so a test sees whether a token was used.
+        caller = dict(context.invocation_metadata()).get(ctx.SUBJECT, "anonymous")
+        return identity_pb2.Session(name=f"sessions/{caller}")
+
     def GetMe(self, request, context):
         p = ctx.current_principal()
         return identity_pb2.Me(user=p.subject, party=p.party or "", roles=sorted(p.roles), province=p.province or "")
@@ -376,3 +381,35 @@ def test_a_signed_out_session_is_refused_and_identity_down_fails_open_ID_6(grpc_
         assert (r.status_code, r.json()["error"]["reason"]) == (401, "SESSION_REVOKED")
         assert client.get("/v1/me", headers=auth(token(sid="down"))).status_code == 200
     assert checked.count("live") == 1  # cached for the recheck period
+
+
+def test_an_expired_or_forged_token_sent_along_does_not_stop_a_refresh_ID_1(stack):
+    """A phone that always attaches its token must still refresh once that token has expired:
+    signing in and refreshing ignore the token, every other call refuses it."""
+    client, _ = stack
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    expired = token(exp=past, iat=past - dt.timedelta(minutes=5))
+    for bad in (expired, "not-a-token"):
+        r = client.post("/v1/sessions:refresh", json={"refreshToken": "r"}, headers=auth(bad))
+        assert r.status_code == 200, r.text
+        assert r.json()["name"] == "sessions/anonymous"  # the token was not forwarded as a caller
+    # A valid token is not forwarded either: the refresh token alone says who is refreshing.
+    assert client.post("/v1/sessions:refresh", json={"refreshToken": "r"},
+                       headers=auth()).json()["name"] == "sessions/anonymous"
+    assert client.get("/v1/me", headers=auth(expired)).json()["error"]["reason"] == "TOKEN_EXPIRED"
+
+
+def test_the_mobile_and_the_officer_api_are_served_on_their_own(stack):
+    client, _ = stack
+    whole = client.get("/openapi.json").json()
+    mobile = client.get("/openapi/mobile.json").json()
+    officer = client.get("/openapi/officer.json").json()
+
+    def ops(doc):
+        return {op["operationId"] for p in doc["paths"].values() for op in p.values()}
+    assert {"CreateApplication", "SubmitApplication", "SignIn"} <= ops(mobile)
+    assert {"AcceptCase", "DecideReview", "SignIn"} <= ops(officer)
+    assert "AcceptCase" not in ops(mobile) and "CreateApplication" not in ops(officer)
+    assert ops(mobile) | ops(officer) <= ops(whole)
+    r = client.get("/openapi/everyone.json")
+    assert r.status_code == 404 and r.json()["error"]["reason"] == "ROUTE_NOT_FOUND"

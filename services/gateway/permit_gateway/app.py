@@ -18,20 +18,23 @@ from google.protobuf.message import Message
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from permit_gateway import uploads
+from permit_gateway import docs_zh, uploads
 from permit_gateway.auth import AuthError, PublicKey, TokenVerifier
 from permit_gateway.bodies import BodyTooLarge, ClientTooSlow, LimitedBody, check_declared_length, human_size
 from permit_gateway.config import Settings
 from permit_gateway.errors import error_response, rpc_error_response
 from permit_gateway.messages import BadRequest, NotRouted, build_message, upload_header
 from permit_gateway.middleware import JsonCORSMiddleware, RequestIdMiddleware, request_id_of
-from permit_gateway.openapi import build_openapi
+from permit_gateway.openapi import audience_document, build_openapi
 from permit_gateway.ratelimit import RateLimiter, retry_after_seconds
 from permit_gateway.transcoding import Rule, collect_rules
 from permitkit.context import REQUEST_ID, Principal
 
 log = structlog.get_logger("permit_gateway")
 FD = descriptor.FieldDescriptor
+# Calls that hand out tokens: an expired or invalid token sent along is ignored.
+TOKEN_ISSUING = frozenset({"permit.identity.v1.IdentityService/SignIn",
+                           "permit.identity.v1.IdentityService/RefreshSession"})
 SIGN_OUT = "permit.identity.v1.IdentityService/SignOut"
 # Why each non-error status a route can answer with is refused, for the JSON body.
 _HTTP_REASONS = {
@@ -100,9 +103,20 @@ def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | No
         log.exception("http_unhandled", path=request.url.path, request_id=rid)
         return error_response(500, grpc.StatusCode.INTERNAL, "系统内部错误，请稍后重试。", "INTERNAL", rid)
 
+    # The whole API, and the mobile (申请人) and officer (审批人员) APIs on their own,
+    # each with the public operations.
+    documents = {"mobile": audience_document(doc, docs_zh.APPLICANT),
+                 "officer": audience_document(doc, docs_zh.OFFICER)}
+
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi() -> JSONResponse:
         return JSONResponse(doc)
+
+    @app.get("/openapi/{audience}.json", include_in_schema=False)
+    async def openapi_of(audience: str) -> JSONResponse:
+        if audience not in documents:
+            raise StarletteHTTPException(404)
+        return JSONResponse(documents[audience])
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -171,6 +185,10 @@ def _session_check(channel: grpc.aio.Channel, timeout: float) -> Callable[[str],
 
 
 async def _authenticate(rule: Rule, authorization: str, verifier: TokenVerifier) -> Principal | None:
+    if rule.full_method in TOKEN_ISSUING:
+        # A phone that always sends its token must still be able to sign in again
+        # or refresh once that token has expired: these calls ignore it.
+        return None
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
