@@ -95,6 +95,9 @@ NOT_ADMIN = Expect(403, "NOT_ADMIN")
 NOT_LICENCE_OFFICER = Expect(403, "NOT_LICENCE_OFFICER")
 OTHER_PROVINCE = Expect(403, "OTHER_PROVINCE")
 APPLICATION_NOT_FOUND = Expect(404, "APPLICATION_NOT_FOUND")
+# Another applicant is answered as if the case or permit did not exist (no existence oracle).
+CASE_NOT_FOUND = Expect(404, "CASE_NOT_FOUND")
+PERMIT_NOT_FOUND = Expect(404, "PERMIT_NOT_FOUND")
 DOCUMENT_NOT_FOUND = Expect(404, "DOCUMENT_NOT_FOUND")
 # The gateway verifies any token it is shown, on public operations too: these three
 # columns are the same on every row.
@@ -559,10 +562,10 @@ MATRIX: list[Row] = [
         how="北京's queue holds none of the carrier's cases"),
     Row("GetCase", "GET", "/v1/cases/{case_id}", get(lambda w: f"/v1/{w.reviewed_case['name']}",
                                                     expect=named(lambda w: w.reviewed_case["name"])),
-        answers(OK, NOT_APPLICANT, OK, OTHER_PROVINCE), officer="shandong-review", officer_sees=True),
+        answers(OK, CASE_NOT_FOUND, OK, OTHER_PROVINCE), officer="shandong-review", officer_sees=True),
     Row("GetCase_2", "GET", "/v1/applications/{application_id}/case",
         get(lambda w: f"/v1/{w.reviewed['name']}/case", expect=named(lambda w: w.reviewed_case["name"])),
-        answers(OK, NOT_APPLICANT, OK, OTHER_PROVINCE), officer="shandong-review", officer_sees=True),
+        answers(OK, CASE_NOT_FOUND, OK, OTHER_PROVINCE), officer="shandong-review", officer_sees=True),
     Row("AcceptCase", "POST", "/v1/cases/{case_id}:accept",
         origin_action("accept", {}, "CASE_STATE_UNDER_REVIEW"),
         answers(NOT_OFFICER, NOT_OFFICER, OK, NOT_OFFICER, OTHER_PROVINCE), unchanged=case_state("submitted_case"),
@@ -609,11 +612,11 @@ MATRIX: list[Row] = [
     Row("RespondToAdjustment", "POST", "/v1/cases/{case_id}/reviews/{review_id}:respond",
         review_action("adjusted_case", SHANDONG, "respond", lambda r: r["state"] == "REVIEW_STATE_PENDING",
                       {"accept": True}),
-        answers(OK, NOT_APPLICANT, NOT_APPLICANT, NOT_APPLICANT), officer="shandong-review",
+        answers(OK, CASE_NOT_FOUND, NOT_APPLICANT, NOT_APPLICANT), officer="shandong-review",
         unchanged=case_state("adjusted_case"), how="the carrier accepts 山东's suggested route (PQ-7)"),
     Row("RequestVehicleChange", "POST", "/v1/cases/{case_id}/vehicleChanges",
         post(lambda w: f"/v1/{w.reviewed_case['name']}/vehicleChanges", vehicle_change_body),
-        answers(Expect(400, "VEHICLE_NOT_EQUIVALENT"), NOT_APPLICANT, NOT_APPLICANT, NOT_APPLICANT),
+        answers(Expect(400, "VEHICLE_NOT_EQUIVALENT"), CASE_NOT_FOUND, NOT_APPLICANT, NOT_APPLICANT),
         unchanged=case_state("reviewed_case"),
         how="tractor -> the trailer: the demo fleet has no equivalent vehicle, so the owner passes the "
             "authorization and is refused on PQ-10's figures; nothing is changed"),
@@ -625,14 +628,14 @@ MATRIX: list[Row] = [
         how="a well-formed but absent change of a real case: only the authorization answer matters"),
     # approval: permits --------------------------------------------------------------------------
     Row("AbolishPermit", "POST", "/v1/permits/{permit_id}:abolish", abolish_call,
-        answers(OK, NOT_APPLICANT, NOT_APPLICANT, NOT_APPLICANT), unchanged=permit_state("permit"),
+        answers(OK, PERMIT_NOT_FOUND, NOT_APPLICANT, NOT_APPLICANT), unchanged=permit_state("permit"),
         how="owner abolishes a throwaway permit; the others aim at the shared one"),
     Row("GetPermit", "GET", "/v1/permits/{permit_id}", get(lambda w: f"/v1/{w.permit['name']}",
                                                           expect=named(lambda w: w.permit["name"])),
-        answers(OK, NOT_APPLICANT, OK, OTHER_PROVINCE), officer="shandong-review", officer_sees=True),
+        answers(OK, PERMIT_NOT_FOUND, OK, OTHER_PROVINCE), officer="shandong-review", officer_sees=True),
     Row("RequestExtension", "POST", "/v1/permits/{permit_id}/extensions",
         post(lambda w: f"/v1/{w.permit['name']}/extensions", extension_body),
-        answers(OK, NOT_APPLICANT, NOT_APPLICANT, NOT_APPLICANT), officer="shandong-review",
+        answers(OK, PERMIT_NOT_FOUND, NOT_APPLICANT, NOT_APPLICANT), officer="shandong-review",
         unchanged=permit_state("permit"), how="owner asks 山东 for one more day; the extension stays pending"),
     Row("DecideExtension", "POST", "/v1/permits/{permit_id}/extensions/{extension_id}:decide",
         post(lambda w: f"/v1/{w.extended_permit['extensions'][0]['name']}:decide",

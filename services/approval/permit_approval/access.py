@@ -5,7 +5,7 @@ from __future__ import annotations
 from permit_approval import errors
 from permit_approval.models import Actor, Case, Permit
 from permitkit.context import Principal
-from permitkit.errors import Unauthenticated
+from permitkit.errors import NotFound, Unauthenticated
 
 ACCEPT = "officer.accept"
 REVIEW = "officer.review"
@@ -51,9 +51,16 @@ def is_officer(principal: Principal) -> bool:
     return principal.has_role(*OFFICER_ROLES)
 
 
-def require_applicant_of(principal: Principal | None, party: str) -> Principal:
-    """The caller acts for the applicant party ``party``."""
+def require_applicant_of(principal: Principal | None, party: str,
+                         hidden: type[NotFound] | None = None) -> Principal:
+    """The caller acts for the applicant party ``party``.
+
+    Another applicant is told ``hidden`` (the resource's not-found) when given, so
+    that the answer does not reveal that a case or permit of that number exists.
+    """
     p = authenticated(principal)
+    if p.party and p.party != party and hidden is not None:
+        raise hidden()
     if not p.party or p.party != party:
         raise errors.NotApplicant()
     return p
@@ -68,7 +75,7 @@ def check_can_view_case(principal: Principal | None, case: Case) -> Principal:
         if not p.province or p.province not in case.route_provinces:
             raise errors.OtherProvince()
         return p
-    return require_applicant_of(p, case.applicant)
+    return require_applicant_of(p, case.applicant, errors.CaseNotFound)
 
 
 def check_can_view_permit(principal: Principal | None, permit: Permit) -> Principal:
@@ -79,7 +86,7 @@ def check_can_view_permit(principal: Principal | None, permit: Permit) -> Princi
         if not p.province or p.province not in permit.route_provinces:
             raise errors.OtherProvince()
         return p
-    return require_applicant_of(p, permit.holder)
+    return require_applicant_of(p, permit.holder, errors.PermitNotFound)
 
 
 def actor(principal: Principal) -> Actor:

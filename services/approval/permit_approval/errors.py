@@ -102,7 +102,7 @@ class SuggestedRouteInvalid(InvalidArgument):
 
 
 class PageTokenInvalid(InvalidArgument):
-    reason = "PAGE_TOKEN_INVALID"
+    reason = "INVALID_PAGE_TOKEN"
     message = "分页标记无效。"
 
 

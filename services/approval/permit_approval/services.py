@@ -391,7 +391,7 @@ def respond_to_adjustment(uow: ApprovalUnitOfWork, *, documents: DocumentDirecto
     with uow:
         applicant = _load_case(uow, case_id).applicant
         uow.commit()
-    p = access.require_applicant_of(principal, applicant)
+    p = access.require_applicant_of(principal, applicant, errors.CaseNotFound)
     if accept and escort_plan:
         # The peer call happens outside the transaction: no row lock is held while waiting.
         _require_own_document(documents, name=escort_plan, applicant=applicant, kind=ESCORT_PLAN,
@@ -423,7 +423,7 @@ def request_vehicle_change(uow: ApprovalUnitOfWork, *, fleet: FleetDirectory,
         case = _load_case(uow, case_id)
         applicant, old_spec = case.applicant, case.vehicle_spec(old_plate_number)
         uow.commit()
-    p = access.require_applicant_of(principal, applicant)
+    p = access.require_applicant_of(principal, applicant, errors.CaseNotFound)
     # Peer calls happen outside the transaction: no row lock is held while waiting.
     if power_of_attorney:  # an empty one is refused by the case (POWER_OF_ATTORNEY_REQUIRED)
         _require_own_document(documents, name=power_of_attorney, applicant=applicant,
@@ -546,7 +546,7 @@ def abolish_permit(uow: ApprovalUnitOfWork, *, principal: Principal | None, name
     (permit_id,) = _parse(name, "permits")
     with uow:
         permit, case = _permit_and_case(uow, permit_id)
-        p = access.require_applicant_of(principal, permit.holder)
+        p = access.require_applicant_of(principal, permit.holder, errors.PermitNotFound)
         permit.abolish(case=case, reason=reason, actor=access.actor(p), now=now)
         _save_permit(uow, permit, case)
         return permit
@@ -562,7 +562,7 @@ def request_extension(uow: ApprovalUnitOfWork, *, principal: Principal | None, p
         raise errors.required("new_end_date", "请选择延期通行的截止日期。")
     with uow:
         permit, case = _permit_and_case(uow, permit_id)
-        p = access.require_applicant_of(principal, permit.holder)
+        p = access.require_applicant_of(principal, permit.holder, errors.PermitNotFound)
         permit.request_extension(case=case, new_end_date=new_end_date, provinces=provinces,
                                  reason=reason, actor=access.actor(p), now=now)
         _save_permit(uow, permit, case)

@@ -219,7 +219,7 @@ class EtagMismatch(Aborted):
 
 
 class PageTokenInvalid(InvalidArgument):
-    reason = "PAGE_TOKEN_INVALID"
+    reason = "INVALID_PAGE_TOKEN"
     message = "分页参数无效。"
 
 

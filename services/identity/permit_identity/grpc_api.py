@@ -89,12 +89,13 @@ class IdentityServicer(sgrpc.IdentityServiceServicer):
 
     def ListPublicKeys(self, request: spb.ListPublicKeysRequest,
                        context: grpc.ServicerContext) -> spb.ListPublicKeysResponse:
-        keys = services.list_public_keys(self.app.uow(), now=self._now(), policy=self.app.policy)
+        keys, token = services.list_public_keys(self.app.uow(), now=self._now(), policy=self.app.policy,
+                                                page_size=request.page_size, page_token=request.page_token)
         return spb.ListPublicKeysResponse(keys=[
             pb.PublicKey(key_id=k.key_id, algorithm=k.algorithm, public_key_pem=k.public_key_pem,
                          expire_time=convert.ts(k.expire_time),
                          activate_time=convert.ts(k.activate_time))
-            for k in keys])
+            for k in keys], next_page_token=token)
 
     def CreateOfficer(self, request: spb.CreateOfficerRequest,
                       context: grpc.ServicerContext) -> pb.Officer:

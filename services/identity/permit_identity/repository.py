@@ -125,7 +125,9 @@ class SigningKeyRepository(RepositoryBase[SigningKey]):
     model = SigningKey
 
     def all(self) -> list[SigningKey]:
-        return list(self.session.scalars(select(SigningKey).order_by(SigningKey.activate_time)))
+        """By activation; keys rotated at one instant activate together, so the id breaks ties."""
+        return list(self.session.scalars(select(SigningKey).order_by(SigningKey.activate_time,
+                                                                     SigningKey.key_id)))
 
 
 class LicenceRepository(RepositoryBase[Licence]):

@@ -517,13 +517,19 @@ def introspect_token(uow: IdentityUnitOfWork, *, principal: Principal | None, no
         return Introspection(active=True, claims=claims)
 
 
-def list_public_keys(uow: IdentityUnitOfWork, *, now: dt.datetime, policy: Policy) -> list[SigningKey]:
-    """Every key that may verify a valid token: current, previous until expiry, next."""
+def list_public_keys(uow: IdentityUnitOfWork, *, now: dt.datetime, policy: Policy, page_size: int = 0,
+                     page_token: str = "") -> tuple[list[SigningKey], str]:
+    """Every key that may verify a valid token: current, previous until expiry, next;
+    oldest activation first. The default page is the largest, so a caller that does
+    not page (the gateway's token verifier) still gets every published key."""
+    size = _page_size(page_size, default=100)
+    offset = _decode_page(page_token)
     with uow:
         ensure_signing_key(uow, now=now, policy=policy)
         keys = [k for k in uow.keys.all() if k.published_at(now)]
         uow.commit()
-        return keys
+    rows = keys[offset:offset + size]
+    return rows, (_encode_page(offset + size) if offset + size < len(keys) else "")
 
 
 def rotate_signing_key(uow: IdentityUnitOfWork, *, principal: Principal | None, now: dt.datetime,

@@ -25,6 +25,11 @@ class InvalidPageSize(InvalidArgument):
     message = "每页条数无效。"
 
 
+class InvalidPageToken(InvalidArgument):
+    reason = "INVALID_PAGE_TOKEN"
+    message = "分页标记无效，请从第一页重新查询。"
+
+
 class EventIdRequired(InvalidArgument):
     reason = "EVENT_ID_REQUIRED"
     message = "缺少事件标识。"

@@ -26,10 +26,10 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
 
     def ListProvinces(self, request: pb.ListProvincesRequest,
                       context: grpc.ServicerContext) -> pb.ListProvincesResponse:
-        provinces = services.list_provinces(self.ref)
+        page = services.list_provinces(self.ref, page_size=request.page_size, page_token=request.page_token)
         return pb.ListProvincesResponse(
-            provinces=[convert.province_to_proto(self.ref, p) for p in provinces],
-            data_version=self.ref.version)
+            provinces=[convert.province_to_proto(self.ref, p) for p in page.items],
+            data_version=self.ref.version, next_page_token=page.next_page_token)
 
     def ParseRouteText(self, request: pb.ParseRouteTextRequest,
                        context: grpc.ServicerContext) -> pb.ParseRouteTextResponse:
@@ -50,17 +50,19 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
 
     def RecommendRoutes(self, request: pb.RecommendRoutesRequest,
                         context: grpc.ServicerContext) -> pb.RecommendRoutesResponse:
-        routes = services.recommend_routes(
+        page = services.recommend_routes(
             self.uow_factory(), ref=self.ref, principal=current_principal(),
             origin_province=request.origin_province, destination_province=request.destination_province,
-            page_size=request.page_size)
-        return pb.RecommendRoutesResponse(routes=[convert.recommended_to_proto(r) for r in routes])
+            page_size=request.page_size, page_token=request.page_token)
+        return pb.RecommendRoutesResponse(routes=[convert.recommended_to_proto(r) for r in page.items],
+                                          next_page_token=page.next_page_token)
 
     def ListExpressways(self, request: pb.ListExpresswaysRequest,
                         context: grpc.ServicerContext) -> pb.ListExpresswaysResponse:
-        found = services.list_expressways(self.ref, query=request.query)
-        return pb.ListExpresswaysResponse(expressways=[convert.expressway_to_proto(e) for e in found],
-                                          data_version=self.ref.version)
+        page = services.list_expressways(self.ref, query=request.query, page_size=request.page_size,
+                                         page_token=request.page_token)
+        return pb.ListExpresswaysResponse(expressways=[convert.expressway_to_proto(e) for e in page.items],
+                                          data_version=self.ref.version, next_page_token=page.next_page_token)
 
     def RecordApprovedRoute(self, request: pb.RecordApprovedRouteRequest,
                             context: grpc.ServicerContext) -> pb.RecordApprovedRouteResponse:

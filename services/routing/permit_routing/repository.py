@@ -26,8 +26,9 @@ class ApprovedRouteRepository(RepositoryBase[ApprovedRoute]):
         return self.session.scalars(stmt).first()
 
     def top(self, *, applicant: str, origin_province: str, destination_province: str,
-            limit: int) -> list[ApprovedRoute]:
-        """AP-7c ranking: approvals weighted by recency (ApprovedRoute.rank_score), best first."""
+            limit: int, offset: int = 0) -> list[ApprovedRoute]:
+        """AP-7c ranking: approvals weighted by recency (ApprovedRoute.rank_score), best first;
+        the id breaks ties, so pages of one ranking neither repeat nor skip a route."""
         stmt = (
             select(ApprovedRoute)
             .where(ApprovedRoute.applicant == applicant,
@@ -35,6 +36,7 @@ class ApprovedRouteRepository(RepositoryBase[ApprovedRoute]):
                    ApprovedRoute.destination_province == destination_province)
             .order_by(ApprovedRoute.rank_score.desc(), ApprovedRoute.last_approve_time.desc(),
                       ApprovedRoute.id.desc())
+            .offset(offset)
             .limit(limit)
         )
         return list(self.session.scalars(stmt))

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 import structlog
 from sqlalchemy.exc import IntegrityError
 
-from permit_routing import errors
+from permit_routing import errors, paging
 from permit_routing.models import ApprovedRoute
+from permit_routing.paging import Page
 from permit_routing.recognition import Recognition
 from permit_routing.recognition import parse_route_text as recognise
 from permit_routing.reference import Expressway, Province, ReferenceData
@@ -27,20 +28,32 @@ TOPIC_ROUTE_APPROVED = "route.approved"
 MAX_TEXT_LENGTH = 20_000
 DEFAULT_PAGE_SIZE = 5
 MAX_PAGE_SIZE = 20
+# The reference lists' default pages hold the whole list, with room for the data to grow.
+PROVINCE_PAGE_SIZE, PROVINCE_MAX_PAGE_SIZE = 50, 100
+EXPRESSWAY_PAGE_SIZE, EXPRESSWAY_MAX_PAGE_SIZE = 100, 200
 _PARTY_RE = re.compile(r"^parties/[^/\s]{1,90}$")
 _RECORD_ATTEMPTS = 3
 
 
-def list_provinces(ref: ReferenceData) -> tuple[Province, ...]:
-    """The 31 provinces in code order."""
-    return ref.provinces
+def list_provinces(ref: ReferenceData, *, page_size: int = 0, page_token: str = "") -> Page[Province]:
+    """The 31 provinces in code order; a call without paging gets them all (AP-7)."""
+    size = paging.page_size(page_size, default=PROVINCE_PAGE_SIZE, maximum=PROVINCE_MAX_PAGE_SIZE)
+    scope = ("provinces", ref.version)
+    offset = paging.decode_token(page_token, scope)
+    return paging.page_of(ref.provinces, offset=offset, size=size, scope=scope)
 
 
-def list_expressways(ref: ReferenceData, *, query: str = "") -> list[Expressway]:
-    """National expressways whose code or name contains ``query`` (case-insensitive)."""
+def list_expressways(ref: ReferenceData, *, query: str = "", page_size: int = 0,
+                     page_token: str = "") -> Page[Expressway]:
+    """National expressways whose code or name contains ``query`` (case-insensitive);
+    a call without paging gets every match (AP-7b)."""
+    size = paging.page_size(page_size, default=EXPRESSWAY_PAGE_SIZE, maximum=EXPRESSWAY_MAX_PAGE_SIZE)
     q = query.strip().upper()
-    return [e for e in ref.expressways if not q or q in e.code.upper() or q in e.name
-            or q in e.display_name.upper()]
+    scope = ("expressways", ref.version, q)
+    offset = paging.decode_token(page_token, scope)
+    found = [e for e in ref.expressways if not q or q in e.code.upper() or q in e.name
+             or q in e.display_name.upper()]
+    return paging.page_of(found, offset=offset, size=size, scope=scope)
 
 
 def parse_route_text(ref: ReferenceData, *, text: str) -> Recognition:
@@ -67,12 +80,13 @@ def _require_province(ref: ReferenceData, code: str, field: str) -> str:
 
 
 def recommend_routes(uow: RoutingUnitOfWork, *, ref: ReferenceData, principal: Principal | None,
-                     origin_province: str, destination_province: str,
-                     page_size: int = 0) -> list[Recommendation]:
+                     origin_province: str, destination_province: str, page_size: int = 0,
+                     page_token: str = "") -> Page[Recommendation]:
     """The caller's party's own approved routes for this origin and destination (AP-7c).
 
-    Identical routes are one entry; most often approved first, then most
-    recently approved. Another party's routes are never returned.
+    Identical routes are one entry, ranked by approvals weighted by recency.
+    Another party's routes are never returned, and a page token pages only
+    the ranking it came from (same party, origin and destination).
     """
     if principal is None:
         raise errors.SignInRequired()
@@ -80,13 +94,15 @@ def recommend_routes(uow: RoutingUnitOfWork, *, ref: ReferenceData, principal: P
         raise errors.PartyRequired()
     origin = _require_province(ref, origin_province, "origin_province")
     destination = _require_province(ref, destination_province, "destination_province")
-    if page_size < 0:
-        raise errors.InvalidPageSize(field="page_size")
-    limit = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    size = paging.page_size(page_size, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
+    scope = ("recommendations", principal.party, origin, destination)
+    offset = paging.decode_token(page_token, scope)
     with uow:
         found = uow.routes.top(applicant=principal.party, origin_province=origin,
-                               destination_province=destination, limit=limit)
-        return [route.recommendation() for route in found]
+                               destination_province=destination, offset=offset, limit=size + 1)
+        routes = [route.recommendation() for route in found[:size]]
+    more = len(found) > size
+    return Page(routes, paging.encode_token(offset + size, scope) if more else "")
 
 
 def record_approved_route(uow: RoutingUnitOfWork, *, ref: ReferenceData, principal: Principal | None,

@@ -71,7 +71,7 @@ class TestPermitAccess:
         assert running.stub.GetPermit(svc.GetPermitRequest(name=permit.name),
                                       metadata=running.officer(JIANGSU)).number == permit.number
         for md, reason in ((running.officer("440000"), "OTHER_PROVINCE"),
-                           (running.applicant("parties/other"), "NOT_APPLICANT")):
+                           (running.applicant("parties/other"), "PERMIT_NOT_FOUND")):
             with pytest.raises(grpc.RpcError) as e:
                 running.stub.GetPermit(svc.GetPermitRequest(name=permit.name), metadata=md)
             assert reason_of(e.value) == reason
@@ -107,7 +107,7 @@ class TestAbolition:
         with pytest.raises(grpc.RpcError) as e:
             running.stub.AbolishPermit(svc.AbolishPermitRequest(name=permit.name),
                                        metadata=running.applicant("parties/other"))
-        assert reason_of(e.value) == "NOT_APPLICANT"
+        assert reason_of(e.value) == "PERMIT_NOT_FOUND"
         permit = running.stub.AbolishPermit(svc.AbolishPermitRequest(name=permit.name, reason="运输完成"),
                                             metadata=running.applicant())
         assert permit.state == pb.PERMIT_STATE_ABOLISHED

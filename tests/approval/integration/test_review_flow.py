@@ -263,7 +263,8 @@ class TestRouteAdjustment:
             running.stub.RespondToAdjustment(
                 svc.RespondToAdjustmentRequest(name=f"{case.name}/reviews/{SHANDONG}", accept=False),
                 metadata=running.applicant("parties/someone-else"))
-        assert reason_of(e.value) == "NOT_APPLICANT"
+        # Answered as if absent: another applicant does not learn the case exists.
+        assert reason_of(e.value) == "CASE_NOT_FOUND"
 
 
 class TestScope:
@@ -303,7 +304,7 @@ class TestScope:
         with pytest.raises(grpc.RpcError) as e:
             running.stub.GetCase(svc.GetCaseRequest(name=case.application),
                                  metadata=running.applicant("parties/other"))
-        assert reason_of(e.value) == "NOT_APPLICANT"
+        assert reason_of(e.value) == "CASE_NOT_FOUND"  # as if absent: no existence oracle
 
     def test_internal_create_case_needs_the_service_role(self, running: Running) -> None:
         with pytest.raises(grpc.RpcError) as e:

@@ -10,7 +10,7 @@ from permit_approval import access
 from permit_approval.models import Case
 from permit_approval.workdays import WorkingCalendar
 from permitkit.context import Principal
-from permitkit.errors import PermissionDenied, Unauthenticated
+from permitkit.errors import NotFound, PermissionDenied, Unauthenticated
 
 HEBEI, SHANDONG = "130000", "370000"
 
@@ -43,8 +43,13 @@ def test_applicant_views_only_own_party_PQ_2() -> None:
     own = Principal(subject="users/1", party="parties/p1", roles=frozenset({"applicant"}))
     other = Principal(subject="users/2", party="parties/p2", roles=frozenset({"applicant"}))
     assert access.check_can_view_case(own, case()) is own
-    with pytest.raises(PermissionDenied) as e:
+    with pytest.raises(NotFound) as e:  # as if absent: the case's existence is not revealed
         access.check_can_view_case(other, case())
+    assert e.value.reason == "CASE_NOT_FOUND"
+    # Someone who is no applicant at all (an officer without the scope) is told why.
+    nobody = Principal(subject="users/3", roles=frozenset({"applicant"}))
+    with pytest.raises(PermissionDenied) as e:
+        access.check_can_view_case(nobody, case())
     assert e.value.reason == "NOT_APPLICANT"
 
 

@@ -65,7 +65,7 @@ def test_embedded_sqlite_default_migrates_and_serves_history_AP_7c(tmp_path: Pat
                 approve_time=dt.datetime(2026, 11, 1 + i, tzinfo=dt.UTC))
         me = Principal(subject="users/u1", party="parties/p1", roles=frozenset({"applicant"}))
         (route,) = services.recommend_routes(app.uow_factory(), ref=app.ref, principal=me,
-                                             origin_province="130000", destination_province="410000")
+                                             origin_province="130000", destination_province="410000").items
         assert route.times_approved == 2
         assert route.last_approve_time == dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
         assert route.last_application == "applications/A1"

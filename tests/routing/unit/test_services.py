@@ -35,11 +35,11 @@ class FakeRoutes:
                                                                 destination_province, route_key)), None)
 
     def top(self, *, applicant: str, origin_province: str, destination_province: str,
-            limit: int) -> list[ApprovedRoute]:
+            limit: int, offset: int = 0) -> list[ApprovedRoute]:
         found = [r for r in self.items if (r.applicant, r.origin_province, r.destination_province)
                  == (applicant, origin_province, destination_province)]
         found.sort(key=lambda r: (r.rank_score, r.last_approve_time), reverse=True)
-        return found[:limit]
+        return found[offset:offset + limit]
 
 
 class FakeUnitOfWork:
@@ -72,10 +72,16 @@ def record(uow: Any, event_id: str, applicant: str, rows: list[Row], *, when: dt
         origin_province=origin, destination_province=destination, rows=rows, approve_time=when)
 
 
-def recommend(uow: Any, party: str | None, origin: str = HE, destination: str = HB, page_size: int = 0):  # type: ignore[no-untyped-def]
+def recommend_page(uow: Any, party: str | None, origin: str = HE, destination: str = HB,  # type: ignore[no-untyped-def]
+                   page_size: int = 0, page_token: str = ""):
     principal = Principal(subject="users/u1", party=party, roles=frozenset({"applicant"}))
     return services.recommend_routes(uow, ref=REF, principal=principal, origin_province=origin,
-                                     destination_province=destination, page_size=page_size)
+                                     destination_province=destination, page_size=page_size,
+                                     page_token=page_token)
+
+
+def recommend(uow: Any, party: str | None, origin: str = HE, destination: str = HB, page_size: int = 0):  # type: ignore[no-untyped-def]
+    return recommend_page(uow, party, origin, destination, page_size).items
 
 
 ROUTE_A = [Row(HE, ("G4",)), Row(HA, ("G4",)), Row(HB, ("G4",))]
@@ -196,6 +202,6 @@ def test_parse_rejects_text_over_the_limit_AP_7b() -> None:
 
 
 def test_list_expressways_filters_by_code_or_name() -> None:
-    assert [e.code for e in services.list_expressways(REF, query="京港")] == ["G4"]
-    assert "G45" in [e.code for e in services.list_expressways(REF, query="g4")]
-    assert len(services.list_expressways(REF)) == 41
+    assert [e.code for e in services.list_expressways(REF, query="京港").items] == ["G4"]
+    assert "G45" in [e.code for e in services.list_expressways(REF, query="g4").items]
+    assert len(services.list_expressways(REF).items) == 41
