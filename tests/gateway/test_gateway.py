@@ -413,3 +413,18 @@ def test_the_mobile_and_the_officer_api_are_served_on_their_own(stack):
     assert ops(mobile) | ops(officer) <= ops(whole)
     r = client.get("/openapi/everyone.json")
     assert r.status_code == 404 and r.json()["error"]["reason"] == "ROUTE_NOT_FOUND"
+
+
+def test_a_body_protobuf_cannot_read_is_refused_in_chinese_with_the_field_named(stack):
+    """Not protobuf's English parser text: a Chinese message and the field as the client sent it."""
+    client, _ = stack
+    r = client.patch("/v1/applications/A1", params={"updateMask": "cargo"},
+                     json={"cargo": {"weightKg": "abc"}}, headers=auth())
+    err = r.json()["error"]
+    assert r.status_code == 400 and err["reason"] == "REQUEST_MALFORMED"
+    assert err["fieldViolations"][0]["field"] == "cargo.weight_kg"
+    assert "应为整数" in err["message"] and "parse" not in err["message"]
+    r = client.patch("/v1/applications/A1", params={"updateMask": "cargo"},
+                     json={"cargo": {"bogus": 1}}, headers=auth())
+    assert r.json()["error"]["fieldViolations"][0]["field"] == "cargo.bogus"
+    assert "不认识的字段" in r.json()["error"]["message"]

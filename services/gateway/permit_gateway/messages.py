@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from google.protobuf import descriptor, json_format
@@ -149,9 +150,44 @@ def build_message(rule: Rule, path_params: dict[str, str], query: list[tuple[str
     try:
         json_format.ParseDict(data, msg)
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as e:
-        raise BadRequest(f"请求字段有误：{e}") from None
+        raise parse_refusal(str(e), "请求", rule.body if rule.body != "*" else "") from None
     _check_enums(msg)
     return msg
+
+
+_FAILED_FIELD = re.compile(r"Failed to parse (\w+) field: ")
+_UNKNOWN_FIELD = re.compile(r'has no field named "([^"]+)" at "([^"]+)"')
+
+
+def _snake(json_name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", lambda m: "_" + m.group(1).lower(), json_name)
+
+
+def parse_refusal(text: str, what: str, body_field: str = "") -> BadRequest:
+    """protobuf's English ParseError -> a Chinese refusal naming the field (``cargo.weight_kg``;
+    a field path inside a ``body_field`` body is named from the body, as the client sent it)."""
+    path = [_snake(f) for f in _FAILED_FIELD.findall(text)]
+    if body_field and path[:1] == [body_field]:
+        path = path[1:]
+    if m := _UNKNOWN_FIELD.search(text):
+        field = ".".join([*path, _snake(m.group(1))])
+        return BadRequest(f"{what}中有不认识的字段：{m.group(1)}。", field)
+    field = ".".join(path)
+    if "Invalid enum value" in text:
+        hint = "取值不在可选范围内"
+    elif "int()" in text or "Couldn't parse integer" in text or "integer" in text.lower():
+        hint = "应为整数"
+    elif "expected string" in text:
+        hint = "应为字符串"
+    elif "true or false" in text:
+        hint = "应为 true 或 false"
+    elif "timestamp" in text:
+        hint = "应为带时区的时间，如 2026-12-01T08:00:00Z"
+    else:
+        hint = "格式不正确"
+    if not field:
+        return BadRequest(f"{what}内容格式不正确。")
+    return BadRequest(f"{what}字段 {field} 的取值有误：{hint}。", field)
 
 
 def upload_header(rule: Rule, fields: list[tuple[str, str]], filename: str, content_type: str) -> Message:
@@ -166,6 +202,7 @@ def upload_header(rule: Rule, fields: list[tuple[str, str]], filename: str, cont
     try:
         json_format.ParseDict({header_field.name: data}, msg)
     except (json_format.ParseError, ValueError, TypeError) as e:
-        raise BadRequest(f"上传参数有误：{e}") from None
+        raise parse_refusal(str(e).replace(f"Failed to parse {header_field.json_name} field: ", "", 1),
+                            "上传参数") from None
     _check_enums(getattr(msg, header_field.name))  # name the form field: "kind", not "header.kind"
     return msg
