@@ -41,9 +41,6 @@ UNPAGED = {
     "ListProvinces": "31 provinces, reference data",
     "ListExpressways": "national expressways, reference data (filtered by query)",
     "ListPublicKeys": "a handful of signing keys",
-    "ListStateChanges": "one application's audit trail: no page_size/page_token, no next_page_token",
-    "SuggestVehicles": "page_size only: no page_token, no next_page_token",
-    "SuggestAgents": "page_size only: no page_token, no next_page_token",
     "RecommendRoutes": "page_size only (at most 20): no page_token, no next_page_token",
 }
 

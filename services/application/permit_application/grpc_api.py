@@ -95,20 +95,24 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
 
     def ListStateChanges(self, request: spb.ListStateChangesRequest,
                          context: grpc.ServicerContext) -> spb.ListStateChangesResponse:
-        changes = svc.list_state_changes(self.uow(), principal=current_principal(), name=request.parent)
-        return spb.ListStateChangesResponse(state_changes=[cv.state_change_to_pb(c) for c in changes])
+        page = svc.list_state_changes(self.uow(), principal=current_principal(), name=request.parent,
+                                      page_size=request.page_size, page_token=request.page_token)
+        return spb.ListStateChangesResponse(state_changes=[cv.state_change_to_pb(c) for c in page.items],
+                                            next_page_token=page.next_page_token)
 
     def SuggestVehicles(self, request: spb.SuggestVehiclesRequest,
                         context: grpc.ServicerContext) -> spb.SuggestVehiclesResponse:
-        rows = svc.suggest_vehicles(self.uow(), principal=current_principal(), plate_prefix=request.plate_prefix,
-                                    page_size=request.page_size)
-        return spb.SuggestVehiclesResponse(vehicles=[cv.fleet_vehicle_to_pb(v) for v in rows])
+        page = svc.suggest_vehicles(self.uow(), principal=current_principal(), plate_prefix=request.plate_prefix,
+                                    page_size=request.page_size, page_token=request.page_token)
+        return spb.SuggestVehiclesResponse(vehicles=[cv.fleet_vehicle_to_pb(v) for v in page.items],
+                                           next_page_token=page.next_page_token)
 
     def SuggestAgents(self, request: spb.SuggestAgentsRequest,
                       context: grpc.ServicerContext) -> spb.SuggestAgentsResponse:
-        rows = svc.suggest_agents(self.uow(), principal=current_principal(), name_prefix=request.name_prefix,
-                                  page_size=request.page_size)
-        return spb.SuggestAgentsResponse(agents=[cv.fleet_agent_to_pb(a) for a in rows])
+        page = svc.suggest_agents(self.uow(), principal=current_principal(), name_prefix=request.name_prefix,
+                                  page_size=request.page_size, page_token=request.page_token)
+        return spb.SuggestAgentsResponse(agents=[cv.fleet_agent_to_pb(a) for a in page.items],
+                                         next_page_token=page.next_page_token)
 
     def GetVehicle(self, request: spb.GetVehicleRequest, context: grpc.ServicerContext) -> pb.Vehicle:
         return cv.fleet_vehicle_to_pb(svc.get_vehicle(self.uow(), principal=current_principal(), name=request.name))

@@ -110,9 +110,10 @@ class ApplicationRepository(RepositoryBase[Application]):
     def add_change(self, change: StateChange) -> None:
         self.session.add(change)
 
-    def changes(self, application_id: str) -> list[StateChange]:
+    def changes(self, application_id: str, *, offset: int = 0, limit: int | None = None) -> list[StateChange]:
+        """Oldest first: the serial id is the order the changes were recorded in."""
         return list(self.session.execute(select(StateChange).where(StateChange.application_id == application_id)
-                                         .order_by(StateChange.id)).scalars())
+                                         .order_by(StateChange.id).offset(offset).limit(limit)).scalars())
 
     def remove(self, app: Application) -> None:
         self.session.execute(delete(ApplicationVehicle).where(ApplicationVehicle.application_id == app.id))
@@ -137,13 +138,14 @@ class FleetRepository:
             FleetVehicle.party == party, FleetVehicle.plate_number.in_(plates))).scalars()
         return {r.plate_number: r.to_value() for r in rows}
 
-    def suggest_vehicles(self, party: str, text: str, limit: int) -> list[FleetVehicle]:
+    def suggest_vehicles(self, party: str, text: str, *, offset: int, limit: int) -> list[FleetVehicle]:
         stmt = select(FleetVehicle).where(FleetVehicle.party == party)
         if text:
             stmt = stmt.where(FleetVehicle.plate_number.contains(text, autoescape=True))
-        # PC-side vehicles first, then those of earlier applications.
-        stmt = stmt.order_by((FleetVehicle.source != "FLEET"), FleetVehicle.plate_number).limit(limit)
-        return list(self.session.execute(stmt).scalars())
+        # AP-4: PC-side vehicles first, then those of earlier applications; a plate is
+        # unique per party, so the order is total and pages neither repeat nor skip.
+        stmt = stmt.order_by((FleetVehicle.source != "FLEET"), FleetVehicle.plate_number)
+        return list(self.session.execute(stmt.offset(offset).limit(limit)).scalars())
 
     def get_vehicle(self, ident: str) -> FleetVehicle | None:
         return self.session.get(FleetVehicle, ident)
@@ -170,12 +172,14 @@ class FleetRepository:
         return True
 
     # agents
-    def suggest_agents(self, party: str, text: str, limit: int) -> list[FleetAgent]:
+    def suggest_agents(self, party: str, text: str, *, offset: int, limit: int) -> list[FleetAgent]:
         stmt = select(FleetAgent).where(FleetAgent.party == party)
         if text:
             stmt = stmt.where(FleetAgent.agent_name.contains(text, autoescape=True))
-        stmt = stmt.order_by((FleetAgent.source != "FLEET"), FleetAgent.agent_name).limit(limit)
-        return list(self.session.execute(stmt).scalars())
+        # AP-8: PC side first, then earlier applications; names repeat, so the id
+        # makes the order total and pages stable.
+        stmt = stmt.order_by((FleetAgent.source != "FLEET"), FleetAgent.agent_name, FleetAgent.id)
+        return list(self.session.execute(stmt.offset(offset).limit(limit)).scalars())
 
     def get_agent(self, ident: str) -> FleetAgent | None:
         return self.session.get(FleetAgent, ident)

@@ -10,7 +10,7 @@ import base64
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -56,6 +56,8 @@ from permitkit.db import is_unique_violation, utcnow
 from permitkit.errors import FieldViolation, Unauthenticated
 
 log = structlog.get_logger()
+
+T = TypeVar("T")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOTICE_SECONDS = 5  # AP-1: the permit notice is read for at least 5 seconds
@@ -257,7 +259,8 @@ def _page(page_token: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(page_token.encode() + b"==").decode()
         kind, _, value = raw.partition(":")
-        if kind != "o" or not value.isdigit():
+        # A forged offset past any real list must not reach the database as a huge OFFSET.
+        if kind != "o" or not value.isdigit() or len(value) > 9:
             raise ValueError(raw)
         return int(value)
     except (ValueError, UnicodeDecodeError):
@@ -269,27 +272,54 @@ def _token(offset: int) -> str:
 
 
 @dataclass
-class Page:
-    items: list[Application]
+class Page(Generic[T]):
+    """One page of a list and the token of the next; ``total`` only where it is counted."""
+
+    items: list[T]
     next_page_token: str
-    total: int
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Where a page starts and how many items it holds, shared by every list (AIP-158).
+
+    The token is opaque to callers: the offset a previous page ended at, and a token
+    that does not decode is refused (INVALID_PAGE_TOKEN). A page_size of 0 means the
+    list's default, and a larger one than the list allows is capped.
+    """
+
+    offset: int
+    size: int
+
+    @classmethod
+    def of(cls, page_size: int, page_token: str, *, default: int, maximum: int) -> PageRequest:
+        return cls(_page(page_token), default if page_size <= 0 else min(page_size, maximum))
+
+    def next_token(self, *, more: bool) -> str:
+        """The token of the page after this one, empty on the last page."""
+        return _token(self.offset + self.size) if more else ""
+
+    def cut(self, rows: list[T]) -> Page[T]:
+        """The page from the rows fetched with ``limit = size + 1``: one extra row says
+        that another page follows, without counting the whole list."""
+        return Page(rows[:self.size], self.next_token(more=len(rows) > self.size))
 
 
 def list_applications(uow: UnitOfWork, *, principal: Principal | None, page_size: int = 0,
-                      page_token: str = "", query: str = "", state: State | None = None) -> Page:
+                      page_token: str = "", query: str = "", state: State | None = None) -> Page[Application]:
     """The caller's applications, newest first; filter by status, search by number or plate (PQ-2)."""
     p = require_applicant(principal)
-    size = 20 if page_size <= 0 else min(page_size, 100)
-    offset = _page(page_token)
+    req = PageRequest.of(page_size, page_token, default=20, maximum=100)
     q = normalize_plate(query) if query else ""
     with uow:
-        items, total = uow.applications.list_for_party(party_of(p), state=state, query=q, offset=offset, limit=size)
-        nxt = _token(offset + size) if offset + size < total else ""
-        return Page(items, nxt, total)
+        items, total = uow.applications.list_for_party(party_of(p), state=state, query=q, offset=req.offset,
+                                                       limit=req.size)
+        return Page(items, req.next_token(more=req.offset + req.size < total), total)
 
 
 def search_applications(uow: UnitOfWork, *, principal: Principal | None, query: str, page_size: int = 0,
-                        page_token: str = "") -> Page:
+                        page_token: str = "") -> Page[Application]:
     """Search by application number or plate number (PQ-2)."""
     require_applicant(principal)
     if not query.strip():
@@ -734,12 +764,15 @@ def withdraw_application(uow: UnitOfWork, *, principal: Principal | None, name: 
         return app
 
 
-def list_state_changes(uow: UnitOfWork, *, principal: Principal | None, name: str) -> list[StateChange]:
-    """The audit trail of one application: who, when, from, to, why."""
+def list_state_changes(uow: UnitOfWork, *, principal: Principal | None, name: str, page_size: int = 0,
+                       page_token: str = "") -> Page[StateChange]:
+    """The audit trail of one application, oldest first: who, when, from, to, why.
+    The default page holds a whole trail of an ordinary application."""
     p = _reader(principal)
+    req = PageRequest.of(page_size, page_token, default=100, maximum=500)
     with uow:
         app = _own(uow, p, name)
-        return uow.applications.changes(app.id)
+        return req.cut(uow.applications.changes(app.id, offset=req.offset, limit=req.size + 1))
 
 
 def classify_application(uow: UnitOfWork, *, principal: Principal | None, name: str,
@@ -771,21 +804,23 @@ def materials_for(app: Application, now: dt.datetime | None = None) -> list[Requ
 # ---- fleet and agents --------------------------------------------------------------
 
 def suggest_vehicles(uow: UnitOfWork, *, principal: Principal | None, plate_prefix: str = "",
-                     page_size: int = 0) -> list[FleetVehicle]:
-    """Vehicles of the PC side and earlier applications matching the typed plate (AP-4)."""
+                     page_size: int = 0, page_token: str = "") -> Page[FleetVehicle]:
+    """Vehicles of the PC side, then of earlier applications, matching the typed plate (AP-4)."""
     p = require_applicant(principal)
-    size = 10 if page_size <= 0 else min(page_size, 50)
+    req = PageRequest.of(page_size, page_token, default=10, maximum=50)
     with uow:
-        return uow.fleet.suggest_vehicles(party_of(p), normalize_plate(plate_prefix), size)
+        return req.cut(uow.fleet.suggest_vehicles(party_of(p), normalize_plate(plate_prefix),
+                                                  offset=req.offset, limit=req.size + 1))
 
 
 def suggest_agents(uow: UnitOfWork, *, principal: Principal | None, name_prefix: str = "",
-                   page_size: int = 0) -> list[FleetAgent]:
-    """Agents of the PC side and earlier applications matching the typed name (AP-8)."""
+                   page_size: int = 0, page_token: str = "") -> Page[FleetAgent]:
+    """Agents of the PC side, then of earlier applications, matching the typed name (AP-8)."""
     p = require_applicant(principal)
-    size = 10 if page_size <= 0 else min(page_size, 50)
+    req = PageRequest.of(page_size, page_token, default=10, maximum=50)
     with uow:
-        return uow.fleet.suggest_agents(party_of(p), name_prefix.strip(), size)
+        return req.cut(uow.fleet.suggest_agents(party_of(p), name_prefix.strip(),
+                                                offset=req.offset, limit=req.size + 1))
 
 
 def get_vehicle(uow: UnitOfWork, *, principal: Principal | None, name: str) -> FleetVehicle:

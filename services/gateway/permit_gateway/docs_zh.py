@@ -427,9 +427,9 @@ OPERATIONS: dict[str, Operation] = {
     "SuggestVehicles": Operation(
         "车牌号码联想（匹配已维护车辆）", ("车辆与经办人",), (APPLICANT,),
         "输入车牌号码时匹配电脑端维护过的车辆以及以往在“掌上办”申请过的车辆，返回完整车辆信息，"
-        "选择后自动带入车辆类型、厂牌型号等，无需再填。",
+        "选择后自动带入车辆类型、厂牌型号等，无需再填。电脑端维护的车辆在前，分页返回。",
         _APPLICANT,
-        ("NOT_APPLICANT",),
+        ("INVALID_PAGE_TOKEN", "NOT_APPLICANT"),
         ("AP-4",)),
     "GetVehicle": Operation(
         "查看已维护车辆", ("车辆与经办人",), (APPLICANT,),
@@ -447,9 +447,9 @@ OPERATIONS: dict[str, Operation] = {
     "SuggestAgents": Operation(
         "经办人姓名联想", ("车辆与经办人",), (APPLICANT,),
         "输入经办人姓名时匹配电脑端维护过的及以往申请用过的经办人（身份证号码脱敏），"
-        "选择后把 `agentRef` 传回经办人信息一步即可自动带入其他信息。",
+        "选择后把 `agentRef` 传回经办人信息一步即可自动带入其他信息。电脑端维护的经办人在前，分页返回。",
         _APPLICANT,
-        ("NOT_APPLICANT",),
+        ("INVALID_PAGE_TOKEN", "NOT_APPLICANT"),
         ("AP-8",)),
     # ---- 路线 ----------------------------------------------------------------
     "ListProvinces": Operation(
@@ -541,9 +541,9 @@ OPERATIONS: dict[str, Operation] = {
         ("PQ-2",)),
     "ListStateChanges": Operation(
         "申请状态变更记录", ("进度查询",), (APPLICANT,),
-        "列出一件申请的每次状态变化：何时、由谁、从何状态到何状态、原因，最早的在前。",
+        "列出一件申请的每次状态变化：何时、由谁、从何状态到何状态、原因，最早的在前；分页返回，默认一页 100 条。",
         _APPLICANT,
-        ("APPLICATION_NOT_FOUND",),
+        ("INVALID_PAGE_TOKEN", "APPLICATION_NOT_FOUND"),
         ("PQ-1", "PQ-2")),
     "GetCase": Operation(
         "查看审批进度（审批案件）", ("进度查询", "待办与案件"), (APPLICANT, OFFICER),

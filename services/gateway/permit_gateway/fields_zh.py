@@ -303,18 +303,33 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
         "applications": "匹配的申请，最新的在前。",
         "next_page_token": _NEXT_PAGE,
     },
-    "permit.application.v1.ListStateChangesRequest": {"parent": "申请，`applications/{申请单号}`。"},
-    "permit.application.v1.ListStateChangesResponse": {"state_changes": "状态变更记录，最早的在前。"},
+    "permit.application.v1.ListStateChangesRequest": {
+        "parent": "申请，`applications/{申请单号}`。",
+        "page_size": Field("每页条数，默认 100，最多 500。", (100,)),
+        "page_token": _PAGE_TOKEN,
+    },
+    "permit.application.v1.ListStateChangesResponse": {
+        "state_changes": "本页的状态变更记录，最早的在前。",
+        "next_page_token": _NEXT_PAGE,
+    },
     "permit.application.v1.SuggestVehiclesRequest": {
         "plate_prefix": Field("已输入的部分车牌号码；为空时列出全部已维护车辆。", ("冀A",)),
-        "page_size": Field("最多返回的条数，默认 10，最多 50。", (10,)),
+        "page_size": Field("每页条数，默认 10，最多 50。", (10,)),
+        "page_token": _PAGE_TOKEN + "翻页时 platePrefix 须与上一页相同。",
     },
-    "permit.application.v1.SuggestVehiclesResponse": {"vehicles": "匹配的车辆（信息完整，`source` 标明来源）。"},
+    "permit.application.v1.SuggestVehiclesResponse": {
+        "vehicles": "本页匹配的车辆（信息完整，`source` 标明来源），电脑端维护的车辆在前、以往申请过的车辆在后。",
+        "next_page_token": _NEXT_PAGE,
+    },
     "permit.application.v1.SuggestAgentsRequest": {
         "name_prefix": Field("已输入的部分经办人姓名；为空时列出全部。", ("李",)),
-        "page_size": Field("最多返回的条数，默认 10，最多 50。", (10,)),
+        "page_size": Field("每页条数，默认 10，最多 50。", (10,)),
+        "page_token": _PAGE_TOKEN + "翻页时 namePrefix 须与上一页相同。",
     },
-    "permit.application.v1.SuggestAgentsResponse": {"agents": "匹配的经办人（身份证号码脱敏）；把 agentRef 传回经办人信息一步。"},
+    "permit.application.v1.SuggestAgentsResponse": {
+        "agents": "本页匹配的经办人（身份证号码脱敏），电脑端维护的在前；把 agentRef 传回经办人信息一步。",
+        "next_page_token": _NEXT_PAGE,
+    },
     "permit.application.v1.GetVehicleRequest": {"name": "已维护车辆，`vehicles/{编号}`。"},
     "permit.application.v1.ValidatePlateNumberRequest": {
         "plate_number": Field("要校验的车牌号码。", ("冀B6789挂",)),

@@ -124,8 +124,9 @@ class FakeApplications:
     def add_change(self, change: StateChange) -> None:
         self.uow.new_changes.append(change)
 
-    def changes(self, application_id: str) -> list[StateChange]:
-        return [c for c in self.store.changes + self.uow.new_changes if c.application_id == application_id]
+    def changes(self, application_id: str, *, offset: int = 0, limit: int | None = None) -> list[StateChange]:
+        rows = [c for c in self.store.changes + self.uow.new_changes if c.application_id == application_id]
+        return rows[offset:None if limit is None else offset + limit]
 
     def remove(self, app: Application) -> None:
         self.uow.deleted.add(app.id)
@@ -143,9 +144,9 @@ class FakeFleet:
         plates = set(plates)
         return {v.plate_number: v.to_value() for v in self._vehicles() if v.party == party and v.plate_number in plates}
 
-    def suggest_vehicles(self, party: str, text: str, limit: int) -> list[FleetVehicle]:
+    def suggest_vehicles(self, party: str, text: str, *, offset: int, limit: int) -> list[FleetVehicle]:
         rows = [v for v in self._vehicles() if v.party == party and text in v.plate_number]
-        return sorted(rows, key=lambda v: (v.source != "FLEET", v.plate_number))[:limit]
+        return sorted(rows, key=lambda v: (v.source != "FLEET", v.plate_number))[offset:offset + limit]
 
     def get_vehicle(self, ident: str) -> FleetVehicle | None:
         return next((v for v in self._vehicles() if v.id == ident), None)
@@ -168,9 +169,9 @@ class FakeFleet:
     def _agents(self) -> list[FleetAgent]:
         return [FleetAgent(**copy.deepcopy(a)) for a in {**self.store.agents, **self.uow.agents}.values()]
 
-    def suggest_agents(self, party: str, text: str, limit: int) -> list[FleetAgent]:
+    def suggest_agents(self, party: str, text: str, *, offset: int, limit: int) -> list[FleetAgent]:
         rows = [a for a in self._agents() if a.party == party and text in a.agent_name]
-        return sorted(rows, key=lambda a: (a.source != "FLEET", a.agent_name))[:limit]
+        return sorted(rows, key=lambda a: (a.source != "FLEET", a.agent_name, a.id))[offset:offset + limit]
 
     def get_agent(self, ident: str) -> FleetAgent | None:
         return next((a for a in self._agents() if a.id == ident), None)

@@ -245,7 +245,7 @@ class TestUpdateApplication:
 
     def test_a_suggested_agent_fills_the_step_and_the_masked_id_is_kept_AP_8(
             self, uow: Callable[[], FakeUnitOfWork]) -> None:
-        (suggested,) = svc.suggest_agents(uow(), principal=APPLICANT, name_prefix="李")
+        (suggested,) = svc.suggest_agents(uow(), principal=APPLICANT, name_prefix="李").items
         app = new_draft(uow)
         app = svc.update_application(uow(), principal=APPLICANT, name=app.name, etag="", now=NOW,
                                      steps=StepInput(agent=vo.Agent(agent_ref=suggested.name)))
@@ -612,15 +612,15 @@ class TestManagement:
                             axle_count=3, wheelbase_mm=7600, tyre_count=12, length_mm=13000, width_mm=3000,
                             height_mm=1600, licence_documents=["documents/l1", "documents/l2"])
         submitted(uow, vehicles=[fleet_vehicles()[0], manual])
-        plates = [(v.plate_number, v.source) for v in svc.suggest_vehicles(uow(), principal=APPLICANT, plate_prefix="冀")]
+        plates = [(v.plate_number, v.source) for v in svc.suggest_vehicles(uow(), principal=APPLICANT, plate_prefix="冀").items]
         assert plates == [("冀A12345", "FLEET"), ("冀B6789挂", "FLEET"), ("冀C1234挂", "HISTORY")]
-        assert [a.agent_name for a in svc.suggest_agents(uow(), principal=APPLICANT)] == ["李四", "张三"]
+        assert [a.agent_name for a in svc.suggest_agents(uow(), principal=APPLICANT).items] == ["李四", "张三"]
         # Choosing it next time needs no new images: the earlier ones come along.
         app = svc.update_application(uow(), principal=APPLICANT, name=new_draft(uow).name, etag="", now=NOW,
                                      steps=StepInput(vehicles=[fleet_vehicles()[0], vo.Vehicle(plate_number="冀C1234挂")]))
         assert (app.vehicle_values[1].source, app.vehicle_values[1].licence_documents) == (
             "HISTORY", ["documents/l1", "documents/l2"])
-        assert svc.suggest_vehicles(uow(), principal=OTHER) == []
+        assert svc.suggest_vehicles(uow(), principal=OTHER).items == []
 
 
 class TestReviewEvents:
@@ -643,7 +643,7 @@ class TestReviewEvents:
         topic, payload = store.outbox[-1][1:]
         assert topic == "routing.RecordApprovedRoute"
         assert payload["rows"][1] == {"province": "370000", "roads": ["G3京台高速"]} and payload["applicant"] == PARTY
-        trail = svc.list_state_changes(uow(), principal=APPLICANT, name=app.name)
+        trail = svc.list_state_changes(uow(), principal=APPLICANT, name=app.name).items
         moves = [(c.from_state, c.to_state) for c in trail if c.from_state != c.to_state]
         assert moves == [("", "DRAFT"), ("DRAFT", "SUBMITTED"), ("SUBMITTED", "PROCESSING"),
                          ("PROCESSING", "ISSUED")]
@@ -703,7 +703,7 @@ class TestReviewEvents:
         assert record(uow, event(app, "PERMIT_ISSUED", 1, permit_number="P", permit_start_date=START,
                                  permit_end_date=END)) is False
         assert get(uow, app).status == State.SUBMITTED
-        last = svc.list_state_changes(uow(), principal=APPLICANT, name=app.name)[-1]
+        last = svc.list_state_changes(uow(), principal=APPLICANT, name=app.name).items[-1]
         assert (last.from_state, last.to_state, last.event_id) == ("SUBMITTED", "SUBMITTED", f"ev-{app.id}-1")
         assert "忽略" in last.reason
 
@@ -747,7 +747,7 @@ class TestReviewEvents:
 
 class TestLegacyImport:
     def test_the_export_fills_the_party_fleet_and_agents_ID_3(self, uow: Callable[[], FakeUnitOfWork]) -> None:
-        vehicles = svc.suggest_vehicles(uow(), principal=APPLICANT)
+        vehicles = svc.suggest_vehicles(uow(), principal=APPLICANT).items
         assert [(v.party, v.plate_number, v.axle_count, v.tyre_count, v.source) for v in vehicles] == [
             (PARTY, "冀A12345", 3, 10, "FLEET"), (PARTY, "冀B6789挂", 3, 12, "FLEET")]
 
