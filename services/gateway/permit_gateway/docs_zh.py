@@ -217,7 +217,6 @@ REASONS: dict[str, tuple[str, str]] = {
     "OTHER_PROVINCE": ("PERMISSION_DENIED", "该事项不属于本省，无权办理"),
     "OVERALL_MISSING": ("FAILED_PRECONDITION", "尚未填写车辆和车货总体信息"),
     "OVER_LIMIT_REFUSED": ("FAILED_PRECONDITION", "车货总体轴荷超过规定，不予许可"),
-    "PAGE_TOKEN_INVALID": ("INVALID_ARGUMENT", "分页标记无效，请从第一页重新查询"),
     "PARTY_REQUIRED": ("PERMISSION_DENIED", "历史路线推荐仅对申请人开放"),
     "PERMIT_NOT_ACTIVE": ("FAILED_PRECONDITION", "许可证已废止或已过期"),
     "PERMIT_NOT_FOUND": ("NOT_FOUND", "许可证不存在"),
@@ -324,7 +323,8 @@ OPERATIONS: dict[str, Operation] = {
     "ListPublicKeys": Operation(
         "查询令牌验证公钥", ("身份与登录",), (PUBLIC,),
         "列出可验证访问令牌（JWT，EdDSA）的公钥，含当前密钥、尚未过期的旧密钥及预先发布的新密钥。",
-        "任何人（无需登录），一般由后端组件使用。"),
+        "任何人（无需登录），一般由后端组件使用。",
+        ("INVALID_PAGE_TOKEN",)),
     # ---- 入驻审核 ------------------------------------------------------------
     "LinkLegacyAccount": Operation(
         "重新关联原账户", ("入驻审核",), (APPLICANT,),
@@ -351,7 +351,7 @@ OPERATIONS: dict[str, Operation] = {
         "经营许可证待审列表", ("经营许可证审核",), (OFFICER,),
         "列出本省的经营许可证提交记录，审核期限最早的在前（默认只列待审核的）。",
         _LICENCE,
-        ("NOT_SIGNED_IN", "NOT_LICENCE_OFFICER", "OTHER_PROVINCE", "PAGE_TOKEN_INVALID"),
+        ("NOT_SIGNED_IN", "NOT_LICENCE_OFFICER", "OTHER_PROVINCE", "INVALID_PAGE_TOKEN"),
         ("ID-5", "ID-6")),
     "ReviewLicence": Operation(
         "审核经营许可证（通过/驳回）", ("经营许可证审核",), (OFFICER,),
@@ -456,13 +456,13 @@ OPERATIONS: dict[str, Operation] = {
         "省份列表", ("基础数据", "路线"), (PUBLIC,),
         "列出 31 个省级行政区的 GB/T 2260 代码、名称、简称、别名及相邻省份，供选择起终点和途经省份。",
         "任何人（无需登录）。",
-        (),
+        ("INVALID_PAGE_SIZE", "INVALID_PAGE_TOKEN"),
         ("AP-7",)),
     "ListExpressways": Operation(
         "国家高速公路列表", ("基础数据", "路线"), (PUBLIC,),
         "列出国家高速公路的编号与名称（可按编号或名称筛选），识别路线时据此规范道路名称。",
         "任何人（无需登录）。",
-        (),
+        ("INVALID_PAGE_SIZE", "INVALID_PAGE_TOKEN"),
         ("AP-7b",)),
     "ParseRouteText": Operation(
         "识别路线", ("路线",), (APPLICANT,),
@@ -485,7 +485,7 @@ OPERATIONS: dict[str, Operation] = {
         "“历史路线推荐”：给出本用户以往相同起终点、准予许可的通行路线（相同路线合并，按次数和时间排序），"
         "选择后自动填入路线，可继续编辑。",
         "已登录的申请人（仅本单位/本人的历史路线）。",
-        ("UNKNOWN_PROVINCE", "INVALID_PAGE_SIZE", "UNAUTHENTICATED", "PARTY_REQUIRED"),
+        ("UNKNOWN_PROVINCE", "INVALID_PAGE_SIZE", "INVALID_PAGE_TOKEN", "UNAUTHENTICATED", "PARTY_REQUIRED"),
         ("AP-7c",)),
     # ---- 材料上传 ------------------------------------------------------------
     "UploadDocument": Operation(
@@ -626,7 +626,7 @@ OPERATIONS: dict[str, Operation] = {
         "列出等待本省处理的案件，期限最早的在前：本省为起运地的待受理、待发证、待决定车辆变更的案件，"
         "本省待审批的案件；第一页另附须由本省决定延期的许可证。",
         "审批人员（受理岗或审查岗），只看本省。",
-        ("NOT_OFFICER", "PAGE_TOKEN_INVALID"),
+        ("NOT_OFFICER", "INVALID_PAGE_TOKEN"),
         ("RV-1", "RV-4", "PQ-11")),
     "AcceptCase": Operation(
         "受理", ("受理与发证",), (OFFICER,),
@@ -731,7 +731,7 @@ OPERATIONS: dict[str, Operation] = {
         "审批人员账号列表", ("系统管理",), (OFFICER,),
         "按登录名列出审批人员账号，可按省份筛选。",
         _ADMIN,
-        ("NOT_SIGNED_IN", "NOT_ADMIN", "PAGE_TOKEN_INVALID"),
+        ("NOT_SIGNED_IN", "NOT_ADMIN", "INVALID_PAGE_TOKEN"),
         ("ID-6",)),
     "UpdateOfficer": Operation(
         "修改审批人员账号", ("系统管理",), (OFFICER,),

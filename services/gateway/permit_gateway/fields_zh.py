@@ -720,7 +720,11 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
         "reason": Field("驳回原因（驳回时必填，申请人可见）。", ("许可证图片不清晰，请重新拍照上传。",)),
         "etag": _ETAG,
     },
-    "permit.identity.v1.ListPublicKeysResponse": {"keys": "可验证当前有效令牌的公钥。"},
+    "permit.identity.v1.ListPublicKeysRequest": {
+        "page_size": Field("每页条数：0 表示 100 条，最多 100 条（一页即可取全当前公钥）。", (100,)),
+        "page_token": _PAGE_TOKEN,
+    },
+    "permit.identity.v1.ListPublicKeysResponse": {"keys": "可验证当前有效令牌的公钥。", "next_page_token": _NEXT_PAGE},
     "permit.identity.v1.PublicKey": {
         "key_id": Field("密钥编号，即 JWT 头部的 `kid`。", ("k1",)),
         "algorithm": Field("JOSE 算法名。", ("EdDSA",)),
@@ -793,15 +797,23 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
         "last_approve_time": "最近一次准予许可的时间。",
         "last_application": Field("最近一次使用该路线的申请，`applications/{申请单号}`。", ("applications/DJ1320260915000021",)),
     },
+    "permit.routing.v1.ListProvincesRequest": {
+        "page_size": Field("每页条数：0 表示 50 条（一页即可取全），最多 100 条。", (50,)),
+        "page_token": _PAGE_TOKEN,
+    },
     "permit.routing.v1.ListProvincesResponse": {
         "provinces": "省份，按 GB/T 2260 代码排序。",
+        "next_page_token": _NEXT_PAGE,
         "data_version": Field("参考数据版本。", ("2026-12-01.1",)),
     },
     "permit.routing.v1.ListExpresswaysRequest": {
         "query": Field("可选筛选：编号或名称包含此文字（不区分大小写）。", ("京港",)),
+        "page_size": Field("每页条数：0 表示 100 条，最多 200 条。", (100,)),
+        "page_token": Field("上一页响应中的 nextPageToken；须与同一 query 一起使用，为空表示从第一页开始。"),
     },
     "permit.routing.v1.ListExpresswaysResponse": {
         "expressways": "符合条件的国家高速公路，按编号排序。",
+        "next_page_token": _NEXT_PAGE,
         "data_version": Field("参考数据版本。", ("2026-12-01.1",)),
     },
     "permit.routing.v1.ParseRouteTextRequest": {
@@ -828,9 +840,11 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
     "permit.routing.v1.RecommendRoutesRequest": {
         "origin_province": Field("起运地省份，GB/T 2260 代码（必填）。", ("130000",)),
         "destination_province": Field("目的地省份，GB/T 2260 代码（必填）。", ("320000",)),
-        "page_size": Field("最多返回的条数：0 表示 5 条，最多 20 条。", (5,)),
+        "page_size": Field("每页条数：0 表示 5 条，最多 20 条。", (5,)),
+        "page_token": Field("上一页响应中的 nextPageToken；须与同一起终点一起使用，为空表示从第一页开始。"),
     },
-    "permit.routing.v1.RecommendRoutesResponse": {"routes": "推荐的历史路线，最优的在前。"},
+    "permit.routing.v1.RecommendRoutesResponse": {"routes": "推荐的历史路线，最优的在前。",
+                                                  "next_page_token": _NEXT_PAGE},
 }
 
 # enum full name -> value -> Chinese label.
