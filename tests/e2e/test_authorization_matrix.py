@@ -276,11 +276,13 @@ def calendar_2099(w: World) -> Any:
 # --- calls that depend on the caller ---------------------------------------------------------------
 
 def own_identity(who: str) -> dict[str, str]:
-    """The caller's own platform identity: anonymous is a new enterprise, the bad tokens the carrier."""
+    """The caller's own platform identity: anonymous and the bad tokens (whose token is ignored
+    when signing in or refreshing) are each a new enterprise."""
     return {OTHER_APPLICANT: person_identity, OFFICER: lambda: officer_identity("hebei-accept"),
             OTHER_OFFICER: lambda: officer_identity("beijing-review"),
             OTHER_OFFICER_ALL_ROLES: lambda: officer_identity(ALL_ROLES_OFFICER),
-            ANONYMOUS: new_enterprise_identity}.get(who, carrier_identity)()
+            ANONYMOUS: new_enterprise_identity,
+            **dict.fromkeys(TOKEN_ANSWERS, new_enterprise_identity)}.get(who, carrier_identity)()
 
 
 def same_subject(identity: Mapping[str, str], me: Mapping[str, Any]) -> None:
