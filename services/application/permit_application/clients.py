@@ -30,7 +30,7 @@ from permit_application.services import (
     RouteCheck,
     local_route_check,
 )
-from permitkit.errors import ErrorDetails, FieldViolation
+from permitkit.errors import ErrorDetails, FieldViolation, Unavailable
 
 log = structlog.get_logger()
 
@@ -153,10 +153,12 @@ class DocumentsClient:
                                 grpc.StatusCode.INVALID_ARGUMENT):
                     out.append(FieldViolation(ref.field, "材料不存在或已删除，请重新上传。", "DOCUMENT_NOT_FOUND"))
                     continue
-                # A documents outage (or any other failure there) does not block submitting:
-                # the references stay, and the approval side grants access to them by name.
-                log.warning("documents_check_skipped", code=e.code().name)
-                return out
+                # Without the check another party's upload could reach a case and be
+                # granted to the route provinces: a documents outage refuses the
+                # submission (nothing is written; the same request succeeds later).
+                log.warning("documents_check_unavailable", code=e.code().name)
+                raise Unavailable(message="材料服务暂时不可用，暂时无法核对所选材料，请稍后重试。",
+                                  reason="DOCUMENTS_UNAVAILABLE") from None
             kind = dpb.DocumentKind.Name(doc.kind).removeprefix("DOCUMENT_KIND_")
             if ref.kinds and kind not in ref.kinds:
                 out.append(FieldViolation(ref.field, "上传的材料类型与所需材料不符，请重新上传。",

@@ -160,6 +160,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "DOCUMENT_IN_REVIEW": ("FAILED_PRECONDITION", "材料已被提交审核的申请使用，不能删除"),
     "DOCUMENT_KIND_MISSING": ("INVALID_ARGUMENT", "未选择材料类型"),
     "DOCUMENT_NOT_FOUND": ("NOT_FOUND", "材料不存在或无权查看"),
+    "DOCUMENTS_UNAVAILABLE": ("UNAVAILABLE", "材料服务暂时不可用，暂时无法核对所选材料，请稍后重试"),
     "DOCUMENT_REFERENCE_INVALID": ("INVALID_ARGUMENT", "所选材料不存在或不是申请人本人上传的，请重新上传"),
     "DOCUMENT_KIND_MISMATCH": ("INVALID_ARGUMENT", "所选材料类型与所需材料不符"),
     "DOCUMENT_REQUIRED": ("INVALID_ARGUMENT", "未上传经营许可证图片"),
@@ -394,7 +395,7 @@ OPERATIONS: dict[str, Operation] = {
         _APPLICANT,
         ("INVALID_FIELD", "APPLICATION_NOT_SUBMITTABLE", "APPLICATION_INCOMPLETE", "NOT_OVER_LIMIT",
          "OVER_LIMIT_REFUSED", "MATERIALS_MISSING", "VEHICLE_TIME_CONFLICT", "ETAG_MISMATCH",
-         "APPLICATION_NOT_FOUND"),
+         "APPLICATION_NOT_FOUND", "DOCUMENTS_UNAVAILABLE"),
         ("AP-2", "AP-6", "AP-10", "PQ-4", "PQ-6")),
     "DeleteApplication": Operation(
         "删除许可（未提交）", ("申请填报",), (APPLICANT,),

@@ -4,6 +4,7 @@ submit -> outbox -> ApprovalService.CreateCase, review events, errors on the wir
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import grpc
 import pytest
@@ -240,9 +241,29 @@ def test_submit_refuses_documents_that_are_missing_foreign_or_of_the_wrong_kind_
     assert pg.get(app).state_label == "未提交"
 
 
-def test_a_documents_outage_does_not_block_submitting(pg: Harness) -> None:
+def test_a_documents_outage_refuses_submitting_and_nothing_is_written_AP_10(pg: Harness) -> None:
+    """Unchecked references could carry another party's upload to a case: the submission
+    waits for documents, and the draft is untouched until it is back."""
+    app = pg.fill(pg.create())
     pg.documents.stop()
-    assert pg.submit(pg.fill(pg.create())).state_label == "未受理"
+    try:
+        with pytest.raises(grpc.RpcError) as e:
+            pg.submit(app)
+        d = error_of(e.value)
+        assert (d.code, d.reason) == (grpc.StatusCode.UNAVAILABLE, "DOCUMENTS_UNAVAILABLE")
+        assert "材料服务暂时不可用" in d.message
+        assert pg.get(app).state_label == "未提交"
+    finally:
+        pg.documents.start()
+    # The channel reconnects on its own backoff; the same submission then goes through.
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            assert pg.submit(app).state_label == "未受理"
+            break
+        except grpc.RpcError as again:
+            assert error_of(again).reason == "DOCUMENTS_UNAVAILABLE" and time.monotonic() < deadline
+            time.sleep(0.2)
 
 
 def test_choosing_dates_shows_the_conflicting_applications_AP_6(pg: Harness) -> None:
