@@ -102,7 +102,8 @@ class DocumentGrantSender:
 
         return svc.GrantAccessRequest(application=payload["application"],
                                       provinces=list(payload.get("provinces") or []),
-                                      documents=list(payload.get("documents") or []))
+                                      documents=list(payload.get("documents") or []),
+                                      owner=str(payload.get("owner") or ""))
 
     def __call__(self, event_id: str, payload: dict[str, Any]) -> None:
         self._stub.GrantAccess(

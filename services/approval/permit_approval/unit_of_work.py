@@ -66,7 +66,8 @@ class ApprovalUnitOfWork(SqlAlchemyUnitOfWork):
             return
         provinces = list(dict.fromkeys([case.origin_province, *case.route_provinces]))
         event_id = outbox.record_event(self.session, OUTBOX, DOCUMENT_GRANT_TOPIC, {
-            "application": case.application, "provinces": provinces, "documents": documents})
+            "application": case.application, "provinces": provinces, "documents": documents,
+            "owner": case.applicant})
         log.info("document_grant_queued", event_id=event_id, application=case.application,
                  provinces=provinces, documents=len(documents))
         self._queued += 1

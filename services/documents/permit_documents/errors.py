@@ -88,6 +88,11 @@ class DocumentNotFound(NotFound):
     message = "未找到该材料。"
 
 
+class DocumentNotOwned(PermissionDenied):
+    reason = "DOCUMENT_NOT_OWNED"
+    message = "材料不属于该申请人，不能授权审核人员查看。"
+
+
 class DocumentInReview(FailedPrecondition):
     reason = "DOCUMENT_IN_REVIEW"
     message = "该材料已被提交审核的申请使用，不能删除。"

@@ -95,6 +95,6 @@ class DocumentServicer(documents_service_pb2_grpc.DocumentServiceServicer):
         names = services.grant_access(self._uow(), principal=current_principal(),
                                       application=request.application,
                                       provinces=list(request.provinces),
-                                      documents=list(request.documents))
+                                      documents=list(request.documents), owner=request.owner)
         return documents_service_pb2.GrantAccessResponse(
             documents=names, grant_time=convert.timestamp(self._clock()))

@@ -213,11 +213,14 @@ def grant_access(
     application: str,
     provinces: Sequence[str],
     documents: Sequence[str],
+    owner: str = "",
 ) -> list[str]:
     """Let officers of ``provinces`` read ``documents`` because they review ``application``
     (an application, or a business licence for ID-5).
 
-    Internal (`service` role). Idempotent: repeating a grant changes nothing.
+    Internal (`service` role). Idempotent: repeating a grant changes nothing. With an
+    ``owner``, every document must be that party's upload: a grant never opens another
+    party's file to the reviewing provinces.
     """
     if principal is None or not principal.is_service:
         raise errors.ServiceRoleRequired()
@@ -242,6 +245,9 @@ def grant_access(
             missing = [f"documents/{i}" for i in unique_ids if i not in docs]
             if missing:
                 raise errors.DocumentNotFound(field="documents", metadata={"names": ",".join(missing)})
+            foreign = [f"documents/{i}" for i in unique_ids if owner and docs[i].owner != owner]
+            if foreign:
+                raise errors.DocumentNotOwned(field="documents", metadata={"names": ",".join(foreign)})
             added = 0
             for doc_id in unique_ids:
                 for province in unique_provinces:

@@ -53,7 +53,7 @@ def licence_handlers(documents: DocumentsPort) -> dict[str, Callable[[str, dict[
 
     def grant(_event_id: str, payload: dict[str, Any]) -> None:
         documents.grant_access(resource=str(payload["licence"]), provinces=[str(payload["province"])],
-                               documents=[str(payload["document"])])
+                               documents=[str(payload["document"])], owner=str(payload.get("party") or ""))
 
     return {LICENCE_SUBMITTED: grant}
 

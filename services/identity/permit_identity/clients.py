@@ -36,9 +36,10 @@ class DocumentsClient:
         kind = documents_pb2.DocumentKind.Name(doc.kind).removeprefix("DOCUMENT_KIND_")
         return DocumentInfo(name=doc.name, owner=doc.owner, kind=kind)
 
-    def grant_access(self, *, resource: str, provinces: list[str], documents: list[str]) -> None:
+    def grant_access(self, *, resource: str, provinces: list[str], documents: list[str],
+                     owner: str = "") -> None:
         self._stub.GrantAccess(documents_service_pb2.GrantAccessRequest(
-            application=resource, provinces=provinces, documents=documents),
+            application=resource, provinces=provinces, documents=documents, owner=owner),
             timeout=self._timeout, metadata=self._md())
 
     def close(self) -> None:

@@ -803,7 +803,7 @@ def submit_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now:
         licence.party = party
         uow.licences.add(licence)
         record_event(uow.session, outbox_table, LICENCE_SUBMITTED, {
-            "licence": licence.name, "province": reviewing, "document": document})
+            "licence": licence.name, "province": reviewing, "document": document, "party": party.name})
         uow.commit()
     log.info("licence_submitted", licence=licence.name, party=party.name, province=reviewing,
              due_date=due.isoformat(), provisional=provisional)

@@ -32,6 +32,8 @@ class TestGrantOnSubmission:
         assert running.fake.documents.requests == []  # queued, not sent inside the RPC
         assert running.deliver() == 1
         assert grants(running) == [(case.application, ROUTE, ["documents/d1"])]
+        # Named with the applicant: documents refuses a grant of another party's upload.
+        assert running.fake.documents.requests[-1].owner == case.applicant
         for p in ROUTE:
             assert running.fake.documents.readable(case.application, p) == {"documents/d1"}
         assert running.fake.documents.readable(case.application, SHANGHAI_P) == set()

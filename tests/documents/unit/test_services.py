@@ -134,6 +134,20 @@ class TestAccess:
         with pytest.raises(errors.DocumentNotFound):
             services.get_document(uow, principal=OFFICER_SX, name=doc.name)
 
+    def test_grant_for_an_owner_refuses_another_partys_document_PQ_7_PQ_10(self, uow, store):
+        """A case of parties/p2 naming parties/p1's upload opens nothing to the provinces."""
+        doc = upload(uow, store)
+        with pytest.raises(errors.DocumentNotOwned) as e:
+            services.grant_access(uow, principal=SERVICE, application="applications/DJ2",
+                                  provinces=["130000"], documents=[doc.name], owner="parties/p2")
+        assert e.value.metadata["names"] == doc.name
+        with pytest.raises(errors.DocumentNotFound):
+            services.get_document(uow, principal=OFFICER_HE, name=doc.name)
+        # The owner's own grant goes through.
+        services.grant_access(uow, principal=SERVICE, application="applications/DJ1",
+                              provinces=["130000"], documents=[doc.name], owner="parties/p1")
+        assert services.get_document(uow, principal=OFFICER_HE, name=doc.name).id == doc.id
+
     def test_grant_is_idempotent(self, uow, store):
         doc = upload(uow, store)
         for _ in range(3):
