@@ -55,11 +55,6 @@ class InvalidUpdateMask(InvalidArgument):
     message = "请指定要保存的步骤：cargo、vehicles、overall、passage、agent、materials。"
 
 
-class InvalidPageToken(InvalidArgument):
-    reason = "INVALID_PAGE_TOKEN"
-    message = "分页参数无效，请重新查询。"
-
-
 class QueryRequired(InvalidArgument):
     reason = "QUERY_REQUIRED"
     message = "请输入申请单号或车牌号码。"

@@ -6,11 +6,10 @@ caller's principal; it returns models or raises domain errors.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -23,7 +22,6 @@ from permit_application.errors import (
     ApplicationNotFound,
     InvalidEvent,
     InvalidField,
-    InvalidPageToken,
     InvalidUpdateMask,
     LicenceRejected,
     LicenceRequired,
@@ -54,10 +52,9 @@ from permit_application.rules import (
 from permitkit.context import Principal
 from permitkit.db import is_unique_violation, utcnow
 from permitkit.errors import FieldViolation, Unauthenticated
+from permitkit.paging import Page, PageRequest, scope_of
 
 log = structlog.get_logger()
-
-T = TypeVar("T")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOTICE_SECONDS = 5  # AP-1: the permit notice is read for at least 5 seconds
@@ -253,69 +250,19 @@ def get_application(uow: UnitOfWork, *, principal: Principal | None, name: str) 
         return _own(uow, p, name)
 
 
-def _page(page_token: str) -> int:
-    if not page_token:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(page_token.encode() + b"==").decode()
-        kind, _, value = raw.partition(":")
-        # A forged offset past any real list must not reach the database as a huge OFFSET.
-        if kind != "o" or not value.isdigit() or len(value) > 9:
-            raise ValueError(raw)
-        return int(value)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidPageToken(field="page_token") from None
-
-
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
-
-
-@dataclass
-class Page(Generic[T]):
-    """One page of a list and the token of the next; ``total`` only where it is counted."""
-
-    items: list[T]
-    next_page_token: str
-    total: int | None = None
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    """Where a page starts and how many items it holds, shared by every list (AIP-158).
-
-    The token is opaque to callers: the offset a previous page ended at, and a token
-    that does not decode is refused (INVALID_PAGE_TOKEN). A page_size of 0 means the
-    list's default, and a larger one than the list allows is capped.
-    """
-
-    offset: int
-    size: int
-
-    @classmethod
-    def of(cls, page_size: int, page_token: str, *, default: int, maximum: int) -> PageRequest:
-        return cls(_page(page_token), default if page_size <= 0 else min(page_size, maximum))
-
-    def next_token(self, *, more: bool) -> str:
-        """The token of the page after this one, empty on the last page."""
-        return _token(self.offset + self.size) if more else ""
-
-    def cut(self, rows: list[T]) -> Page[T]:
-        """The page from the rows fetched with ``limit = size + 1``: one extra row says
-        that another page follows, without counting the whole list."""
-        return Page(rows[:self.size], self.next_token(more=len(rows) > self.size))
-
-
 def list_applications(uow: UnitOfWork, *, principal: Principal | None, page_size: int = 0,
                       page_token: str = "", query: str = "", state: State | None = None) -> Page[Application]:
     """The caller's applications, newest first; filter by status, search by number or plate (PQ-2)."""
     p = require_applicant(principal)
-    req = PageRequest.of(page_size, page_token, default=20, maximum=100)
     q = normalize_plate(query) if query else ""
+    party = party_of(p)
+    req = PageRequest.of(page_size=page_size, page_token=page_token,
+                         scope=scope_of("applications", party, state.value if state else "", q),
+                         default=20, maximum=100)
     with uow:
-        items, total = uow.applications.list_for_party(party_of(p), state=state, query=q, offset=req.offset,
+        items, total = uow.applications.list_for_party(party, state=state, query=q, offset=req.offset,
                                                        limit=req.size)
-        return Page(items, req.next_token(more=req.offset + req.size < total), total)
+        return req.counted(items, total)
 
 
 def search_applications(uow: UnitOfWork, *, principal: Principal | None, query: str, page_size: int = 0,
@@ -769,10 +716,11 @@ def list_state_changes(uow: UnitOfWork, *, principal: Principal | None, name: st
     """The audit trail of one application, oldest first: who, when, from, to, why.
     The default page holds a whole trail of an ordinary application."""
     p = _reader(principal)
-    req = PageRequest.of(page_size, page_token, default=100, maximum=500)
+    req = PageRequest.of(page_size=page_size, page_token=page_token, scope=scope_of("state_changes", name),
+                         default=100, maximum=500)
     with uow:
         app = _own(uow, p, name)
-        return req.cut(uow.applications.changes(app.id, offset=req.offset, limit=req.size + 1))
+        return req.cut(uow.applications.changes(app.id, offset=req.offset, limit=req.limit))
 
 
 def classify_application(uow: UnitOfWork, *, principal: Principal | None, name: str,
@@ -807,20 +755,22 @@ def suggest_vehicles(uow: UnitOfWork, *, principal: Principal | None, plate_pref
                      page_size: int = 0, page_token: str = "") -> Page[FleetVehicle]:
     """Vehicles of the PC side, then of earlier applications, matching the typed plate (AP-4)."""
     p = require_applicant(principal)
-    req = PageRequest.of(page_size, page_token, default=10, maximum=50)
+    party, prefix = party_of(p), normalize_plate(plate_prefix)
+    req = PageRequest.of(page_size=page_size, page_token=page_token, scope=scope_of("vehicles", party, prefix),
+                         default=10, maximum=50)
     with uow:
-        return req.cut(uow.fleet.suggest_vehicles(party_of(p), normalize_plate(plate_prefix),
-                                                  offset=req.offset, limit=req.size + 1))
+        return req.cut(uow.fleet.suggest_vehicles(party, prefix, offset=req.offset, limit=req.limit))
 
 
 def suggest_agents(uow: UnitOfWork, *, principal: Principal | None, name_prefix: str = "",
                    page_size: int = 0, page_token: str = "") -> Page[FleetAgent]:
     """Agents of the PC side, then of earlier applications, matching the typed name (AP-8)."""
     p = require_applicant(principal)
-    req = PageRequest.of(page_size, page_token, default=10, maximum=50)
+    party, prefix = party_of(p), name_prefix.strip()
+    req = PageRequest.of(page_size=page_size, page_token=page_token, scope=scope_of("agents", party, prefix),
+                         default=10, maximum=50)
     with uow:
-        return req.cut(uow.fleet.suggest_agents(party_of(p), name_prefix.strip(),
-                                                offset=req.offset, limit=req.size + 1))
+        return req.cut(uow.fleet.suggest_agents(party, prefix, offset=req.offset, limit=req.limit))
 
 
 def get_vehicle(uow: UnitOfWork, *, principal: Principal | None, name: str) -> FleetVehicle:

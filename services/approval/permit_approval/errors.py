@@ -101,11 +101,6 @@ class SuggestedRouteInvalid(InvalidArgument):
     message = "建议路线无效：只能调整本省路段，每行须填写道路，且调整后的路线须能通行。"
 
 
-class PageTokenInvalid(InvalidArgument):
-    reason = "INVALID_PAGE_TOKEN"
-    message = "分页标记无效。"
-
-
 class PlateNotOnCase(InvalidArgument):
     reason = "PLATE_NOT_ON_CASE"
     message = "要变更的车辆不在此申请中。"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from permit_approval.verification import PermitSigner
 from permit_approval.workdays import SOURCE_ADMINISTRATOR
 from permitkit.context import Principal
 from permitkit.db import is_unique_violation
+from permitkit.paging import PageRequest, scope_of
 
 CREATE_CASE_TOPIC = "approval.create_case"
 CANCEL_CASE_TOPIC = "approval.cancel_case"
@@ -199,18 +199,6 @@ def get_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str)
         return case
 
 
-def _decode_token(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        value = int(base64.urlsafe_b64decode(token.encode()).decode())
-    except (ValueError, UnicodeDecodeError):
-        raise errors.PageTokenInvalid(field="page_token") from None
-    if value < 0:
-        raise errors.PageTokenInvalid(field="page_token")
-    return value
-
-
 @dataclass(frozen=True)
 class WorkQueue:
     """What waits for an officer's province: cases (paged) and permits to extend."""
@@ -227,18 +215,16 @@ def list_work_queue(uow: ApprovalUnitOfWork, *, principal: Principal | None, pag
     p = access.authenticated(principal)
     if not p.province or not p.has_role(access.ACCEPT, access.REVIEW):
         raise errors.NotOfficer()
-    size = 50 if page_size <= 0 else min(page_size, 200)
-    offset = _decode_token(page_token)
+    acceptance, review = p.has_role(access.ACCEPT), p.has_role(access.REVIEW)
+    scope = scope_of("work_queue", p.province, "accept" if acceptance else "", "review" if review else "")
+    req = PageRequest.of(page_size=page_size, page_token=page_token, scope=scope, default=50, maximum=200)
     with uow:
-        cases = uow.cases.work_queue(province=p.province, acceptance=p.has_role(access.ACCEPT),
-                                     review=p.has_role(access.REVIEW), offset=offset,
-                                     limit=size + 1)
-        permits = (uow.permits.awaiting_extension_decision(p.province)
-                   if offset == 0 and p.has_role(access.REVIEW) else [])
+        cases = uow.cases.work_queue(province=p.province, acceptance=acceptance, review=review,
+                                     offset=req.offset, limit=req.limit)
+        permits = uow.permits.awaiting_extension_decision(p.province) if req.offset == 0 and review else []
         uow.commit()
-    more = len(cases) > size
-    token = base64.urlsafe_b64encode(str(offset + size).encode()).decode() if more else ""
-    return WorkQueue(cases[:size], token, permits)
+    page = req.cut(cases)
+    return WorkQueue(page.items, page.next_page_token, permits)
 
 
 # -- origin acceptance (RV-1) -----------------------------------------------------------------

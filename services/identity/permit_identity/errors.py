@@ -218,11 +218,6 @@ class EtagMismatch(Aborted):
     message = "该记录已被他人修改，请刷新后重试。"
 
 
-class PageTokenInvalid(InvalidArgument):
-    reason = "INVALID_PAGE_TOKEN"
-    message = "分页参数无效。"
-
-
 # --- officers (ID-6) ----------------------------------------------------------
 class OfficerExists(AlreadyExists):
     reason = "OFFICER_EXISTS"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import re
@@ -45,6 +44,7 @@ from permit_identity.workdays import WorkingCalendar, local_date
 from permitkit.context import Principal
 from permitkit.db import is_unique_violation
 from permitkit.outbox import record_event
+from permitkit.paging import PageRequest, scope_of
 
 log = structlog.get_logger("permit_identity")
 
@@ -522,14 +522,14 @@ def list_public_keys(uow: IdentityUnitOfWork, *, now: dt.datetime, policy: Polic
     """Every key that may verify a valid token: current, previous until expiry, next;
     oldest activation first. The default page is the largest, so a caller that does
     not page (the gateway's token verifier) still gets every published key."""
-    size = _page_size(page_size, default=100)
-    offset = _decode_page(page_token)
+    req = PageRequest.of(page_size=page_size, page_token=page_token, scope=scope_of("public_keys"),
+                         default=100, maximum=100)
     with uow:
         ensure_signing_key(uow, now=now, policy=policy)
         keys = [k for k in uow.keys.all() if k.published_at(now)]
         uow.commit()
-    rows = keys[offset:offset + size]
-    return rows, (_encode_page(offset + size) if offset + size < len(keys) else "")
+    page = req.window(keys)
+    return page.items, page.next_page_token
 
 
 def rotate_signing_key(uow: IdentityUnitOfWork, *, principal: Principal | None, now: dt.datetime,
@@ -701,11 +701,11 @@ def list_officers(uow: IdentityUnitOfWork, *, principal: Principal | None, provi
                   page_size: int, page_token: str) -> tuple[list[Officer], str]:
     """Officers by login, optionally of one province. Admin only."""
     _require_admin(principal)
-    size = _page_size(page_size, default=50)
-    offset = _decode_page(page_token)
+    req = PageRequest.of(page_size=page_size, page_token=page_token, scope=scope_of("officers", province),
+                         default=50, maximum=100)
     with uow:
-        rows = uow.officers.list(province=province or None, offset=offset, limit=size + 1)
-    return rows[:size], (_encode_page(offset + size) if len(rows) > size else "")
+        page = req.cut(uow.officers.list(province=province or None, offset=req.offset, limit=req.limit))
+    return page.items, page.next_page_token
 
 
 def update_officer(uow: IdentityUnitOfWork, *, principal: Principal | None, name: str,
@@ -847,16 +847,15 @@ def list_licence_reviews(uow: IdentityUnitOfWork, *, principal: Principal | None
                          province: str, page_size: int, page_token: str) -> tuple[list[Licence], str]:
     """The licence review queue of the officer's province, earliest due first."""
     p = _require(principal)
-    size = _page_size(page_size, default=20)
-    offset = _decode_page(page_token)
     with uow:
         officer = _officer_of(uow, p)
-        wanted = province or officer.province
+        wanted, state = province or officer.province, state or LicenceState.PENDING.value
         if "admin" not in officer.roles:
             officer.may_review_licence_of(wanted)
-        rows = uow.licences.queue(province=wanted, state=state or LicenceState.PENDING.value,
-                                  offset=offset, limit=size + 1)
-    return rows[:size], (_encode_page(offset + size) if len(rows) > size else "")
+        req = PageRequest.of(page_size=page_size, page_token=page_token,
+                             scope=scope_of("licence_reviews", wanted, state), default=20, maximum=100)
+        page = req.cut(uow.licences.queue(province=wanted, state=state, offset=req.offset, limit=req.limit))
+    return page.items, page.next_page_token
 
 
 def review_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now: dt.datetime,
@@ -892,27 +891,3 @@ def set_calendar_year(uow: IdentityUnitOfWork, *, year: int, holidays: Sequence[
         uow.commit()
     log.info("calendar_year_set", year=year, exceptions=len(exceptions), source=source)
     return len(exceptions)
-
-
-# --- paging ------------------------------------------------------------------------------
-def _page_size(size: int, *, default: int) -> int:
-    return default if size <= 0 else min(size, 100)
-
-
-def _encode_page(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
-
-
-def _decode_page(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(token.encode()).decode()
-        if not raw.startswith("o:"):
-            raise ValueError(raw)
-        offset = int(raw[2:])
-    except (ValueError, UnicodeDecodeError):
-        raise errors.PageTokenInvalid(field="page_token") from None
-    if offset < 0:
-        raise errors.PageTokenInvalid(field="page_token")
-    return offset

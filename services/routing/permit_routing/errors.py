@@ -20,16 +20,6 @@ class UnknownProvince(InvalidArgument):
     message = "省份代码无效。"
 
 
-class InvalidPageSize(InvalidArgument):
-    reason = "INVALID_PAGE_SIZE"
-    message = "每页条数无效。"
-
-
-class InvalidPageToken(InvalidArgument):
-    reason = "INVALID_PAGE_TOKEN"
-    message = "分页标记无效，请从第一页重新查询。"
-
-
 class EventIdRequired(InvalidArgument):
     reason = "EVENT_ID_REQUIRED"
     message = "缺少事件标识。"

@@ -9,9 +9,8 @@ from collections.abc import Sequence
 import structlog
 from sqlalchemy.exc import IntegrityError
 
-from permit_routing import errors, paging
+from permit_routing import errors
 from permit_routing.models import ApprovedRoute
-from permit_routing.paging import Page
 from permit_routing.recognition import Recognition
 from permit_routing.recognition import parse_route_text as recognise
 from permit_routing.reference import Expressway, Province, ReferenceData
@@ -21,6 +20,7 @@ from permit_routing.validation import MAX_ROWS, RouteCheck, normalise_rows
 from permit_routing.validation import validate_route as check_route
 from permitkit.context import Principal
 from permitkit.db import is_unique_violation, utcnow
+from permitkit.paging import Page, PageRequest, scope_of
 
 log = structlog.get_logger("permit_routing")
 
@@ -37,23 +37,21 @@ _RECORD_ATTEMPTS = 3
 
 def list_provinces(ref: ReferenceData, *, page_size: int = 0, page_token: str = "") -> Page[Province]:
     """The 31 provinces in code order; a call without paging gets them all (AP-7)."""
-    size = paging.page_size(page_size, default=PROVINCE_PAGE_SIZE, maximum=PROVINCE_MAX_PAGE_SIZE)
-    scope = ("provinces", ref.version)
-    offset = paging.decode_token(page_token, scope)
-    return paging.page_of(ref.provinces, offset=offset, size=size, scope=scope)
+    req = PageRequest.of(page_size=page_size, page_token=page_token, scope=scope_of("provinces", ref.version),
+                         default=PROVINCE_PAGE_SIZE, maximum=PROVINCE_MAX_PAGE_SIZE, refuse_negative=True)
+    return req.window(ref.provinces)
 
 
 def list_expressways(ref: ReferenceData, *, query: str = "", page_size: int = 0,
                      page_token: str = "") -> Page[Expressway]:
     """National expressways whose code or name contains ``query`` (case-insensitive);
     a call without paging gets every match (AP-7b)."""
-    size = paging.page_size(page_size, default=EXPRESSWAY_PAGE_SIZE, maximum=EXPRESSWAY_MAX_PAGE_SIZE)
     q = query.strip().upper()
-    scope = ("expressways", ref.version, q)
-    offset = paging.decode_token(page_token, scope)
+    req = PageRequest.of(page_size=page_size, page_token=page_token, scope=scope_of("expressways", ref.version, q),
+                         default=EXPRESSWAY_PAGE_SIZE, maximum=EXPRESSWAY_MAX_PAGE_SIZE, refuse_negative=True)
     found = [e for e in ref.expressways if not q or q in e.code.upper() or q in e.name
              or q in e.display_name.upper()]
-    return paging.page_of(found, offset=offset, size=size, scope=scope)
+    return req.window(found)
 
 
 def parse_route_text(ref: ReferenceData, *, text: str) -> Recognition:
@@ -94,15 +92,13 @@ def recommend_routes(uow: RoutingUnitOfWork, *, ref: ReferenceData, principal: P
         raise errors.PartyRequired()
     origin = _require_province(ref, origin_province, "origin_province")
     destination = _require_province(ref, destination_province, "destination_province")
-    size = paging.page_size(page_size, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
-    scope = ("recommendations", principal.party, origin, destination)
-    offset = paging.decode_token(page_token, scope)
+    req = PageRequest.of(page_size=page_size, page_token=page_token,
+                         scope=scope_of("recommendations", principal.party, origin, destination),
+                         default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE, refuse_negative=True)
     with uow:
         found = uow.routes.top(applicant=principal.party, origin_province=origin,
-                               destination_province=destination, offset=offset, limit=size + 1)
-        routes = [route.recommendation() for route in found[:size]]
-    more = len(found) > size
-    return Page(routes, paging.encode_token(offset + size, scope) if more else "")
+                               destination_province=destination, offset=req.offset, limit=req.limit)
+        return req.cut([route.recommendation() for route in found])
 
 
 def record_approved_route(uow: RoutingUnitOfWork, *, ref: ReferenceData, principal: Principal | None,

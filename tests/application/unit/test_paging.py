@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,8 +15,9 @@ import pytest
 from permit_application import services as svc
 from permit_application import values as vo
 from permit_application.models import Application
-from permit_application.services import Page, ReviewEvent
+from permit_application.services import ReviewEvent
 from permitkit.errors import PermitError
+from permitkit.paging import Page
 from tests.application.conftest import APPLICANT, DEMO_EXPORT, NOW, PARTY, SERVICE
 from tests.application.unit.fakes import FakeUnitOfWork, Store
 
@@ -125,6 +127,19 @@ class TestSuggestVehiclesPaging:
             with pytest.raises(PermitError) as e:
                 svc.suggest_vehicles(uow(), principal=APPLICANT, page_size=1, page_token=bad)
             assert reason_and_field(e) == ("INVALID_PAGE_TOKEN", "page_token"), bad
+
+
+    def test_a_token_is_refused_with_another_typed_plate_or_party_AP_4(
+            self, uow: Callable[[], FakeUnitOfWork]) -> None:
+        import_fleet(uow, plates=["冀D00001", "冀D00002"])
+        token = svc.suggest_vehicles(uow(), principal=APPLICANT, plate_prefix="冀D", page_size=1).next_page_token
+        assert svc.suggest_vehicles(uow(), principal=APPLICANT, plate_prefix="冀D", page_size=1,
+                                    page_token=token).items
+        other_party = replace(APPLICANT, party="parties/other")
+        for principal, prefix in ((APPLICANT, "冀"), (other_party, "冀D")):
+            with pytest.raises(PermitError) as e:
+                svc.suggest_vehicles(uow(), principal=principal, plate_prefix=prefix, page_token=token)
+            assert reason_and_field(e) == ("INVALID_PAGE_TOKEN", "page_token")
 
 
 class TestSuggestAgentsPaging:

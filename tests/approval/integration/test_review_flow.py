@@ -334,6 +334,13 @@ class TestScope:
             metadata=running.officer(HEBEI))
         assert {x.name for x in [*page.cases, *rest.cases]} == {a.name, c.name}
         assert b.name not in {x.name for x in rest.cases}
+        # The token pages only the queue it came from: not another province's, not an edited one.
+        edited = page.next_page_token[:-1] + ("A" if page.next_page_token[-1] != "A" else "B")
+        for token, officer in ((page.next_page_token, running.officer(SHANDONG)),
+                               (edited, running.officer(HEBEI))):
+            with pytest.raises(grpc.RpcError) as e:
+                running.stub.ListWorkQueue(svc.ListWorkQueueRequest(page_token=token), metadata=officer)
+            assert reason_of(e.value) == "INVALID_PAGE_TOKEN"
 
 
     def test_origin_queue_holds_cases_to_issue_and_vehicle_changes_to_decide_RV_3_PQ_10(

@@ -82,6 +82,15 @@ class TestListPublicKeysPaging:
             keys_page(sqlite_harness, page_size=1, page_token=token[:-1])
         assert ErrorDetails.from_rpc_error(e.value).reason == "INVALID_PAGE_TOKEN"
 
+    def test_a_real_token_with_its_offset_edited_is_refused(self, sqlite_harness: Harness) -> None:
+        rotate(sqlite_harness, 2)
+        token = keys_page(sqlite_harness, page_size=1).next_page_token
+        kind, offset, checksum = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().split(":")
+        edited = base64.urlsafe_b64encode(f"{kind}:{int(offset) + 1}:{checksum}".encode()).decode().rstrip("=")
+        with pytest.raises(grpc.RpcError) as e:
+            keys_page(sqlite_harness, page_size=1, page_token=edited)
+        assert ErrorDetails.from_rpc_error(e.value).reason == "INVALID_PAGE_TOKEN"
+
     def test_a_page_size_over_the_cap_is_clamped(self, sqlite_harness: Harness) -> None:
         h = sqlite_harness
         rotate(h, 101)

@@ -13,6 +13,7 @@ from permit_routing.models import ApprovedRoute
 from permit_routing.reference import load_reference_data
 from permit_routing.routes import Row
 from permitkit.context import Principal
+from permitkit.paging import InvalidPageSize
 
 REF = load_reference_data()
 HE, HA, HB = "130000", "410000", "420000"
@@ -179,7 +180,7 @@ class TestRecommendRoutes:
             record(uow, f"e{i}", "parties/p1", [Row(HE, (f"S{i}",)), Row(HA, ("G4",)), Row(HB, ("G4",))])
         assert len(recommend(uow, "parties/p1")) == services.DEFAULT_PAGE_SIZE
         assert len(recommend(uow, "parties/p1", page_size=100)) == services.MAX_PAGE_SIZE
-        with pytest.raises(errors.InvalidPageSize):
+        with pytest.raises(InvalidPageSize):
             recommend(uow, "parties/p1", page_size=-1)
 
     def test_a_caller_without_a_party_is_refused_AP_7c(self) -> None:
