@@ -13,7 +13,8 @@ from sqlalchemy import create_engine, text
 
 from permit.application.v1 import application_pb2 as pb
 from permit.application.v1 import application_service_pb2 as spb
-from tests.application.conftest import APPLICANT, OTHER
+from permit_application import convert
+from tests.application.conftest import APPLICANT, OTHER, hand_fleet
 from tests.application.integration.conftest import Harness, date, error_of, walking_slice
 
 pytestmark = pytest.mark.integration
@@ -289,12 +290,7 @@ def test_choosing_dates_shows_the_conflicting_applications_AP_6(pg: Harness) -> 
 
 def hand_typed_fleet() -> list[pb.Vehicle]:
     """The carrier's tractor and trailer typed in by hand by another party."""
-    return [pb.Vehicle(plate_number="冀A12345", vehicle_type="重型半挂牵引车", make_model="解放牌CA4250P66K24T1A1E5",
-                       curb_mass_kg=8800, axle_count=3, wheelbase_mm=3300, tyre_count=10, length_mm=6900,
-                       width_mm=2500, height_mm=3350, licence_documents=["documents/l1", "documents/l2"]),
-            pb.Vehicle(plate_number="冀B6789挂", vehicle_type="重型平板半挂车", make_model="通华牌THT9400TDP",
-                       curb_mass_kg=9500, axle_count=3, wheelbase_mm=7600, tyre_count=12, length_mm=13000,
-                       width_mm=3000, height_mm=1600, licence_documents=["documents/l3", "documents/l4"])]
+    return [convert.vehicle_to_pb(v) for v in hand_fleet()]
 
 
 def test_another_partys_check_and_save_count_the_carriers_applications_without_naming_them_AP_6(

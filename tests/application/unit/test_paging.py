@@ -18,23 +18,11 @@ from permit_application.models import Application
 from permit_application.services import ReviewEvent
 from permitkit.errors import PermitError
 from permitkit.paging import Page
-from tests.application.conftest import APPLICANT, DEMO_EXPORT, NOW, PARTY, SERVICE
-from tests.application.unit.fakes import FakeUnitOfWork, Store
+from tests.application.conftest import APPLICANT, NOW, PARTY, SERVICE
+from tests.application.unit.fakes import FakeUnitOfWork
 
 # The demo export's fleet, as suggested first (AP-4, AP-8).
 DEMO_PLATES = ["冀A12345", "冀B6789挂"]
-
-
-@pytest.fixture
-def store() -> Store:
-    s = Store()
-    svc.import_legacy_records(FakeUnitOfWork(s), export=DEMO_EXPORT, check_caller=False, now=NOW)
-    return s
-
-
-@pytest.fixture
-def uow(store: Store) -> Callable[[], FakeUnitOfWork]:
-    return lambda: FakeUnitOfWork(store)
 
 
 def import_fleet(uow: Callable[[], FakeUnitOfWork], *, plates: Sequence[str] = (),

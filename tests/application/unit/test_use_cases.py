@@ -36,18 +36,6 @@ from tests.application.conftest import (
 from tests.application.unit.fakes import FakeUnitOfWork, Store
 
 
-@pytest.fixture
-def store() -> Store:
-    s = Store()
-    svc.import_legacy_records(FakeUnitOfWork(s), export=DEMO_EXPORT, check_caller=False, now=NOW)
-    return s
-
-
-@pytest.fixture
-def uow(store: Store) -> Callable[[], FakeUnitOfWork]:
-    return lambda: FakeUnitOfWork(store)
-
-
 def reason_of(exc: pytest.ExceptionInfo[PermitError]) -> str:
     return exc.value.reason
 
