@@ -23,6 +23,7 @@ import zlib
 import httpx
 from PIL import Image
 
+from tests.documents import corpus
 from tests.e2e import journey as j
 
 TODAY = dt.date.today()
@@ -261,20 +262,9 @@ def png_of_size(total: int) -> bytes:
 
 
 def pdf(text: str = "escort") -> bytes:
-    """A minimal well-formed PDF: header, three objects, a correct xref table, trailer, %%EOF."""
-    objects = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Annots [] /Title ({text}) >>"]
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n{body}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for off in offsets:
-        out += f"{off:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    """A minimal well-formed PDF whose page carries ``text`` as its title (distinct texts,
+    distinct documents)."""
+    return corpus.pdf(f"/Annots [] /Title ({text}) ")
 
 
 def docx(text: str = "护送方案：全程两车护送。") -> bytes:
