@@ -1,0 +1,1 @@
+"""The notifications service: inboxes, templates, delivery channels."""

@@ -1,0 +1,172 @@
+"""Notifications' storage access through the unit of work's session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from permit_notifications.models import Delivery, DeliveryState, Message, MessageRead, ReadWatermark, Reminder, Webhook
+from permitkit.db import is_unique_violation, utcnow
+
+
+class InboxRepository:
+    """Messages, read marks and watermarks."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_once(self, message: Message) -> Message | None:
+        """Insert ``message`` unless one for the same event, audience and kind exists."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(message)
+                self.session.flush()
+        except Exception as e:
+            if is_unique_violation(e):
+                return None
+            raise
+        return message
+
+    def get(self, public_id: str) -> Message | None:
+        return self.session.scalars(select(Message).where(Message.public_id == public_id)).first()
+
+    def watermark(self, user: str) -> int:
+        return self.session.scalar(select(ReadWatermark.through_id).where(ReadWatermark.user == user)) or 0
+
+    def _unread_clause(self, user: str, mark: int):  # type: ignore[no-untyped-def]
+        read = exists().where(MessageRead.message_id == Message.id, MessageRead.user == user)
+        return and_(Message.id > mark, ~read)
+
+    def page(self, audiences: Sequence[str], user: str, *, offset: int, limit: int,
+             unread_only: bool) -> list[tuple[Message, bool]]:
+        mark = self.watermark(user)
+        read = exists().where(MessageRead.message_id == Message.id, MessageRead.user == user)
+        q = select(Message, read).where(Message.audience.in_(audiences))
+        if unread_only:
+            q = q.where(self._unread_clause(user, mark))
+        rows = self.session.execute(q.order_by(Message.id.desc()).offset(offset).limit(limit)).all()
+        return [(m, bool(r) or m.id <= mark) for m, r in rows]
+
+    def unread_count(self, audiences: Sequence[str], user: str) -> int:
+        mark = self.watermark(user)
+        q = select(func.count()).select_from(Message).where(Message.audience.in_(audiences),
+                                                             self._unread_clause(user, mark))
+        return int(self.session.scalar(q) or 0)
+
+    def is_read(self, message: Message, user: str) -> bool:
+        if message.id <= self.watermark(user):
+            return True
+        return self.session.get(MessageRead, (message.id, user)) is not None
+
+    def mark_read(self, message: Message, user: str) -> None:
+        if self.is_read(message, user):
+            return
+        try:
+            with self.session.begin_nested():
+                self.session.add(MessageRead(message_id=message.id, user=user))
+        except Exception as e:
+            if not is_unique_violation(e):
+                raise
+
+    def mark_all_read(self, audiences: Sequence[str], user: str) -> int:
+        """Move the user's watermark to their newest message; returns how many were unread."""
+        count = self.unread_count(audiences, user)
+        newest = self.session.scalar(select(func.max(Message.id)).where(Message.audience.in_(audiences))) or 0
+        row = self.session.get(ReadWatermark, user, with_for_update=True)
+        if row is None:
+            try:
+                with self.session.begin_nested():
+                    self.session.add(ReadWatermark(user=user, through_id=newest))
+            except Exception as e:
+                if not is_unique_violation(e):
+                    raise
+                row = self.session.get(ReadWatermark, user, with_for_update=True)
+        if row is not None and row.through_id < newest:
+            row.through_id = newest
+        return count
+
+
+class WebhookRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, hook: Webhook) -> Webhook:
+        self.session.add(hook)
+        self.session.flush()
+        return hook
+
+    def active_for(self, party: str) -> list[Webhook]:
+        return list(self.session.scalars(select(Webhook).where(Webhook.party == party, Webhook.delete_time.is_(None))
+                                         .order_by(Webhook.id)))
+
+    def get(self, public_id: str) -> Webhook | None:
+        return self.session.scalars(select(Webhook).where(Webhook.public_id == public_id,
+                                                          Webhook.delete_time.is_(None))).first()
+
+    def by_id(self, ident: int) -> Webhook | None:
+        return self.session.get(Webhook, ident)
+
+
+class DeliveryRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, delivery: Delivery) -> None:
+        self.session.add(delivery)
+
+    def due(self, *, limit: int, now: dt.datetime | None = None) -> list[Delivery]:
+        """Pending deliveries whose time has come, locked so replicas do not send one twice."""
+        q = (select(Delivery).where(Delivery.state == DeliveryState.PENDING,
+                                    Delivery.next_attempt_time <= (now or utcnow()))
+             .order_by(Delivery.next_attempt_time, Delivery.id).limit(limit))
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        return list(self.session.scalars(q))
+
+    def for_target(self, target: str, *, offset: int, limit: int) -> list[tuple[Delivery, Message]]:
+        q = (select(Delivery, Message).join(Message, Message.id == Delivery.message_id)
+             .where(Delivery.target == target).order_by(Delivery.id.desc()).offset(offset).limit(limit))
+        return [(d, m) for d, m in self.session.execute(q).all()]
+
+    def cancel_for_target(self, target: str) -> None:
+        self.session.execute(update(Delivery).where(Delivery.target == target,
+                                                    Delivery.state == DeliveryState.PENDING)
+                             .values(state=DeliveryState.FAILED, last_error="webhook deleted"))
+
+    def message(self, delivery: Delivery) -> Message:
+        msg = self.session.get(Message, delivery.message_id)
+        assert msg is not None
+        return msg
+
+
+class ReminderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_once(self, reminder: Reminder) -> bool:
+        try:
+            with self.session.begin_nested():
+                self.session.add(reminder)
+                self.session.flush()
+        except Exception as e:
+            if is_unique_violation(e):
+                return False
+            raise
+        return True
+
+    def cancel(self, case_name: str, province: str | None = None) -> int:
+        q = update(Reminder).where(Reminder.case_name == case_name, Reminder.fired.is_(False),
+                                   Reminder.cancelled.is_(False))
+        if province:
+            q = q.where(Reminder.province == province)
+        return int(self.session.execute(q.values(cancelled=True)).rowcount or 0)  # type: ignore[attr-defined]
+
+    def due(self, today: dt.date, *, limit: int = 200) -> list[Reminder]:
+        q = (select(Reminder).where(Reminder.fired.is_(False), Reminder.cancelled.is_(False),
+                                    Reminder.fire_date <= today).order_by(Reminder.id).limit(limit))
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        return list(self.session.scalars(q))
