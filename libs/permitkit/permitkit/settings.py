@@ -8,9 +8,10 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-CONTEXTS = ("identity", "application", "routing", "documents", "approval")
+CONTEXTS = ("identity", "application", "routing", "documents", "approval", "notifications")
 DEFAULT_PORTS = {"identity": 50051, "application": 50052, "routing": 50053,
-                 "documents": 50054, "approval": 50055, "gateway": 8080}
+                 "documents": 50054, "approval": 50055, "notifications": 50056,
+                 "gateway": 8080}
 
 
 class SettingsError(Exception):

@@ -170,3 +170,10 @@ class ReminderRepository:
         if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
         return list(self.session.scalars(q))
+
+    def cancel_application(self, application: str) -> int:
+        if not application:
+            return 0
+        q = update(Reminder).where(Reminder.application == application, Reminder.fired.is_(False),
+                                   Reminder.cancelled.is_(False))
+        return int(self.session.execute(q.values(cancelled=True)).rowcount or 0)  # type: ignore[attr-defined]

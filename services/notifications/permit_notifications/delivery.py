@@ -1,0 +1,125 @@
+"""The delivery worker: sends pending deliveries through their channels, retries
+with exponential backoff, fires deadline reminders on their local date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import structlog
+
+from permit_notifications.channels import Channel, Envelope
+from permit_notifications.handlers import fire_reminders
+from permit_notifications.models import Delivery
+from permit_notifications.unit_of_work import NotificationsUnitOfWork
+
+log = structlog.get_logger("permit_notifications.delivery")
+
+
+def local_today() -> dt.date:
+    """Today in China (reminders fire on local dates)."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_delay: float = 1.0
+    max_delay: float = 300.0
+
+
+class DeliveryWorker:
+    """One background thread; several replicas share the work through row locks."""
+
+    def __init__(self, uow_factory: Callable[[], NotificationsUnitOfWork], channels: Mapping[str, Channel], *,
+                 policy: RetryPolicy = RetryPolicy(), poll_interval: float = 0.5,
+                 reminder_interval: float = 60.0, today: Callable[[], dt.date] = local_today,
+                 batch_size: int = 20) -> None:
+        self.uow_factory = uow_factory
+        self.channels = dict(channels)
+        self.policy = policy
+        self.poll_interval = poll_interval
+        self.reminder_interval = reminder_interval
+        self.today = today
+        self.batch_size = batch_size
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_reminders = 0.0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _attempt(self, uow: NotificationsUnitOfWork, d: Delivery) -> None:
+        msg = uow.deliveries.message(d)
+        channel = self.channels.get(d.channel)
+        url = secret = ""
+        if d.channel == "webhook":
+            hook = uow.webhooks.get(d.target.removeprefix("webhooks/"))
+            if hook is None:
+                d.failed(error="webhook deleted", status_code=0, max_attempts=0, base_delay=0, max_delay=0)
+                return
+            url, secret = hook.url, hook.secret
+        if channel is None:
+            d.failed(error=f"no channel {d.channel}", status_code=0, max_attempts=0, base_delay=0, max_delay=0)
+            return
+        env = Envelope(delivery=d.public_id, target=d.target, message=msg.name, kind=msg.kind, title=msg.title,
+                       body=msg.body, link=msg.link, application=msg.application,
+                       application_number=msg.application_number, province=msg.province,
+                       create_time=msg.create_time.isoformat(), event_id=msg.event_id)
+        out = channel.send(env, url=url, secret=secret)
+        if out.delivered:
+            d.succeeded(status_code=out.status_code)
+            log.info("notification_delivered", channel=d.channel, target=d.target, delivery=d.public_id)
+        else:
+            d.failed(error=out.error, status_code=out.status_code,
+                     max_attempts=self.policy.max_attempts if out.retry else d.attempts + 1,
+                     base_delay=self.policy.base_delay, max_delay=self.policy.max_delay)
+            log.warning("notification_delivery_failed", channel=d.channel, target=d.target,
+                        delivery=d.public_id, attempts=d.attempts, state=d.state, error=out.error[:200])
+
+    def run_once(self) -> int:
+        """Attempt what is due, one delivery per transaction; returns how many were attempted."""
+        attempted = 0
+        while attempted < self.batch_size:
+            with self.uow_factory() as uow:
+                due = uow.deliveries.due(limit=1)
+                if not due:
+                    break
+                self._attempt(uow, due[0])
+                uow.commit()
+            attempted += 1
+        return attempted
+
+    def run_reminders(self) -> int:
+        return fire_reminders(self.uow_factory(), self.today())
+
+    def _loop(self) -> None:
+        import time
+
+        while not self._stop.is_set():
+            n = 0
+            try:
+                n = self.run_once()
+                if time.monotonic() - self._last_reminders >= self.reminder_interval:
+                    self._last_reminders = time.monotonic()
+                    self.run_reminders()
+            except Exception:  # noqa: BLE001 - the database may be briefly away
+                log.exception("delivery_worker_error")
+            if n == 0:
+                self._wake.wait(self.poll_interval)
+                self._wake.clear()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="notifications-delivery", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
