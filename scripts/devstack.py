@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTEXTS = ("identity", "application", "routing", "documents", "approval")
+CONTEXTS = ("identity", "application", "routing", "documents", "approval", "notifications")
 DEFAULT_PORTS = {"identity": 50051, "application": 50052, "routing": 50053, "documents": 50054,
-                 "approval": 50055, "gateway": 8080}
+                 "approval": 50055, "notifications": 50056, "gateway": 8080}
 DEMO_EXPORT = ROOT / "services/identity/permit_identity/demo/legacy_export.json"
 
 # Demo personas: how each signs in through the development identity provider.

@@ -72,6 +72,11 @@ TAGS: tuple[Tag, ...] = (
     Tag("基础数据", COMMON_API, "省份与国家高速公路参考数据，供选择起终点、途经省份和规范道路名称，无需登录（AP-7）。"),
     Tag("许可核验", COMMON_API, "扫描电子许可证二维码核验许可证真伪与有效期，无需登录（RV-5）。"),
     Tag("运维", COMMON_API, "健康检查。"),
+    Tag("消息", COMMON_API,
+        "站内消息：申请人收到受理、退回补正、路线调整、不予许可、发证、撤销、车辆变更与延期结果、经营许可证审核结果；"
+        "审批人员收到新的待办、补正后重新提交、路线调整答复、审查即将到期与已超期提醒。未读数、分页列表、标记已读（MS-1、MS-2）。"),
+    Tag("消息推送地址", MOBILE_API,
+        "企业登记自己的接收地址（HTTPS），平台以 HMAC-SHA256 签名的 JSON 推送本单位的消息，失败自动重试，可查看推送记录（MS-3）。"),
     Tag("入驻审核", MOBILE_API,
         "新用户提交道路运输经营许可证待审核（5 个工作日内），老用户关联电脑端原账户（ID-3、ID-5）。"),
     Tag("申请填报", MOBILE_API,
@@ -135,6 +140,19 @@ REQUIREMENTS: dict[str, str] = {
     "RV-3": "全部同意后发证，一省不同意即不予许可",
     "RV-4": "按类别计算审批时限（工作日）",
     "RV-5": "许可证编号、有效期与电子证照核验",
+    "UI-1": "掌上办 H5 页面：手册各页面，中文，适配 360～430 像素宽",
+    "UI-2": "页面在真实浏览器中走完整个手册，保留截图，无严重无障碍问题",
+    "CT-1": "许可证（PDF 与手机图片）载明车辆、货物、逐省路线、有效期与通行条件",
+    "CT-2": "二维码可离线验签（签名载荷、公布的公钥）并在线核验当前状态",
+    "CT-3": "公开核验页只显示路面检查所需信息，不含个人信息",
+    "MS-1": "申请人收到需要知道的每一件事（每件一次），有未读数",
+    "MS-2": "审批人员收到新待办、补正重交、调整答复、即将到期与超期提醒",
+    "MS-3": "企业登记推送地址，推送有签名、重试和记录",
+    "SI-1": "经国家政务服务平台统一身份认证（OpenID Connect）登录，审批人员经本省人员目录登录",
+    "SI-2": "生产部署拒绝开发用登录",
+    "PC-1": "承运人经接口维护车辆与经办人（电脑端），即手机端匹配与车辆变更的范围",
+    "PC-2": "企业信息对承运人及其审批人员可见",
+    "PC-3": "历史数据导入为可重复的同步（JSON、CSV、XLSX），幂等，导入的许可证可废止与延期",
 }
 
 # reason -> (gRPC status name, what it means). The HTTP status follows from the
@@ -218,7 +236,13 @@ REASONS: dict[str, tuple[str, str]] = {
     "OTHER_PROVINCE": ("PERMISSION_DENIED", "该事项不属于本省，无权办理"),
     "OVERALL_MISSING": ("FAILED_PRECONDITION", "尚未填写车辆和车货总体信息"),
     "OVER_LIMIT_REFUSED": ("FAILED_PRECONDITION", "车货总体轴荷超过规定，不予许可"),
-    "PARTY_REQUIRED": ("PERMISSION_DENIED", "历史路线推荐仅对申请人开放"),
+    "PARTY_REQUIRED": ("PERMISSION_DENIED", "仅对申请人开放（历史路线推荐、消息推送地址等）"),
+    "INBOX_REQUIRED": ("PERMISSION_DENIED", "只有申请人和审批人员有消息"),
+    "MESSAGE_NOT_FOUND": ("NOT_FOUND", "消息不存在或不属于当前用户"),
+    "WEBHOOK_NOT_FOUND": ("NOT_FOUND", "推送地址不存在或不属于本单位"),
+    "WEBHOOK_URL_INVALID": ("INVALID_ARGUMENT", "推送地址格式不正确"),
+    "WEBHOOK_URL_NOT_HTTPS": ("INVALID_ARGUMENT", "推送地址必须使用 HTTPS"),
+    "TOO_MANY_WEBHOOKS": ("FAILED_PRECONDITION", "每个企业最多登记 5 个推送地址"),
     "PERMIT_NOT_ACTIVE": ("FAILED_PRECONDITION", "许可证已废止或已过期"),
     "PERMIT_NOT_FOUND": ("NOT_FOUND", "许可证不存在"),
     "PLATE_NOT_ON_CASE": ("INVALID_ARGUMENT", "要变更的车辆不在此申请中"),
@@ -283,6 +307,8 @@ _ACCEPT = "审批人员：起运地省份的受理岗（角色 `officer.accept`�
 _REVIEW = "审批人员：途经省份的审查岗（角色 `officer.review`），只能办理本省的审批。"
 _LICENCE = "审批人员：经营许可证审核岗（角色 `officer.licence`），只能审核本省的经营许可证。"
 _ADMIN = "系统管理员（角色 `admin`）。"
+_INBOX = "已登录的申请人（看本单位/本人的消息）或审批人员（看本省的消息）。"
+_PARTY = "已登录的申请人（法人用户或个人用户），只能管理本单位（本人）的推送地址。"
 _REVIEW_ERRORS = ("NOT_OFFICER", "OTHER_PROVINCE", "CASE_NOT_FOUND", "REVIEW_NOT_FOUND")
 _APPROVAL_COMMON = ("NAME_INVALID", "CONCURRENT_UPDATE")
 
@@ -759,4 +785,56 @@ OPERATIONS: dict[str, Operation] = {
         "健康检查", ("运维",), (PUBLIC,),
         "网关进程存活时返回 `{\"status\": \"ok\"}`，供编排系统探测。",
         "任何人（无需登录）。"),
+    # ---- 消息 ----------------------------------------------------------------
+    "ListMessages": Operation(
+        "我的消息", ("消息",), (APPLICANT, OFFICER),
+        "按时间倒序列出当前用户的消息（申请人：本单位/本人的申请动态；审批人员：本省的待办与期限提醒），"
+        "每条带有跳转链接（申请、案件或许可证）和是否已读；同时返回未读数。可只列未读消息。",
+        _INBOX,
+        ("INBOX_REQUIRED", "INVALID_PAGE_SIZE", "INVALID_PAGE_TOKEN"),
+        ("MS-1", "MS-2")),
+    "GetUnreadCount": Operation(
+        "未读消息数", ("消息",), (APPLICANT, OFFICER),
+        "返回当前用户的未读消息数（首页角标）。已读状态按用户记录：同一单位的另一位用户读过不影响本人的未读数。",
+        _INBOX,
+        ("INBOX_REQUIRED",),
+        ("MS-1", "MS-2")),
+    "MarkMessageRead": Operation(
+        "标记消息已读", ("消息",), (APPLICANT, OFFICER),
+        "把一条消息标记为已读；重复标记不报错。别人的消息返回不存在。",
+        _INBOX,
+        ("MESSAGE_NOT_FOUND", "INBOX_REQUIRED"),
+        ("MS-1", "MS-2")),
+    "MarkAllMessagesRead": Operation(
+        "全部标为已读", ("消息",), (APPLICANT, OFFICER),
+        "把当前用户的全部消息标记为已读，返回此前的未读条数。",
+        _INBOX,
+        ("INBOX_REQUIRED",),
+        ("MS-1", "MS-2")),
+    "CreateWebhook": Operation(
+        "登记消息推送地址", ("消息推送地址",), (APPLICANT,),
+        "企业登记一个 HTTPS 接收地址：此后本单位的每条消息以 JSON 推送到该地址，请求头 `X-Permit-Timestamp` 为时间戳，"
+        "`X-Permit-Signature` 为 `sha256=` 加上以签名密钥对“时间戳.请求体”计算的 HMAC-SHA256（十六进制）。"
+        "返回的 `secret` 只显示这一次，请妥善保存。接收方返回 2xx 即为成功，否则按退避间隔重试。",
+        _PARTY,
+        ("WEBHOOK_URL_INVALID", "WEBHOOK_URL_NOT_HTTPS", "TOO_MANY_WEBHOOKS", "PARTY_REQUIRED"),
+        ("MS-3",)),
+    "ListWebhooks": Operation(
+        "消息推送地址列表", ("消息推送地址",), (APPLICANT,),
+        "列出本单位登记的推送地址（不含签名密钥）。",
+        _PARTY,
+        ("INVALID_PAGE_SIZE", "INVALID_PAGE_TOKEN", "PARTY_REQUIRED"),
+        ("MS-3",)),
+    "DeleteWebhook": Operation(
+        "删除消息推送地址", ("消息推送地址",), (APPLICANT,),
+        "删除本单位的一个推送地址，尚未送达的推送随之停止。",
+        _PARTY,
+        ("WEBHOOK_NOT_FOUND", "PARTY_REQUIRED"),
+        ("MS-3",)),
+    "ListWebhookDeliveries": Operation(
+        "推送记录", ("消息推送地址",), (APPLICANT,),
+        "按时间倒序列出一个推送地址的推送记录：状态（待推送、已送达、已放弃）、尝试次数、最近一次的 HTTP 状态码与错误。",
+        _PARTY,
+        ("WEBHOOK_NOT_FOUND", "INVALID_PAGE_SIZE", "INVALID_PAGE_TOKEN", "PARTY_REQUIRED"),
+        ("MS-3",)),
 }

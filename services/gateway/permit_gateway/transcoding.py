@@ -16,7 +16,7 @@ from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor, message_factory
 from google.protobuf.message import Message
 
-CONTEXTS = ("identity", "application", "routing", "documents", "approval")
+CONTEXTS = ("identity", "application", "routing", "documents", "approval", "notifications")
 
 # Callable without a token: signing in, published keys, public reference data,
 # permit verification (RV-5: anyone holding a permit may check it), and

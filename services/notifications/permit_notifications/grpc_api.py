@@ -55,8 +55,10 @@ class NotificationServicer(pb_grpc.NotificationServiceServicer):
         return convert.webhook_pb(hook, with_secret=True)
 
     def ListWebhooks(self, request: pb.ListWebhooksRequest, context: grpc.ServicerContext) -> pb.ListWebhooksResponse:
-        hooks = services.list_webhooks(self.uow_factory(), principal=current_principal())
-        return pb.ListWebhooksResponse(webhooks=[convert.webhook_pb(h) for h in hooks])
+        page = services.list_webhooks(self.uow_factory(), principal=current_principal(),
+                                      page_size=request.page_size, page_token=request.page_token)
+        return pb.ListWebhooksResponse(webhooks=[convert.webhook_pb(h) for h in page.items],
+                                       next_page_token=page.next_page_token)
 
     def DeleteWebhook(self, request: pb.DeleteWebhookRequest,
                       context: grpc.ServicerContext) -> pb.DeleteWebhookResponse:

@@ -133,10 +133,13 @@ def create_webhook(uow: NotificationsUnitOfWork, *, principal: Principal | None,
         return hook
 
 
-def list_webhooks(uow: NotificationsUnitOfWork, *, principal: Principal | None) -> list[Webhook]:
+def list_webhooks(uow: NotificationsUnitOfWork, *, principal: Principal | None, page_size: int = 0,
+                  page_token: str = "") -> Page[Webhook]:
     party = _party(principal)
+    req = PageRequest.of(page_size=page_size, page_token=page_token, default=20, maximum=100,
+                         scope=scope_of("webhooks", party))
     with uow:
-        return uow.webhooks.active_for(party)
+        return req.window(uow.webhooks.active_for(party))
 
 
 def _own_webhook(uow: NotificationsUnitOfWork, party: str, name: str, field: str) -> Webhook:
