@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from permit_notifications.models import Delivery, DeliveryState, Message, MessageRead, ReadWatermark, Reminder, Webhook
+from permit_notifications.models import (
+    Delivery,
+    DeliveryState,
+    Message,
+    MessageRead,
+    ReadWatermark,
+    Reminder,
+    Webhook,
+)
 from permitkit.db import is_unique_violation, utcnow
 
 
