@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from typing import IO
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,6 +119,26 @@ class Stack:
         dead = [n for n, p in self.procs.items() if p.poll() is not None]
         if dead:
             raise RuntimeError(f"{', '.join(dead)} exited during start-up (port taken?)")
+
+    def stop_service(self, name: str, timeout: float = 10.0) -> int | None:
+        """Stop one process (SIGTERM) and return its exit code; ``start_service`` brings it back."""
+        proc = self.procs[name]
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            return proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait()
+
+    def start_service(self, name: str) -> None:
+        """Start one process again on its port (after ``stop_service``)."""
+        out: int | IO[bytes] = subprocess.DEVNULL
+        if self.log_dir is not None:
+            out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+        self.procs[name] = subprocess.Popen([self.python, "-m", f"permit_{name}"], env=self.process_env(),
+                                            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        _wait_port(self.ports[name], self.procs[name], name)
 
     def start_on_free_ports(self, attempts: int = 3) -> None:
         """Start on freshly chosen loopback ports, choosing again if one was taken meanwhile."""
