@@ -21,9 +21,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from typing import IO
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTEXTS = ("identity", "application", "routing", "documents", "approval", "notifications")
