@@ -24,11 +24,10 @@ from permit.routing.v1 import routing_pb2, routing_service_pb2, routing_service_
 from permit_approval.__main__ import MIGRATIONS
 from permit_approval.bootstrap import App, build
 from permit_approval.config import Settings
-from permit_approval.server import build_server as build_approval_server
 from permitkit.client import call_metadata, service_principal
 from permitkit.context import Principal
 from permitkit.migrations import upgrade
-from permitkit.server import build_server
+from permitkit.server import build_server, grpc_server
 
 HEBEI, SHANDONG, JIANGSU, SHANGHAI_P = "130000", "370000", "320000", "310000"
 ROUTE = [HEBEI, SHANDONG, JIANGSU]
@@ -189,7 +188,7 @@ class FakeApplicationServer:
     server: grpc.Server | None = None
 
     def start(self) -> None:
-        server, self.port = build_server(
+        server, self.port = grpc_server(
             domain="permit.application",
             services=[(application_service_pb2_grpc.add_ApplicationServiceServicer_to_server,
                        self.servicer, "permit.application.v1.ApplicationService"),
@@ -330,7 +329,7 @@ def running(approval_db: str, fake_application: FakeApplicationServer,
         "PERMIT_APPROVAL_VERIFICATION_KEY": "test-verification-key-0123456789",
     })
     app = build(settings, clock=clock, relay_poll_interval=0.05)
-    server, port = build_approval_server(app, port=0)
+    server, port = build_server(app, port=0)
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     try:

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import grpc
 from sqlalchemy.engine import Engine
 
 from permit_application.clients import ApprovalClient, DocumentsClient, RoutingClient, relay_handlers
 from permit_application.config import Settings
-from permit_application.grpc_api import ApplicationServicer
+from permit_application.errors import DOMAIN
+from permit_application.grpc_api import ApplicationServicer, service_spec
 from permit_application.models import OUTBOX
 from permit_application.services import RouteValidator, UnitOfWork
 from permit_application.unit_of_work import SqlAlchemyUnitOfWork
 from permitkit.client import make_channel
 from permitkit.db import make_engine, make_session_factory, utcnow
 from permitkit.outbox import Handler, OutboxRelay
+from permitkit.server import ServiceSpec
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -31,11 +34,21 @@ PEER_CHANNEL_OPTIONS = (("grpc.initial_reconnect_backoff_ms", 200), ("grpc.min_r
 class App:
     """Everything the process runs, built once."""
 
+    domain: ClassVar[str] = DOMAIN
+
+    settings: Settings
     engine: Engine
     uow_factory: Callable[[], UnitOfWork]
     servicer: ApplicationServicer
     relay: OutboxRelay
     channels: list[grpc.Channel]
+
+    def grpc_services(self) -> Sequence[ServiceSpec]:
+        return [service_spec(self.servicer)]
+
+    def start(self) -> None:
+        if self.settings.relay_enabled:
+            self.relay.start()
 
     def close(self) -> None:
         self.relay.stop()
@@ -81,4 +94,4 @@ def build(settings: Settings, *, handlers: dict[str, Handler] | None = None,
     relay_box.append(relay)
     servicer = ApplicationServicer(uow_factory, route_validator=route_validator, document_checker=documents,
                                    clock=clock)
-    return App(engine, uow_factory, servicer, relay, channels)
+    return App(settings, engine, uow_factory, servicer, relay, channels)

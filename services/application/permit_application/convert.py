@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2
@@ -23,11 +22,10 @@ from permit_application.models import (
 )
 from permit_application.quantities import format_thousandths
 from permit_application.rules import Requirement, Verdict, reference_overall
+from permitkit.dates import local_date
 
 # ---- scalars -----------------------------------------------------------------------
 
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def date_to_pb(d: dt.date | None) -> date_pb2.Date | None:
@@ -262,7 +260,7 @@ def application_to_pb(app: Application, requirements: list[Requirement]) -> pb.A
         out.classification.CopyFrom(verdict_to_pb(Verdict.from_json(app.classification)))
     if app.permit_state:
         # Expiry is a matter of the calendar, not an event: derived when shown.
-        shown = app.permit_state_on(dt.datetime.now(SHANGHAI).date())
+        shown = app.permit_state_on(local_date(dt.datetime.now(dt.UTC)))
         out.permit_state = pb.Application.PermitState.Value(f"PERMIT_STATE_{shown}")
         out.permit_state_label = PERMIT_STATE_LABELS.get(shown, "")
     return out

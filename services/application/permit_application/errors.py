@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from permitkit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
+DOMAIN = "permit.application"
+
 
 class ApplicationNotFound(NotFound):
     reason = "APPLICATION_NOT_FOUND"

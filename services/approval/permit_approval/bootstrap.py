@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 import grpc
 from sqlalchemy.engine import Engine
 
+from permit_approval.calendar_api import calendar_service_spec
 from permit_approval.clients import (
     DocumentDirectory,
     DocumentGrantSender,
@@ -21,7 +22,8 @@ from permit_approval.clients import (
     RouteValidator,
 )
 from permit_approval.config import Settings
-from permit_approval.grpc_api import ApprovalServicer
+from permit_approval.errors import DOMAIN
+from permit_approval.grpc_api import FULL_NAME, ApprovalServicer, add_to_server
 from permit_approval.models import OUTBOX
 from permit_approval.unit_of_work import (
     DOCUMENT_GRANT_TOPIC,
@@ -32,17 +34,27 @@ from permit_approval.verification import PermitSigner
 from permitkit.client import make_channel
 from permitkit.db import make_engine, make_session_factory, utcnow
 from permitkit.outbox import Handler, OutboxRelay
+from permitkit.server import ServiceSpec
 
 
 @dataclass
 class App:
     """Everything a running approval service holds."""
 
+    domain: ClassVar[str] = DOMAIN
+
     settings: Settings
     engine: Engine
     servicer: ApprovalServicer
     relay: OutboxRelay
     channels: list[grpc.Channel]
+    uow_factory: Callable[[], ApprovalUnitOfWork]
+
+    def grpc_services(self) -> Sequence[ServiceSpec]:
+        return [(add_to_server, self.servicer, FULL_NAME), calendar_service_spec(self.uow_factory)]
+
+    def start(self) -> None:
+        self.relay.start()
 
     def close(self) -> None:
         self.relay.stop()
@@ -89,11 +101,5 @@ def build(settings: Settings, *, engine: Engine | None = None,
                                 signer=PermitSigner(settings.verification_key.encode()),
                                 fleet=fleet, documents=documents, routes=routes,
                                 clock=clock or utcnow)
-    return App(settings, engine, servicer, relay, channels)
+    return App(settings, engine, servicer, relay, channels, uow_factory)
 
-
-def services_of(app: App) -> list[tuple[Callable[[Any, grpc.Server], None], Any, str]]:
-    """The (add_fn, servicer, full name) list for ``permitkit.server.build_server``."""
-    from permit_approval.grpc_api import FULL_NAME, add_to_server
-
-    return [(add_to_server, app.servicer, FULL_NAME)]

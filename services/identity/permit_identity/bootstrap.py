@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy.engine import Engine
 
+from permit_identity.calendar_client import ApprovalCalendar
 from permit_identity.clients import DocumentsClient
 from permit_identity.config import Settings
+from permit_identity.errors import DOMAIN
 from permit_identity.models import LICENCE_SUBMITTED, Channel, outbox_table
-from permit_identity.ports import DocumentsPort
+from permit_identity.ports import CalendarPort, DocumentsPort
 from permit_identity.services import Policy
 from permit_identity.tickets import ChannelProvider, DevTicketProvider
 from permit_identity.unit_of_work import IdentityUnitOfWork
 from permitkit.db import make_engine, make_session_factory, utcnow
 from permitkit.outbox import OutboxRelay
+from permitkit.server import ServiceSpec
 
 Clock = Callable[[], dt.datetime]
 
@@ -25,6 +28,8 @@ Clock = Callable[[], dt.datetime]
 @dataclass
 class App:
     """Everything a running identity service (or CLI) is made of."""
+
+    domain: ClassVar[str] = DOMAIN
 
     settings: Settings
     engine: Engine
@@ -34,16 +39,28 @@ class App:
     clock: Clock
     documents: DocumentsPort
     relay: OutboxRelay
+    calendar: CalendarPort
 
     @property
     def document_check(self) -> DocumentsPort | None:
         """The port SubmitLicence checks images with, unless checks are switched off."""
         return self.documents if self.settings.verify_documents else None
 
+    def grpc_services(self) -> Sequence[ServiceSpec]:
+        from permit.identity.v1 import identity_service_pb2_grpc as sgrpc
+        from permit_identity.grpc_api import SERVICE_NAME, IdentityServicer
+
+        return [(sgrpc.add_IdentityServiceServicer_to_server, IdentityServicer(self), SERVICE_NAME)]
+
+    def start(self) -> None:
+        self.relay.start()
+
     def close(self) -> None:
-        close = getattr(self.documents, "close", None)
-        if close:
-            close()
+        self.relay.stop()
+        for peer in (self.documents, self.calendar):
+            close = getattr(peer, "close", None)
+            if close:
+                close()
         self.engine.dispose()
 
 
@@ -69,8 +86,9 @@ def policy_of(settings: Settings) -> Policy:
 
 def build(settings: Settings, *, clock: Clock | None = None,
           providers: Mapping[Channel, ChannelProvider] | None = None,
-          engine: Engine | None = None, documents: DocumentsPort | None = None) -> App:
-    """Wire the service. Tests pass a clock or providers; nothing else constructs things."""
+          engine: Engine | None = None, documents: DocumentsPort | None = None,
+          calendar: CalendarPort | None = None) -> App:
+    """Wire the service. Tests pass a clock, providers or peers; nothing else constructs things."""
     engine = engine or make_engine(settings.database_url)
     factory = make_session_factory(engine)
     # Real channel adapters replace the development provider per channel here.
@@ -83,4 +101,5 @@ def build(settings: Settings, *, clock: Clock | None = None,
         clock=clock or utcnow,
         documents=documents,
         relay=OutboxRelay(engine, outbox_table, licence_handlers(documents), service="identity"),
+        calendar=calendar or ApprovalCalendar(settings.approval_addr, timeout=settings.calendar_timeout),
     )

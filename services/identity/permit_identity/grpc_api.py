@@ -13,6 +13,8 @@ from permit_identity import convert, services
 from permit_identity.bootstrap import App
 from permitkit.context import current_principal
 
+SERVICE_NAME = "permit.identity.v1.IdentityService"
+
 
 class IdentityServicer(sgrpc.IdentityServiceServicer):
     """The v1 IdentityService on top of the use cases."""
@@ -61,7 +63,7 @@ class IdentityServicer(sgrpc.IdentityServiceServicer):
             valid_from=convert.from_date(request.valid_from, request.HasField("valid_from")),
             valid_until=convert.from_date(request.valid_until, request.HasField("valid_until")),
             document=request.document, province=request.province,
-            documents=self.app.document_check)
+            documents=self.app.document_check, calendar=self.app.calendar)
         self.app.relay.wake()
         return convert.licence_pb(licence)
 

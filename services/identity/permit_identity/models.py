@@ -385,23 +385,3 @@ class Licence(TimestampMixin, Base):
         self.version += 1
         self.party.finish_licence_review(approved=approve)
 
-
-class CalendarYear(Base):
-    """A year whose working days an administrator entered (overrides the library)."""
-
-    __tablename__ = "calendar_year"
-
-    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    source: Mapped[str] = mapped_column(String(100))
-    create_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-
-
-class CalendarDay(Base):
-    """A day that breaks the weekday rule in an entered year: a holiday on a weekday
-    or a make-up workday (调休) on a weekend."""
-
-    __tablename__ = "calendar_day"
-
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    is_workday: Mapped[bool] = mapped_column(Boolean)
-    note: Mapped[str] = mapped_column(String(100), default="")

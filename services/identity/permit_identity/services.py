@@ -36,12 +36,12 @@ from permit_identity.models import (
     new_id,
     outbox_table,
 )
-from permit_identity.ports import DocumentsPort
+from permit_identity.ports import CalendarPort, DocumentsPort
 from permit_identity.provinces import is_province
 from permit_identity.tickets import LEGAL, MINISTRY_PORTAL, ChannelProvider, PlatformIdentity
 from permit_identity.unit_of_work import IdentityUnitOfWork
-from permit_identity.workdays import WorkingCalendar, local_date
 from permitkit.context import Principal
+from permitkit.dates import local_date
 from permitkit.db import is_unique_violation
 from permitkit.outbox import record_event
 from permitkit.paging import PageRequest, scope_of
@@ -741,21 +741,16 @@ def update_officer(uow: IdentityUnitOfWork, *, principal: Principal | None, name
 
 
 # --- licence onboarding (ID-5) --------------------------------------------------------
-def _calendar(uow: IdentityUnitOfWork, start: dt.date) -> WorkingCalendar:
-    years = [start.year, start.year + 1]
-    return WorkingCalendar(entered=uow.calendar.entered(years))
-
-
-def licence_due_date(uow: IdentityUnitOfWork, submitted: dt.datetime) -> tuple[dt.date, bool]:
-    """5 working days after the submission date (Asia/Shanghai), and whether provisional."""
-    start = local_date(submitted)
-    return _calendar(uow, start).add_working_days(start, LICENCE_REVIEW_WORKING_DAYS)
+def licence_due_date(calendar: CalendarPort, submitted: dt.datetime) -> tuple[dt.date, bool]:
+    """5 working days after the submission date (Asia/Shanghai) by approval's calendar,
+    and whether provisional (a year without data, or approval not answering)."""
+    return calendar.add_working_days(local_date(submitted), LICENCE_REVIEW_WORKING_DAYS)
 
 
 def submit_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now: dt.datetime,
                    licence_number: str, issuing_authority: str, valid_from: dt.date | None,
-                   valid_until: dt.date | None, document: str, province: str = "",
-                   documents: DocumentsPort | None = None) -> Licence:
+                   valid_until: dt.date | None, document: str, calendar: CalendarPort,
+                   province: str = "", documents: DocumentsPort | None = None) -> Licence:
     """Submit (or resubmit after rejection) the party's business licence for review (ID-5).
 
     With ``documents`` the image must be a business-licence document of the
@@ -778,6 +773,8 @@ def submit_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now:
         raise errors.field_error("DOCUMENT_REQUIRED", "请上传经营许可证图片。", "document")
     if province and not is_province(province):
         raise errors.ProvinceInvalid(field="province")
+    # Asked before the transaction opens: a peer call never holds row locks.
+    due, provisional = licence_due_date(calendar, now)
     with uow:
         user = _user_of(uow, p)
         party = user.party
@@ -794,7 +791,6 @@ def submit_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now:
                 raise errors.DocumentKindInvalid(field="document")
         if not party.province:
             party.province = reviewing
-        due, provisional = licence_due_date(uow, now)
         licence = Licence(
             id=new_id(), party_id=party.id, submitter_id=user.id, licence_number=number,
             issuing_authority=authority, valid_from=valid_from, valid_until=valid_until,
@@ -876,18 +872,3 @@ def review_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now:
              decision="APPROVE" if approve else "REJECT")
     return licence
 
-
-def set_calendar_year(uow: IdentityUnitOfWork, *, year: int, holidays: Sequence[dt.date],
-                      workdays: Sequence[dt.date], source: str, now: dt.datetime) -> int:
-    """Enter a year's working-day calendar (State Council notice): statutory
-    holidays and make-up workdays; returns the number of exception days stored."""
-    for d in [*holidays, *workdays]:
-        if d.year != year:
-            raise errors.field_error("DAY_OUTSIDE_YEAR", f"日期{d.isoformat()}不在{year}年内。", "days")
-    exceptions = {d: False for d in holidays if d.weekday() < 5}
-    exceptions.update({d: True for d in workdays if d.weekday() >= 5})
-    with uow:
-        uow.calendar.replace_year(year=year, exceptions=exceptions, source=source, now=now)
-        uow.commit()
-    log.info("calendar_year_set", year=year, exceptions=len(exceptions), source=source)
-    return len(exceptions)

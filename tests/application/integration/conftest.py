@@ -27,12 +27,11 @@ from permit.routing.v1 import routing_service_pb2 as rspb
 from permit.routing.v1 import routing_service_pb2_grpc as rgrpc
 from permit_application.bootstrap import MIGRATIONS, App, build
 from permit_application.config import Settings
-from permit_application.server import build_server
 from permitkit.client import call_metadata
 from permitkit.context import Principal
 from permitkit.errors import ErrorDetails
 from permitkit.migrations import upgrade
-from permitkit.server import build_server as kit_build_server
+from permitkit.server import build_server, grpc_server
 from permitkit.testing import free_port
 from tests.application.conftest import APPLICANT, DEMO_EXPORT, NOW, SERVICE
 
@@ -116,7 +115,7 @@ class Peer:
     server: grpc.Server | None = None
 
     def start(self) -> None:
-        self.server, _ = kit_build_server(domain="permit.fake", services=[(self.add, self.servicer, self.name)],
+        self.server, _ = grpc_server(domain="permit.fake", services=[(self.add, self.servicer, self.name)],
                                           port=self.port)
         self.server.start()
 
@@ -244,7 +243,7 @@ def make_harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
         from permit_application import services as svc
 
         svc.import_legacy_records(app.uow_factory(), export=DEMO_EXPORT, check_caller=False, now=NOW)
-        server, port = build_server(app.servicer, port=0)
+        server, port = build_server(app, host="127.0.0.1", port=0)
         server.start()
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         h = Harness(app=app, url=url, stub=sgrpc.ApplicationServiceStub(channel), channel=channel,

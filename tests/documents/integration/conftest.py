@@ -11,7 +11,7 @@ import grpc
 import pytest
 
 from permit.documents.v1 import documents_pb2, documents_service_pb2, documents_service_pb2_grpc
-from permit_documents import bootstrap, server
+from permit_documents import bootstrap
 from permit_documents.__main__ import MIGRATIONS
 from permit_documents.config import Settings
 from permitkit.client import call_metadata
@@ -96,7 +96,7 @@ def make_documents_client(
         }
         app = bootstrap.build(Settings.from_env(env))
         apps.append(app)
-        channel = grpc_serve(services=[server.service_spec(app)], domain=server.DOMAIN)
+        channel = grpc_serve(app)
         return DocumentsClient(documents_service_pb2_grpc.DocumentServiceStub(channel), app)
 
     yield make

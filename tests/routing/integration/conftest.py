@@ -9,10 +9,10 @@ import pytest
 
 from permit.routing.v1 import routing_service_pb2_grpc as pb_grpc
 from permit_routing.__main__ import MIGRATIONS
-from permit_routing.bootstrap import Routing, build
+from permit_routing.bootstrap import App, build
 from permit_routing.config import Settings
-from permit_routing.server import make_server
 from permitkit.migrations import upgrade
+from permitkit.server import build_server
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def routing_db(make_database: Callable[[str], str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def routing_app(routing_db: str) -> Iterator[Routing]:
+def routing_app(routing_db: str) -> Iterator[App]:
     settings = Settings.from_env({"PERMIT_ROUTING_DATABASE_URL": routing_db, "PERMIT_LOG_JSON": "0"})
     app = build(settings)
     yield app
@@ -31,9 +31,9 @@ def routing_app(routing_db: str) -> Iterator[Routing]:
 
 
 @pytest.fixture(scope="module")
-def routing_addr(routing_app: Routing) -> Iterator[str]:
+def routing_addr(routing_app: App) -> Iterator[str]:
     """host:port of a real routing gRPC server on a free loopback port."""
-    server, port = make_server(routing_app, host="127.0.0.1", port=0)
+    server, port = build_server(routing_app, host="127.0.0.1", port=0)
     server.start()
     try:
         yield f"127.0.0.1:{port}"
