@@ -129,8 +129,8 @@ def test_operation_descriptions_cite_requirements_of_the_catalogue_and_its_map(d
 
 
 def _proto_errors() -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, str]]:
-    """From the service protos: rpc -> reasons of its ``Errors:``, service -> reasons every
-    RPC of it may answer, and reason -> gRPC status name."""
+    """From the service protos: rpc -> reasons of its ``Errors:``, service name -> reasons
+    every RPC of it may answer, and reason -> gRPC status name."""
     per_rpc: dict[str, set[str]] = {}
     service_wide: dict[str, set[str]] = {}
     codes: dict[str, str] = {}
@@ -146,7 +146,7 @@ def _proto_errors() -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str,
             reasons = {r for group in re.findall(r"\(([^)]*)\)", errors)
                        for r in re.findall(r"[A-Z][A-Z0-9_]{2,}\*?", group)}
             if m.group(2) == "service":
-                service_wide[path.parent.parent.name] = reasons
+                service_wide[m.group(3)] = reasons
                 continue
             alias = re.match(r"\s*as (\w+)\.", errors)
             if alias:
@@ -170,7 +170,7 @@ def test_operation_reasons_follow_the_errors_of_the_proto_comments(rules, doc):
                 assert any(x.startswith(reason[:-1]) for x in listed), (op["operationId"], reason)
             else:
                 assert reason in listed, f"{op['operationId']}: {reason} of the proto comment not documented"
-        allowed = declared | service_wide.get(rule.context, set())
+        allowed = declared | service_wide.get(rule.method.containing_service.name, set())
         assert listed <= allowed, f"{op['operationId']}: {listed - allowed} not in its proto comment"
         for reason in listed:
             assert f"`{reason}`" in op["description"]
