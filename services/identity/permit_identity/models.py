@@ -13,6 +13,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from permit_identity import errors
 from permitkit.db import TimestampMixin, UTCDateTime, make_base
+from permitkit.etags import etag_of
 from permitkit.outbox import add_outbox_tables
 
 if TYPE_CHECKING:
@@ -369,7 +370,7 @@ class Licence(TimestampMixin, Base):
 
     @property
     def etag(self) -> str:
-        return f'W/"{self.version}"'
+        return etag_of(self.version)
 
     def review(self, *, officer: Officer, approve: bool, reason: str, now: dt.datetime) -> None:
         """An officer of the party's province decides (ID-5, ID-6); rejection needs a reason."""

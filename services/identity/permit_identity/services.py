@@ -40,9 +40,11 @@ from permit_identity.ports import CalendarPort, DocumentsPort
 from permit_identity.provinces import is_province
 from permit_identity.tickets import LEGAL, MINISTRY_PORTAL, ChannelProvider, PlatformIdentity
 from permit_identity.unit_of_work import IdentityUnitOfWork
+from permitkit import access
 from permitkit.context import Principal
 from permitkit.dates import local_date
 from permitkit.db import is_unique_violation
+from permitkit.etags import etag_matches
 from permitkit.outbox import record_event
 from permitkit.paging import PageRequest, scope_of
 
@@ -391,9 +393,7 @@ def _user_sign_in(uow: IdentityUnitOfWork, identity: PlatformIdentity, *,
 
 # --- the caller ------------------------------------------------------------------
 def _require(principal: Principal | None) -> Principal:
-    if principal is None:
-        raise errors.NotSignedIn()
-    return principal
+    return access.signed_in(principal)
 
 
 def _user_of(uow: IdentityUnitOfWork, principal: Principal) -> User:
@@ -549,24 +549,15 @@ def rotate_signing_key(uow: IdentityUnitOfWork, *, principal: Principal | None, 
 
 # --- internal / admin --------------------------------------------------------------
 def _require_service(principal: Principal | None) -> Principal:
-    p = _require(principal)
-    if not p.is_service:
-        raise errors.NotService()
-    return p
+    return access.require_service(principal)
 
 
 def _require_service_or_admin(principal: Principal | None) -> Principal:
-    p = _require(principal)
-    if not (p.is_service or p.has_role("admin")):
-        raise errors.NotService()
-    return p
+    return access.require_service(principal, or_admin=True)
 
 
 def _require_admin(principal: Principal | None) -> Principal:
-    p = _require(principal)
-    if not (p.has_role("admin") or p.is_service):
-        raise errors.NotAdmin()
-    return p
+    return access.require_admin(principal, or_service=True)
 
 
 def get_party(uow: IdentityUnitOfWork, *, principal: Principal | None, name: str) -> Party:
@@ -864,7 +855,7 @@ def review_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now:
         officer = _officer_of(uow, p)
         licence = _licence(uow, name)
         officer.may_review_licence_of(licence.province)
-        if etag and etag != licence.etag:
+        if not etag_matches(etag, licence.version):
             raise errors.EtagMismatch(field="etag")
         licence.review(officer=officer, approve=approve, reason=reason, now=now)
         uow.commit()

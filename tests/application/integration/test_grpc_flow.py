@@ -131,7 +131,7 @@ def test_repeated_review_events_are_ignored(pg: Harness) -> None:
         pg.stub.RecordReviewEvent(spb.RecordReviewEventRequest(event_id="x", application=app.name,
                                                                kind=pb.REVIEW_EVENT_KIND_CASE_DENIED),
                                   metadata=pg.md(APPLICANT))
-    assert (error_of(e.value).code, error_of(e.value).reason) == (grpc.StatusCode.PERMISSION_DENIED, "SERVICE_ONLY")
+    assert (error_of(e.value).code, error_of(e.value).reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_SERVICE")
 
 
 def test_withdrawal_is_delivered_as_cancel_case_PQ_5(pg: Harness) -> None:

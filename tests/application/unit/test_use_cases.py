@@ -683,7 +683,7 @@ class TestReviewEvents:
         app = submitted(uow)
         with pytest.raises(PermitError) as e:
             svc.record_review_event(uow(), principal=APPLICANT, event=event(app, "PERMIT_ISSUED", 1), now=NOW)
-        assert reason_of(e) == "SERVICE_ONLY"
+        assert reason_of(e) == "NOT_SERVICE"
 
     def test_an_event_that_does_not_fit_the_state_is_kept_in_the_trail_and_ignored(
             self, uow: Callable[[], FakeUnitOfWork]) -> None:
