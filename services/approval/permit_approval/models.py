@@ -106,8 +106,8 @@ class ChangeState(enum.StrEnum):
     CANCELLED = "CANCELLED"
 
 
-# Kinds of the events sent to the application service (its ReviewEventKind
-# without the prefix).
+# What a transition produced; ``published`` turns each into its integration event
+# (approval/v1/events.proto).
 class EventKind(enum.StrEnum):
     CASE_ACCEPTED = "CASE_ACCEPTED"
     CASE_RETURNED = "CASE_RETURNED"
@@ -121,7 +121,9 @@ class EventKind(enum.StrEnum):
     PERMIT_EXTENDED = "PERMIT_EXTENDED"
     PERMIT_ABOLISHED = "PERMIT_ABOLISHED"
     VEHICLE_CHANGED = "VEHICLE_CHANGED"
-    CASE_WITHDRAWN = "CASE_WITHDRAWN"
+    ROUTE_ADJUSTMENT_REJECTED = "ROUTE_ADJUSTMENT_REJECTED"
+    EXTENSION_DENIED = "EXTENSION_DENIED"
+    VEHICLE_CHANGE_DENIED = "VEHICLE_CHANGE_DENIED"
 
 
 @dataclass
@@ -134,7 +136,7 @@ class Actor:
 
 @dataclass
 class OutgoingEvent:
-    """An event for the application service, queued in the outbox by the use case."""
+    """A fact a transition produced, queued in the outbox (as its event message) by the use case."""
 
     kind: EventKind
     fields: dict[str, Any] = field(default_factory=dict)
@@ -313,7 +315,7 @@ class Case(TimestampMixin, Base):
         for r in reviews:
             if r.state == ReviewState.APPROVED:
                 self._emit(EventKind.PROVINCE_APPROVED, Actor(r.officer, r.province), now,
-                           province=r.province, reason=r.reason or "路段未变更，保留原审批意见")
+                           province=r.province, reason=r.reason or "路段未变更，保留原审批意见", kept=True)
         if reviews and all(r.state == ReviewState.APPROVED for r in reviews):
             self._move(CaseState.READY_TO_ISSUE, "CASE_READY_TO_ISSUE", actor, "", now)
 
@@ -338,7 +340,7 @@ class Case(TimestampMixin, Base):
         self._move(CaseState.REFUSED, "CASE_REFUSED", actor, reason, now, actor.province)
         # The applicant sees 不予许可: the seven statuses have no separate "not accepted".
         self._emit(EventKind.CASE_DENIED, actor, now, province=self.origin_province,
-                   reason=reason)
+                   reason=reason, stage="ACCEPTANCE")
 
     # -- parallel review (RV-2, RV-3) -----------------------------------------------------
 
@@ -414,7 +416,9 @@ class Case(TimestampMixin, Base):
             self.reason = reason
             self._close_open_reviews(actor, now, keep=review, reason=reason)
             self._move(CaseState.DENIED, "CASE_DENIED", actor, reason, now, province)
-            self._emit(EventKind.CASE_DENIED, actor, now, province=province, reason=reason)
+            self._emit(EventKind.ROUTE_ADJUSTMENT_REJECTED, actor, now, province=province, reason=reason)
+            self._emit(EventKind.CASE_DENIED, actor, now, province=province, reason=reason,
+                       stage="ADJUSTMENT_REJECTED")
             return review
         if self.permit_class == 3 and not escort_plan:
             # PQ-7: a class III route change needs an updated escort plan.
@@ -436,7 +440,8 @@ class Case(TimestampMixin, Base):
         review.officer = ""
         # PQ-7: the application shows the new route and, for class III, the updated escort plan.
         self._emit(EventKind.ROUTE_ADJUSTMENT_ACCEPTED, actor, now, province=province,
-                   route=new_route, documents=[escort_plan] if escort_plan else [])
+                   route=new_route, documents=[escort_plan] if escort_plan else [],
+                   due_date=review.due_date, provisional=review.due_provisional, stage="FAST_TRACK")
         return review
 
     def route_with(self, province: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -649,6 +654,9 @@ class Case(TimestampMixin, Base):
             vc.state = ChangeState.DENIED
             self.audit("VEHICLE_CHANGE_DENIED", actor, ChangeState.PENDING, vc.state, reason, now,
                        actor.province)
+            self._emit(EventKind.VEHICLE_CHANGE_DENIED, actor, now, province=actor.province or "",
+                       reason=reason, old_plate_number=vc.old_plate_number,
+                       new_plate_number=vc.new_plate_number, new_vehicle=vc.new_vehicle)
             return vc
         vc.state = ChangeState.APPROVED
         self.plate_numbers = [vc.new_plate_number if p == vc.old_plate_number else p
@@ -662,7 +670,7 @@ class Case(TimestampMixin, Base):
         # PQ-10: the application carries the new vehicle and the agent's new power of attorney.
         self._emit(EventKind.VEHICLE_CHANGED, actor, now, province=actor.province or "",
                    old_plate_number=vc.old_plate_number, new_plate_number=vc.new_plate_number,
-                   documents=[vc.power_of_attorney])
+                   new_vehicle=vc.new_vehicle, documents=[vc.power_of_attorney])
         return vc
 
     # -- deadlines (RV-4) -----------------------------------------------------------------
@@ -988,6 +996,8 @@ class Permit(TimestampMixin, Base):
                    ReviewState.PENDING, decisions[province]["state"], reason, now, province)
         if not approve:
             ext.state = ChangeState.DENIED
+            self._emit(EventKind.EXTENSION_DENIED, actor, now, case.submission, province=province,
+                       reason=reason, provinces=list(ext.provinces))
         elif all(d.get("state") == ReviewState.APPROVED.value for d in decisions.values()):
             ext.state = ChangeState.APPROVED
             case.audit("PERMIT_EXTENDED", actor, self.state, PermitState.EXTENDED,
