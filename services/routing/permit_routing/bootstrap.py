@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from permit_routing import event_handlers
 from permit_routing.config import Settings
 from permit_routing.grpc_api import RoutingServicer
 from permit_routing.reference import ReferenceData, load_reference_data
@@ -42,4 +43,5 @@ def build(settings: Settings, *, uow_factory: Callable[[], RoutingUnitOfWork] | 
             return RoutingUnitOfWork(sessions)
 
     servicer = RoutingServicer(ref=ref, uow_factory=uow_factory)
+    servicer.event_sink = event_handlers.sink(uow_factory, ref)
     return Routing(settings=settings, ref=ref, engine=engine, uow_factory=uow_factory, servicer=servicer)
