@@ -93,13 +93,17 @@ def add_outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("park_time", UTCDateTime(), nullable=False),
         PrimaryKeyConstraint("consumer", "seq"),
     )
-    inbox = Table(
+    return outbox, add_inbox_table(metadata)
+
+
+def add_inbox_table(metadata: MetaData) -> Table:
+    """Add ``inbox_event`` (the ids of the events a consumer has applied) to its metadata."""
+    return Table(
         INBOX_TABLE, metadata,
         Column("event_id", String(36), primary_key=True),
         Column("topic", String(100), nullable=False),
         Column("receive_time", UTCDateTime(), nullable=False),
     )
-    return outbox, inbox
 
 
 def topic_of(message: Message | type[Message]) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import structlog
 from sqlalchemy.engine import Engine
 
-from permit_documents import services
+from permit_documents import event_handlers, services
 from permit_documents.config import Settings
 from permit_documents.grpc_api import DocumentServicer
 from permit_documents.links import LinkSigner
@@ -18,6 +18,7 @@ from permit_documents.storage import BlobStore, FolderBlobStore, S3BlobStore
 from permit_documents.unit_of_work import DocumentsUnitOfWork
 from permitkit.db import make_engine, make_session_factory, utcnow
 from permitkit.errors import PermitError
+from permitkit.events import EventSink
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +79,7 @@ class App:
     store: BlobStore
     servicer: DocumentServicer
     sweeper: Sweeper
+    sink: EventSink
 
     def close(self) -> None:
         self.sweeper.stop()
@@ -112,4 +114,4 @@ def build(
         interval=settings.sweep_interval_seconds,
     )
     return App(settings=settings, engine=engine, uow_factory=factory, store=blob_store,
-               servicer=servicer, sweeper=sweeper)
+               servicer=servicer, sweeper=sweeper, sink=event_handlers.sink(factory))
