@@ -16,9 +16,7 @@ class DocumentInfo:
 
 
 class DocumentsPort(Protocol):
-    """The documents service seen from identity's use cases and relay."""
+    """The documents service seen from identity's use cases."""
 
     def describe(self, name: str) -> DocumentInfo | None: ...
 
-    def grant_access(self, *, resource: str, provinces: list[str], documents: list[str],
-                     owner: str = "") -> None: ...
