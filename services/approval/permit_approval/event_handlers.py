@@ -53,9 +53,10 @@ def sink(uow_factory: Callable[[], ApprovalUnitOfWork], clock: Callable[[], dt.d
         return not before
 
     def withdrawn(e: Any) -> bool:
+        was_cancelled = _state_of(uow_factory, e.application.name) == "CANCELLED"
         case = services.cancel_case(uow_factory(), principal=current_principal(), event_id=e.event_id,
                                     application=e.application.name, reason=e.reason, now=clock())
-        return case.state == "CANCELLED"
+        return case.state == "CANCELLED" and not was_cancelled
 
     return EventSink("approval", {
         application_events.ApplicationSubmitted: submitted,
@@ -72,3 +73,12 @@ def _submission_seen(uow_factory: Callable[[], ApprovalUnitOfWork], e: Any) -> b
         seen = case is not None and case.submission >= (e.submitted.submission or 1)
         uow.commit()
         return seen
+
+
+def _state_of(uow_factory: Callable[[], ApprovalUnitOfWork], application: str) -> str:
+    uow = uow_factory()
+    with uow:
+        case = uow.cases.by_application(application)
+        state = case.state if case is not None else ""
+        uow.commit()
+        return state
