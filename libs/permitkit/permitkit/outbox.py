@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -375,11 +376,14 @@ class OutboxRelay:
             t.start()
             self._threads.append(t)
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop every consumer's thread, waiting ``timeout`` seconds in all (not per thread):
+        a delivery in flight is retried by the next start, its consumer being idempotent."""
         self._stop.set()
         self.wake()
+        deadline = time.monotonic() + timeout
         for t in self._threads:
-            t.join(timeout)
+            t.join(max(0.0, deadline - time.monotonic()))
 
 
 # -- migrations ------------------------------------------------------------------------------
