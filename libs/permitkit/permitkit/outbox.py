@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,12 +112,13 @@ def topic_of(message: Message | type[Message]) -> str:
     return message.DESCRIPTOR.full_name
 
 
-def record_event(session: Session, outbox: Table, event: Message, *, now: dt.datetime | None = None) -> str:
+def record_event(session: Session, outbox: Table, message: Message, *, now: dt.datetime | None = None) -> str:
     """Queue ``event`` inside the caller's transaction; returns its id.
 
     An empty ``event_id`` field is filled with a new UUID and an unset
     ``occur_time`` with ``now``, so the stored message is the one delivered.
     """
+    event: Any = message  # a message of some events.proto: event_id, occur_time
     fields = event.DESCRIPTOR.fields_by_name
     if "event_id" not in fields:
         raise TypeError(f"{topic_of(event)} is not an integration event (no event_id)")
@@ -148,18 +149,18 @@ def first_delivery(session: Session, inbox: Table, event_id: str, topic: str) ->
     return True
 
 
-def envelope_of(row: Mapping[str, object], producer: str) -> object:
-    """The ``permit.events.v1.Envelope`` of one outbox row."""
+def envelope_of(row: Any, producer: str) -> Any:
+    """The ``permit.events.v1.Envelope`` of one outbox row (a mapping of its columns)."""
     from permit.events.v1 import event_sink_pb2
 
-    packed = any_pb2.Any(type_url=f"type.googleapis.com/{row['topic']}", value=bytes(row["payload"]))  # type: ignore[arg-type]
+    packed = any_pb2.Any(type_url=f"type.googleapis.com/{row['topic']}", value=bytes(row["payload"]))
     ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(row["create_time"].astimezone(dt.UTC))  # type: ignore[attr-defined]
+    ts.FromDatetime(row["create_time"].astimezone(dt.UTC))
     return event_sink_pb2.Envelope(event_id=str(row["event_id"]), topic=str(row["topic"]), producer=producer,
                                    occur_time=ts, event=packed)
 
 
-Deliver = Callable[[object], None]
+Deliver = Callable[[Any], None]
 
 
 @dataclass(frozen=True)
@@ -187,12 +188,12 @@ class GrpcSink:
         self._producer = producer
         self._timeout = timeout
 
-    def __call__(self, envelope: object) -> None:
+    def __call__(self, envelope: Any) -> None:
         from permit.events.v1 import event_sink_pb2
         from permitkit.client import call_metadata, service_principal
 
         self._stub.Deliver(event_sink_pb2.DeliverRequest(envelope=envelope), timeout=self._timeout,
-                           metadata=tuple(call_metadata(service_principal(self._producer), envelope.event_id)))  # type: ignore[attr-defined]
+                           metadata=tuple(call_metadata(service_principal(self._producer), envelope.event_id)))
 
 
 # Codes a retry cannot fix: the event is parked for that consumer (kept, with its
@@ -295,7 +296,7 @@ class OutboxRelay:
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next attempt after ``attempts`` failures: doubling, capped."""
-        return min(self.max_backoff, 0.2 * (2 ** min(attempts, 16)))
+        return float(min(self.max_backoff, 0.2 * (2 ** min(attempts, 16))))
 
     def _deliver(self, consumer: str) -> int:
         from permitkit.client import service_principal
