@@ -4,6 +4,7 @@ relay's subscriptions (approval, routing) and the ports to routing and documents
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,19 @@ def _date(s: str) -> date_pb2.Date | None:
     return date_pb2.Date(year=d.year, month=d.month, day=d.day)
 
 
+_ROW = re.compile(r"^[a-z_]+\[(\d+)\](.*)$")
+
+
+def route_field(field: str) -> str:
+    """Where in the passage a route problem is: for the n-th row, the row's index and the part
+    of the row (``.roads[1]``) the routing service names, under this form's own field;
+    the origin and destination keep their names; the route as a whole otherwise."""
+    m = _ROW.match(field or "")
+    if m:
+        return f"passage.route[{m.group(1)}]{m.group(2)}"
+    return f"passage.{field}" if field in ("origin_province", "destination_province") else "passage.route"
+
+
 class RoutingClient:
     """RoutingService: validation of a passage's route, and the approved-route projection."""
 
@@ -61,16 +75,14 @@ class RoutingClient:
                 return local_route_check(passage)
             d = ErrorDetails.from_rpc_error(e)
             if d.code == grpc.StatusCode.INVALID_ARGUMENT:
-                problems = [FieldViolation("passage." + v.field.replace("rows", "route", 1) if v.field else "passage.route",
-                                           v.description, v.reason) for v in d.violations]
+                problems = [FieldViolation(route_field(v.field), v.description, v.reason) for v in d.violations]
                 return RouteCheck(passage.route_provinces(), problems or [
                     FieldViolation("passage.route", d.message or "通行路线有误。", d.reason or "ROUTE_INVALID")])
             log.warning("routing_error_fallback", code=e.code().name, reason=d.reason)
             return local_route_check(passage)
 
         def fv(problem: Any) -> FieldViolation:
-            f = problem.field or ""
-            path = "passage." + (f.replace("rows", "route", 1) if f else "route")
+            path = route_field(problem.field)
             if problem.reason == "LAST_ROW_NOT_DESTINATION":
                 path = "passage.route_confirmed"
             return FieldViolation(path, problem.message, problem.reason)
