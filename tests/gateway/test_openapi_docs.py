@@ -230,12 +230,11 @@ def test_the_messages_a_carrier_fills_or_reads_are_fully_catalogued(rules):
     msgs = documented_messages(rules)
     required = {
         "permit.application.v1.Application", "permit.application.v1.Cargo", "permit.application.v1.Vehicle",
-        "permit.application.v1.Overall", "permit.application.v1.Passage", "permit.application.v1.RouteSegment",
+        "permit.application.v1.Overall", "permit.application.v1.Passage", "permit.type.v1.RouteRow",
         "permit.application.v1.Agent", "permit.application.v1.MaterialRef", "permit.application.v1.RequiredMaterial",
         "permit.application.v1.ProvinceProgress", "permit.documents.v1.Document", "permit.approval.v1.Case",
-        "permit.approval.v1.Review", "permit.approval.v1.Permit", "permit.approval.v1.RouteRow",
-        "permit.routing.v1.RouteRow",
-    } | {r.method.input_type.full_name for r in rules if not r.internal}
+        "permit.approval.v1.Review", "permit.approval.v1.Permit",
+    } | {r.method.input_type.full_name for r in rules}
     for name in sorted(required):
         for f in msgs[name].fields:
             doc = fields_zh.FIELDS.get(name, {}).get(f.name)

@@ -13,6 +13,8 @@ import grpc
 import pytest
 
 from permit.documents.v1 import documents_service_pb2_grpc
+from permit.events.v1 import event_sink_pb2_grpc
+from permit.identity.v1 import identity_internal_pb2_grpc as igrpc
 from permit.identity.v1 import identity_pb2 as pb
 from permit.identity.v1 import identity_service_pb2 as spb
 from permit.identity.v1 import identity_service_pb2_grpc as sgrpc
@@ -23,7 +25,7 @@ from permit_identity.tickets import DEFAULT_DEV_TICKET_KEY, mint_dev_ticket
 from permitkit.client import call_metadata
 from permitkit.context import Principal
 from permitkit.migrations import upgrade
-from tests.identity.fakes import FakeDocumentService
+from tests.identity.fakes import FakeDocumentService, FakeDocumentSink
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "identity" / "migrations"
 
@@ -66,6 +68,11 @@ class Harness:
 
     def ticket(self, channel: str, **kw: Any) -> str:
         return mint_dev_ticket(DEFAULT_DEV_TICKET_KEY, channel=channel, now=self.clock.now, **kw)
+
+    @property
+    def internal(self) -> igrpc.IdentityInternalServiceStub:
+        """IdentityInternalService on the same server (peers and operators only)."""
+        return igrpc.IdentityInternalServiceStub(self.channel)
 
     def sign_in(self, channel: str, **kw: Any) -> pb.Session:
         ch = pb.Channel.Value(f"CHANNEL_{channel}")
@@ -144,9 +151,11 @@ def documents_fake() -> Iterator[tuple[FakeDocumentService, int]]:
     from permitkit.server import grpc_server as build_grpc
 
     fake = FakeDocumentService()
-    server, port = build_grpc(domain="permit.documents", services=[(
-        documents_service_pb2_grpc.add_DocumentServiceServicer_to_server, fake,
-        "permit.documents.v1.DocumentService")], port=0)
+    server, port = build_grpc(domain="permit.documents", services=[
+        (documents_service_pb2_grpc.add_DocumentServiceServicer_to_server, fake,
+         "permit.documents.v1.DocumentService"),
+        (event_sink_pb2_grpc.add_EventSinkServiceServicer_to_server, FakeDocumentSink(fake),
+         "permit.events.v1.EventSinkService")], port=0)
     server.start()
     yield fake, port
     server.stop(0)

@@ -33,7 +33,7 @@ def _import(settings: Settings, path: Path) -> int:
         raise SettingsError(f"legacy export not found: {path}") from None
     except json.JSONDecodeError as e:
         raise SettingsError(f"legacy export is not valid JSON: {path}: {e}") from None
-    app = build(settings, handlers={}, use_routing=False, use_documents=False)
+    app = build(settings, subscriptions=[], use_routing=False, use_documents=False)
     try:
         counts = svc.import_legacy_records(app.uow_factory(), export=export, check_caller=False)
     except InvalidExport as e:

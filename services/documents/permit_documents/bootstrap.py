@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from permit.documents.v1 import documents_service_pb2_grpc
 from permit_documents import services
+from permit_documents import event_handlers, services
 from permit_documents.config import Settings
 from permit_documents.errors import DOMAIN
 from permit_documents.grpc_api import SERVICE_NAME, DocumentServicer
@@ -22,6 +23,7 @@ from permit_documents.unit_of_work import DocumentsUnitOfWork
 from permitkit.db import make_engine, make_session_factory, utcnow
 from permitkit.errors import PermitError
 from permitkit.server import ServiceSpec
+from permitkit.events import EventSink
 
 log = structlog.get_logger(__name__)
 
@@ -84,10 +86,11 @@ class App:
     store: BlobStore
     servicer: DocumentServicer
     sweeper: Sweeper
+    sink: EventSink
 
     def grpc_services(self) -> Sequence[ServiceSpec]:
         return [(documents_service_pb2_grpc.add_DocumentServiceServicer_to_server, self.servicer,
-                 SERVICE_NAME)]
+                 SERVICE_NAME), self.sink.service_spec()]
 
     def start(self) -> None:
         self.sweeper.start()
@@ -125,4 +128,4 @@ def build(
         interval=settings.sweep_interval_seconds,
     )
     return App(settings=settings, engine=engine, uow_factory=factory, store=blob_store,
-               servicer=servicer, sweeper=sweeper)
+               servicer=servicer, sweeper=sweeper, sink=event_handlers.sink(factory))

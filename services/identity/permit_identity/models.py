@@ -22,10 +22,9 @@ if TYPE_CHECKING:
         pass
 else:
     Base = make_base()
-# The outbox carries the licence-image access grant to the documents service (ID-5).
+# The outbox carries identity's events (licence submitted and decided; ID-5).
 outbox_table, inbox_table = add_outbox_tables(Base.metadata)
 
-LICENCE_SUBMITTED = "licence.submitted"
 
 
 class Channel(enum.StrEnum):

@@ -18,7 +18,7 @@ class DocumentInfo:
 
 
 class DocumentsPort(Protocol):
-    """The documents service seen from identity's use cases and relay."""
+    """The documents service seen from identity's use cases."""
 
     def describe(self, name: str) -> DocumentInfo | None: ...
 

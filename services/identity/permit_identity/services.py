@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from google.protobuf import timestamp_pb2
+from google.type import date_pb2
 from sqlalchemy.exc import IntegrityError
 
+from permit.identity.v1 import events_pb2 as identity_events
 from permit_identity import errors, identifiers, tokens
 from permit_identity.models import (
     APPLICANT,
-    LICENCE_SUBMITTED,
     LINK_HINT_MESSAGES,
     OFFICER_ROLES,
     AuthSession,
@@ -47,6 +49,13 @@ from permitkit.db import is_unique_violation
 from permitkit.etags import etag_matches
 from permitkit.outbox import record_event
 from permitkit.paging import PageRequest, scope_of
+
+
+def _ts(t: dt.datetime) -> timestamp_pb2.Timestamp:
+    out = timestamp_pb2.Timestamp()
+    out.FromDatetime(t.astimezone(dt.UTC))
+    return out
+
 
 log = structlog.get_logger("permit_identity")
 
@@ -789,8 +798,11 @@ def submit_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now:
             submit_time=now, due_date=due, due_date_provisional=provisional, version=1)
         licence.party = party
         uow.licences.add(licence)
-        record_event(uow.session, outbox_table, LICENCE_SUBMITTED, {
-            "licence": licence.name, "province": reviewing, "document": document, "party": party.name})
+        record_event(uow.session, outbox_table, identity_events.LicenceSubmitted(
+            occur_time=_ts(now), licence=licence.name, applicant=party.name, province=reviewing,
+            document=document, licence_number=number, party_display_name=party.display_name or "",
+            due_date=date_pb2.Date(year=due.year, month=due.month, day=due.day),
+            due_date_provisional=provisional))
         uow.commit()
     log.info("licence_submitted", licence=licence.name, party=party.name, province=reviewing,
              due_date=due.isoformat(), provisional=provisional)
@@ -858,6 +870,11 @@ def review_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now:
         if not etag_matches(etag, licence.version):
             raise errors.EtagMismatch(field="etag")
         licence.review(officer=officer, approve=approve, reason=reason, now=now)
+        # Published for notifications: the party may now apply, or must submit again.
+        record_event(uow.session, outbox_table, identity_events.LicenceDecided(
+            occur_time=_ts(now), licence=licence.name, applicant=f"parties/{licence.party_id}",
+            province=licence.province, officer=officer.name, approved=approve, reason=reason,
+            licence_number=licence.licence_number))
         uow.commit()
     log.info("licence_reviewed", licence=licence.name, officer=officer.name,
              decision="APPROVE" if approve else "REJECT")

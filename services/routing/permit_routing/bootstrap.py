@@ -8,9 +8,10 @@ from typing import ClassVar
 
 from sqlalchemy.engine import Engine
 
+from permit_routing import event_handlers
 from permit_routing.config import Settings
 from permit_routing.errors import DOMAIN
-from permit_routing.grpc_api import RoutingServicer, service_spec
+from permit_routing.grpc_api import RoutingServicer, service_specs
 from permit_routing.reference import ReferenceData, load_reference_data
 from permit_routing.unit_of_work import RoutingUnitOfWork
 from permitkit.db import make_engine, make_session_factory
@@ -30,7 +31,7 @@ class App:
     servicer: RoutingServicer
 
     def grpc_services(self) -> Sequence[ServiceSpec]:
-        return [service_spec(self.servicer)]
+        return service_specs(self.servicer)
 
     def start(self) -> None:
         """Routing runs nothing in the background."""
@@ -53,4 +54,5 @@ def build(settings: Settings, *, uow_factory: Callable[[], RoutingUnitOfWork] | 
             return RoutingUnitOfWork(sessions)
 
     servicer = RoutingServicer(ref=ref, uow_factory=uow_factory)
+    servicer.event_sink = event_handlers.sink(uow_factory, ref)
     return App(settings=settings, ref=ref, engine=engine, uow_factory=uow_factory, servicer=servicer)

@@ -6,7 +6,10 @@ from collections.abc import Callable, Iterator
 
 import grpc
 import pytest
+from google.protobuf import any_pb2
 
+from permit.application.v1 import events_pb2 as application_events
+from permit.events.v1 import event_sink_pb2, event_sink_pb2_grpc
 from permit.routing.v1 import routing_service_pb2_grpc as pb_grpc
 from permit_routing.__main__ import MIGRATIONS
 from permit_routing.bootstrap import App, build
@@ -52,4 +55,15 @@ def routing_channel(routing_addr: str) -> Iterator[grpc.Channel]:
 
 @pytest.fixture
 def stub(routing_channel: grpc.Channel) -> pb_grpc.RoutingServiceStub:
-    return pb_grpc.RoutingServiceStub(routing_channel)
+    """RoutingService, with ``.sink``: the EventSinkService on the same server."""
+    s = pb_grpc.RoutingServiceStub(routing_channel)
+    s.sink = event_sink_pb2_grpc.EventSinkServiceStub(routing_channel)  # type: ignore[attr-defined]
+    return s
+
+
+def route_approved_request(event: application_events.RouteApproved) -> event_sink_pb2.DeliverRequest:
+    """The envelope the application service's relay delivers for a RouteApproved event."""
+    packed = any_pb2.Any()
+    packed.Pack(event)
+    return event_sink_pb2.DeliverRequest(envelope=event_sink_pb2.Envelope(
+        event_id=event.event_id, topic=event.DESCRIPTOR.full_name, producer="application", event=packed))

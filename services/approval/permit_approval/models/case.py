@@ -1,16 +1,14 @@
-"""Typed ORM entities of the approval context with their rules (state machine, RV-1 to RV-5, PQ-7 to PQ-11).
+"""The case aggregate: a submitted application under review with its province reviews,
+audit trail and vehicle changes (RV-1 to RV-4, PQ-6, PQ-7, PQ-10).
 
-Entities do no I/O. Every transition appends an audit row (who, when, from,
-to, why) and the events it produces to ``.events``; the use case queues those
+Entities do no I/O. Every transition appends an audit row (who, when, from, to, why)
+and the facts it produces to ``.events``; the use case queues their event messages
 in the outbox in the same transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -19,14 +17,28 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from permit_approval import errors
+from permit_approval.models.base import (
+    OPEN_CASE_STATES,
+    Actor,
+    Base,
+    CaseState,
+    ChangeState,
+    Decision,
+    EventKind,
+    OutgoingEvent,
+    ReviewState,
+    local_date,
+    new_id,
+    normalise_route,
+    route_part,
+)
 from permit_approval.workdays import (
     ACCEPTANCE_DAYS,
     FAST_TRACK_DAYS,
@@ -34,119 +46,7 @@ from permit_approval.workdays import (
     WorkingCalendar,
     review_days,
 )
-from permitkit.db import NAMING_CONVENTION, TimestampMixin, UTCDateTime, utcnow
-from permitkit.outbox import add_outbox_tables
-
-
-class Base(DeclarativeBase):
-    """Declarative base of the approval tables (permitkit's naming convention, UTC instants).
-
-    Spelled out rather than ``permitkit.db.make_base()`` so that mypy sees a class.
-    """
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dt.datetime: UTCDateTime()}
-
-
-OUTBOX, INBOX = add_outbox_tables(Base.metadata)
-
-SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
-
-
-def local_date(instant: dt.datetime) -> dt.date:
-    """The calendar date in Asia/Shanghai (dates of the domain are local)."""
-    return instant.astimezone(SHANGHAI).date()
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex[:20]
-
-
-class CaseState(enum.StrEnum):
-    AWAITING_ACCEPTANCE = "AWAITING_ACCEPTANCE"
-    UNDER_REVIEW = "UNDER_REVIEW"
-    READY_TO_ISSUE = "READY_TO_ISSUE"
-    ISSUED = "ISSUED"
-    RETURNED = "RETURNED"
-    DENIED = "DENIED"
-    CANCELLED = "CANCELLED"
-    REFUSED = "REFUSED"
-
-
-OPEN_CASE_STATES = {CaseState.AWAITING_ACCEPTANCE, CaseState.UNDER_REVIEW, CaseState.READY_TO_ISSUE}
-
-
-class ReviewState(enum.StrEnum):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    DENIED = "DENIED"
-    RETURNED = "RETURNED"
-    ADJUSTMENT_PROPOSED = "ADJUSTMENT_PROPOSED"
-    CANCELLED = "CANCELLED"
-
-
-class Decision(enum.StrEnum):
-    APPROVE = "APPROVE"
-    DENY = "DENY"
-    RETURN = "RETURN"
-    REQUIRE_ADJUSTMENT = "REQUIRE_ADJUSTMENT"
-
-
-class PermitState(enum.StrEnum):
-    VALID = "VALID"
-    EXTENDED = "EXTENDED"
-    ABOLISHED = "ABOLISHED"
-    EXPIRED = "EXPIRED"
-
-
-class ChangeState(enum.StrEnum):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    DENIED = "DENIED"
-    CANCELLED = "CANCELLED"
-
-
-# Kinds of the events sent to the application service (its ReviewEventKind
-# without the prefix).
-class EventKind(enum.StrEnum):
-    CASE_ACCEPTED = "CASE_ACCEPTED"
-    CASE_RETURNED = "CASE_RETURNED"
-    PROVINCE_APPROVED = "PROVINCE_APPROVED"
-    PROVINCE_DENIED = "PROVINCE_DENIED"
-    PROVINCE_RETURNED = "PROVINCE_RETURNED"
-    ROUTE_ADJUSTMENT_PROPOSED = "ROUTE_ADJUSTMENT_PROPOSED"
-    ROUTE_ADJUSTMENT_ACCEPTED = "ROUTE_ADJUSTMENT_ACCEPTED"
-    CASE_DENIED = "CASE_DENIED"
-    PERMIT_ISSUED = "PERMIT_ISSUED"
-    PERMIT_EXTENDED = "PERMIT_EXTENDED"
-    PERMIT_ABOLISHED = "PERMIT_ABOLISHED"
-    VEHICLE_CHANGED = "VEHICLE_CHANGED"
-    CASE_WITHDRAWN = "CASE_WITHDRAWN"
-
-
-@dataclass
-class Actor:
-    """Who acts: the subject and, for officers, their province."""
-
-    subject: str
-    province: str | None = None
-
-
-@dataclass
-class OutgoingEvent:
-    """An event for the application service, queued in the outbox by the use case."""
-
-    kind: EventKind
-    fields: dict[str, Any] = field(default_factory=dict)
-
-
-def normalise_route(rows: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    return [{"province": r["province"], "roads": list(r.get("roads") or [])} for r in rows or []]
-
-
-def route_part(route: list[dict[str, Any]], province: str) -> list[list[str]]:
-    """The rows of one province in a route (a province may appear more than once)."""
-    return [list(r["roads"]) for r in route if r["province"] == province]
+from permitkit.db import TimestampMixin
 
 
 class Case(TimestampMixin, Base):
@@ -313,7 +213,7 @@ class Case(TimestampMixin, Base):
         for r in reviews:
             if r.state == ReviewState.APPROVED:
                 self._emit(EventKind.PROVINCE_APPROVED, Actor(r.officer, r.province), now,
-                           province=r.province, reason=r.reason or "路段未变更，保留原审批意见")
+                           province=r.province, reason=r.reason or "路段未变更，保留原审批意见", kept=True)
         if reviews and all(r.state == ReviewState.APPROVED for r in reviews):
             self._move(CaseState.READY_TO_ISSUE, "CASE_READY_TO_ISSUE", actor, "", now)
 
@@ -338,7 +238,7 @@ class Case(TimestampMixin, Base):
         self._move(CaseState.REFUSED, "CASE_REFUSED", actor, reason, now, actor.province)
         # The applicant sees 不予许可: the seven statuses have no separate "not accepted".
         self._emit(EventKind.CASE_DENIED, actor, now, province=self.origin_province,
-                   reason=reason)
+                   reason=reason, stage="ACCEPTANCE")
 
     # -- parallel review (RV-2, RV-3) -----------------------------------------------------
 
@@ -414,7 +314,9 @@ class Case(TimestampMixin, Base):
             self.reason = reason
             self._close_open_reviews(actor, now, keep=review, reason=reason)
             self._move(CaseState.DENIED, "CASE_DENIED", actor, reason, now, province)
-            self._emit(EventKind.CASE_DENIED, actor, now, province=province, reason=reason)
+            self._emit(EventKind.ROUTE_ADJUSTMENT_REJECTED, actor, now, province=province, reason=reason)
+            self._emit(EventKind.CASE_DENIED, actor, now, province=province, reason=reason,
+                       stage="ADJUSTMENT_REJECTED")
             return review
         if self.permit_class == 3 and not escort_plan:
             # PQ-7: a class III route change needs an updated escort plan.
@@ -436,7 +338,8 @@ class Case(TimestampMixin, Base):
         review.officer = ""
         # PQ-7: the application shows the new route and, for class III, the updated escort plan.
         self._emit(EventKind.ROUTE_ADJUSTMENT_ACCEPTED, actor, now, province=province,
-                   route=new_route, documents=[escort_plan] if escort_plan else [])
+                   route=new_route, documents=[escort_plan] if escort_plan else [],
+                   due_date=review.due_date, provisional=review.due_provisional, stage="FAST_TRACK")
         return review
 
     def route_with(self, province: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -649,6 +552,9 @@ class Case(TimestampMixin, Base):
             vc.state = ChangeState.DENIED
             self.audit("VEHICLE_CHANGE_DENIED", actor, ChangeState.PENDING, vc.state, reason, now,
                        actor.province)
+            self._emit(EventKind.VEHICLE_CHANGE_DENIED, actor, now, province=actor.province or "",
+                       reason=reason, old_plate_number=vc.old_plate_number,
+                       new_plate_number=vc.new_plate_number, new_vehicle=vc.new_vehicle)
             return vc
         vc.state = ChangeState.APPROVED
         self.plate_numbers = [vc.new_plate_number if p == vc.old_plate_number else p
@@ -662,7 +568,7 @@ class Case(TimestampMixin, Base):
         # PQ-10: the application carries the new vehicle and the agent's new power of attorney.
         self._emit(EventKind.VEHICLE_CHANGED, actor, now, province=actor.province or "",
                    old_plate_number=vc.old_plate_number, new_plate_number=vc.new_plate_number,
-                   documents=[vc.power_of_attorney])
+                   new_vehicle=vc.new_vehicle, documents=[vc.power_of_attorney])
         return vc
 
     # -- deadlines (RV-4) -----------------------------------------------------------------
@@ -820,222 +726,3 @@ class VehicleChange(Base):
 
 
 # A multi-trip permit is valid at most 6 months (regulation, 多次通行).
-MULTI_TRIP_MONTHS = 6
-
-
-def add_months(d: dt.date, months: int) -> dt.date:
-    m = d.month - 1 + months
-    y, m = d.year + m // 12, m % 12 + 1
-    import calendar as _cal
-
-    return dt.date(y, m, min(d.day, _cal.monthrange(y, m)[1]))
-
-
-def multi_trip_last_day(start: dt.date) -> dt.date:
-    return add_months(start, MULTI_TRIP_MONTHS) - dt.timedelta(days=1)
-
-
-class Permit(TimestampMixin, Base):
-    """An issued permit (RV-3, RV-5) and its post-issue changes (PQ-9, PQ-11)."""
-
-    __tablename__ = "permit"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    number: Mapped[str] = mapped_column(String(32), unique=True)
-    case_id: Mapped[str] = mapped_column(String(32), index=True)
-    application: Mapped[str] = mapped_column(String(100), index=True)
-    holder: Mapped[str] = mapped_column(String(100), index=True)
-    issuing_province: Mapped[str] = mapped_column(String(6))
-    route_provinces: Mapped[list[str]] = mapped_column(JSON, default=list)
-    route: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    plate_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
-    conditions: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
-    multi_trip: Mapped[bool] = mapped_column(Boolean, default=False)
-    start_date: Mapped[dt.date] = mapped_column(Date)
-    end_date: Mapped[dt.date] = mapped_column(Date)
-    state: Mapped[str] = mapped_column(String(32))
-    abolish_reason: Mapped[str] = mapped_column(Text, default="")
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-
-    extensions: Mapped[list[Extension]] = relationship(
-        back_populates="permit", cascade="all, delete-orphan", order_by="Extension.create_time",
-        lazy="selectin")
-
-    __mapper_args__ = {"version_id_col": version}
-
-    @property
-    def events(self) -> list[OutgoingEvent]:
-        """Events produced by transitions since load, not yet queued (not persisted)."""
-        if "_pending_events" not in self.__dict__:
-            self.__dict__["_pending_events"] = []
-        return self.__dict__["_pending_events"]  # type: ignore[no-any-return]
-
-    @property
-    def name(self) -> str:
-        return f"permits/{self.id}"
-
-    @property
-    def etag(self) -> str:
-        return str(self.version)
-
-    @classmethod
-    def issue(cls, case: Case, *, number: str, actor: Actor, now: dt.datetime) -> Permit:
-        """The origin issues the permit of a case every route province approved (RV-3)."""
-        if case.state != CaseState.READY_TO_ISSUE:
-            raise errors.CaseNotReadyToIssue()
-        start = case.start_date or local_date(now)
-        end = case.end_date or start
-        if case.multi_trip:
-            end = min(end, multi_trip_last_day(start))
-        conditions = [{"province": r.province, "text": c} for r in case.reviews
-                      for c in r.conditions]
-        permit = cls(id=new_id(), number=number, case_id=case.id, application=case.application,
-                     holder=case.applicant, issuing_province=case.origin_province,
-                     route_provinces=list(case.route_provinces), route=list(case.route),
-                     plate_numbers=list(case.plate_numbers), conditions=conditions,
-                     multi_trip=case.multi_trip, start_date=start, end_date=end,
-                     state=PermitState.VALID, abolish_reason="", version=1, create_time=now,
-                     update_time=now)
-        permit.extensions = []
-        case.mark_issued(permit_id=permit.id, actor=actor, now=now)
-        case._emit(EventKind.PERMIT_ISSUED, actor, now, province=case.origin_province,
-                   permit=permit.name, permit_number=number,
-                   permit_start_date=start.isoformat(), permit_end_date=end.isoformat())
-        return permit
-
-    def effective_state(self, today: dt.date) -> PermitState:
-        if self.state == PermitState.ABOLISHED:
-            return PermitState.ABOLISHED
-        if today > self.end_date:
-            return PermitState.EXPIRED
-        return PermitState(self.state)
-
-    def _ensure_active(self, today: dt.date) -> None:
-        if self.effective_state(today) in (PermitState.ABOLISHED, PermitState.EXPIRED):
-            raise errors.PermitNotActive()
-
-    def _emit(self, kind: EventKind, actor: Actor, now: dt.datetime, submission: int,
-              **fields: Any) -> None:
-        self.events.append(OutgoingEvent(kind, {
-            "application": self.application, "permit": self.name, "permit_number": self.number,
-            "officer": actor.subject if actor.subject.startswith("officers/") else "",
-            "occur_time": now.isoformat(), "submission": submission, **fields}))
-
-    def abolish(self, *, case: Case, reason: str, actor: Actor, now: dt.datetime) -> None:
-        """The holder ends the permit when the transport is done (PQ-9); audited on ``case``."""
-        self._ensure_active(local_date(now))
-        case.audit("PERMIT_ABOLISHED", actor, self.state, PermitState.ABOLISHED, reason, now)
-        self.state = PermitState.ABOLISHED
-        self.abolish_reason = reason
-        self.update_time = now
-        for ext in self.extensions:
-            if ext.state == ChangeState.PENDING:
-                ext.state = ChangeState.CANCELLED
-        self._emit(EventKind.PERMIT_ABOLISHED, actor, now, case.submission, reason=reason,
-                   permit_start_date=self.start_date.isoformat(),
-                   permit_end_date=self.end_date.isoformat())
-
-    def request_extension(self, *, case: Case, new_end_date: dt.date, provinces: list[str],
-                          reason: str, actor: Actor, now: dt.datetime) -> Extension:
-        """A new end date, provinces and reason, for those provinces to approve (PQ-11)."""
-        self._ensure_active(local_date(now))
-        if any(e.state == ChangeState.PENDING for e in self.extensions):
-            raise errors.ExtensionPending()
-        if new_end_date <= self.end_date:
-            raise errors.NewEndDateInvalid(field="new_end_date")
-        if self.multi_trip and new_end_date > multi_trip_last_day(self.start_date):
-            raise errors.MultiTripTooLong(field="new_end_date")
-        provinces = dedupe([p for p in provinces if p])
-        if not provinces:
-            raise errors.required("provinces", "请选择需要延期通行的省份。")
-        if any(p not in self.route_provinces for p in provinces):
-            raise errors.ProvinceNotOnRoute(field="provinces")
-        if not reason.strip():
-            raise errors.required("reason", "请填写延期原因。")
-        ext = Extension(id=new_id(), new_end_date=new_end_date, provinces=provinces,
-                        reason=reason, state=ChangeState.PENDING,
-                        decisions={p: {"state": ReviewState.PENDING.value} for p in provinces},
-                        create_time=now)
-        self.extensions.append(ext)
-        self.update_time = now
-        case.audit("EXTENSION_REQUESTED", actor, None, ChangeState.PENDING,
-                   f"{new_end_date.isoformat()}：{reason}", now)
-        return ext
-
-    def decide_extension(self, *, case: Case, extension_id: str, province: str, approve: bool,
-                         reason: str, actor: Actor, now: dt.datetime) -> Extension:
-        """One chosen province decides; all approved -> end date moved, one denial -> denied (PQ-11)."""
-        ext = next((e for e in self.extensions if e.id == extension_id), None)
-        if ext is None:
-            raise errors.ExtensionNotFound(field="name")
-        if province not in ext.provinces:
-            raise errors.OtherProvince()
-        if ext.state != ChangeState.PENDING:
-            raise errors.ExtensionNotPending()
-        self._ensure_active(local_date(now))
-        current = ext.decisions.get(province, {})
-        if current.get("state") != ReviewState.PENDING.value:
-            raise errors.ProvinceAlreadyDecided()
-        if not approve and not reason.strip():
-            raise errors.required("reason", "请填写不同意延期的原因。")
-        decisions = dict(ext.decisions)
-        decisions[province] = {
-            "state": (ReviewState.APPROVED if approve else ReviewState.DENIED).value,
-            "reason": reason, "officer": actor.subject, "decide_time": now.isoformat()}
-        ext.decisions = decisions
-        self.update_time = now
-        case.audit("EXTENSION_APPROVED" if approve else "EXTENSION_DENIED", actor,
-                   ReviewState.PENDING, decisions[province]["state"], reason, now, province)
-        if not approve:
-            ext.state = ChangeState.DENIED
-        elif all(d.get("state") == ReviewState.APPROVED.value for d in decisions.values()):
-            ext.state = ChangeState.APPROVED
-            case.audit("PERMIT_EXTENDED", actor, self.state, PermitState.EXTENDED,
-                       f"{self.end_date.isoformat()} -> {ext.new_end_date.isoformat()}", now)
-            self.end_date = ext.new_end_date
-            self.state = PermitState.EXTENDED
-            self._emit(EventKind.PERMIT_EXTENDED, actor, now, case.submission,
-                       permit_start_date=self.start_date.isoformat(),
-                       permit_end_date=self.end_date.isoformat(), provinces=list(ext.provinces),
-                       reason=ext.reason)
-        return ext
-
-
-class Extension(Base):
-    """A request to extend a permit's validity (PQ-11); one decision per chosen province."""
-
-    __tablename__ = "permit_extension"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    permit_id: Mapped[str] = mapped_column(ForeignKey("permit.id", ondelete="CASCADE"),
-                                           index=True)
-    new_end_date: Mapped[dt.date] = mapped_column(Date)
-    provinces: Mapped[list[str]] = mapped_column(JSON, default=list)
-    reason: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(32))
-    # province -> {state, reason, officer, decide_time}
-    decisions: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
-    create_time: Mapped[dt.datetime] = mapped_column()
-
-    permit: Mapped[Permit] = relationship(back_populates="extensions")
-
-
-class PermitSequence(Base):
-    """The last permit serial per issuing province and year."""
-
-    __tablename__ = "permit_sequence"
-
-    key: Mapped[str] = mapped_column(String(16), primary_key=True)
-    last: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class CalendarYear(Base):
-    """An administrator's working-day data for one year (RV-4); replaces the library's."""
-
-    __tablename__ = "calendar_year"
-
-    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
-    workdays: Mapped[list[str]] = mapped_column(JSON, default=list)
-    update_time: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_by: Mapped[str] = mapped_column(String(100), default="")
