@@ -12,7 +12,6 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from permit.documents.v1 import documents_service_pb2_grpc
-from permit_documents import services
 from permit_documents import event_handlers, services
 from permit_documents.config import Settings
 from permit_documents.errors import DOMAIN
@@ -22,8 +21,8 @@ from permit_documents.storage import BlobStore, FolderBlobStore, S3BlobStore
 from permit_documents.unit_of_work import DocumentsUnitOfWork
 from permitkit.db import make_engine, make_session_factory, utcnow
 from permitkit.errors import PermitError
-from permitkit.server import ServiceSpec
 from permitkit.events import EventSink
+from permitkit.server import ServiceSpec
 
 log = structlog.get_logger(__name__)
 
