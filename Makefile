@@ -8,7 +8,7 @@ CONTEXTS := identity application routing documents approval notifications
 PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: install protos proto-deps token demo run test test-unit test-integration test-e2e lint bench migrate clean up down
+.PHONY: install protos proto-deps proto-baseline token demo run test test-unit test-integration test-e2e lint bench migrate clean up down
 
 install: $(VENV)/.installed
 
@@ -64,11 +64,22 @@ test-integration: protos
 test-e2e: protos
 	bash scripts/test.sh -m e2e $(PYTEST_ARGS)
 
+# The released contracts `buf breaking` compares against (protos/buf-image.binpb).
+PROTO_BASELINE := protos/buf-image.binpb
+
 lint: protos proto-deps
 	$(PY) -m ruff check .
 	$(PY) -m mypy libs/permitkit/permitkit
 	test -x node_modules/.bin/buf || npm install --no-audit --no-fund
 	npx --no-install buf lint
+	npx --no-install buf build --exclude-source-info -o gen/buf-image.binpb
+	npx --no-install buf breaking gen/buf-image.binpb --against $(PROTO_BASELINE)
+
+# On a release (or a deliberate, reviewed break of a v1 contract, in the same
+# change): record the current contracts as the baseline `make lint` checks.
+proto-baseline: proto-deps
+	test -x node_modules/.bin/buf || npm install --no-audit --no-fund
+	npx --no-install buf build --exclude-source-info -o $(PROTO_BASELINE)
 
 bench: protos
 	$(PY) -m tests.bench.run

@@ -1,6 +1,6 @@
 """Fixtures of the approval tests: a migrated PostgreSQL database, the real approval gRPC
 server on a loopback port, and fake ApplicationService / RoutingService / DocumentService
-gRPC servers that record the review events and document grants the outbox relay delivers
+gRPC servers whose event sink records the approval events and document grants the relay delivers
 and answer the document look-ups approval makes as the caller."""
 
 from __future__ import annotations
@@ -13,22 +13,26 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import any_pb2
 from google.type import date_pb2
 
 from permit.application.v1 import application_pb2, application_service_pb2, application_service_pb2_grpc
+from permit.application.v1 import events_pb2 as application_events
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
 from permit.approval.v1 import approval_service_pb2_grpc as svc_grpc
-from permit.documents.v1 import documents_pb2, documents_service_pb2, documents_service_pb2_grpc
+from permit.approval.v1 import events_pb2 as ev
+from permit.documents.v1 import documents_pb2, documents_service_pb2_grpc
+from permit.events.v1 import event_sink_pb2, event_sink_pb2_grpc
 from permit.routing.v1 import routing_pb2, routing_service_pb2, routing_service_pb2_grpc
+from permit.type.v1 import types_pb2
 from permit_approval.__main__ import MIGRATIONS
 from permit_approval.bootstrap import App, build
 from permit_approval.config import Settings
-from permit_approval.server import build_server as build_approval_server
 from permitkit.client import call_metadata, service_principal
 from permitkit.context import Principal
 from permitkit.migrations import upgrade
-from permitkit.server import build_server
+from permitkit.server import build_server, grpc_server
 
 HEBEI, SHANDONG, JIANGSU, SHANGHAI_P = "130000", "370000", "320000", "310000"
 ROUTE = [HEBEI, SHANDONG, JIANGSU]
@@ -51,25 +55,51 @@ class Clock:
         self.now = dt.datetime(y, m, d, hour, tzinfo=dt.timezone(dt.timedelta(hours=8))).astimezone(dt.UTC)
 
 
+def kind_of(e: Any) -> str:
+    """What an approval event means to the application, in the words of its review kinds
+    (ReviewDecided APPROVED -> PROVINCE_APPROVED, ...); "" for one that changes nothing there."""
+    name = e.DESCRIPTOR.name
+    if name == "ReviewDecided":
+        return "PROVINCE_" + ev.ReviewOutcome.Name(e.outcome).removeprefix("REVIEW_OUTCOME_")
+    if name == "RouteAdjustmentAnswered":
+        return "ROUTE_ADJUSTMENT_ACCEPTED" if e.accepted else ""
+    if name == "ExtensionDecided":
+        return "PERMIT_EXTENDED" if e.approved else ""
+    if name == "VehicleChangeDecided":
+        return "VEHICLE_CHANGED" if e.approved else ""
+    return {"CaseAccepted": "CASE_ACCEPTED", "CaseReturned": "CASE_RETURNED",
+            "RouteAdjustmentProposed": "ROUTE_ADJUSTMENT_PROPOSED", "ApplicationDenied": "CASE_DENIED",
+            "PermitIssued": "PERMIT_ISSUED", "PermitAbolished": "PERMIT_ABOLISHED"}[name]
+
+
+APPLICATION_TOPICS = {m.DESCRIPTOR.full_name for m in (
+    ev.CaseAccepted, ev.CaseReturned, ev.ReviewDecided, ev.RouteAdjustmentProposed, ev.RouteAdjustmentAnswered,
+    ev.ApplicationDenied, ev.PermitIssued, ev.PermitAbolished, ev.ExtensionDecided, ev.VehicleChangeDecided)}
+GRANTING = {m.DESCRIPTOR.full_name: m for m in (ev.CaseOpened, ev.RouteAdjustmentAnswered,
+                                                 ev.VehicleChangeDecided)}
+
+
 class FakeApplicationService(application_service_pb2_grpc.ApplicationServiceServicer):
-    """Records RecordReviewEvent calls (deduplicated by event id, like a real inbox) and
-    serves fleet vehicles for GetVehicle."""
+    """Serves fleet vehicles for GetVehicle and SuggestVehicles; ``events`` holds the approval
+    events the application service applies (delivered to the fake event sink, deduplicated by
+    event id like a real inbox)."""
 
     def __init__(self) -> None:
-        self.events: list[application_service_pb2.RecordReviewEventRequest] = []
+        self.events: list[Any] = []
         self.metadata: list[dict[str, str]] = []
         self.vehicles: dict[str, application_pb2.Vehicle] = {}
         self._seen: set[str] = set()
         self._lock = threading.Lock()
 
-    def RecordReviewEvent(self, request: Any, context: Any) -> Any:
+    def receive(self, event: Any, md: dict[str, str]) -> bool:
         with self._lock:
-            self.metadata.append({k: v for k, v in context.invocation_metadata()})
-            if request.event_id in self._seen:
-                return application_service_pb2.RecordReviewEventResponse(applied=False)
-            self._seen.add(request.event_id)
-            self.events.append(request)
-        return application_service_pb2.RecordReviewEventResponse(applied=True)
+            self.metadata.append(md)
+            if event.event_id in self._seen:
+                return False
+            self._seen.add(event.event_id)
+            if kind_of(event):
+                self.events.append(event)
+        return True
 
     def GetVehicle(self, request: Any, context: Any) -> Any:
         v = self.vehicles.get(request.name)
@@ -82,8 +112,49 @@ class FakeApplicationService(application_service_pb2_grpc.ApplicationServiceServ
             v for v in self.vehicles.values() if v.plate_number.startswith(request.plate_prefix)])
 
     def kinds(self) -> list[str]:
-        return [application_pb2.ReviewEventKind.Name(e.kind).removeprefix("REVIEW_EVENT_KIND_")
-                for e in self.events]
+        return [kind_of(e) for e in self.events]
+
+
+@dataclass
+class Grant:
+    """What the documents service grants from an approval event: officers of ``provinces``
+    may read ``documents`` of ``application``."""
+
+    application: str
+    provinces: list[str]
+    documents: list[str]
+    owner: str
+
+
+class FakeEventSink:
+    """EventSinkService of the fake application and documents services (one server serves
+    both): approval events go to the application fake, grants to the documents fake, as the
+    real consumers' handlers take them. The service role only, like the real sinks."""
+
+    def __init__(self, application: FakeApplicationService, documents: FakeDocumentService) -> None:
+        self.application = application
+        self.documents = documents
+
+    def Deliver(self, request: Any, context: Any) -> Any:
+        md = {k: v for k, v in context.invocation_metadata()}
+        if "service" not in md.get("x-permit-roles", "").split(","):
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, "service role required")
+        topic = request.envelope.event.type_url.rsplit("/", 1)[-1]
+        applied = False
+        if topic in GRANTING:
+            event = GRANTING[topic]()
+            request.envelope.event.Unpack(event)
+            accepted = getattr(event, "accepted", True) and getattr(event, "approved", True)
+            if accepted and event.documents:
+                self.documents.grant(Grant(event.application.name, list(event.route_provinces),
+                                           list(event.documents), event.applicant), md, context)
+                applied = True
+        if topic in APPLICATION_TOPICS:
+            cls = getattr(ev, topic.rsplit(".", 1)[-1])
+            event = cls()
+            request.envelope.event.Unpack(event)
+            applied = self.application.receive(event, md) or applied
+        return event_sink_pb2.DeliverResponse(applied=applied)
 
 
 class FakeRoutingService(routing_service_pb2_grpc.RoutingServiceServicer):
@@ -115,15 +186,15 @@ class FakeRoutingService(routing_service_pb2_grpc.RoutingServiceServicer):
 
 
 class FakeDocumentService(documents_service_pb2_grpc.DocumentServiceServicer):
-    """GrantAccess like the real one: the service role only, idempotent (a grant is a
-    set of (application, province, document) triples; a repeat adds nothing).
+    """Grants like the real one's event handlers (a set of (application, province,
+    document) triples; a repeat adds nothing).
 
     GetDocument like the real one too: a document is read by its owner, a service, or an
     officer of a province granted it; to anyone else it is NOT_FOUND, like a missing one.
     ``unavailable`` makes GetDocument answer UNAVAILABLE (a documents outage)."""
 
     def __init__(self) -> None:
-        self.requests: list[documents_service_pb2.GrantAccessRequest] = []
+        self.requests: list[Grant] = []
         self.metadata: list[dict[str, str]] = []
         self.deadlines: list[float | None] = []  # seconds left when called; None = no deadline
         self.grants: set[tuple[str, str, str]] = set()
@@ -160,17 +231,14 @@ class FakeDocumentService(documents_service_pb2_grpc.DocumentServiceServicer):
         province = md.get("x-permit-province")
         return bool(province) and any(p == province and d == doc.name for _, p, d in self.grants)
 
-    def GrantAccess(self, request: Any, context: Any) -> Any:
-        md = {k: v for k, v in context.invocation_metadata()}
-        if "service" not in md.get("x-permit-roles", "").split(","):
-            context.abort(grpc.StatusCode.PERMISSION_DENIED, "service role required")
+    def grant(self, request: Grant, md: dict[str, str], context: Any) -> None:
+        """A grant like the real one: idempotent (a set of triples)."""
         with self._lock:
             self.metadata.append(md)
             self.deadlines.append(context.time_remaining())
             self.requests.append(request)
             self.grants |= {(request.application, p, d)
                             for p in request.provinces for d in request.documents}
-        return documents_service_pb2.GrantAccessResponse(documents=list(request.documents))
 
     def readable(self, application: str, province: str) -> set[str]:
         """The documents officers of ``province`` may read for ``application``."""
@@ -188,15 +256,21 @@ class FakeApplicationServer:
     port: int = 0
     server: grpc.Server | None = None
 
+    @property
+    def sink(self) -> FakeEventSink:
+        return FakeEventSink(self.servicer, self.documents)
+
     def start(self) -> None:
-        server, self.port = build_server(
+        server, self.port = grpc_server(
             domain="permit.application",
             services=[(application_service_pb2_grpc.add_ApplicationServiceServicer_to_server,
                        self.servicer, "permit.application.v1.ApplicationService"),
                       (routing_service_pb2_grpc.add_RoutingServiceServicer_to_server,
                        self.routing, "permit.routing.v1.RoutingService"),
                       (documents_service_pb2_grpc.add_DocumentServiceServicer_to_server,
-                       self.documents, "permit.documents.v1.DocumentService")],
+                       self.documents, "permit.documents.v1.DocumentService"),
+                      (event_sink_pb2_grpc.add_EventSinkServiceServicer_to_server, self.sink,
+                       "permit.events.v1.EventSinkService")],
             port=self.port)
         server.start()
         self.server = server
@@ -239,6 +313,7 @@ class Running:
 
     app: App
     stub: svc_grpc.ApprovalServiceStub
+    sink: event_sink_pb2_grpc.EventSinkServiceStub
     fake: FakeApplicationServer
     clock: Clock
     port: int
@@ -275,22 +350,37 @@ class Running:
                party: str = "parties/p1", with_vehicles: bool = True) -> pb.Case:
         route = route or ROUTE
         rows = rows if rows is not None else [(p, [f"G{i + 1}"]) for i, p in enumerate(route)]
-        req = svc.CreateCaseRequest(
-            event_id=event_id or f"{application}-{submission}", application=application,
-            application_number="DJ" + application.rsplit("/", 1)[1], applicant=party,
-            origin_province=route[0], destination_province=route[-1], route_provinces=route,
-            permit_class=permit_class, plate_numbers=["冀A12345", "冀B6789挂"],
-            start_date=date_pb2.Date(year=start.year, month=start.month, day=start.day),
-            end_date=date_pb2.Date(year=end.year, month=end.month, day=end.day),
-            multi_trip=multi_trip, submission=submission, documents=["documents/d1"],
-            route=[pb.RouteRow(province=p, roads=r) for p, r in rows],
-            vehicles=[pb.CaseVehicle(plate_number="冀A12345", fleet_vehicle="vehicles/v1",
-                                     curb_mass_kg=9000, axle_count=3, wheelbase_mm=3500,
-                                     tyre_count=10),
-                      pb.CaseVehicle(plate_number="冀B6789挂", fleet_vehicle="vehicles/v2",
-                                     curb_mass_kg=12000, axle_count=3, wheelbase_mm=9000,
-                                     tyre_count=12)] if with_vehicles else [])
-        return self.stub.CreateCase(req, metadata=self.service(), timeout=10)
+        vehicles = [application_pb2.Vehicle(plate_number="冀A12345", fleet_vehicle="vehicles/v1", curb_mass_kg=9000,
+                                             axle_count=3, wheelbase_mm=3500, tyre_count=10),
+                    application_pb2.Vehicle(plate_number="冀B6789挂", fleet_vehicle="vehicles/v2",
+                                            curb_mass_kg=12000, axle_count=3, wheelbase_mm=9000,
+                                            tyre_count=12)]
+        submitted = application_events.SubmittedApplication(
+            submission=submission, permit_class=permit_class, origin_province=route[0],
+            destination_province=route[-1], route_provinces=route,
+            route=[types_pb2.RouteRow(province=p, roads=r) for p, r in rows],
+            passage_dates=types_pb2.DateRange(
+                start_date=date_pb2.Date(year=start.year, month=start.month, day=start.day),
+                end_date=date_pb2.Date(year=end.year, month=end.month, day=end.day)),
+            multi_trip=multi_trip, documents=["documents/d1"],
+            vehicles=vehicles if with_vehicles else [application_pb2.Vehicle(plate_number="冀A12345"),
+                                                     application_pb2.Vehicle(plate_number="冀B6789挂")])
+        cls = application_events.ApplicationCorrected if submission > 1 else application_events.ApplicationSubmitted
+        event = cls(event_id=event_id or f"{application}-{submission}",
+                    application=types_pb2.ApplicationRef(name=application,
+                                                         number="DJ" + application.rsplit("/", 1)[1]),
+                    applicant=party, province=route[0], submitted=submitted)
+        self.send(event)
+        return self.stub.GetCase(svc.GetCaseRequest(name=application), metadata=self.service(), timeout=10)
+
+    def send(self, event: Any, metadata: list[tuple[str, str]] | None = None) -> bool:
+        """Deliver an application event to the approval service's EventSinkService, as the
+        application service's relay does."""
+        packed = any_pb2.Any()
+        packed.Pack(event)
+        request = event_sink_pb2.DeliverRequest(envelope=event_sink_pb2.Envelope(
+            event_id=event.event_id, topic=event.DESCRIPTOR.full_name, producer="application", event=packed))
+        return bool(self.sink.Deliver(request, metadata=metadata or self.service(), timeout=10).applied)
 
     def accept(self, case: pb.Case) -> pb.Case:
         return self.stub.AcceptCase(svc.AcceptCaseRequest(name=case.name),
@@ -330,11 +420,12 @@ def running(approval_db: str, fake_application: FakeApplicationServer,
         "PERMIT_APPROVAL_VERIFICATION_KEY": "test-verification-key-0123456789",
     })
     app = build(settings, clock=clock, relay_poll_interval=0.05)
-    server, port = build_approval_server(app, port=0)
+    server, port = build_server(app, port=0)
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield Running(app, svc_grpc.ApprovalServiceStub(channel), fake_application, clock, port)
+        yield Running(app, svc_grpc.ApprovalServiceStub(channel), event_sink_pb2_grpc.EventSinkServiceStub(channel),
+                      fake_application, clock, port)
     finally:
         channel.close()
         server.stop(0).wait()

@@ -43,11 +43,11 @@ from permit_routing.models import approval_weight
 from permit_routing.recognition import parse_route_text
 from permit_routing.reference import Link, ReferenceData, load_reference_data
 from permit_routing.routes import Row, route_key, rows_to_json
-from permit_routing.server import make_server
 from permitkit.client import call_metadata
 from permitkit.context import Principal
 from permitkit.logging import configure_logging
 from permitkit.migrations import upgrade
+from permitkit.server import build_server
 
 SEPARATORS = ["-", "－", "—", "——", "→", "、", " - "]
 TERMINATORS = ["；\n", ";\r\n", "；", "\n", "；\n\n"]
@@ -234,7 +234,7 @@ def run(*, size: int, applicants: int, texts: int, queries: int, database_url: s
 
         settings = Settings.from_env({"PERMIT_ROUTING_DATABASE_URL": url, "PERMIT_LOG_LEVEL": "WARNING"})
         app = build(settings, ref=ref)
-        server, port = make_server(app, host="127.0.0.1", port=0)
+        server, port = build_server(app, host="127.0.0.1", port=0)
         server.start()
         try:
             with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:

@@ -77,9 +77,9 @@ def report(name: str, unit: str, elapsed: float, lat: list[float]) -> float:
 
 
 def baseline(calls: int, workers: int) -> tuple[float, float]:
-    from permitkit.server import build_server
+    from permitkit.server import grpc_server
 
-    server, port = build_server(domain="permit.bench", services=[(add_echo, Echo(), SERVICE)], port=0)
+    server, port = grpc_server(domain="permit.bench", services=[(add_echo, Echo(), SERVICE)], port=0)
     server.start()
     ch = grpc.insecure_channel(f"127.0.0.1:{port}")
     stub = ch.unary_unary(f"/{SERVICE}/Call", request_serializer=lambda b: b, response_deserializer=lambda b: b)

@@ -1,4 +1,4 @@
-"""Checks of the deployment files (deploy/, services/*/Dockerfile).
+"""Checks of the deployment files (deploy/, the one deploy/Dockerfile).
 
 Each check returns a list of problems (empty = fine) instead of asserting, so
 the tests can run it on the real files and also on a deliberately broken copy,
@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 K8S = DEPLOY / "k8s"
 COMPOSE_FILE = DEPLOY / "compose.yaml"
+DOCKERFILE = DEPLOY / "Dockerfile"
 DEVELOPMENT_MD = REPO / "docs" / "development.md"
 
 CONTEXTS = ("identity", "application", "routing", "documents", "approval")
@@ -423,15 +424,22 @@ def _healthcheck_argv(service: Mapping[str, Any]) -> list[str]:
     return list(test)
 
 
-def _build_problems(name: str, service: Mapping[str, Any], app: str) -> list[str]:
+def _build_problems(name: str, service: Mapping[str, Any], app: str,
+                    port: int | None = None) -> list[str]:
     build = service.get("build")
     if not isinstance(build, Mapping):
-        return [f"compose {name}: needs build: {{context: .., dockerfile: services/{app}/Dockerfile}}"]
+        return [f"compose {name}: needs build: {{context: .., dockerfile: deploy/Dockerfile, "
+                f"args: {{SERVICE: {app}}}}}"]
     problems = []
     if (DEPLOY / str(build.get("context", "."))).resolve() != REPO:
         problems.append(f"compose {name}: build context must be the repository root")
-    if build.get("dockerfile") != f"services/{app}/Dockerfile":
-        problems.append(f"compose {name}: dockerfile must be services/{app}/Dockerfile")
+    if build.get("dockerfile") != "deploy/Dockerfile":
+        problems.append(f"compose {name}: dockerfile must be deploy/Dockerfile")
+    args = build.get("args") or {}
+    if str(args.get("SERVICE", "")) != app:
+        problems.append(f"compose {name}: build args must have SERVICE: {app}")
+    if port is not None and str(args.get("PORT", "")) != str(port):
+        problems.append(f"compose {name}: build args must have PORT: \"{port}\"")
     return problems
 
 
@@ -501,8 +509,8 @@ def compose_problems(doc: Mapping[str, Any], ports: Mapping[str, int]) -> list[s
         hc = " ".join(_healthcheck_argv(svc))
         if "grpc_health" not in hc or f"{prefix}_GRPC_PORT" not in hc:
             problems.append(f"compose {ctx}: healthcheck must ask gRPC health on {prefix}_GRPC_PORT")
-        problems += _build_problems(ctx, svc, ctx)
-        problems += _build_problems(f"{ctx}-migrate", mig, ctx)
+        problems += _build_problems(ctx, svc, ctx, ports[ctx])
+        problems += _build_problems(f"{ctx}-migrate", mig, ctx, ports[ctx])
         if mig.get("image") != svc.get("image") or not mig.get("image"):
             problems.append(f"compose {ctx}-migrate: must use the service's image {svc.get('image')!r}")
         if mig.get("command") != ["migrate"]:
@@ -544,7 +552,7 @@ def compose_problems(doc: Mapping[str, Any], ports: Mapping[str, int]) -> list[s
             problems.append(f"compose gateway: must publish {ports['gateway']}:{ports['gateway']}")
         if "/healthz" not in " ".join(_healthcheck_argv(gw)):
             problems.append("compose gateway: healthcheck must GET /healthz")
-        problems += _build_problems("gateway", gw, "gateway")
+        problems += _build_problems("gateway", gw, "gateway", ports["gateway"])
         for ctx in CONTEXTS:
             if ctx not in _depends(gw):
                 problems.append(f"compose gateway: must depend on {ctx}")
@@ -603,6 +611,12 @@ def _env_pairs(args: str) -> dict[str, str]:
     return dict(tok.split("=", 1) for tok in shlex.split(args) if "=" in tok)
 
 
+def entrypoint(instructions: list[Instruction]) -> list[str] | None:
+    """The exec-form ENTRYPOINT argv of the last stage, or None."""
+    entry = [i for i in instructions if i.keyword == "ENTRYPOINT"]
+    return _exec_form(entry[-1].args) if entry else None
+
+
 def protoc_run(instructions: list[Instruction]) -> str | None:
     """The RUN that builds the generated code, or None."""
     for i in instructions:
@@ -611,9 +625,33 @@ def protoc_run(instructions: list[Instruction]) -> str | None:
     return None
 
 
+def render(text: str, args: Mapping[str, str]) -> list[Instruction]:
+    """The instructions as Docker runs them with ``--build-arg``s: each stage's declared
+    ARGs substituted (``$NAME`` / ``${NAME}``) everywhere but in an exec-form
+    ENTRYPOINT, which Docker does not expand. RUN lines get the value the shell would."""
+    out: list[Instruction] = []
+    declared: set[str] = set()
+    for i in parse_dockerfile(text):
+        if i.keyword == "FROM":
+            declared = set()
+        if i.keyword == "ARG":
+            declared.add(i.args.split("=")[0].strip())
+            out.append(i)
+            continue
+        body = i.args
+        if i.keyword != "ENTRYPOINT":
+            for name in declared:
+                value = args.get(name, "")
+                body = body.replace("${" + name + "}", value)
+                body = re.sub(r"\$" + name + r"\b", value, body)
+        out.append(Instruction(i.keyword, body))
+    return out
+
+
 def dockerfile_problems(app: str, text: str, port: int) -> list[str]:
-    where = f"services/{app}/Dockerfile"
-    ins = parse_dockerfile(text)
+    """deploy/Dockerfile built with ``--build-arg SERVICE=<app> --build-arg PORT=<port>``."""
+    where = f"deploy/Dockerfile (SERVICE={app})"
+    ins = render(text, {"SERVICE": app, "PORT": str(port)})
     problems = []
     froms = [i.args for i in ins if i.keyword == "FROM"]
     if len(froms) < 2:
@@ -661,8 +699,10 @@ def dockerfile_problems(app: str, text: str, port: int) -> list[str]:
         prefix = f"PERMIT_{app.upper()}"
     if env.get(f"{prefix}_HOST") != "0.0.0.0":
         problems.append(f"{where}: {prefix}_HOST must default to 0.0.0.0 in the image")
-    if env.get(f"{prefix}_PORT") != str(port):
+    if env.get(f"{prefix}_PORT", str(port)) != str(port):
         problems.append(f"{where}: {prefix}_PORT must default to {port}")
+    if env.get("PERMIT_SERVICE") != app:
+        problems.append(f"{where}: PERMIT_SERVICE must name the service the entry point runs")
     if not any(i.keyword == "EXPOSE" and i.args.split()[0] == str(port) for i in runtime):
         problems.append(f"{where}: must EXPOSE {port}")
     users = [i.args for i in runtime if i.keyword == "USER"]
@@ -673,11 +713,11 @@ def dockerfile_problems(app: str, text: str, port: int) -> list[str]:
         if not uid.isdigit() or uid == "0":
             # Numeric, so that runAsNonRoot can verify it without /etc/passwd.
             problems.append(f"{where}: USER must be a numeric non-zero uid, got {users[-1]!r}")
-    entry = [i for i in runtime if i.keyword == "ENTRYPOINT"]
-    argv = _exec_form(entry[-1].args) if entry else None
-    if argv != ["python", "-m", f"permit_{app}"]:
-        problems.append(f"{where}: ENTRYPOINT must be [\"python\", \"-m\", \"permit_{app}\"] (exec form, "
-                        f"so SIGTERM reaches Python), got {entry[-1].args if entry else None!r}")
+    argv = entrypoint(ins)
+    if argv is None:
+        problems.append(f"{where}: ENTRYPOINT must be in exec form (JSON), so no shell stays PID 1")
+    elif argv[:2] == ["/bin/sh", "-c"] and not argv[2].lstrip().startswith("exec "):
+        problems.append(f"{where}: a shell ENTRYPOINT must exec python, so SIGTERM reaches Python")
     if any(i.keyword == "CMD" for i in runtime):
         problems.append(f"{where}: no CMD: the default is to serve; `migrate` is passed as an argument")
     return problems

@@ -1,7 +1,10 @@
-"""services/<app>/Dockerfile: structure (two stages on python:3.11-slim,
-runtime dependencies only, protos built in the builder, non-root, exec-form
-entry point), and the build steps that can run without a Docker engine: the
-protoc step on the real contracts, and the image's module layout."""
+"""deploy/Dockerfile: the one image recipe, built per service with
+``--build-arg SERVICE=<app> --build-arg PORT=<port>``. Its structure for every
+service (two stages on python:3.11-slim, runtime dependencies only, protos
+built in the builder, non-root, an entry point that runs ``python -m
+permit_<app>`` as PID 1), and the build steps that can run without a Docker
+engine: the protoc step on the real contracts, the image's module layout and
+the entry point itself."""
 
 from __future__ import annotations
 
@@ -18,30 +21,64 @@ from . import checks
 PORTS = checks.documented_ports()
 
 
-def dockerfile(app: str) -> str:
-    path = checks.REPO / "services" / app / "Dockerfile"
-    assert path.is_file(), f"{path} is missing"
-    return path.read_text(encoding="utf-8")
+def dockerfile() -> str:
+    assert checks.DOCKERFILE.is_file(), f"{checks.DOCKERFILE} is missing"
+    return checks.DOCKERFILE.read_text(encoding="utf-8")
+
+
+def test_one_dockerfile_serves_every_service() -> None:
+    """No per-service copies to keep equal: the services' folders hold no Dockerfile."""
+    copies = sorted(str(p.relative_to(checks.REPO)) for p in (checks.REPO / "services").rglob("Dockerfile*"))
+    assert copies == []
 
 
 @pytest.mark.parametrize("app", checks.APPS)
 def test_dockerfile_builds_protos_and_runs_the_service_as_non_root(app: str) -> None:
-    assert checks.dockerfile_problems(app, dockerfile(app), PORTS[app]) == []
+    assert checks.dockerfile_problems(app, dockerfile(), PORTS[app]) == []
 
 
 @pytest.mark.parametrize("app", checks.APPS)
-def test_dockerfile_names_python_m_permit_app(app: str) -> None:
-    entry = [i for i in checks.parse_dockerfile(dockerfile(app)) if i.keyword == "ENTRYPOINT"]
-    assert entry and " ".join(checks._exec_form(entry[-1].args) or []) == f"python -m permit_{app}"
+def test_entry_point_runs_python_m_permit_app_as_pid_1_with_its_arguments(app: str, tmp_path: Path) -> None:
+    """The ENTRYPOINT, run as Docker would with the image's environment, execs
+    ``python -m permit_<app>`` (a stand-in python records its argv and pid) and
+    passes ``migrate`` through."""
+    ins = checks.render(dockerfile(), {"SERVICE": app, "PORT": str(PORTS[app])})
+    argv = checks.entrypoint(ins)
+    assert argv is not None
+    env = {}
+    for i in ins[max(n for n, x in enumerate(ins) if x.keyword == "FROM"):]:
+        if i.keyword == "ENV":
+            env.update(checks._env_pairs(i.args))
+    fake = tmp_path / "python"
+    fake.write_text('#!/bin/sh\necho "$$ $*"\n')
+    fake.chmod(0o755)
+    shell = subprocess.run(["/bin/sh", "-c", 'echo "$$"; exec "$0" "$@"', *argv, "migrate"],
+                           env={"PATH": f"{tmp_path}:/usr/bin:/bin", "PERMIT_SERVICE": env["PERMIT_SERVICE"]},
+                           capture_output=True, text=True, timeout=30)
+    assert shell.returncode == 0, shell.stderr
+    first_pid, line = shell.stdout.splitlines()
+    pid, *args = line.split()
+    assert args == ["-m", f"permit_{app}", "migrate"]
+    assert pid == first_pid, "the entry point's shell must exec python, not wait for it"
 
 
-@pytest.mark.parametrize("app", checks.APPS)
-def test_dockerignore_keeps_what_the_dockerfile_copies(app: str) -> None:
-    """BuildKit uses services/<app>/Dockerfile.dockerignore for this
-    Dockerfile; it must not exclude a COPY source."""
-    lines = (checks.REPO / "services" / app / "Dockerfile.dockerignore").read_text().splitlines()
-    for keep in ("!requirements.txt", "!protos/**", "!libs/permitkit/**", f"!services/{app}/**"):
+def test_dockerignore_keeps_what_the_dockerfile_copies() -> None:
+    """BuildKit uses deploy/Dockerfile.dockerignore for this Dockerfile; it must
+    not exclude a COPY source of any service."""
+    lines = (checks.DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+    for keep in ("!requirements.txt", "!protos/**", "!libs/permitkit/**",
+                 *(f"!services/{app}/**" for app in checks.APPS)):
         assert keep in lines
+
+
+def test_a_build_without_a_known_service_stops_with_a_clear_message() -> None:
+    step = next(i.args for i in checks.parse_dockerfile(dockerfile()) if i.keyword == "RUN" and "SERVICE" in i.args)
+    for service, code in (("", 1), ("billing", 1), ("routing", 0)):
+        out = subprocess.run(["/bin/sh", "-c", step.split("&&")[0]], env={"SERVICE": service, "PATH": "/usr/bin:/bin"},
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == code, (service, out.stderr)
+        if code:
+            assert "--build-arg SERVICE=" in out.stderr
 
 
 class TestChecksCatchDefects:
@@ -49,43 +86,42 @@ class TestChecksCatchDefects:
         return checks.dockerfile_problems("routing", text, PORTS["routing"])
 
     def test_no_protoc_step(self) -> None:
-        text = dockerfile("routing").replace("grpc_tools.protoc", "grpc_tools.nothing")
+        text = dockerfile().replace("grpc_tools.protoc", "grpc_tools.nothing")
         assert any("grpc_tools.protoc" in p for p in self.problems(text))
 
     def test_dev_requirements_installed(self) -> None:
-        text = dockerfile("routing").replace("pip install -r requirements.txt",
-                                             "pip install -r requirements-dev.txt")
+        text = dockerfile().replace("pip install -r requirements.txt", "pip install -r requirements-dev.txt")
         assert any("requirements-dev" in p for p in self.problems(text))
 
     def test_running_as_root(self) -> None:
-        text = dockerfile("routing").replace("USER 10001:10001", "USER root")
+        text = dockerfile().replace("USER 10001:10001", "USER root")
         assert any("USER" in p for p in self.problems(text))
 
     def test_shell_form_entrypoint(self) -> None:
-        text = dockerfile("routing").replace('ENTRYPOINT ["python", "-m", "permit_routing"]',
-                                             "ENTRYPOINT python -m permit_routing")
+        text = dockerfile().replace('ENTRYPOINT ["/bin/sh", "-c", "exec python',
+                                    'ENTRYPOINT ["/bin/sh", "-c", "python')
         assert any("ENTRYPOINT" in p for p in self.problems(text))
 
-    def test_another_service_entrypoint(self) -> None:
-        text = dockerfile("routing").replace('"permit_routing"]', '"permit_approval"]')
-        assert any("ENTRYPOINT" in p for p in self.problems(text))
+    def test_another_service_copied(self) -> None:
+        text = dockerfile().replace("COPY services/${SERVICE}/ services/${SERVICE}/",
+                                    "COPY services/ services/")
+        assert any("services" in p for p in self.problems(text))
 
     def test_wrong_pythonpath(self) -> None:
-        text = dockerfile("routing").replace("PYTHONPATH=/app/gen/python:", "PYTHONPATH=")
+        text = dockerfile().replace("PYTHONPATH=/app/gen/python:", "PYTHONPATH=")
         assert any("PYTHONPATH" in p for p in self.problems(text))
 
     def test_wrong_base_image(self) -> None:
-        text = dockerfile("routing").replace("FROM python:3.11-slim\n", "FROM python:3.12\n")
+        text = dockerfile().replace("FROM python:3.11-slim\n", "FROM python:3.12\n")
         assert any("python:3.11-slim" in p for p in self.problems(text))
 
     def test_grpc_host_left_on_loopback(self) -> None:
-        text = dockerfile("routing").replace("PERMIT_ROUTING_GRPC_HOST=0.0.0.0", "PERMIT_ROUTING_GRPC_HOST=127.0.0.1")
+        text = dockerfile().replace("PERMIT_ROUTING_GRPC_HOST=0.0.0.0", "PERMIT_ROUTING_GRPC_HOST=127.0.0.1")
         assert any("GRPC_HOST" in p for p in self.problems(text))
 
-
-def test_every_dockerfile_builds_protos_the_same_way() -> None:
-    steps = {app: checks.protoc_run(checks.parse_dockerfile(dockerfile(app))) for app in checks.APPS}
-    assert len(set(steps.values())) == 1, steps
+    def test_port_not_exposed(self) -> None:
+        text = dockerfile().replace("EXPOSE ${PORT}", "EXPOSE 9999")
+        assert any("EXPOSE" in p for p in self.problems(text))
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +134,7 @@ def built_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(checks.REPO / "protos", app / "protos")
     protos = sorted((app / "protos").rglob("*.proto"))
     assert protos, "protos/ holds no .proto file"
-    step = checks.protoc_run(checks.parse_dockerfile(dockerfile("identity")))
+    step = checks.protoc_run(checks.render(dockerfile(), {"SERVICE": "identity"}))
     assert step is not None
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     out = subprocess.run(["/bin/sh", "-c", step], cwd=app, env=env, capture_output=True, text=True,
@@ -131,7 +167,7 @@ def test_protoc_step_generates_importable_code_for_every_contract(built_app: Pat
 def test_image_pythonpath_resolves_the_service_and_its_entry_point(built_app: Path, app: str) -> None:
     """With the image's PYTHONPATH (rooted at the simulated /app), `python -m
     permit_<app>` finds the service's __main__ and permitkit inside /app."""
-    env_line = next(i.args for i in checks.parse_dockerfile(dockerfile(app))
+    env_line = next(i.args for i in checks.render(dockerfile(), {"SERVICE": app})
                     if i.keyword == "ENV" and "PYTHONPATH=" in i.args)
     pythonpath = os.pathsep.join(
         str(built_app / Path(entry).relative_to("/app"))

@@ -16,6 +16,7 @@ from permit.application.v1 import application_service_pb2 as app_pb
 from permit.application.v1 import application_service_pb2_grpc as app_grpc
 from permit.documents.v1 import documents_pb2
 from permit.documents.v1 import documents_service_pb2_grpc as doc_grpc
+from permit.identity.v1 import identity_internal_pb2_grpc as id_igrpc
 from permit.identity.v1 import identity_pb2
 from permit.identity.v1 import identity_service_pb2 as id_pb
 from permit.identity.v1 import identity_service_pb2_grpc as id_grpc
@@ -212,11 +213,40 @@ def test_openapi_lists_every_public_rpc_and_no_internal_one(stack):
     doc = client.get("/openapi.json").json()
     ops = {op["operationId"].split("_")[0] for p in doc["paths"].values() for op in p.values()}
     rules = collect_rules()
-    public = {r.method.name for r in rules if not r.internal}
-    internal_only = {r.method.name for r in rules if r.internal} - public
+    public = {r.method.name for r in rules}
     assert public <= ops
-    assert not (internal_only & ops)
     assert not any(p.startswith("/internal") for p in doc["paths"])
+
+
+def test_internal_services_and_event_sinks_have_no_route_and_no_operation():
+    """CreateCase, RecordReviewEvent, GrantAccess, IntrospectToken, ... and every event sink
+    live on services the gateway never exposes: no HTTP annotation, no route, no OpenAPI entry."""
+    import importlib
+    import pkgutil
+
+    from google.api import annotations_pb2
+
+    import permit
+    from permit_gateway.transcoding import collect_rules
+
+    exposed = {r.full_method for r in collect_rules()}
+    internal: set[str] = set()
+    for mod in pkgutil.walk_packages(permit.__path__, "permit."):
+        if not mod.name.endswith("_pb2") or mod.name.endswith("_grpc"):
+            continue
+        for svc in importlib.import_module(mod.name).DESCRIPTOR.services_by_name.values():
+            if svc.name.endswith("InternalService") or svc.name == "EventSinkService":
+                for m in svc.methods:
+                    assert not m.GetOptions().HasExtension(annotations_pb2.http), m.full_name
+                    internal.add(f"{svc.full_name}/{m.name}")
+    assert {"permit.identity.v1.IdentityInternalService/IntrospectToken",
+            "permit.application.v1.ApplicationInternalService/ImportLegacyRecords",
+            "permit.events.v1.EventSinkService/Deliver"} <= internal
+    assert not internal & exposed
+    names = {r.method.name for r in collect_rules()}
+    assert not names & {"CreateCase", "CancelCase", "RecordReviewEvent", "RecordApprovedRoute", "GrantAccess",
+                        "IntrospectToken", "GetParty", "ImportLegacyAccounts", "RotateSigningKey",
+                        "ImportLegacyRecords", "Deliver"}
 
 
 def test_update_takes_resource_from_body_and_mask_from_query(grpc_serve):
@@ -361,7 +391,7 @@ def test_a_signed_out_session_is_refused_and_identity_down_fails_open_ID_6(grpc_
     """Sign-out revokes at once: the gateway confirms each token's session with identity."""
     checked: list[str] = []
 
-    class Identity(FakeIdentity):
+    class Internal(id_igrpc.IdentityInternalServiceServicer):
         def IntrospectToken(self, request, context):
             assert ctx.current_principal().is_service
             sid = jwt.decode(request.access_token, options={"verify_signature": False})["sid"]
@@ -370,8 +400,10 @@ def test_a_signed_out_session_is_refused_and_identity_down_fails_open_ID_6(grpc_
                 raise RuntimeError("identity database away")
             return id_pb.IntrospectTokenResponse(active=sid != "gone", reason="SESSION_REVOKED" if sid == "gone" else "")
 
-    ident = grpc_serve([(id_grpc.add_IdentityServiceServicer_to_server, Identity(),
-                         "permit.identity.v1.IdentityService")])
+    ident = grpc_serve([(id_grpc.add_IdentityServiceServicer_to_server, FakeIdentity(),
+                         "permit.identity.v1.IdentityService"),
+                        (id_igrpc.add_IdentityInternalServiceServicer_to_server, Internal(),
+                         "permit.identity.v1.IdentityInternalService")])
     env = {"IDENTITY_SERVICE_ADDR": f"127.0.0.1:{ident.port}", "PERMIT_GATEWAY_SESSION_RECHECK_SECONDS": "60"}
     with TestClient(create_app(Settings.from_env(env))) as client:
         live = token(sid="live")

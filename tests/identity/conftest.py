@@ -13,6 +13,8 @@ import grpc
 import pytest
 
 from permit.documents.v1 import documents_service_pb2_grpc
+from permit.events.v1 import event_sink_pb2_grpc
+from permit.identity.v1 import identity_internal_pb2_grpc as igrpc
 from permit.identity.v1 import identity_pb2 as pb
 from permit.identity.v1 import identity_service_pb2 as spb
 from permit.identity.v1 import identity_service_pb2_grpc as sgrpc
@@ -23,7 +25,7 @@ from permit_identity.tickets import DEFAULT_DEV_TICKET_KEY, mint_dev_ticket
 from permitkit.client import call_metadata
 from permitkit.context import Principal
 from permitkit.migrations import upgrade
-from tests.identity.fakes import FakeDocumentService
+from tests.identity.fakes import FakeDocumentService, FakeDocumentSink
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "identity" / "migrations"
 
@@ -67,6 +69,11 @@ class Harness:
     def ticket(self, channel: str, **kw: Any) -> str:
         return mint_dev_ticket(DEFAULT_DEV_TICKET_KEY, channel=channel, now=self.clock.now, **kw)
 
+    @property
+    def internal(self) -> igrpc.IdentityInternalServiceStub:
+        """IdentityInternalService on the same server (peers and operators only)."""
+        return igrpc.IdentityInternalServiceStub(self.channel)
+
     def sign_in(self, channel: str, **kw: Any) -> pb.Session:
         ch = pb.Channel.Value(f"CHANNEL_{channel}")
         return self.stub.SignIn(spb.SignInRequest(channel=ch, ticket=self.ticket(channel, **kw)))
@@ -97,6 +104,10 @@ class Harness:
         return call_metadata(p)
 
     @property
+    def calendar(self) -> Calendar:
+        return self.extra["calendar"]  # type: ignore[no-any-return]
+
+    @property
     def documents(self) -> FakeDocumentService:
         return self.extra["documents"]  # type: ignore[no-any-return]
 
@@ -121,7 +132,7 @@ def seed(app: App) -> None:
 
 
 def start(app: App, clock: Clock) -> tuple[grpc.Server, Harness]:
-    from permit_identity.server import build_server
+    from permitkit.server import build_server
 
     server, port = build_server(app, host="127.0.0.1", port=0)
     server.start()
@@ -137,20 +148,61 @@ def clock() -> Clock:
 @pytest.fixture
 def documents_fake() -> Iterator[tuple[FakeDocumentService, int]]:
     """A stand-in documents service on a free port."""
-    from permitkit.server import build_server as build_grpc
+    from permitkit.server import grpc_server as build_grpc
 
     fake = FakeDocumentService()
-    server, port = build_grpc(domain="permit.documents", services=[(
-        documents_service_pb2_grpc.add_DocumentServiceServicer_to_server, fake,
-        "permit.documents.v1.DocumentService")], port=0)
+    server, port = build_grpc(domain="permit.documents", services=[
+        (documents_service_pb2_grpc.add_DocumentServiceServicer_to_server, fake,
+         "permit.documents.v1.DocumentService"),
+        (event_sink_pb2_grpc.add_EventSinkServiceServicer_to_server, FakeDocumentSink(fake),
+         "permit.events.v1.EventSinkService")], port=0)
     server.start()
     yield fake, port
     server.stop(0)
 
 
+@dataclass
+class Calendar:
+    """Approval's real CalendarService on a migrated SQLite database: identity's
+    licence due dates are counted by approval's calendar (ID-5, RV-4)."""
+
+    port: int
+    uow: Callable[[], Any]
+
+    def load_year(self, year: int, holidays: list[dt.date], workdays: list[dt.date]) -> None:
+        """What an administrator does through ``PATCH /v1/workingCalendars/{year}``."""
+        from permit_approval import services as approval
+
+        approval.update_working_calendar(
+            self.uow(), principal=Principal(subject="officers/admin", roles=frozenset({"admin"})),
+            name=f"workingCalendars/{year}", holidays=holidays, workdays=workdays, now=START)
+
+
 @pytest.fixture
-def make_harness(tmp_path: Path, clock: Clock,
-                 documents_fake: tuple[FakeDocumentService, int]) -> Iterator[Callable[..., Harness]]:
+def approval_calendar(tmp_path: Path) -> Iterator[Calendar]:
+    from permit_approval.calendar_api import calendar_service_spec
+    from permit_approval.unit_of_work import ApprovalUnitOfWork
+    from permitkit.db import make_engine, make_session_factory
+    from permitkit.server import grpc_server
+
+    url = f"sqlite:///{tmp_path / 'approval.db'}"
+    upgrade(url, Path(__file__).resolve().parents[2] / "services" / "approval" / "migrations")
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+
+    def uow() -> ApprovalUnitOfWork:
+        return ApprovalUnitOfWork(sessions)
+
+    server, port = grpc_server(domain="permit.approval", services=[calendar_service_spec(uow)], port=0)
+    server.start()
+    yield Calendar(port, uow)
+    server.stop(0)
+    engine.dispose()
+
+
+@pytest.fixture
+def make_harness(tmp_path: Path, clock: Clock, documents_fake: tuple[FakeDocumentService, int],
+                 approval_calendar: Calendar) -> Iterator[Callable[..., Harness]]:
     """``make_harness(url=None, **env)``: migrate, seed, serve; SQLite file unless a URL is given.
 
     Licence images are not checked against the documents service unless
@@ -162,11 +214,13 @@ def make_harness(tmp_path: Path, clock: Clock,
         url = url or f"sqlite:///{tmp_path / f'identity-{len(started)}.db'}"
         upgrade(url, MIGRATIONS)
         env = {"DOCUMENTS_SERVICE_ADDR": f"127.0.0.1:{docs_port}",
+               "APPROVAL_SERVICE_ADDR": f"127.0.0.1:{approval_calendar.port}",
                "PERMIT_IDENTITY_VERIFY_DOCUMENTS": "0", **env}
         app = build(settings_for(url, **env), clock=clock)
         seed(app)
         server, h = start(app, clock)
         h.extra["documents"] = fake
+        h.extra["calendar"] = approval_calendar
         started.append((server, h))
         return h
 

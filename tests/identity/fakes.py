@@ -7,7 +7,9 @@ import threading
 
 import grpc
 
-from permit.documents.v1 import documents_pb2, documents_service_pb2, documents_service_pb2_grpc
+from permit.documents.v1 import documents_pb2, documents_service_pb2_grpc
+from permit.events.v1 import event_sink_pb2, event_sink_pb2_grpc
+from permit.identity.v1 import events_pb2 as identity_events
 from permitkit.context import current_principal
 
 
@@ -31,11 +33,22 @@ class FakeDocumentService(documents_service_pb2_grpc.DocumentServiceServicer):
             context.abort(grpc.StatusCode.NOT_FOUND, "not found")
         return doc
 
-    def GrantAccess(self, request, context):  # type: ignore[no-untyped-def]
-        if self.fail_grants:
+
+
+class FakeDocumentSink(event_sink_pb2_grpc.EventSinkServiceServicer):
+    """The documents service's event sink: a LicenceSubmitted grants its image to the
+    licence officers of its province; records (licence, provinces, documents, caller)."""
+
+    def __init__(self, documents: FakeDocumentService) -> None:
+        self.documents = documents
+
+    def Deliver(self, request, context):  # type: ignore[no-untyped-def]
+        if self.documents.fail_grants:
             context.abort(grpc.StatusCode.UNAVAILABLE, "down")
+        event = identity_events.LicenceSubmitted()
+        request.envelope.event.Unpack(event)
         p = current_principal()
-        with self._lock:
-            self.grants.append((request.application, list(request.provinces), list(request.documents),
-                                p.subject if p else ""))
-        return documents_service_pb2.GrantAccessResponse(documents=list(request.documents))
+        with self.documents._lock:
+            self.documents.grants.append((event.licence, [event.province], [event.document],
+                                          p.subject if p else ""))
+        return event_sink_pb2.DeliverResponse(applied=True)

@@ -1,19 +1,52 @@
-"""permitkit.outbox: in-order delivery, retries, parking, idempotent receivers (PostgreSQL)."""
+"""permitkit.outbox and permitkit.events: typed events stored packed under their full name,
+delivered in order per consumer with retries, parking and bounded backoff, one slow consumer
+never holding back another, a relay woken by a commit, idempotent receivers (PostgreSQL)."""
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
+import grpc
 import pytest
 from sqlalchemy import MetaData, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from permit.application.v1 import events_pb2 as ev
+from permit.events.v1 import event_sink_pb2, event_sink_pb2_grpc
+from permit.type.v1 import types_pb2
+from permitkit.client import call_metadata
+from permitkit.context import Principal
 from permitkit.db import SqlAlchemyUnitOfWork, make_base, make_engine, make_session_factory
-from permitkit.outbox import OutboxRelay, add_outbox_tables, first_delivery, record_event
+from permitkit.errors import ErrorDetails
+from permitkit.events import EventSink, LocalSink
+from permitkit.outbox import (
+    GrpcSink,
+    OutboxRelay,
+    Subscription,
+    add_outbox_tables,
+    first_delivery,
+    record_event,
+    topic_of,
+)
 
 pytestmark = pytest.mark.integration
 
 
 class UnavailableError(Exception):
     pass
+
+
+def withdrawn(n: int) -> ev.ApplicationWithdrawn:
+    return ev.ApplicationWithdrawn(application=types_pb2.ApplicationRef(name=f"applications/A{n}", number=f"DJ{n}"),
+                                   applicant="parties/p1", reason=f"r{n}")
+
+
+def unpack(envelope: Any) -> ev.ApplicationWithdrawn:
+    out = ev.ApplicationWithdrawn()
+    envelope.event.Unpack(out)
+    return out
 
 
 @pytest.fixture
@@ -26,38 +59,81 @@ def tables(make_database):
     engine.dispose()
 
 
-def test_events_are_delivered_in_order_and_retried_after_failure(tables):
-    engine, outbox, _ = tables
+def record(engine, outbox, *events) -> list[str]:
     sf = make_session_factory(engine)
     with sf() as s:
-        for i in range(3):
-            record_event(s, outbox, "t", {"i": i})
+        ids = [record_event(s, outbox, e) for e in events]
         s.commit()
-    got: list[int] = []
+    return ids
+
+
+def test_an_event_is_stored_packed_under_its_full_name_with_id_and_time(tables):
+    engine, outbox, _ = tables
+    (eid,) = record(engine, outbox, withdrawn(1))
+    with engine.connect() as c:
+        row = c.execute(select(outbox)).mappings().one()
+    assert row["topic"] == "permit.application.v1.ApplicationWithdrawn" == topic_of(ev.ApplicationWithdrawn)
+    stored = ev.ApplicationWithdrawn.FromString(row["payload"])
+    assert stored.event_id == eid and stored.occur_time.seconds > 0 and stored.reason == "r1"
+
+
+def test_a_message_that_is_no_event_is_refused(tables):
+    engine, outbox, _ = tables
+    with make_session_factory(engine)() as s, pytest.raises(TypeError):
+        record_event(s, outbox, types_pb2.RouteRow(province="130000"))
+
+
+def test_events_are_delivered_in_order_and_retried_after_failure(tables):
+    engine, outbox, _ = tables
+    record(engine, outbox, withdrawn(0), withdrawn(1), withdrawn(2))
+    got: list[str] = []
     fail_once = {"left": 1}
 
-    def handler(event_id: str, payload: dict) -> None:
-        if payload["i"] == 1 and fail_once["left"]:
+    def deliver(envelope: Any) -> None:
+        e = unpack(envelope)
+        if e.reason == "r1" and fail_once["left"]:
             fail_once["left"] -= 1
             raise UnavailableError("peer down")
-        got.append(payload["i"])
+        got.append(e.reason)
 
-    relay = OutboxRelay(engine, outbox, {"t": handler}, max_backoff=0.0)
-    assert relay.run_once() == 1  # 0 delivered, 1 failed: 2 must wait behind it
-    assert got == [0]
-    assert relay.pending() == 2
+    relay = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], deliver)], max_backoff=0.0)
+    assert relay.run_once() == 1  # r0 delivered, r1 failed: r2 must wait behind it
+    assert got == ["r0"] and relay.pending() == 2
     assert relay.run_once() == 2
-    assert got == [0, 1, 2]
-    assert relay.pending() == 0
+    assert got == ["r0", "r1", "r2"] and relay.pending() == 0
+
+
+def test_a_failing_consumer_does_not_hold_back_another(tables):
+    engine, outbox, _ = tables
+    record(engine, outbox, withdrawn(1), withdrawn(2))
+    fast: list[str] = []
+
+    def down(envelope: Any) -> None:
+        raise UnavailableError("slow consumer down")
+
+    relay = OutboxRelay(engine, outbox, [
+        Subscription.of("slow", [ev.ApplicationWithdrawn], down),
+        Subscription.of("fast", [ev.ApplicationWithdrawn], lambda e: fast.append(unpack(e).reason))])
+    assert relay.run_once() == 2
+    assert fast == ["r1", "r2"]
+    assert (relay.pending("slow"), relay.pending("fast")) == (2, 0)
+
+
+def test_a_consumer_gets_only_its_topics(tables):
+    engine, outbox, _ = tables
+    record(engine, outbox, withdrawn(1), ev.RouteApproved(applicant="parties/p1"))
+    seen: list[str] = []
+    relay = OutboxRelay(engine, outbox, [Subscription.of("routing", [ev.RouteApproved],
+                                                         lambda e: seen.append(e.topic))])
+    assert relay.run_once() == 1 and seen == ["permit.application.v1.RouteApproved"]
 
 
 def test_uncommitted_event_is_never_delivered(tables):
     engine, outbox, _ = tables
-    sf = make_session_factory(engine)
-    with sf() as s:
-        record_event(s, outbox, "t", {"x": 1})
+    with make_session_factory(engine)() as s:
+        record_event(s, outbox, withdrawn(1))
         s.rollback()
-    relay = OutboxRelay(engine, outbox, {"t": lambda *_: None})
+    relay = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], lambda e: None)])
     assert relay.run_once() == 0
 
 
@@ -75,41 +151,65 @@ def test_inbox_accepts_an_event_once(tables):
         assert s.scalar(select(func.count()).select_from(inbox)) == 2
 
 
-def test_event_without_handler_is_parked_and_does_not_block(tables):
+def test_an_event_the_consumer_refuses_is_parked_for_it_and_does_not_block(tables):
     engine, outbox, _ = tables
-    sf = make_session_factory(engine)
-    with sf() as s:
-        record_event(s, outbox, "unknown", {})
-        record_event(s, outbox, "t", {"ok": True})
-        s.commit()
-    seen = []
-    relay = OutboxRelay(engine, outbox, {"t": lambda eid, p: seen.append(p)})
-    relay.run_once()
-    assert seen == [{"ok": True}]
-    with engine.connect() as c:
-        parked = c.execute(select(outbox.c.topic, outbox.c.last_error).where(outbox.c.park_time.is_not(None))).all()
-    assert parked[0][0] == "unknown" and "no handler" in parked[0][1]
+    first, _ = record(engine, outbox, withdrawn(1), withdrawn(2))
+    seen: list[str] = []
+
+    class Refused(grpc.RpcError):
+        def code(self) -> grpc.StatusCode:
+            return grpc.StatusCode.INVALID_ARGUMENT
+
+    def deliver(envelope: Any) -> None:
+        if unpack(envelope).reason == "r1":
+            raise Refused()
+        seen.append(unpack(envelope).reason)
+
+    relay = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], deliver)])
+    assert relay.run_once() == 1
+    assert seen == ["r2"] and relay.parked_events("c") == [first] and relay.pending() == 0
+
+
+def test_event_failing_past_max_attempts_is_parked_and_the_next_one_goes_through(tables):
+    engine, outbox, _ = tables
+    stuck, _ = record(engine, outbox, withdrawn(1), withdrawn(2))
+    delivered: list[str] = []
+
+    def deliver(envelope: Any) -> None:
+        if unpack(envelope).reason == "r1":
+            raise UnavailableError("peer keeps failing")
+        delivered.append(unpack(envelope).reason)
+
+    relay = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], deliver)],
+                        max_backoff=0.0, max_attempts=3)
+    assert [relay.run_once() for _ in range(2)] == [0, 0]
+    assert delivered == []
+    relay.run_once()  # third failure parks it; the next event is delivered in the same round
+    assert delivered == ["r2"] and relay.parked_events("c") == [stuck]
+
+
+def test_the_backoff_doubles_and_stays_bounded():
+    relay = OutboxRelay.__new__(OutboxRelay)
+    relay.max_backoff = 30.0
+    waits = [relay.backoff(n) for n in (1, 2, 3, 8, 50, 10_000)]
+    assert waits[:3] == [0.4, 0.8, 1.6] and waits[3:] == [30.0, 30.0, 30.0]
 
 
 def test_only_one_relay_delivers_at_a_time_on_postgresql(tables):
-    """Two replicas of a service: while one holds the table's lock the other delivers nothing."""
-    import threading
-
+    """Two replicas of a service: while one holds a consumer's lock the other delivers nothing."""
     engine, outbox, _ = tables
-    sf = make_session_factory(engine)
-    with sf() as s:
-        record_event(s, outbox, "t", {"i": 1})
-        s.commit()
+    record(engine, outbox, withdrawn(1))
     inside, release = threading.Event(), threading.Event()
     seen: list[str] = []
 
-    def slow(event_id: str, payload: dict) -> None:
-        seen.append(event_id)
+    def slow(envelope: Any) -> None:
+        seen.append(envelope.event_id)
         inside.set()
         release.wait(10)
 
-    first = OutboxRelay(engine, outbox, {"t": slow}, service="svc")
-    second = OutboxRelay(engine, outbox, {"t": slow}, service="svc")
+    subs = [Subscription.of("c", [ev.ApplicationWithdrawn], slow)]
+    first = OutboxRelay(engine, outbox, subs, service="svc")
+    second = OutboxRelay(engine, outbox, subs, service="svc")
     t = threading.Thread(target=first.run_once)
     t.start()
     assert inside.wait(10)
@@ -118,6 +218,50 @@ def test_only_one_relay_delivers_at_a_time_on_postgresql(tables):
     t.join(10)
     assert len(seen) == 1
     assert second.run_once() == 0 and first.pending() == 0
+
+
+def test_a_started_relay_is_woken_by_a_commit_not_by_its_poll(tables):
+    engine, outbox, _ = tables
+    got = threading.Event()
+    relay = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], lambda e: got.set())],
+                        poll_interval=60.0)
+    relay.start()
+    try:
+        time.sleep(0.3)  # the relay found nothing and sleeps for its (long) poll interval
+        record(engine, outbox, withdrawn(1))
+        relay.wake()
+        assert got.wait(5)
+    finally:
+        relay.stop()
+
+
+def test_an_event_sink_over_grpc_dispatches_by_type_and_refuses_non_services(tables, grpc_serve):
+    """The relay's GrpcSink to a consumer's EventSinkService: typed handler, service role only."""
+    engine, outbox, _ = tables
+    handled: list[str] = []
+    sink = EventSink("c", {ev.ApplicationWithdrawn: lambda e: handled.append(e.reason) or True})
+    channel = grpc_serve([sink.service_spec()], domain="permit.test")
+    record(engine, outbox, withdrawn(1), ev.RouteApproved(applicant="parties/p1"))
+    relay = OutboxRelay(engine, outbox, [Subscription.of(
+        "c", [ev.ApplicationWithdrawn, ev.RouteApproved], GrpcSink(channel, producer="application"))], service="app")
+    assert relay.run_once() == 1  # RouteApproved: no handler there, refused and parked
+    assert handled == ["r1"] and len(relay.parked_events("c")) == 1
+    stub = event_sink_pb2_grpc.EventSinkServiceStub(channel)
+    with pytest.raises(grpc.RpcError) as e:
+        stub.Deliver(event_sink_pb2.DeliverRequest(), metadata=call_metadata(
+            Principal(subject="users/u1", roles=frozenset({"applicant"}))))
+    assert ErrorDetails.from_rpc_error(e.value).reason == "NOT_SERVICE"
+
+
+def test_a_local_sink_applies_in_process():
+    handled: list[str] = []
+    sink = EventSink("c", {ev.ApplicationWithdrawn: lambda e: handled.append(e.event_id) or True})
+    from google.protobuf import any_pb2
+
+    packed = any_pb2.Any()
+    packed.Pack(ev.ApplicationWithdrawn(event_id="e1"))
+    LocalSink(sink)(event_sink_pb2.Envelope(event_id="e1", event=packed))
+    assert handled == ["e1"] and sink.topics == {"permit.application.v1.ApplicationWithdrawn"}
 
 
 def test_unit_of_work_leaves_loaded_objects_readable_after_exit(tables):
@@ -142,27 +286,3 @@ def test_unit_of_work_leaves_loaded_objects_readable_after_exit(tables):
         uow.session.add(Thing(id=2, label="never committed"))
     with SqlAlchemyUnitOfWork(sf) as uow:
         assert uow.session.get(Thing, 2) is None
-
-
-def test_event_failing_past_max_attempts_is_parked_and_the_next_one_goes_through(tables):
-    engine, outbox, _ = tables
-    sf = make_session_factory(engine)
-    with sf() as s:
-        record_event(s, outbox, "t", {"stuck": True})
-        record_event(s, outbox, "t", {"stuck": False})
-        s.commit()
-    delivered = []
-
-    def handler(event_id: str, payload: dict) -> None:
-        if payload["stuck"]:
-            raise UnavailableError("peer keeps failing")
-        delivered.append(payload)
-
-    relay = OutboxRelay(engine, outbox, {"t": handler}, max_backoff=0.0, max_attempts=3)
-    assert [relay.run_once() for _ in range(2)] == [0, 0]
-    assert delivered == []
-    relay.run_once()  # third failure parks it; the next event is delivered in the same round
-    assert delivered == [{"stuck": False}]
-    with engine.connect() as c:
-        (attempts,) = c.execute(select(outbox.c.attempts).where(outbox.c.park_time.is_not(None))).one()
-    assert attempts == 3

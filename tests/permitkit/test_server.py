@@ -11,7 +11,7 @@ from structlog.testing import capture_logs
 from permitkit import context as ctx
 from permitkit.client import call_metadata, make_channel
 from permitkit.errors import ErrorDetails, FieldViolation, InvalidArgument, NotFound
-from permitkit.server import build_server
+from permitkit.server import grpc_server
 
 SERVICE = "permit.test.v1.EchoService"
 
@@ -131,10 +131,10 @@ def test_health_and_reflection_are_served(channel):
 
 
 def test_bind_fails_on_a_taken_port():
-    server, port = build_server(domain="permit.test", services=[], port=0)
+    server, port = grpc_server(domain="permit.test", services=[], port=0)
     try:
         with pytest.raises(OSError):
-            build_server(domain="permit.test", services=[], port=port)
+            grpc_server(domain="permit.test", services=[], port=port)
     finally:
         server.stop(0)
 

@@ -80,3 +80,55 @@ def test_no_proto_imports_another_context():
         for imp in re.findall(r'^import "([^"]+)";', path.read_text(encoding="utf-8"), re.M):
             if imp.startswith("permit/"):
                 assert imp.split("/")[1] in (ctx, "type"), f"{path} imports {imp}"
+
+
+def _behaviors(field) -> set[int]:
+    from google.api import field_behavior_pb2
+
+    return set(field.GetOptions().Extensions[field_behavior_pb2.field_behavior])
+
+
+def _resource_modules():
+    import importlib
+
+    return [importlib.import_module(f"permit.{c}.v1.{c}_pb2") for c in CONTEXTS]
+
+
+def test_every_named_resource_declares_its_type_and_pattern():
+    """Resources in <ctx>.proto carry google.api.resource, and their name is the IDENTIFIER."""
+    from google.api import field_behavior_pb2, resource_pb2
+
+    found = 0
+    for mod in _resource_modules():
+        for msg in mod.DESCRIPTOR.message_types_by_name.values():
+            res = msg.GetOptions().Extensions[resource_pb2.resource]
+            if not res.type:
+                continue
+            found += 1
+            assert res.type.endswith(f"/{msg.name}") and res.pattern, msg.full_name
+            assert field_behavior_pb2.IDENTIFIER in _behaviors(msg.fields_by_name["name"]), msg.full_name
+            top = res.pattern[0].split("/")[0]
+            assert top[0].islower(), res.pattern
+    assert found >= 10
+
+
+def test_request_names_are_required_and_output_only_fields_are_marked():
+    """A request's resource name is REQUIRED; a field documented "Output only" is OUTPUT_ONLY;
+    a resource's create/update times are OUTPUT_ONLY (AIP-203)."""
+    from google.api import field_behavior_pb2 as fb
+
+    for mod in MODULES.values():
+        for msg in mod.DESCRIPTOR.message_types_by_name.values():
+            if msg.name.endswith("Request") and "name" in msg.fields_by_name:
+                assert fb.REQUIRED in _behaviors(msg.fields_by_name["name"]), msg.full_name
+    for path in sorted((ROOT / "protos/permit").glob("*/v1/*.proto")):
+        if path.name.endswith("_service.proto"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        for m in re.finditer(r"//[^\n]*[Oo]utput only[^\n]*\n\s*(?:repeated\s+)?[\w.]+ (\w+) = \d+([^;]*);", text):
+            assert "OUTPUT_ONLY" in m.group(2) or "IDENTIFIER" in m.group(2), f"{path.name}: {m.group(1)}"
+    for mod in _resource_modules():
+        for msg in mod.DESCRIPTOR.message_types_by_name.values():
+            for name in ("create_time", "update_time"):
+                if name in msg.fields_by_name:
+                    assert fb.OUTPUT_ONLY in _behaviors(msg.fields_by_name[name]), f"{msg.full_name}.{name}"

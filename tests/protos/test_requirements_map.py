@@ -29,7 +29,13 @@ def test_every_requirement_has_rpcs():
 
 
 def test_every_mapped_rpc_exists():
-    known = {f"{s.name}.{m.name}" for mod in load_service_modules()
+    """Public and internal RPCs (``Service.Method``) and integration events (full message names)."""
+    import importlib
+
+    internal = [importlib.import_module(f"permit.{c}.v1.{c}_internal_pb2") for c in ("application", "identity")]
+    events = [importlib.import_module(f"permit.{c}.v1.events_pb2") for c in ("application", "approval", "identity")]
+    known = {f"{s.name}.{m.name}" for mod in [*load_service_modules(), *internal]
              for s in mod.DESCRIPTOR.services_by_name.values() for m in s.methods}
+    known |= {m.full_name for mod in events for m in mod.DESCRIPTOR.message_types_by_name.values()}
     unknown = sorted({r for rpcs in _map().values() for r in rpcs} - known)
     assert not unknown, unknown

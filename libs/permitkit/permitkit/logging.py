@@ -9,6 +9,7 @@ from typing import Any, TextIO
 import structlog
 
 from permitkit.context import current_request_id
+from permitkit.settings import ServiceSettings
 
 
 def _add_request_id(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -55,3 +56,8 @@ def configure_logging(*, json: bool = True, level: str = "INFO", service: str | 
 
 
 get_logger = structlog.get_logger
+
+
+def configure_service_logging(settings: ServiceSettings) -> None:
+    """Logging of a service as its validated settings ask (JSON or console, level)."""
+    configure_logging(json=settings.log_json, level=settings.log_level, service=settings.context)

@@ -1,25 +1,51 @@
-"""Transactional outbox and inbox.
+"""Transactional outbox and inbox for integration events (protobuf messages).
 
-The sender writes an event in the same transaction as its state change; the
-relay delivers events in order, one gRPC call each, with the event id as the
-idempotency key, retrying with backoff. The receiver records the id in its
-inbox in the same transaction as its own change, so a repeat is a no-op.
+The producer writes an event message in the same transaction as its state
+change (``record_event``): the outbox row holds the packed message with its
+full protobuf name as the topic. One relay per producing service
+(``OutboxRelay``) delivers every event to each subscribed consumer through
+``permit.events.v1.EventSinkService.Deliver``; each consumer has its own
+position in the outbox and its own retry state, so a slow or failing consumer
+never holds back the others. Per consumer, events go out in the order they
+were recorded; a retryable failure is retried with a bounded backoff; an event
+the consumer cannot take (or one failing past ``max_attempts``) is parked for
+that consumer (kept with its error) and the next one goes through.
+
+The consumer records the event id in its inbox (``first_delivery``) in the
+same transaction as its own change, so a repeat is a no-op; ``permitkit.events``
+dispatches a delivered envelope to the typed handler of its message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
+import time
 import uuid
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import structlog
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, insert, select, update
-from sqlalchemy.engine import Engine
+from google.protobuf import any_pb2, timestamp_pb2
+from google.protobuf.message import Message
+from sqlalchemy import (
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from permitkit.context import bind
@@ -28,42 +54,82 @@ from permitkit.metrics import OUTBOX_DELIVERIES
 
 log = structlog.get_logger("permitkit.outbox")
 
-Handler = Callable[[str, dict[str, Any]], None]
+OUTBOX_TABLE = "outbox_event"
+CONSUMER_TABLE = "outbox_consumer"
+PARKED_TABLE = "outbox_parked"
+INBOX_TABLE = "inbox_event"
 
 
 def add_outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
-    """Add ``outbox_event`` and ``inbox_event`` to a service's metadata."""
+    """Add the outbox (``outbox_event`` with ``outbox_consumer`` positions and
+    ``outbox_parked`` events) and the inbox (``inbox_event``) to a service's
+    metadata; returns (outbox, inbox)."""
     outbox = Table(
-        "outbox_event", metadata,
+        OUTBOX_TABLE, metadata,
         Column("seq", Integer, primary_key=True, autoincrement=True),
         Column("event_id", String(36), nullable=False, unique=True),
+        # The full protobuf name of the packed message.
         Column("topic", String(100), nullable=False),
-        Column("payload", Text, nullable=False),
+        Column("payload", LargeBinary, nullable=False),
         Column("create_time", UTCDateTime(), nullable=False),
-        Column("attempts", Integer, nullable=False, default=0),
-        Column("next_attempt_time", UTCDateTime(), nullable=False),
-        Column("deliver_time", UTCDateTime(), nullable=True, index=True),
-        Column("park_time", UTCDateTime(), nullable=True),
-        Column("last_error", Text, nullable=True),
     )
-    inbox = Table(
-        "inbox_event", metadata,
+    Table(
+        CONSUMER_TABLE, metadata,
+        Column("consumer", String(50), primary_key=True),
+        # The seq of the last event this consumer is done with (delivered or parked).
+        Column("position", Integer, nullable=False, default=0),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("next_attempt_time", UTCDateTime(), nullable=True),
+        Column("last_error", Text, nullable=True),
+        Column("update_time", UTCDateTime(), nullable=False),
+    )
+    Table(
+        PARKED_TABLE, metadata,
+        Column("consumer", String(50), nullable=False),
+        Column("seq", Integer, nullable=False),
+        Column("event_id", String(36), nullable=False),
+        Column("topic", String(100), nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("last_error", Text, nullable=True),
+        Column("park_time", UTCDateTime(), nullable=False),
+        PrimaryKeyConstraint("consumer", "seq"),
+    )
+    return outbox, add_inbox_table(metadata)
+
+
+def add_inbox_table(metadata: MetaData) -> Table:
+    """Add ``inbox_event`` (the ids of the events a consumer has applied) to its metadata."""
+    return Table(
+        INBOX_TABLE, metadata,
         Column("event_id", String(36), primary_key=True),
         Column("topic", String(100), nullable=False),
         Column("receive_time", UTCDateTime(), nullable=False),
     )
-    return outbox, inbox
 
 
-def record_event(session: Session, outbox: Table, topic: str, payload: Mapping[str, Any],
-                 *, event_id: str | None = None) -> str:
-    """Queue an event inside the caller's transaction; returns its id."""
-    eid = event_id or str(uuid.uuid4())
-    now = utcnow()
+def topic_of(message: Message | type[Message]) -> str:
+    """The topic of an event: its message's full protobuf name."""
+    return message.DESCRIPTOR.full_name
+
+
+def record_event(session: Session, outbox: Table, message: Message, *, now: dt.datetime | None = None) -> str:
+    """Queue ``event`` inside the caller's transaction; returns its id.
+
+    An empty ``event_id`` field is filled with a new UUID and an unset
+    ``occur_time`` with ``now``, so the stored message is the one delivered.
+    """
+    event: Any = message  # a message of some events.proto: event_id, occur_time
+    fields = event.DESCRIPTOR.fields_by_name
+    if "event_id" not in fields:
+        raise TypeError(f"{topic_of(event)} is not an integration event (no event_id)")
+    when = now or utcnow()
+    if not event.event_id:
+        event.event_id = str(uuid.uuid4())
+    if "occur_time" in fields and not event.HasField("occur_time"):
+        event.occur_time.FromDatetime(when.astimezone(dt.UTC))
+    eid: str = event.event_id
     session.execute(insert(outbox).values(
-        event_id=eid, topic=topic, payload=json.dumps(dict(payload), ensure_ascii=False, default=str),
-        create_time=now, attempts=0, next_attempt_time=now,
-    ))
+        event_id=eid, topic=topic_of(event), payload=event.SerializeToString(), create_time=when))
     return eid
 
 
@@ -83,125 +149,330 @@ def first_delivery(session: Session, inbox: Table, event_id: str, topic: str) ->
     return True
 
 
-# Codes a retry cannot fix: the event is parked (kept, with its error) and the
-# relay moves on so one poisoned event does not block the queue forever.
+def envelope_of(row: Any, producer: str) -> Any:
+    """The ``permit.events.v1.Envelope`` of one outbox row (a mapping of its columns)."""
+    from permit.events.v1 import event_sink_pb2
+
+    packed = any_pb2.Any(type_url=f"type.googleapis.com/{row['topic']}", value=bytes(row["payload"]))
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(row["create_time"].astimezone(dt.UTC))
+    return event_sink_pb2.Envelope(event_id=str(row["event_id"]), topic=str(row["topic"]), producer=producer,
+                                   occur_time=ts, event=packed)
+
+
+Deliver = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A consumer of some of a producer's events: its name, the topics (full
+    message names) it takes and how an envelope reaches it."""
+
+    consumer: str
+    topics: frozenset[str]
+    deliver: Deliver
+
+    @classmethod
+    def of(cls, consumer: str, events: Iterable[type[Message] | str], deliver: Deliver) -> Subscription:
+        return cls(consumer, frozenset(e if isinstance(e, str) else topic_of(e) for e in events), deliver)
+
+
+class GrpcSink:
+    """Delivers an envelope to a consumer's ``EventSinkService.Deliver`` as the
+    producing service (``services/{producer}``), with a deadline."""
+
+    def __init__(self, channel: grpc.Channel, *, producer: str, timeout: float = 5.0) -> None:
+        from permit.events.v1 import event_sink_pb2_grpc
+
+        self._stub = event_sink_pb2_grpc.EventSinkServiceStub(channel)
+        self._producer = producer
+        self._timeout = timeout
+
+    def __call__(self, envelope: Any) -> None:
+        from permit.events.v1 import event_sink_pb2
+        from permitkit.client import call_metadata, service_principal
+
+        self._stub.Deliver(event_sink_pb2.DeliverRequest(envelope=envelope), timeout=self._timeout,
+                           metadata=tuple(call_metadata(service_principal(self._producer), envelope.event_id)))
+
+
+# Codes a retry cannot fix: the event is parked for that consumer (kept, with its
+# error) and the consumer's next event goes through.
 _PERMANENT = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED,
               grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAUTHENTICATED}
 
 
 class OutboxRelay:
-    """Delivers queued events in order through ``handlers[topic](event_id, payload)``."""
+    """Delivers the outbox to every subscription, each consumer on its own thread
+    with its own position, in order, retrying with a bounded backoff."""
 
-    def __init__(self, engine: Engine, outbox: Table, handlers: Mapping[str, Handler], *,
-                 service: str = "relay", poll_interval: float = 0.2, max_backoff: float = 30.0,
+    def __init__(self, engine: Engine, outbox: Table, subscriptions: Iterable[Subscription], *,
+                 service: str = "relay", poll_interval: float = 0.5, max_backoff: float = 30.0,
                  batch_size: int = 50, max_attempts: int = 200) -> None:
         self.engine = engine
         self.outbox = outbox
-        self.handlers = dict(handlers)
+        self.consumers = outbox.metadata.tables[CONSUMER_TABLE]
+        self.parked = outbox.metadata.tables[PARKED_TABLE]
+        self.subscriptions = {s.consumer: s for s in subscriptions}
         self.service = service
         self.poll_interval = poll_interval
+        # The longest wait between two attempts of a failing delivery (bounded:
+        # a consumer back after an outage is served within this).
         self.max_backoff = max_backoff
         self.batch_size = batch_size
         # Past this many failures (about 1.5 h at the default backoff) an event is
-        # parked so it cannot block the queue behind it forever; an operator
-        # finds it with its last error in the outbox table.
+        # parked for that consumer so it cannot block the queue behind it forever;
+        # an operator finds it with its last error in ``outbox_parked``.
         self.max_attempts = max_attempts
         self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._wakes = {c: threading.Event() for c in self.subscriptions}
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def topics(self) -> frozenset[str]:
+        """Every topic some consumer subscribes to."""
+        return frozenset(t for s in self.subscriptions.values() for t in s.topics)
 
     def wake(self) -> None:
-        """Deliver soon (after a commit that queued an event)."""
-        self._wake.set()
+        """Deliver soon (called after a commit that queued an event)."""
+        for w in self._wakes.values():
+            w.set()
 
-    def pending(self) -> int:
+    def pending(self, consumer: str | None = None) -> int:
+        """Events not yet delivered (or parked) for ``consumer``, or for any consumer."""
+        names = [consumer] if consumer else list(self.subscriptions)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(self.outbox.c.seq).where(
-                self.outbox.c.deliver_time.is_(None), self.outbox.c.park_time.is_(None)))
-            return len(rows.all())
+            return sum(self._pending(conn, n) for n in names)
 
-    def run_once(self) -> int:
-        """Deliver what is due, oldest first; stop at the first retryable failure.
+    def _pending(self, conn: Connection, consumer: str) -> int:
+        sub = self.subscriptions[consumer]
+        position = self._position(conn, consumer)[0]
+        return int(conn.execute(select(func.count()).select_from(self.outbox).where(
+            self.outbox.c.seq > position, self.outbox.c.topic.in_(sub.topics))).scalar() or 0)
 
-        On PostgreSQL one relay at a time holds an advisory lock for the
-        table, so several replicas never deliver the same event twice or out
-        of order; the others return 0 and try again on their next tick.
+    def parked_events(self, consumer: str) -> list[str]:
+        """The ids of the events parked for ``consumer``, oldest first."""
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(select(self.parked.c.event_id).where(
+                self.parked.c.consumer == consumer).order_by(self.parked.c.seq))]
+
+    def _position(self, conn: Connection, consumer: str) -> tuple[int, int, dt.datetime | None]:
+        row = conn.execute(select(self.consumers.c.position, self.consumers.c.attempts,
+                                  self.consumers.c.next_attempt_time)
+                           .where(self.consumers.c.consumer == consumer)).first()
+        if row is None:
+            return 0, 0, None
+        return int(row[0]), int(row[1]), row[2]
+
+    def _save(self, conn: Connection, consumer: str, **values: object) -> None:
+        values["update_time"] = utcnow()
+        done = conn.execute(update(self.consumers).where(self.consumers.c.consumer == consumer).values(**values))
+        if done.rowcount == 0:
+            conn.execute(insert(self.consumers).values(consumer=consumer, **{
+                "position": 0, "attempts": 0, **values}))
+
+    def run_once(self, consumer: str | None = None) -> int:
+        """Deliver what is due to ``consumer`` (every consumer when None); returns
+        how many events were delivered.
+
+        On PostgreSQL one relay at a time holds an advisory lock per consumer, so
+        several replicas never deliver the same event twice or out of order.
         """
+        names = [consumer] if consumer else list(self.subscriptions)
+        return sum(self._run_consumer(n) for n in names)
+
+    def _run_consumer(self, consumer: str) -> int:
         if self.engine.dialect.name != "postgresql":
-            return self._deliver()
+            return self._deliver(consumer)
         with self.engine.connect() as lock_conn:
-            key = zlib.crc32(f"permit-outbox:{self.service}:{self.outbox.name}".encode())
+            key = zlib.crc32(f"permit-outbox:{self.service}:{consumer}".encode())
             if not lock_conn.execute(select(func.pg_try_advisory_lock(key))).scalar():
                 return 0
             try:
-                return self._deliver()
+                return self._deliver(consumer)
             finally:
                 lock_conn.execute(select(func.pg_advisory_unlock(key)))
                 lock_conn.commit()
 
-    def _deliver(self) -> int:
+    def backoff(self, attempts: int) -> float:
+        """Seconds before the next attempt after ``attempts`` failures: doubling, capped."""
+        return float(min(self.max_backoff, 0.2 * (2 ** min(attempts, 16))))
+
+    def _deliver(self, consumer: str) -> int:
         from permitkit.client import service_principal
 
+        sub = self.subscriptions[consumer]
         delivered = 0
         now = utcnow()
         with self.engine.connect() as conn:
+            position, attempts, next_attempt = self._position(conn, consumer)
+            if next_attempt is not None and next_attempt > now:
+                return 0  # keep order: the consumer's next event waits for its retry
             rows = conn.execute(
-                select(self.outbox).where(self.outbox.c.deliver_time.is_(None),
-                                          self.outbox.c.park_time.is_(None))
-                .order_by(self.outbox.c.seq).limit(self.batch_size)
-            ).mappings().all()
+                select(self.outbox).where(self.outbox.c.seq > position, self.outbox.c.topic.in_(sub.topics))
+                .order_by(self.outbox.c.seq).limit(self.batch_size)).mappings().all()
         for row in rows:
-            if row["next_attempt_time"] > now:
-                break  # keep order: a later event waits for an earlier retry
-            handler = self.handlers.get(row["topic"])
-            payload = json.loads(row["payload"])
             try:
-                if handler is None:
-                    raise LookupError(f"no handler for topic {row['topic']}")
                 with bind(principal=service_principal(self.service), request_id=row["event_id"]):
-                    handler(row["event_id"], payload)
+                    sub.deliver(envelope_of(row, self.service))
             except Exception as e:  # noqa: BLE001 - every failure is recorded and retried
                 code = e.code() if isinstance(e, grpc.RpcError) else None
-                attempts = row["attempts"] + 1
-                permanent = code in _PERMANENT or isinstance(e, LookupError) or attempts >= self.max_attempts
-                delay = min(self.max_backoff, 0.2 * (2 ** min(attempts, 10)))
+                attempts += 1
+                permanent = code in _PERMANENT or attempts >= self.max_attempts
+                error = f"{type(e).__name__}: {e}"[:2000]
                 with self.engine.begin() as conn:
-                    conn.execute(update(self.outbox).where(self.outbox.c.seq == row["seq"]).values(
-                        attempts=attempts, last_error=f"{type(e).__name__}: {e}"[:2000],
-                        next_attempt_time=now + dt.timedelta(seconds=delay),
-                        park_time=now if permanent else None,
-                    ))
+                    if permanent:
+                        conn.execute(insert(self.parked).values(
+                            consumer=consumer, seq=row["seq"], event_id=row["event_id"], topic=row["topic"],
+                            attempts=attempts, last_error=error, park_time=utcnow()))
+                        self._save(conn, consumer, position=row["seq"], attempts=0, next_attempt_time=None,
+                                   last_error=error)
+                    else:
+                        self._save(conn, consumer, attempts=attempts, last_error=error,
+                                   next_attempt_time=utcnow() + dt.timedelta(seconds=self.backoff(attempts)))
                 OUTBOX_DELIVERIES.labels(row["topic"], "parked" if permanent else "retry").inc()
                 log.warning("outbox_delivery_failed", topic=row["topic"], event_id=row["event_id"],
-                            attempts=attempts, permanent=permanent, error=str(e)[:300])
+                            consumer=consumer, attempts=attempts, permanent=permanent, error=str(e)[:300])
                 if permanent:
+                    attempts = 0
                     continue
                 break
             with self.engine.begin() as conn:
-                conn.execute(update(self.outbox).where(self.outbox.c.seq == row["seq"]).values(
-                    deliver_time=utcnow(), attempts=row["attempts"] + 1, last_error=None))
+                self._save(conn, consumer, position=row["seq"], attempts=0, next_attempt_time=None,
+                           last_error=None)
+            attempts = 0
             OUTBOX_DELIVERIES.labels(row["topic"], "delivered").inc()
-            log.info("outbox_delivered", topic=row["topic"], event_id=row["event_id"])
+            log.info("outbox_delivered", topic=row["topic"], event_id=row["event_id"], consumer=consumer)
             delivered += 1
         return delivered
 
-    def _loop(self) -> None:
+    def _loop(self, consumer: str) -> None:
+        wake = self._wakes[consumer]
         while not self._stop.is_set():
+            wake.clear()
             try:
-                n = self.run_once()
+                n = self._run_consumer(consumer)
             except Exception:  # noqa: BLE001 - the database may be briefly away
-                log.exception("outbox_relay_error")
+                log.exception("outbox_relay_error", consumer=consumer)
                 n = 0
-            if n == 0:
-                self._wake.wait(self.poll_interval)
-                self._wake.clear()
+            if n < self.batch_size:
+                # Idle, or waiting for a retry: sleep until woken by a commit, the
+                # poll interval, or the consumer's next attempt, whichever is first.
+                wake.wait(self._sleep(consumer))
+
+    def _sleep(self, consumer: str) -> float:
+        try:
+            with self.engine.connect() as conn:
+                next_attempt = self._position(conn, consumer)[2]
+        except Exception:  # noqa: BLE001
+            return self.poll_interval
+        if next_attempt is None:
+            return self.poll_interval
+        return max(0.05, min(self.max_backoff, (next_attempt - utcnow()).total_seconds()))
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name=f"outbox-{self.service}", daemon=True)
-        self._thread.start()
+        for consumer in self.subscriptions:
+            t = threading.Thread(target=self._loop, args=(consumer,), name=f"outbox-{self.service}-{consumer}",
+                                 daemon=True)
+            t.start()
+            self._threads.append(t)
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop every consumer's thread, waiting ``timeout`` seconds in all (not per thread):
+        a delivery in flight is retried by the next start, its consumer being idempotent."""
         self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout)
+        self.wake()
+        deadline = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+
+
+# -- migrations ------------------------------------------------------------------------------
+# Each service's Alembic revision calls these, so every outbox has the same shape.
+
+def upgrade_outbox_to_messages(op: object) -> None:
+    """From the JSON outbox (one delivery state per event) to the typed one (packed
+    messages, one position per consumer). The JSON rows are dropped: run the upgrade
+    once the previous relay has drained its outbox."""
+    import sqlalchemy as sa
+
+    from permitkit.db import UTCDateTime
+
+    o: Any = op
+    o.drop_index("ix_outbox_event_deliver_time", table_name=OUTBOX_TABLE)
+    o.drop_table(OUTBOX_TABLE)
+    o.create_table(
+        OUTBOX_TABLE,
+        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("topic", sa.String(length=100), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("create_time", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("seq", name="pk_outbox_event"),
+        sa.UniqueConstraint("event_id", name="uq_outbox_event_event_id"),
+    )
+    o.create_table(
+        CONSUMER_TABLE,
+        sa.Column("consumer", sa.String(length=50), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_time", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("update_time", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", name="pk_outbox_consumer"),
+    )
+    o.create_table(
+        PARKED_TABLE,
+        sa.Column("consumer", sa.String(length=50), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("topic", sa.String(length=100), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("park_time", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", "seq", name="pk_outbox_parked"),
+    )
+
+
+def downgrade_outbox_to_json(op: object) -> None:
+    """Back to the JSON outbox (its rows cannot be read back: dropped)."""
+    import sqlalchemy as sa
+
+    from permitkit.db import UTCDateTime
+
+    o: Any = op
+    o.drop_table(PARKED_TABLE)
+    o.drop_table(CONSUMER_TABLE)
+    o.drop_table(OUTBOX_TABLE)
+    o.create_table(
+        OUTBOX_TABLE,
+        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("topic", sa.String(length=100), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("create_time", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_time", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deliver_time", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("park_time", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("seq", name="pk_outbox_event"),
+        sa.UniqueConstraint("event_id", name="uq_outbox_event_event_id"),
+    )
+    o.create_index("ix_outbox_event_deliver_time", OUTBOX_TABLE, ["deliver_time"], unique=False)
+
+
+def create_inbox(op: object) -> None:
+    """The inbox of a service that had none (a new consumer)."""
+    import sqlalchemy as sa
+
+    from permitkit.db import UTCDateTime
+
+    o: Any = op
+    o.create_table(
+        INBOX_TABLE,
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("topic", sa.String(length=100), nullable=False),
+        sa.Column("receive_time", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", name="pk_inbox_event"),
+    )

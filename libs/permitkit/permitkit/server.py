@@ -1,15 +1,16 @@
-"""gRPC server builder: health, reflection, request id, caller identity, error
-translation, one access-log line per RPC, graceful stop on SIGTERM."""
+"""The service skeleton's server: every service's composition root (``App``)
+is served by ``build_server(app)`` / ``serve(app)``; the server has health,
+reflection, request id, caller identity, error translation, one access-log
+line per RPC and a graceful stop on SIGTERM."""
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import grpc
 import structlog
@@ -20,10 +21,34 @@ from grpc_reflection.v1alpha import reflection
 from permitkit import context as ctx
 from permitkit.errors import InvalidArgument, PermitError, to_rpc_status
 from permitkit.metrics import observe_rpc
+from permitkit.settings import ServiceSettings
 
 log = structlog.get_logger("permitkit.server")
 
 ServiceSpec = tuple[Callable[[Any, grpc.Server], None], Any, str]
+"""(add_XServicer_to_server, servicer, full service name)."""
+
+
+class ServiceApp(Protocol):
+    """What ``permit_<ctx>.bootstrap.App`` offers, in every service."""
+
+    domain: ClassVar[str]
+    """The ErrorInfo domain of the service's errors (``permit.routing``)."""
+
+    @property
+    def settings(self) -> ServiceSettings: ...
+
+    def grpc_services(self) -> Sequence[ServiceSpec]:
+        """The gRPC services the process serves."""
+        ...
+
+    def start(self) -> None:
+        """Start background work (outbox relay, sweeper); called once serving."""
+        ...
+
+    def close(self) -> None:
+        """Stop background work and release connections."""
+        ...
 
 
 class _Interceptor(grpc.ServerInterceptor):
@@ -156,7 +181,39 @@ def _is_abort(e: BaseException) -> bool:
     return type(e) is Exception and not e.args
 
 
-def build_server(
+def build_server(app: ServiceApp, *, host: str | None = None,
+                 port: int | None = None) -> tuple[grpc.Server, int]:
+    """The server (not started) of ``app`` and its bound port.
+
+    ``host``/``port`` default to the app's settings; port 0 binds a free port.
+    """
+    s = app.settings
+    return grpc_server(domain=app.domain, services=app.grpc_services(),
+                       host=s.grpc_host if host is None else host,
+                       port=s.grpc_port if port is None else port,
+                       max_workers=s.grpc_workers)
+
+
+def serve(app: ServiceApp) -> int:
+    """``python -m permit_<ctx> serve``: bind, start the app's background work,
+    block until SIGTERM/SIGINT, drain, close. A port that cannot be bound exits 1."""
+    try:
+        server, port = build_server(app)
+    except OSError as e:
+        log.error("bind_failed", service=app.settings.context, error=str(e))
+        app.close()
+        return 1
+    try:
+        app.start()
+        log.info("serving", service=app.settings.context, host=app.settings.grpc_host, port=port)
+        serve_until_signal(server, metrics_port=app.settings.metrics_port,
+                           metrics_host=app.settings.metrics_host)
+    finally:
+        app.close()
+    return 0
+
+
+def grpc_server(
     *,
     domain: str,
     services: Sequence[ServiceSpec],
@@ -200,16 +257,15 @@ def build_server(
 
 
 def serve_until_signal(server: grpc.Server, *, grace: float = 5.0,
-                       on_stop: Callable[[], None] | None = None) -> None:
+                       on_stop: Callable[[], None] | None = None,
+                       metrics_port: int = 0, metrics_host: str = "127.0.0.1") -> None:
     """Start ``server`` and block until SIGTERM/SIGINT, then drain for ``grace`` seconds.
 
-    ``PERMIT_METRICS_PORT`` (default 0: off) exposes Prometheus /metrics.
+    ``metrics_port`` (0: off) exposes Prometheus /metrics.
     """
     from permitkit.metrics import serve_metrics
-    from permitkit.settings import env_int, env_str
 
-    serve_metrics(env_int(os.environ, "PERMIT_METRICS_PORT", 0, minimum=0, maximum=65535),
-                  env_str(os.environ, "PERMIT_METRICS_HOST", "127.0.0.1"))
+    serve_metrics(metrics_port, metrics_host)
     stop = threading.Event()
 
     def handle(signum: int, _frame: Any) -> None:

@@ -6,12 +6,17 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CONTEXTS = ("identity", "application", "routing", "documents", "approval", "notifications")
 DEFAULT_PORTS = {"identity": 50051, "application": 50052, "routing": 50053,
                  "documents": 50054, "approval": 50055, "notifications": 50056,
                  "gateway": 8080}
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(Exception):
@@ -102,6 +107,50 @@ def env_grpc_bind(env: Mapping[str, str], context: str) -> tuple[str, int]:
     prefix = f"PERMIT_{context.upper()}_GRPC"
     return (env_str(env, f"{prefix}_HOST", "127.0.0.1"),
             env_int(env, f"{prefix}_PORT", DEFAULT_PORTS[context], minimum=0, maximum=65535))
+
+
+def env_log_level(env: Mapping[str, str]) -> str:
+    """``PERMIT_LOG_LEVEL`` (default ``INFO``), one of LOG_LEVELS, any case."""
+    level = env_str(env, "PERMIT_LOG_LEVEL", "INFO").strip().upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"PERMIT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    return level
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceSettings:
+    """What every service reads the same way; each ``permit_<ctx>.config.Settings``
+    extends it with its own fields and builds it with ``common_settings``."""
+
+    context: str
+    database_url: str
+    grpc_host: str
+    grpc_port: int
+    grpc_workers: int
+    log_json: bool
+    log_level: str
+    metrics_host: str
+    metrics_port: int
+
+
+def common_settings(env: Mapping[str, str], context: str) -> dict[str, Any]:
+    """The ServiceSettings fields of ``context``, validated (SettingsError names a bad one):
+    ``PERMIT_<CTX>_DATABASE_URL``, ``PERMIT_<CTX>_GRPC_HOST|PORT|WORKERS``,
+    ``PERMIT_LOG_JSON``, ``PERMIT_LOG_LEVEL``, ``PERMIT_METRICS_HOST|PORT``."""
+    if context not in CONTEXTS:
+        raise SettingsError(f"unknown service context {context!r}")
+    host, port = env_grpc_bind(env, context)
+    return {
+        "context": context,
+        "database_url": env_database_url(env, context),
+        "grpc_host": host,
+        "grpc_port": port,
+        "grpc_workers": env_int(env, f"PERMIT_{context.upper()}_GRPC_WORKERS", 16, minimum=1, maximum=256),
+        "log_json": env_bool(env, "PERMIT_LOG_JSON", True),
+        "log_level": env_log_level(env),
+        "metrics_host": env_str(env, "PERMIT_METRICS_HOST", "127.0.0.1"),
+        "metrics_port": env_int(env, "PERMIT_METRICS_PORT", 0, minimum=0, maximum=65535),
+    }
 
 
 def run_main(main: Callable[[], int | None]) -> None:

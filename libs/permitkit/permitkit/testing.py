@@ -23,7 +23,7 @@ import grpc
 import psycopg
 import pytest
 
-from permitkit.server import ServiceSpec, build_server
+from permitkit.server import ServiceApp, ServiceSpec, build_server, grpc_server
 
 
 def free_port() -> int:
@@ -232,12 +232,16 @@ def s3_endpoint(s3_server: S3Server | None) -> S3Endpoint:
 
 @pytest.fixture
 def grpc_serve() -> Iterator[Callable[..., grpc.Channel]]:
-    """``grpc_serve(services=[(add_fn, servicer, name)], domain=...) -> channel`` on a free port."""
+    """``grpc_serve(app)`` (a service's composition root) or
+    ``grpc_serve([(add_fn, servicer, name)], domain=...)`` -> channel on a free port."""
     servers: list[grpc.Server] = []
     channels: list[grpc.Channel] = []
 
-    def serve(services: Sequence[ServiceSpec], domain: str = "permit.test") -> grpc.Channel:
-        server, port = build_server(domain=domain, services=services, port=0)
+    def serve(services: ServiceApp | Sequence[ServiceSpec], domain: str = "permit.test") -> grpc.Channel:
+        if hasattr(services, "grpc_services"):
+            server, port = build_server(services, host="127.0.0.1", port=0)  # type: ignore[arg-type]
+        else:
+            server, port = grpc_server(domain=domain, services=services, port=0)
         server.start()
         servers.append(server)
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")

@@ -11,9 +11,9 @@ import structlog
 
 from permit_application.bootstrap import MIGRATIONS, build
 from permit_application.config import Settings
-from permitkit.logging import configure_logging
+from permitkit.logging import configure_service_logging
 from permitkit.migrations import upgrade
-from permitkit.server import serve_until_signal
+from permitkit.server import serve
 from permitkit.settings import SettingsError, environ, run_main
 
 # The identity engineer's demo export (same file the identity service seeds from).
@@ -33,7 +33,7 @@ def _import(settings: Settings, path: Path) -> int:
         raise SettingsError(f"legacy export not found: {path}") from None
     except json.JSONDecodeError as e:
         raise SettingsError(f"legacy export is not valid JSON: {path}: {e}") from None
-    app = build(settings, handlers={}, use_routing=False, use_documents=False)
+    app = build(settings, subscriptions=[], use_routing=False, use_documents=False)
     try:
         counts = svc.import_legacy_records(app.uow_factory(), export=export, check_caller=False)
     except InvalidExport as e:
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env(environ())
-    configure_logging(json=settings.log_json, level=settings.log_level, service="application")
+    configure_service_logging(settings)
     if args.command == "migrate":
         upgrade(settings.database_url, MIGRATIONS)
         log.info("migrated", url=settings.database_url.split("@")[-1])
@@ -67,16 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "seed-demo":
         # Images without the identity sources can point at a copy of the file.
         return _import(settings, Path(environ().get("PERMIT_APPLICATION_DEMO_EXPORT") or DEMO_EXPORT))
-
-    from permit_application.server import build_server
-
-    app = build(settings)
-    server, port = build_server(app.servicer, host=settings.grpc_host, port=settings.grpc_port)
-    if settings.relay_enabled:
-        app.relay.start()
-    log.info("serving", service="application", host=settings.grpc_host, port=port)
-    serve_until_signal(server, on_stop=app.close)
-    return 0
+    return serve(build(settings))
 
 
 if __name__ == "__main__":

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import grpc
 from sqlalchemy.engine import Engine
 
-from permit_application.clients import ApprovalClient, DocumentsClient, RoutingClient, relay_handlers
+from permit_application import event_handlers
+from permit_application.clients import DocumentsClient, RoutingClient, relay_subscriptions
 from permit_application.config import Settings
-from permit_application.grpc_api import ApplicationServicer
+from permit_application.errors import DOMAIN
+from permit_application.grpc_api import ApplicationServicer, service_specs
 from permit_application.models import OUTBOX
 from permit_application.services import RouteValidator, UnitOfWork
 from permit_application.unit_of_work import SqlAlchemyUnitOfWork
 from permitkit.client import make_channel
 from permitkit.db import make_engine, make_session_factory, utcnow
-from permitkit.outbox import Handler, OutboxRelay
+from permitkit.events import EventSink
+from permitkit.outbox import OutboxRelay, Subscription
+from permitkit.server import ServiceSpec
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -31,11 +36,22 @@ PEER_CHANNEL_OPTIONS = (("grpc.initial_reconnect_backoff_ms", 200), ("grpc.min_r
 class App:
     """Everything the process runs, built once."""
 
+    domain: ClassVar[str] = DOMAIN
+
+    settings: Settings
     engine: Engine
     uow_factory: Callable[[], UnitOfWork]
     servicer: ApplicationServicer
+    sink: EventSink
     relay: OutboxRelay
     channels: list[grpc.Channel]
+
+    def grpc_services(self) -> Sequence[ServiceSpec]:
+        return service_specs(self.servicer)
+
+    def start(self) -> None:
+        if self.settings.relay_enabled:
+            self.relay.start()
 
     def close(self) -> None:
         self.relay.stop()
@@ -44,10 +60,10 @@ class App:
         self.engine.dispose()
 
 
-def build(settings: Settings, *, handlers: dict[str, Handler] | None = None,
+def build(settings: Settings, *, subscriptions: list[Subscription] | None = None,
           route_validator: RouteValidator | None = None, use_routing: bool = True,
           use_documents: bool = True, clock: Callable[[], dt.datetime] = utcnow) -> App:
-    """Wire the service. Tests may pass relay ``handlers``, a ``route_validator``
+    """Wire the service. Tests may pass the relay's ``subscriptions``, a ``route_validator``
     (or ``use_routing=False`` for the local fallback), ``use_documents=False``
     (no document checks on submit) and a ``clock``."""
     engine = make_engine(settings.database_url)
@@ -63,13 +79,13 @@ def build(settings: Settings, *, handlers: dict[str, Handler] | None = None,
         return SqlAlchemyUnitOfWork(session_factory, on_commit=wake)
 
     routing = None
-    if handlers is None or (route_validator is None and use_routing):
+    if subscriptions is None or (route_validator is None and use_routing):
         approval_ch = make_channel(settings.approval_addr, options=PEER_CHANNEL_OPTIONS)
         routing_ch = make_channel(settings.routing_addr, options=PEER_CHANNEL_OPTIONS)
         channels += [approval_ch, routing_ch]
         routing = RoutingClient(routing_ch, timeout=settings.peer_timeout)
-        if handlers is None:
-            handlers = relay_handlers(ApprovalClient(approval_ch, timeout=settings.peer_timeout), routing)
+        if subscriptions is None:
+            subscriptions = relay_subscriptions(approval_ch, routing_ch, timeout=settings.peer_timeout)
     if route_validator is None and use_routing:
         route_validator = routing
     documents = None
@@ -77,8 +93,10 @@ def build(settings: Settings, *, handlers: dict[str, Handler] | None = None,
         documents_ch = make_channel(settings.documents_addr, options=PEER_CHANNEL_OPTIONS)
         channels.append(documents_ch)
         documents = DocumentsClient(documents_ch, timeout=settings.peer_timeout)
-    relay = OutboxRelay(engine, OUTBOX, handlers, service="application")
+    relay = OutboxRelay(engine, OUTBOX, subscriptions, service="application")
     relay_box.append(relay)
     servicer = ApplicationServicer(uow_factory, route_validator=route_validator, document_checker=documents,
                                    clock=clock)
-    return App(engine, uow_factory, servicer, relay, channels)
+    sink = event_handlers.sink(uow_factory, clock)
+    servicer.event_sink = sink
+    return App(settings, engine, uow_factory, servicer, sink, relay, channels)

@@ -1,36 +1,32 @@
 """Wrappers over peer services' stubs, with a deadline on every call: the outbox
-relay handlers (approval, routing) and the route validator port (routing)."""
+relay's subscriptions (approval, routing) and the ports to routing and documents."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
 import grpc
 import structlog
-from google.protobuf import timestamp_pb2
 from google.type import date_pb2
 
-from permit.approval.v1 import approval_pb2 as apb
-from permit.approval.v1 import approval_service_pb2 as aspb
-from permit.approval.v1 import approval_service_pb2_grpc as aspb_grpc
+from permit.application.v1 import events_pb2 as ev
 from permit.documents.v1 import documents_pb2 as dpb
 from permit.documents.v1 import documents_service_pb2 as dspb
 from permit.documents.v1 import documents_service_pb2_grpc as dspb_grpc
-from permit.routing.v1 import routing_pb2 as rpb
 from permit.routing.v1 import routing_service_pb2 as rspb
 from permit.routing.v1 import routing_service_pb2_grpc as rspb_grpc
+from permit.type.v1 import types_pb2 as tpb
 from permit_application import values as vo
 from permit_application.services import (
-    TOPIC_APPROVED_ROUTE,
-    TOPIC_CANCEL_CASE,
-    TOPIC_CREATE_CASE,
     DocumentRef,
     RouteCheck,
     local_route_check,
 )
 from permitkit.errors import ErrorDetails, FieldViolation, Unavailable
+from permitkit.outbox import GrpcSink, Subscription
 
 log = structlog.get_logger()
 
@@ -44,34 +40,17 @@ def _date(s: str) -> date_pb2.Date | None:
     return date_pb2.Date(year=d.year, month=d.month, day=d.day)
 
 
-class ApprovalClient:
-    """Delivers submissions and withdrawals to ApprovalService (idempotent by event id)."""
+_ROW = re.compile(r"^[a-z_]+\[(\d+)\](.*)$")
 
-    def __init__(self, channel: grpc.Channel, *, timeout: float = 5.0) -> None:
-        self.stub = aspb_grpc.ApprovalServiceStub(channel)
-        self.timeout = timeout
 
-    def create_case(self, event_id: str, p: dict[str, Any]) -> None:
-        self.stub.CreateCase(aspb.CreateCaseRequest(
-            event_id=event_id, application=p["application"], application_number=p["application_number"],
-            applicant=p["applicant"], origin_province=p["origin_province"],
-            destination_province=p["destination_province"], route_provinces=p["route_provinces"],
-            permit_class=p["permit_class"], plate_numbers=p["plate_numbers"],
-            start_date=_date(p["start_date"]), end_date=_date(p["end_date"]), multi_trip=p["multi_trip"],
-            submission=p["submission"], documents=p["documents"],
-            route=[apb.RouteRow(province=r["province"], roads=r["roads"]) for r in p.get("route", [])],
-            # Events queued before the payload carried vehicles deliver none (PQ-10 then
-            # looks the replaced vehicle up in the fleet).
-            vehicles=[apb.CaseVehicle(
-                plate_number=v["plate_number"], fleet_vehicle=v.get("fleet_vehicle") or "",
-                curb_mass_kg=int(v.get("curb_mass_kg") or 0), axle_count=int(v.get("axle_count") or 0),
-                wheelbase_mm=int(v.get("wheelbase_mm") or 0), tyre_count=int(v.get("tyre_count") or 0))
-                for v in p.get("vehicles", [])],
-        ), timeout=self.timeout)
-
-    def cancel_case(self, event_id: str, p: dict[str, Any]) -> None:
-        self.stub.CancelCase(aspb.CancelCaseRequest(event_id=event_id, application=p["application"],
-                                                    reason=p.get("reason", "")), timeout=self.timeout)
+def route_field(field: str) -> str:
+    """Where in the passage a route problem is: for the n-th row, the row's index and the part
+    of the row (``.roads[1]``) the routing service names, under this form's own field;
+    the origin and destination keep their names; the route as a whole otherwise."""
+    m = _ROW.match(field or "")
+    if m:
+        return f"passage.route[{m.group(1)}]{m.group(2)}"
+    return f"passage.{field}" if field in ("origin_province", "destination_province") else "passage.route"
 
 
 class RoutingClient:
@@ -81,24 +60,13 @@ class RoutingClient:
         self.stub = rspb_grpc.RoutingServiceStub(channel)
         self.timeout = timeout
 
-    def record_approved_route(self, event_id: str, p: dict[str, Any]) -> None:
-        ts = timestamp_pb2.Timestamp()
-        if p.get("approve_time"):
-            ts.FromDatetime(dt.datetime.fromisoformat(p["approve_time"]).astimezone(dt.UTC))
-        self.stub.RecordApprovedRoute(rspb.RecordApprovedRouteRequest(
-            event_id=event_id, applicant=p["applicant"], application=p.get("application", ""),
-            origin_province=p["origin_province"], destination_province=p["destination_province"],
-            rows=[rpb.RouteRow(province=r["province"], roads=r["roads"]) for r in p["rows"]],
-            approve_time=ts if p.get("approve_time") else None,
-        ), timeout=self.timeout)
-
     def validate(self, passage: vo.Passage) -> RouteCheck:
         """ValidateRoute; when routing is unreachable, fall back to the rows' own provinces
         so a routing outage does not block the form (logged)."""
         try:
             resp = self.stub.ValidateRoute(rspb.ValidateRouteRequest(
                 origin_province=passage.origin_province, destination_province=passage.destination_province,
-                rows=[rpb.RouteRow(province=r.province, roads=r.roads) for r in passage.route],
+                rows=[tpb.RouteRow(province=r.province, roads=r.roads) for r in passage.route],
             ), timeout=self.timeout)
         except grpc.RpcError as e:
             if e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -107,16 +75,14 @@ class RoutingClient:
                 return local_route_check(passage)
             d = ErrorDetails.from_rpc_error(e)
             if d.code == grpc.StatusCode.INVALID_ARGUMENT:
-                problems = [FieldViolation("passage." + v.field.replace("rows", "route", 1) if v.field else "passage.route",
-                                           v.description, v.reason) for v in d.violations]
+                problems = [FieldViolation(route_field(v.field), v.description, v.reason) for v in d.violations]
                 return RouteCheck(passage.route_provinces(), problems or [
                     FieldViolation("passage.route", d.message or "通行路线有误。", d.reason or "ROUTE_INVALID")])
             log.warning("routing_error_fallback", code=e.code().name, reason=d.reason)
             return local_route_check(passage)
 
         def fv(problem: Any) -> FieldViolation:
-            f = problem.field or ""
-            path = "passage." + (f.replace("rows", "route", 1) if f else "route")
+            path = route_field(problem.field)
             if problem.reason == "LAST_ROW_NOT_DESTINATION":
                 path = "passage.route_confirmed"
             return FieldViolation(path, problem.message, problem.reason)
@@ -126,13 +92,14 @@ class RoutingClient:
         return RouteCheck(list(resp.approving_provinces), [fv(e) for e in resp.errors], warnings)
 
 
-def relay_handlers(approval: ApprovalClient, routing: RoutingClient) -> dict[str, Handler]:
-    """Outbox topic -> delivery."""
-    return {
-        TOPIC_CREATE_CASE: approval.create_case,
-        TOPIC_CANCEL_CASE: approval.cancel_case,
-        TOPIC_APPROVED_ROUTE: routing.record_approved_route,
-    }
+def relay_subscriptions(approval: grpc.Channel, routing: grpc.Channel, *,
+                        timeout: float = 5.0) -> list[Subscription]:
+    """Who receives which of the application context's events, and through which channel."""
+    return [
+        Subscription.of("approval", (ev.ApplicationSubmitted, ev.ApplicationCorrected, ev.ApplicationWithdrawn),
+                        GrpcSink(approval, producer="application", timeout=timeout)),
+        Subscription.of("routing", (ev.RouteApproved,), GrpcSink(routing, producer="application", timeout=timeout)),
+    ]
 
 
 class DocumentsClient:

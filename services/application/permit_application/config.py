@@ -5,45 +5,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from permitkit.settings import (
-    SettingsError,
-    env_addr,
-    env_bool,
-    env_database_url,
-    env_float,
-    env_grpc_bind,
-    env_str,
-)
+from permitkit.settings import ServiceSettings, common_settings, env_addr, env_bool, env_float
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    grpc_host: str
-    grpc_port: int
+@dataclass(frozen=True, kw_only=True)
+class Settings(ServiceSettings):
+    """The common settings and the application service's own."""
+
     approval_addr: str
     routing_addr: str
     documents_addr: str
-    log_json: bool
-    log_level: str
     relay_enabled: bool
     peer_timeout: float
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Every setting, or SettingsError naming the bad one."""
-        host, port = env_grpc_bind(env, "application")
-        level = env_str(env, "PERMIT_LOG_LEVEL", "INFO").upper()
-        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise SettingsError(f"PERMIT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
         return cls(
-            database_url=env_database_url(env, "application"),
-            grpc_host=host, grpc_port=port,
+            **common_settings(env, "application"),
             approval_addr=env_addr(env, "approval"),
             routing_addr=env_addr(env, "routing"),
             documents_addr=env_addr(env, "documents"),
-            log_json=env_bool(env, "PERMIT_LOG_JSON", True),
-            log_level=level,
             relay_enabled=env_bool(env, "PERMIT_APPLICATION_RELAY", True),
             peer_timeout=env_float(env, "PERMIT_APPLICATION_PEER_TIMEOUT", 5.0, minimum=0.1),
         )

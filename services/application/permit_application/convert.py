@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2
 
 from permit.application.v1 import application_pb2 as pb
+from permit.type.v1 import types_pb2 as tpb
 from permit_application import values as vo
 from permit_application.identifiers import mask_id_number
 from permit_application.models import (
@@ -23,11 +23,10 @@ from permit_application.models import (
 )
 from permit_application.quantities import format_thousandths
 from permit_application.rules import Requirement, Verdict, reference_overall
+from permitkit.dates import local_date
 
 # ---- scalars -----------------------------------------------------------------------
 
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def date_to_pb(d: dt.date | None) -> date_pb2.Date | None:
@@ -87,10 +86,6 @@ def vehicle_kind_to_pb(kind: str) -> Any:
         return int(pb.VehicleKind.Value(f"VEHICLE_KIND_{kind}"))
     except ValueError:
         return 0
-
-
-def review_kind_from_pb(v: int) -> str:
-    return _enum_suffix(pb.ReviewEventKind, v, "REVIEW_EVENT_KIND_")
 
 
 # ---- steps from the request --------------------------------------------------------
@@ -186,9 +181,17 @@ def overall_to_pb(o: vo.Overall) -> pb.Overall:
                       height_metres=format_thousandths(o.height_mm))
 
 
+def route_to_pb(rows: list[vo.RouteRow]) -> list[tpb.RouteRow]:
+    return [tpb.RouteRow(province=r.province, roads=r.roads) for r in rows]
+
+
+def date_range_to_pb(start: dt.date | None, end: dt.date | None) -> tpb.DateRange:
+    return tpb.DateRange(start_date=date_to_pb(start), end_date=date_to_pb(end))
+
+
 def passage_to_pb(p: vo.Passage) -> pb.Passage:
     return pb.Passage(origin_province=p.origin_province, destination_province=p.destination_province,
-                      route=[pb.RouteSegment(province=r.province, roads=r.roads) for r in p.route],
+                      route=route_to_pb(p.route),
                       start_date=date_to_pb(p.start_date), end_date=date_to_pb(p.end_date),
                       multi_trip=p.multi_trip, origin_place=p.origin_place,
                       destination_place=p.destination_place, route_confirmed=p.route_confirmed)
@@ -221,8 +224,7 @@ def progress_to_pb(p: ProvinceProgress) -> pb.ProvinceProgress:
         pass
     return pb.ProvinceProgress(province=p.province, decision=decision, decision_label=p.decision_label,
                                reason=p.reason or "", decide_time=ts_to_pb(p.decide_time), origin=bool(p.origin),
-                               suggested_route=[pb.RouteSegment(province=r.get("province", ""),
-                                                                roads=r.get("roads", []))
+                               suggested_route=[tpb.RouteRow(province=r.get("province", ""), roads=r.get("roads", []))
                                                 for r in p.suggested_route or []])
 
 
@@ -262,7 +264,7 @@ def application_to_pb(app: Application, requirements: list[Requirement]) -> pb.A
         out.classification.CopyFrom(verdict_to_pb(Verdict.from_json(app.classification)))
     if app.permit_state:
         # Expiry is a matter of the calendar, not an event: derived when shown.
-        shown = app.permit_state_on(dt.datetime.now(SHANGHAI).date())
+        shown = app.permit_state_on(local_date(dt.datetime.now(dt.UTC)))
         out.permit_state = pb.Application.PermitState.Value(f"PERMIT_STATE_{shown}")
         out.permit_state_label = PERMIT_STATE_LABELS.get(shown, "")
     return out

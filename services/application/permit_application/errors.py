@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from permitkit.access import NotService
 from permitkit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+
+DOMAIN = "permit.application"
+
+# Not a peer service: the one refusal every service gives (NOT_SERVICE).
+ServiceOnly = NotService
 
 
 class ApplicationNotFound(NotFound):
@@ -19,10 +25,6 @@ class NotApplicant(PermissionDenied):
     reason = "NOT_APPLICANT"
     message = "仅申请人可以进行此操作。"
 
-
-class ServiceOnly(PermissionDenied):
-    reason = "SERVICE_ONLY"
-    message = "仅限内部服务调用。"
 
 
 class LicenceRequired(FailedPrecondition):

@@ -10,6 +10,8 @@ from typing import Any
 import grpc
 from google.protobuf import empty_pb2
 
+from permit.application.v1 import application_internal_pb2 as ipb
+from permit.application.v1 import application_internal_pb2_grpc as ipb_grpc
 from permit.application.v1 import application_pb2 as pb
 from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1 import application_service_pb2_grpc as spb_grpc
@@ -19,12 +21,15 @@ from permit_application.errors import InvalidExport, ServiceOnly
 from permit_application.services import DocumentChecker, RouteValidator, StepInput, UnitOfWork
 from permitkit.context import current_principal
 from permitkit.db import utcnow
+from permitkit.events import EventSink
+from permitkit.server import ServiceSpec
 
 SERVICE_NAME = spb.DESCRIPTOR.services_by_name["ApplicationService"].full_name
+INTERNAL_SERVICE_NAME = ipb.DESCRIPTOR.services_by_name["ApplicationInternalService"].full_name
 
 
 class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
-    """Every applicant RPC of ApplicationService plus the internal ones."""
+    """Every RPC of ApplicationService (applicants and peer services)."""
 
     def __init__(self, uow_factory: Callable[[], UnitOfWork], *,
                  route_validator: RouteValidator | None = None,
@@ -34,6 +39,8 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
         self.route_validator = route_validator
         self.document_checker = document_checker
         self.clock = clock
+        # The EventSinkService served next to this one (set by the composition root).
+        self.event_sink: EventSink | None = None
 
     def _app(self, app: Any) -> pb.Application:
         return cv.application_to_pb(app, svc.materials_for(app, self.clock()))
@@ -148,21 +155,12 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
         return spb.GetRequiredMaterialsResponse(required=[cv.requirement_to_pb(r) for r in reqs],
                                                 missing=[cv.requirement_to_pb(r) for r in reqs if r.missing])
 
-    def RecordReviewEvent(self, request: spb.RecordReviewEventRequest,
-                          context: grpc.ServicerContext) -> spb.RecordReviewEventResponse:
-        event = svc.ReviewEvent(
-            event_id=request.event_id, application=request.application,
-            kind=cv.review_kind_from_pb(request.kind), province=request.province, reason=request.reason,
-            officer=request.officer,
-            occur_time=cv.ts_from_pb(request.occur_time) if request.HasField("occur_time") else None,
-            permit=request.permit, permit_number=request.permit_number,
-            permit_start_date=cv.date_from_pb(request.permit_start_date) if request.HasField("permit_start_date") else None,
-            permit_end_date=cv.date_from_pb(request.permit_end_date) if request.HasField("permit_end_date") else None,
-            submission=request.submission, old_plate_number=request.old_plate_number,
-            new_plate_number=request.new_plate_number, route=cv.route_from_pb(request.route),
-            provinces=list(request.provinces), documents=list(request.documents))
-        applied = svc.record_review_event(self.uow(), now=self.clock(), principal=current_principal(), event=event)
-        return spb.RecordReviewEventResponse(applied=applied)
+
+class ApplicationInternalServicer(ipb_grpc.ApplicationInternalServiceServicer):
+    """ApplicationInternalService: bulk operations for peers and operators (no HTTP route)."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork]) -> None:
+        self.uow = uow_factory
 
     def ImportLegacyRecords(self, request: spb.ImportLegacyRecordsRequest,
                             context: grpc.ServicerContext) -> spb.ImportLegacyRecordsResponse:
@@ -178,6 +176,12 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
                                                applications=c.applications)
 
 
-def service_spec(servicer: ApplicationServicer) -> tuple[Any, ApplicationServicer, str]:
-    """The (add_fn, servicer, full name) triple permitkit.server.build_server takes."""
-    return (spb_grpc.add_ApplicationServiceServicer_to_server, servicer, SERVICE_NAME)
+def service_specs(servicer: ApplicationServicer) -> list[ServiceSpec]:
+    """The public service, the internal one and the event sink, for permitkit.server.build_server."""
+    specs: list[ServiceSpec] = [
+        (spb_grpc.add_ApplicationServiceServicer_to_server, servicer, SERVICE_NAME),
+        (ipb_grpc.add_ApplicationInternalServiceServicer_to_server, ApplicationInternalServicer(servicer.uow),
+         INTERNAL_SERVICE_NAME)]
+    if servicer.event_sink is not None:
+        specs.append(servicer.event_sink.service_spec())
+    return specs

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from permitkit.identifiers import has_gb11643_check_char, has_gb11643_shape
+
 # One-character province abbreviations used on Chinese plates (GA 36).
 PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _SERIAL = "[A-HJ-NP-Z0-9]"  # letters I and O are never used
@@ -45,20 +47,15 @@ def check_plate(text: str) -> PlateCheck:
     return PlateCheck(False, p, message="车牌号码格式不正确：普通号牌如“冀A12345”，新能源号牌如“冀AD12345”，挂车号牌如“冀A1234挂”。")
 
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
-
 def check_id_number(text: str) -> str | None:
     """Validate an 18-digit resident ID number (GB 11643 checksum); None when valid, else a message."""
     s = (text or "").strip().upper()
-    if not re.fullmatch(r"\d{17}[\dX]", s):
+    if not has_gb11643_shape(s):
         return "身份证号码应为 18 位，最后一位可为数字或 X。"
     month, day = int(s[10:12]), int(s[12:14])
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return "身份证号码中的出生日期不正确。"
-    total = sum(int(c) * w for c, w in zip(s[:17], _ID_WEIGHTS, strict=True))
-    if _ID_CHECK[total % 11] != s[17]:
+    if not has_gb11643_check_char(s):
         return "身份证号码校验位不正确，请核对。"
     return None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
@@ -21,6 +22,7 @@ from permit_application.errors import (
     ApplicationNotWithdrawable,
     CorrectionSubmitOnly,
     EtagMismatch,
+    InvalidEvent,
     InvalidTransition,
 )
 from permitkit.db import NAMING_CONVENTION, TimestampMixin, UTCDateTime, utcnow
@@ -77,6 +79,86 @@ PERMIT_STATE_LABELS = {"VALID": "有效", "EXTENDED": "已延期", "ABOLISHED": 
 
 DECISION_LABELS = {"PENDING": "待审批", "APPROVED": "同意", "DENIED": "不同意", "RETURNED": "退回",
                    "ROUTE_ADJUSTMENT": "建议调整路线", "ACCEPTED": "已受理"}
+
+
+class ReviewKind(enum.StrEnum):
+    """What the approval context reported (one of its events, told apart where one
+    event has several outcomes)."""
+
+    CASE_ACCEPTED = "CASE_ACCEPTED"
+    CASE_RETURNED = "CASE_RETURNED"
+    PROVINCE_APPROVED = "PROVINCE_APPROVED"
+    PROVINCE_DENIED = "PROVINCE_DENIED"
+    PROVINCE_RETURNED = "PROVINCE_RETURNED"
+    ROUTE_ADJUSTMENT_PROPOSED = "ROUTE_ADJUSTMENT_PROPOSED"
+    ROUTE_ADJUSTMENT_ACCEPTED = "ROUTE_ADJUSTMENT_ACCEPTED"
+    CASE_DENIED = "CASE_DENIED"
+    PERMIT_ISSUED = "PERMIT_ISSUED"
+    PERMIT_EXTENDED = "PERMIT_EXTENDED"
+    PERMIT_ABOLISHED = "PERMIT_ABOLISHED"
+    VEHICLE_CHANGED = "VEHICLE_CHANGED"
+
+
+REVIEW_LABELS = {
+    ReviewKind.CASE_ACCEPTED: "起运地省份受理", ReviewKind.CASE_RETURNED: "起运地省份退回补正",
+    ReviewKind.PROVINCE_APPROVED: "省份同意", ReviewKind.PROVINCE_DENIED: "省份不予许可",
+    ReviewKind.PROVINCE_RETURNED: "省份退回补正", ReviewKind.ROUTE_ADJUSTMENT_PROPOSED: "省份建议调整路线",
+    ReviewKind.CASE_DENIED: "不予许可", ReviewKind.PERMIT_ISSUED: "发证", ReviewKind.PERMIT_EXTENDED: "许可延期",
+    ReviewKind.PERMIT_ABOLISHED: "许可废止", ReviewKind.VEHICLE_CHANGED: "车辆变更",
+    ReviewKind.ROUTE_ADJUSTMENT_ACCEPTED: "采纳建议路线",
+}
+
+# The states in which each review event applies.
+REVIEW_STATES: dict[ReviewKind, tuple[State, ...]] = {
+    ReviewKind.CASE_ACCEPTED: (State.SUBMITTED,),
+    ReviewKind.CASE_RETURNED: (State.SUBMITTED, State.PROCESSING),
+    ReviewKind.PROVINCE_APPROVED: (State.PROCESSING,),
+    ReviewKind.PROVINCE_DENIED: (State.PROCESSING, State.DENIED),
+    ReviewKind.PROVINCE_RETURNED: (State.PROCESSING, State.RETURNED),
+    ReviewKind.ROUTE_ADJUSTMENT_PROPOSED: (State.PROCESSING,),
+    ReviewKind.ROUTE_ADJUSTMENT_ACCEPTED: (State.PROCESSING,),
+    ReviewKind.CASE_DENIED: (State.SUBMITTED, State.PROCESSING, State.DENIED),
+    ReviewKind.PERMIT_ISSUED: (State.PROCESSING,),
+    ReviewKind.PERMIT_EXTENDED: (State.ISSUED,),
+    ReviewKind.PERMIT_ABOLISHED: (State.ISSUED,),
+    ReviewKind.VEHICLE_CHANGED: (State.PROCESSING,),
+}
+# A province's decision that arrives after the outcome is still shown on its progress.
+PROGRESS_ONLY = {ReviewKind.PROVINCE_APPROVED: "APPROVED", ReviewKind.PROVINCE_DENIED: "DENIED",
+                 ReviewKind.PROVINCE_RETURNED: "RETURNED", ReviewKind.ROUTE_ADJUSTMENT_PROPOSED: "ROUTE_ADJUSTMENT"}
+
+
+@dataclass(frozen=True)
+class ReviewEvent:
+    """One fact of the approval context as the application applies it."""
+
+    event_id: str
+    kind: ReviewKind
+    province: str = ""
+    reason: str = ""
+    officer: str = ""
+    occur_time: dt.datetime | None = None
+    submission: int = 0
+    permit: str = ""
+    permit_number: str = ""
+    permit_start_date: dt.date | None = None
+    permit_end_date: dt.date | None = None
+    old_plate_number: str = ""
+    new_plate_number: str = ""
+    route: list[vo.RouteRow] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.reason or REVIEW_LABELS[self.kind]
+
+
+@dataclass
+class ReviewResult:
+    """What a review event did: applied or kept in the trail only, and the audit rows."""
+
+    applied: bool
+    changes: list[StateChange]
 
 
 class Application(TimestampMixin, Base):
@@ -322,6 +404,125 @@ class Application(TimestampMixin, Base):
                                                   decision="ACCEPTED" if p == origin else "PENDING",
                                                   reason="", officer="",
                                                   origin=p == origin, decide_time=now if p == origin else None))
+
+
+    # ---- review events from the approval context (the only source of review outcomes) ----
+    def on_review_event(self, e: ReviewEvent, *, actor: str, now: dt.datetime,
+                        replacement: vo.Vehicle | None = None) -> ReviewResult:
+        """Apply a review event; an event about an older submission, or one that does
+        not fit the state, is kept in the trail only (never an error: the sender's
+        ordered queue must not block on it). ``replacement`` is the fleet vehicle a
+        VEHICLE_CHANGED event puts in place of the old plate."""
+        when = e.occur_time or now
+        why = e.label
+        if e.submission and self.submission and e.submission < self.submission:
+            return ReviewResult(False, [self.audit(self.status, self.status, actor=actor,
+                                                   reason=f"忽略旧提交的事件：{why}", event_id=e.event_id,
+                                                   now=when)])
+        if self.status not in REVIEW_STATES[e.kind]:
+            if e.kind in PROGRESS_ONLY and self.status in (State.DENIED, State.RETURNED, State.ISSUED):
+                # A province still decides after the outcome: show its decision, keep the state.
+                self._decide(e, PROGRESS_ONLY[e.kind], when)
+                self.touch()
+                return ReviewResult(True, [self.audit(self.status, self.status, actor=actor,
+                                                      reason=f"{e.province} {why}", event_id=e.event_id,
+                                                      now=when)])
+            return ReviewResult(False, [self.audit(self.status, self.status, actor=actor,
+                                                   reason=f"与当前状态（{self.state_label}）不符，忽略：{why}",
+                                                   event_id=e.event_id, now=when)])
+        changes = self._apply_review(e, actor=actor, when=when, why=why, replacement=replacement)
+        self.touch()
+        return ReviewResult(True, changes)
+
+    def _move(self, to: State, *, actor: str, why: str, event_id: str, when: dt.datetime) -> StateChange:
+        if self.status == to:
+            return self.audit(to, to, actor=actor, reason=why, event_id=event_id, now=when)
+        return self.transition(to, actor=actor, reason=why, event_id=event_id, now=when)
+
+    def _decide(self, e: ReviewEvent, decision: str, when: dt.datetime) -> ProvinceProgress:
+        row = self.progress_for(e.province)
+        row.decision, row.reason, row.officer, row.decide_time = decision, e.reason, e.officer, when
+        return row
+
+    def _apply_review(self, e: ReviewEvent, *, actor: str, when: dt.datetime, why: str,
+                      replacement: vo.Vehicle | None) -> list[StateChange]:
+        kind, eid = e.kind, e.event_id
+        passage = self.passage_value or vo.Passage()
+
+        def note(reason: str = why) -> list[StateChange]:
+            return [self.audit(self.status, self.status, actor=actor, reason=reason, event_id=eid, now=when)]
+
+        def move(to: State) -> list[StateChange]:
+            return [self._move(to, actor=actor, why=why, event_id=eid, when=when)]
+
+        if kind == ReviewKind.CASE_ACCEPTED:
+            changes = move(State.PROCESSING)
+            self.start_review(origin=e.province or passage.origin_province,
+                              provinces=list(self.route_provinces or passage.route_provinces()), now=when)
+            return changes
+        if kind in (ReviewKind.CASE_RETURNED, ReviewKind.PROVINCE_RETURNED):
+            if kind == ReviewKind.PROVINCE_RETURNED:
+                self._decide(e, "RETURNED", when)
+            self.return_reason = e.reason
+            return move(State.RETURNED)
+        if kind == ReviewKind.PROVINCE_APPROVED:
+            self._decide(e, "APPROVED", when)
+            return note(f"{e.province} {why}")
+        if kind == ReviewKind.ROUTE_ADJUSTMENT_PROPOSED:
+            row = self._decide(e, "ROUTE_ADJUSTMENT", when)
+            row.suggested_route = [{"province": r.province, "roads": list(r.roads)} for r in e.route]
+            return note(f"{e.province} {why}")
+        if kind == ReviewKind.ROUTE_ADJUSTMENT_ACCEPTED:
+            if e.route:
+                self.put_passage(replace(passage, route=list(e.route)))
+            if e.documents:
+                # PQ-7: a class III application re-uploads its escort plan with the new route.
+                kept = [m for m in self.material_values if m.kind != "ESCORT_PLAN"]
+                self.put_materials(kept + [vo.Material("ESCORT_PLAN", d) for d in e.documents])
+            if e.province:
+                row = self.progress_for(e.province)
+                row.decision, row.reason, row.decide_time = "PENDING", "", when
+            return note()
+        if kind in (ReviewKind.PROVINCE_DENIED, ReviewKind.CASE_DENIED):
+            if kind == ReviewKind.PROVINCE_DENIED:
+                self._decide(e, "DENIED", when)
+            self.return_reason = e.reason
+            return move(State.DENIED)
+        if kind == ReviewKind.PERMIT_ISSUED:
+            self.permit, self.permit_number = e.permit, e.permit_number
+            self.permit_start_date, self.permit_end_date = e.permit_start_date, e.permit_end_date
+            self.permit_state = "VALID"
+            self.period_start = min(filter(None, [self.period_start, e.permit_start_date]))
+            self.period_end = max(filter(None, [self.period_end, e.permit_end_date]))
+            return move(State.ISSUED)
+        if kind == ReviewKind.PERMIT_EXTENDED:
+            if e.permit_end_date:
+                self.permit_end_date = e.permit_end_date
+                self.period_end = max(filter(None, [self.period_end, e.permit_end_date]))
+            self.permit_state = "EXTENDED"
+            return note()
+        if kind == ReviewKind.PERMIT_ABOLISHED:
+            self.permit_state = "ABOLISHED"  # AP-6: an abolished permit no longer occupies the vehicle
+            return note()
+        if kind == ReviewKind.VEHICLE_CHANGED:
+            self.change_vehicle(e.old_plate_number, replacement, documents=e.documents)
+            return note(f"{why}：{e.old_plate_number} → {e.new_plate_number}")
+        raise AssertionError(kind)  # pragma: no cover - every kind is handled above
+
+    def change_vehicle(self, old_plate: str, replacement: vo.Vehicle | None, *, documents: list[str]) -> None:
+        """PQ-10: replace a plate by a fleet vehicle of the applicant (approval checked
+        equivalence); the agent's new power of attorney comes with it."""
+        vehicles = self.vehicle_values
+        idx = next((i for i, v in enumerate(vehicles) if v.plate_number == old_plate), None)
+        if idx is None:
+            raise InvalidEvent("该车辆不在申请中。", field="old_plate_number")
+        if replacement is None:
+            raise InvalidEvent("变更后的车辆不在申请人的车辆库中。", field="new_plate_number")
+        vehicles[idx] = replacement
+        self.put_vehicles(vehicles)
+        agent = self.agent_value
+        if agent is not None and documents:
+            self.put_agent(replace(agent, power_of_attorney_document=documents[0]))
 
 
 class ApplicationVehicle(Base):

@@ -3,9 +3,9 @@ are written in the same transaction as the state change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
+from google.protobuf.message import Message
 from sqlalchemy.orm import Session
 
 from permit_application.models import INBOX, OUTBOX
@@ -37,10 +37,10 @@ class SqlAlchemyUnitOfWork(_Base):
         self.session.expunge_all()
         super().__exit__(*exc)
 
-    def record_event(self, topic: str, payload: Mapping[str, Any]) -> str:
-        """Queue a cross-service event in this transaction; returns its id."""
+    def record_event(self, event: Message) -> str:
+        """Queue an integration event (a message of events.proto) in this transaction; returns its id."""
         self._events += 1
-        return record_event(self.session, OUTBOX, topic, payload)
+        return record_event(self.session, OUTBOX, event)
 
     def first_delivery(self, event_id: str, topic: str) -> bool:
         """Inbox: False when ``event_id`` was already processed."""

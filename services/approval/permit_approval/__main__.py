@@ -10,10 +10,9 @@ import structlog
 
 from permit_approval.bootstrap import build
 from permit_approval.config import Settings
-from permit_approval.server import build_server
-from permitkit.logging import configure_logging
+from permitkit.logging import configure_service_logging
 from permitkit.migrations import upgrade
-from permitkit.server import serve_until_signal
+from permitkit.server import serve
 from permitkit.settings import run_main
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -26,25 +25,12 @@ def main() -> int:
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
     args = parser.parse_args()
     settings = Settings.from_env(os.environ)
-    configure_logging(json=settings.log_json, level=settings.log_level, service="approval")
+    configure_service_logging(settings)
     if args.command == "migrate":
         upgrade(settings.database_url, MIGRATIONS)
         log.info("migrated", database=settings.database_url.split("@")[-1])
         return 0
-    app = build(settings)
-    try:
-        server, port = build_server(app)
-    except OSError as e:
-        log.error("bind_failed", error=str(e))
-        app.close()
-        return 1
-    app.relay.start()
-    log.info("serving", host=settings.grpc_host, port=port)
-    try:
-        serve_until_signal(server, on_stop=app.relay.stop)
-    finally:
-        app.close()
-    return 0
+    return serve(build(settings))
 
 
 if __name__ == "__main__":

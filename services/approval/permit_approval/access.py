@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from permit_approval import errors
 from permit_approval.models import Actor, Case, Permit
+from permitkit import access as kit
 from permitkit.context import Principal
-from permitkit.errors import NotFound, Unauthenticated
+from permitkit.errors import NotFound
 
 ACCEPT = "officer.accept"
 REVIEW = "officer.review"
@@ -13,24 +14,16 @@ OFFICER_ROLES = (ACCEPT, REVIEW, "officer.licence")
 
 
 def authenticated(principal: Principal | None) -> Principal:
-    if principal is None:
-        raise Unauthenticated(reason="UNAUTHENTICATED")
-    return principal
+    return kit.signed_in(principal)
 
 
 def require_service(principal: Principal | None) -> Principal:
     """Internal RPCs are for peer services only."""
-    p = authenticated(principal)
-    if not p.is_service:
-        raise errors.NotService()
-    return p
+    return kit.require_service(principal)
 
 
 def require_admin(principal: Principal | None) -> Principal:
-    p = authenticated(principal)
-    if not p.has_role("admin"):
-        raise errors.NotAdmin()
-    return p
+    return kit.require_admin(principal)
 
 
 def require_officer(principal: Principal | None, role: str) -> Principal:
@@ -43,8 +36,7 @@ def require_officer(principal: Principal | None, role: str) -> Principal:
 
 def require_province(principal: Principal, province: str) -> None:
     """The officer's province must be the one the action belongs to."""
-    if principal.province != province:
-        raise errors.OtherProvince(metadata={"province": province})
+    kit.require_province(principal, province)
 
 
 def is_officer(principal: Principal) -> bool:

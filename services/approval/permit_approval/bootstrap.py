@@ -3,46 +3,57 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 import grpc
 from sqlalchemy.engine import Engine
 
+from permit.approval.v1 import events_pb2 as ev
+from permit_approval import event_handlers
+from permit_approval.calendar_api import calendar_service_spec
 from permit_approval.clients import (
     DocumentDirectory,
-    DocumentGrantSender,
     FleetDirectory,
     GrpcDocumentDirectory,
     GrpcFleetDirectory,
     GrpcRouteValidator,
-    ReviewEventSender,
     RouteValidator,
 )
 from permit_approval.config import Settings
-from permit_approval.grpc_api import ApprovalServicer
+from permit_approval.errors import DOMAIN
+from permit_approval.grpc_api import FULL_NAME, ApprovalServicer, add_to_server
 from permit_approval.models import OUTBOX
-from permit_approval.unit_of_work import (
-    DOCUMENT_GRANT_TOPIC,
-    REVIEW_EVENT_TOPIC,
-    ApprovalUnitOfWork,
-)
+from permit_approval.unit_of_work import ApprovalUnitOfWork
 from permit_approval.verification import PermitSigner
 from permitkit.client import make_channel
 from permitkit.db import make_engine, make_session_factory, utcnow
-from permitkit.outbox import Handler, OutboxRelay
+from permitkit.events import EventSink
+from permitkit.outbox import Deliver, GrpcSink, OutboxRelay, Subscription
+from permitkit.server import ServiceSpec
 
 
 @dataclass
 class App:
     """Everything a running approval service holds."""
 
+    domain: ClassVar[str] = DOMAIN
+
     settings: Settings
     engine: Engine
     servicer: ApprovalServicer
+    sink: EventSink
     relay: OutboxRelay
     channels: list[grpc.Channel]
+    uow_factory: Callable[[], ApprovalUnitOfWork]
+
+    def grpc_services(self) -> Sequence[ServiceSpec]:
+        return [(add_to_server, self.servicer, FULL_NAME), self.sink.service_spec(),
+                calendar_service_spec(self.uow_factory)]
+
+    def start(self) -> None:
+        self.relay.start()
 
     def close(self) -> None:
         self.relay.stop()
@@ -52,8 +63,8 @@ class App:
 
 
 def build(settings: Settings, *, engine: Engine | None = None,
-          event_sender: Handler | None = None, fleet: FleetDirectory | None = None,
-          routes: RouteValidator | None = None, document_grants: Handler | None = None,
+          application_sink: Deliver | None = None, fleet: FleetDirectory | None = None,
+          routes: RouteValidator | None = None, documents_sink: Deliver | None = None,
           documents: DocumentDirectory | None = None,
           clock: Callable[[], dt.datetime] | None = None,
           relay_poll_interval: float = 0.5) -> App:
@@ -61,25 +72,24 @@ def build(settings: Settings, *, engine: Engine | None = None,
     engine = engine or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     channels: list[grpc.Channel] = []
-    if event_sender is None or fleet is None:
+    if application_sink is None or fleet is None:
         app_channel = make_channel(settings.application_addr)
         channels.append(app_channel)
-        event_sender = event_sender or ReviewEventSender(app_channel,
+        application_sink = application_sink or GrpcSink(app_channel, producer="approval",
                                                          timeout=settings.peer_timeout)
         fleet = fleet or GrpcFleetDirectory(app_channel, timeout=settings.peer_timeout)
     if routes is None:
         routing_channel = make_channel(settings.routing_addr)
         channels.append(routing_channel)
         routes = GrpcRouteValidator(routing_channel, timeout=settings.peer_timeout)
-    if document_grants is None or documents is None:
+    if documents_sink is None or documents is None:
         documents_channel = make_channel(settings.documents_addr)
         channels.append(documents_channel)
-        document_grants = document_grants or DocumentGrantSender(documents_channel,
-                                                                 timeout=settings.peer_timeout)
+        documents_sink = documents_sink or GrpcSink(documents_channel, producer="approval",
+                                                    timeout=settings.peer_timeout)
         documents = documents or GrpcDocumentDirectory(documents_channel,
                                                        timeout=settings.peer_timeout)
-    relay = OutboxRelay(engine, OUTBOX, {REVIEW_EVENT_TOPIC: event_sender,
-                                         DOCUMENT_GRANT_TOPIC: document_grants},
+    relay = OutboxRelay(engine, OUTBOX, subscriptions(application_sink, documents_sink),
                         service="approval", poll_interval=relay_poll_interval)
 
     def uow_factory() -> ApprovalUnitOfWork:
@@ -89,11 +99,18 @@ def build(settings: Settings, *, engine: Engine | None = None,
                                 signer=PermitSigner(settings.verification_key.encode()),
                                 fleet=fleet, documents=documents, routes=routes,
                                 clock=clock or utcnow)
-    return App(settings, engine, servicer, relay, channels)
+    sink = event_handlers.sink(uow_factory, clock or utcnow)
+    return App(settings, engine, servicer, sink, relay, channels, uow_factory)
 
 
-def services_of(app: App) -> list[tuple[Callable[[Any, grpc.Server], None], Any, str]]:
-    """The (add_fn, servicer, full name) list for ``permitkit.server.build_server``."""
-    from permit_approval.grpc_api import FULL_NAME, add_to_server
-
-    return [(add_to_server, app.servicer, FULL_NAME)]
+def subscriptions(application: Deliver, documents: Deliver) -> list[Subscription]:
+    """Who receives which of the approval context's events (ReviewDueDateSet and
+    CaseOpened's deadline are for notifications, which subscribes on its own)."""
+    return [
+        Subscription.of("application", (
+            ev.CaseAccepted, ev.CaseReturned, ev.ReviewDecided, ev.RouteAdjustmentProposed,
+            ev.RouteAdjustmentAnswered, ev.ApplicationDenied, ev.PermitIssued, ev.PermitAbolished,
+            ev.ExtensionDecided, ev.VehicleChangeDecided), application),
+        Subscription.of("documents", (ev.CaseOpened, ev.RouteAdjustmentAnswered, ev.VehicleChangeDecided),
+                        documents),
+    ]

@@ -1,29 +1,22 @@
 """Wrappers over peer services' stubs, each call with a deadline.
 
-- ``ReviewEventSender``: the outbox handler that delivers review events as
-  ``ApplicationService.RecordReviewEvent`` under the ``service`` principal.
 - ``GrpcFleetDirectory``: fleet vehicles for PQ-10 through
   ``ApplicationService.GetVehicle`` / ``SuggestVehicles``.
 - ``GrpcRouteValidator``: suggested routes (PQ-7) through
   ``RoutingService.ValidateRoute``.
-- ``DocumentGrantSender``: the outbox handler that delivers document grants
-  as ``DocumentService.GrantAccess`` under the ``service`` principal.
 - ``GrpcDocumentDirectory``: the applicant's own uploads (PQ-7, PQ-10) through
   ``DocumentService.GetDocument`` under the caller's principal.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import grpc
-from google.protobuf import timestamp_pb2
-from google.type import date_pb2
 
 from permit_approval import errors
-from permitkit.client import call_metadata, service_principal
+from permitkit.client import call_metadata
 from permitkit.context import current_principal, current_request_id
 from permitkit.errors import ErrorDetails, Unavailable
 
@@ -32,83 +25,6 @@ SERVICE_NAME = "approval"
 # else's (it never says which), or a malformed name.
 _DOCUMENT_REFUSALS = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED,
                       grpc.StatusCode.INVALID_ARGUMENT)
-
-
-def _date(iso: str | None) -> date_pb2.Date | None:
-    if not iso:
-        return None
-    d = dt.date.fromisoformat(iso)
-    return date_pb2.Date(year=d.year, month=d.month, day=d.day)
-
-
-class ReviewEventSender:
-    """Delivers one outbox payload as ``RecordReviewEvent`` (idempotent by event id)."""
-
-    def __init__(self, channel: grpc.Channel, *, timeout: float = 5.0) -> None:
-        from permit.application.v1 import application_pb2, application_service_pb2_grpc
-
-        self._pb = application_pb2
-        self._stub = application_service_pb2_grpc.ApplicationServiceStub(channel)
-        self._timeout = timeout
-
-    def build_request(self, event_id: str, payload: dict[str, Any]) -> Any:
-        from permit.application.v1 import application_service_pb2 as svc
-
-        kind = self._pb.ReviewEventKind.Value(f"REVIEW_EVENT_KIND_{payload['kind']}")
-        req = svc.RecordReviewEventRequest(
-            event_id=event_id, application=payload["application"], kind=kind,
-            province=payload.get("province") or "", reason=payload.get("reason") or "",
-            officer=payload.get("officer") or "", permit=payload.get("permit") or "",
-            permit_number=payload.get("permit_number") or "",
-            submission=int(payload.get("submission") or 0),
-            old_plate_number=payload.get("old_plate_number") or "",
-            new_plate_number=payload.get("new_plate_number") or "",
-            provinces=list(payload.get("provinces") or []),
-            documents=list(payload.get("documents") or []),
-        )
-        if payload.get("occur_time"):
-            ts = timestamp_pb2.Timestamp()
-            ts.FromDatetime(dt.datetime.fromisoformat(payload["occur_time"]))
-            req.occur_time.CopyFrom(ts)
-        for src, dst in (("permit_start_date", req.permit_start_date),
-                         ("permit_end_date", req.permit_end_date)):
-            d = _date(payload.get(src))
-            if d is not None:
-                dst.CopyFrom(d)
-        for row in payload.get("route") or []:
-            req.route.add(province=row["province"], roads=list(row.get("roads") or []))
-        return req
-
-    def __call__(self, event_id: str, payload: dict[str, Any]) -> None:
-        self._stub.RecordReviewEvent(
-            self.build_request(event_id, payload), timeout=self._timeout,
-            metadata=tuple(call_metadata(service_principal(SERVICE_NAME), current_request_id())))
-
-
-class DocumentGrantSender:
-    """Delivers one grant as ``DocumentService.GrantAccess``: officers of the provinces
-    reviewing an application may read its documents. GrantAccess is idempotent, so a
-    redelivery after a lost answer changes nothing."""
-
-    def __init__(self, channel: grpc.Channel, *, timeout: float = 5.0) -> None:
-        from permit.documents.v1 import documents_service_pb2_grpc
-
-        self._stub = documents_service_pb2_grpc.DocumentServiceStub(channel)
-        self._timeout = timeout
-
-    @staticmethod
-    def build_request(payload: dict[str, Any]) -> Any:
-        from permit.documents.v1 import documents_service_pb2 as svc
-
-        return svc.GrantAccessRequest(application=payload["application"],
-                                      provinces=list(payload.get("provinces") or []),
-                                      documents=list(payload.get("documents") or []),
-                                      owner=str(payload.get("owner") or ""))
-
-    def __call__(self, event_id: str, payload: dict[str, Any]) -> None:
-        self._stub.GrantAccess(
-            self.build_request(payload), timeout=self._timeout,
-            metadata=tuple(call_metadata(service_principal(SERVICE_NAME), current_request_id())))
 
 
 class FleetDirectory(Protocol):
@@ -186,11 +102,12 @@ class GrpcRouteValidator:
 
     def validate(self, *, origin: str, destination: str,
                  rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
-        from permit.routing.v1 import routing_pb2, routing_service_pb2
+        from permit.routing.v1 import routing_service_pb2
+        from permit.type.v1 import types_pb2
 
         req = routing_service_pb2.ValidateRouteRequest(
             origin_province=origin, destination_province=destination,
-            rows=[routing_pb2.RouteRow(province=r["province"], roads=list(r["roads"]))
+            rows=[types_pb2.RouteRow(province=r["province"], roads=list(r["roads"]))
                   for r in rows])
         try:
             resp = self._stub.ValidateRoute(

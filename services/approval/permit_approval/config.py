@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from permitkit.settings import (
+    ServiceSettings,
     SettingsError,
+    common_settings,
     env_addr,
-    env_bool,
-    env_database_url,
     env_float,
-    env_grpc_bind,
     env_str,
 )
 
@@ -20,37 +19,26 @@ CONTEXT = "approval"
 DEV_VERIFICATION_KEY = "permit-approval-development-verification-key"
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    grpc_host: str
-    grpc_port: int
+@dataclass(frozen=True, kw_only=True)
+class Settings(ServiceSettings):
+    """The common settings and approval's own."""
+
     application_addr: str
     routing_addr: str
     documents_addr: str
     verification_key: str
     peer_timeout: float
-    log_json: bool
-    log_level: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        host, port = env_grpc_bind(env, CONTEXT)
         key = env_str(env, "PERMIT_APPROVAL_VERIFICATION_KEY", DEV_VERIFICATION_KEY)
         if len(key.encode()) < 16:
             raise SettingsError("PERMIT_APPROVAL_VERIFICATION_KEY must be at least 16 bytes")
-        level = env_str(env, "PERMIT_LOG_LEVEL", "INFO").upper()
-        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-            raise SettingsError(f"PERMIT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
         return cls(
-            database_url=env_database_url(env, CONTEXT),
-            grpc_host=host,
-            grpc_port=port,
+            **common_settings(env, CONTEXT),
             application_addr=env_addr(env, "application"),
             routing_addr=env_addr(env, "routing"),
             documents_addr=env_addr(env, "documents"),
             verification_key=key,
             peer_timeout=env_float(env, "PERMIT_APPROVAL_PEER_TIMEOUT", 5.0, minimum=0.1),
-            log_json=env_bool(env, "PERMIT_LOG_JSON", True),
-            log_level=level,
         )

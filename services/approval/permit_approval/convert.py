@@ -9,6 +9,7 @@ from google.protobuf import timestamp_pb2
 from google.type import date_pb2
 
 from permit.approval.v1 import approval_pb2 as pb
+from permit.type.v1 import types_pb2 as tpb
 from permit_approval.models import Case, Decision, Permit, Review
 from permit_approval.verification import PermitSigner
 
@@ -37,8 +38,8 @@ def _set(msg: Any, field: str, value: Any) -> None:
         getattr(msg, field).CopyFrom(value)
 
 
-def route_rows(rows: list[dict[str, Any]]) -> list[pb.RouteRow]:
-    return [pb.RouteRow(province=r["province"], roads=list(r.get("roads") or [])) for r in rows]
+def route_rows(rows: list[dict[str, Any]]) -> list[tpb.RouteRow]:
+    return [tpb.RouteRow(province=r["province"], roads=list(r.get("roads") or [])) for r in rows]
 
 
 def route_from_pb(rows: Any) -> list[dict[str, Any]]:

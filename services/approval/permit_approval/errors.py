@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# The caller checks every service shares: one reason per refusal kind.
+from permitkit.access import NotAdmin as NotAdmin
+from permitkit.access import NotService as NotService
+from permitkit.access import OtherProvince as OtherProvince
 from permitkit.errors import (
     Aborted,
     FailedPrecondition,
@@ -15,24 +19,12 @@ DOMAIN = "permit.approval"
 
 # -- permission -------------------------------------------------------------------------------
 
-class NotService(PermissionDenied):
-    reason = "NOT_SERVICE"
-    message = "仅限内部服务调用。"
-
 
 class NotOfficer(PermissionDenied):
     reason = "NOT_OFFICER"
     message = "仅限审批人员操作。"
 
 
-class NotAdmin(PermissionDenied):
-    reason = "NOT_ADMIN"
-    message = "仅限管理员操作。"
-
-
-class OtherProvince(PermissionDenied):
-    reason = "OTHER_PROVINCE"
-    message = "该事项不属于您所在省份，无权操作。"
 
 
 class NotApplicant(PermissionDenied):

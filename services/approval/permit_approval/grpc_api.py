@@ -64,34 +64,6 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
         msg: pb.Permit = convert.permit_pb(permit, local_date(self._clock()), self._signer)
         return msg
 
-    # -- internal ---------------------------------------------------------------------------
-
-    def CreateCase(self, request: svc.CreateCaseRequest, context: Any) -> pb.Case:
-        sub = services.Submission(
-            application=request.application, application_number=request.application_number,
-            applicant=request.applicant, origin_province=request.origin_province,
-            destination_province=request.destination_province,
-            route_provinces=list(request.route_provinces), permit_class=request.permit_class,
-            plate_numbers=list(request.plate_numbers),
-            start_date=_date(request, "start_date"), end_date=_date(request, "end_date"),
-            multi_trip=request.multi_trip, submission=request.submission,
-            documents=list(request.documents), route=convert.route_from_pb(request.route),
-            vehicles=[{"plate_number": v.plate_number, "fleet_vehicle": v.fleet_vehicle,
-                       "curb_mass_kg": v.curb_mass_kg, "axle_count": v.axle_count,
-                       "wheelbase_mm": v.wheelbase_mm, "tyre_count": v.tyre_count}
-                      for v in request.vehicles],
-        )
-        case = services.create_case(self._uow(), principal=current_principal(),
-                                     event_id=request.event_id, submission=sub,
-                                     now=self._clock())
-        return self._case(case)
-
-    def CancelCase(self, request: svc.CancelCaseRequest, context: Any) -> pb.Case:
-        case = services.cancel_case(self._uow(), principal=current_principal(),
-                                    event_id=request.event_id, application=request.application,
-                                    reason=request.reason, now=self._clock())
-        return self._case(case)
-
     # -- cases ------------------------------------------------------------------------------
 
     def GetCase(self, request: svc.GetCaseRequest, context: Any) -> pb.Case:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from permit_approval import access, errors
+from permit_approval import access, errors, published
 from permit_approval.clients import DocumentDirectory, FleetDirectory, RouteValidator
 from permit_approval.models import (
     CalendarYear,
@@ -26,8 +26,6 @@ from permitkit.context import Principal
 from permitkit.db import is_unique_violation
 from permitkit.paging import PageRequest, scope_of
 
-CREATE_CASE_TOPIC = "approval.create_case"
-CANCEL_CASE_TOPIC = "approval.cancel_case"
 # How long an officer's claim on a review holds before another officer may take it.
 CLAIM_TTL = dt.timedelta(minutes=30)
 # Document kinds (DocumentKind without its prefix) an applicant adds to a case later on.
@@ -62,7 +60,7 @@ def _load_permit(uow: ApprovalUnitOfWork, permit_id: str, *, for_update: bool = 
 
 
 def _save(uow: ApprovalUnitOfWork, obj: Case) -> None:
-    uow.record(obj.events)
+    uow.record(obj.events, obj)
     uow.flush()
     uow.commit()
 
@@ -121,7 +119,7 @@ def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_i
     s = submission
     with uow:
         try:
-            first = uow.first_delivery(event_id, CREATE_CASE_TOPIC)
+            first = uow.first_delivery(event_id, "permit.application.v1.ApplicationSubmitted")
             existing = uow.cases.by_application(s.application, for_update=True)
             if not first and existing is not None:
                 uow.commit()
@@ -150,8 +148,9 @@ def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_i
                     start_date=s.start_date, end_date=s.end_date, multi_trip=s.multi_trip,
                     documents=list(s.documents), application_number=s.application_number,
                     destination_province=s.destination_province, now=now, calendar=calendar)
-            # Officers of every route province read the submission's documents.
-            uow.grant_documents(case)
+            # Officers of every route province read the submission's documents (documents
+            # reads CaseOpened).
+            uow.publish(published.case_opened(case, reopened=existing is not None, now=now))
             _save(uow, case)
         except IntegrityError as e:
             if is_unique_violation(e):
@@ -168,7 +167,7 @@ def cancel_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_i
     if not event_id:
         raise errors.required("event_id", "缺少事件标识。")
     with uow:
-        first = uow.first_delivery(event_id, CANCEL_CASE_TOPIC)
+        first = uow.first_delivery(event_id, "permit.application.v1.ApplicationWithdrawn")
         case = uow.cases.by_application(application, for_update=True)
         if case is None:
             raise errors.CaseNotFound(field="application")
@@ -387,9 +386,6 @@ def respond_to_adjustment(uow: ApprovalUnitOfWork, *, documents: DocumentDirecto
         case.check_etag(etag)
         case.respond_to_adjustment(province=province, accept=accept, escort_plan=escort_plan,
                                    actor=access.actor(p), now=now, calendar=uow.calendar())
-        if accept and escort_plan:
-            # The updated escort plan joins the case: the provinces may read it.
-            uow.grant_documents(case)
         _save(uow, case)
         return case
 
@@ -445,9 +441,6 @@ def decide_vehicle_change(uow: ApprovalUnitOfWork, *, principal: Principal | Non
         access.require_province(p, case.origin_province)
         case.decide_vehicle_change(change_id=change_id, approve=decision == Decision.APPROVE,
                                    reason=reason, actor=access.actor(p), now=now)
-        if decision == Decision.APPROVE:
-            # The new power of attorney joins the case: the provinces may read it.
-            uow.grant_documents(case)
         _save(uow, case)
         return case
 
@@ -520,7 +513,7 @@ def _permit_and_case(uow: ApprovalUnitOfWork, permit_id: str) -> tuple[Permit, C
 
 def _save_permit(uow: ApprovalUnitOfWork, permit: Permit, case: Case) -> None:
     case.update_time = permit.update_time  # the audit rows hang on the case
-    uow.record(permit.events)
+    uow.record(permit.events, case)
     uow.flush()
     uow.commit()
 

@@ -7,21 +7,16 @@ from collections.abc import Callable
 from typing import Self
 
 import structlog
+from google.protobuf.message import Message
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from permit_approval import errors
+from permit_approval import errors, published
 from permit_approval.models import INBOX, OUTBOX, Case, OutgoingEvent
 from permit_approval.repository import CalendarRepository, CaseRepository, PermitRepository
 from permit_approval.workdays import SOURCE_ADMINISTRATOR, WorkingCalendar, YearData
 from permitkit import outbox
 from permitkit.db import SqlAlchemyUnitOfWork
-
-# The outbox topic of every event for ApplicationService.RecordReviewEvent.
-REVIEW_EVENT_TOPIC = "application.record_review_event"
-# The outbox topic of DocumentService.GrantAccess: officers of the route provinces may
-# read the documents the case references.
-DOCUMENT_GRANT_TOPIC = "documents.grant_access"
 
 log = structlog.get_logger()
 
@@ -48,29 +43,20 @@ class ApprovalUnitOfWork(SqlAlchemyUnitOfWork):
         self.permits = PermitRepository(session)
         self.calendars = CalendarRepository(session)
 
-    def record(self, events: list[OutgoingEvent]) -> None:
-        """Queue ``events`` for the application service in this transaction, then forget them."""
-        for ev in events:
-            event_id = outbox.record_event(self.session, OUTBOX, REVIEW_EVENT_TOPIC,
-                                           {"kind": ev.kind.value, **ev.fields})
-            log.info("review_event_queued", kind=ev.kind.value, event_id=event_id,
-                     application=ev.fields.get("application"), province=ev.fields.get("province"))
-            self._queued += 1
+    def record(self, events: list[OutgoingEvent], case: Case) -> None:
+        """Queue, in this transaction, the event messages of what ``case`` (or its permit)
+        recorded, then forget the recorded facts."""
+        for fact in events:
+            self.publish(published.messages(fact, case))
         events.clear()
 
-    def grant_documents(self, case: Case) -> None:
-        """Queue, in this transaction, access for the origin and every route province to
-        the documents ``case`` references (no event when it references none)."""
-        documents = list(dict.fromkeys(d for d in case.documents or [] if d))
-        if not documents:
-            return
-        provinces = list(dict.fromkeys([case.origin_province, *case.route_provinces]))
-        event_id = outbox.record_event(self.session, OUTBOX, DOCUMENT_GRANT_TOPIC, {
-            "application": case.application, "provinces": provinces, "documents": documents,
-            "owner": case.applicant})
-        log.info("document_grant_queued", event_id=event_id, application=case.application,
-                 provinces=provinces, documents=len(documents))
-        self._queued += 1
+    def publish(self, messages: list[Message]) -> None:
+        """Queue integration event messages in this transaction."""
+        for message in messages:
+            event_id = outbox.record_event(self.session, OUTBOX, message)
+            log.info("event_queued", topic=outbox.topic_of(message), event_id=event_id,
+                     application=message.application.name, province=message.province)
+            self._queued += 1
 
     def first_delivery(self, event_id: str, topic: str) -> bool:
         """False when ``event_id`` was already processed (an inbox row exists)."""

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import structlog
 
-from permit_documents import bootstrap, server, services
+from permit_documents import bootstrap, services
 from permit_documents.config import Settings
-from permitkit.logging import configure_logging
+from permitkit.logging import configure_service_logging
 from permitkit.migrations import upgrade
-from permitkit.server import serve_until_signal
+from permitkit.server import serve
 from permitkit.settings import environ, run_main
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -27,27 +27,23 @@ def main() -> int:
                              "sweep: remove unreferenced blobs once")
     args = parser.parse_args()
     settings = Settings.from_env(environ())
-    configure_logging(json=settings.log_json, level=settings.log_level, service="documents")
+    configure_service_logging(settings)
     if args.command == "migrate":
         upgrade(settings.database_url, MIGRATIONS)
         log.info("migrated", service="documents")
         return 0
     app = bootstrap.build(settings)
-    try:
-        if args.command == "sweep":
+    if args.command == "sweep":
+        try:
             removed = services.sweep_unreferenced_blobs(
                 app.uow_factory(), app.store,
                 grace=dt.timedelta(seconds=settings.sweep_grace_seconds))
-            print(f"removed {len(removed)} unreferenced blob(s)")
-            return 0
-        grpc_server, port = server.build(app)
-        app.sweeper.start()
-        log.info("serving", service="documents", host=settings.grpc_host, port=port,
-                 storage="s3" if settings.s3 else "folder")
-        serve_until_signal(grpc_server)
+        finally:
+            app.close()
+        print(f"removed {len(removed)} unreferenced blob(s)")
         return 0
-    finally:
-        app.close()
+    log.info("storage", storage="s3" if settings.s3 else "folder")
+    return serve(app)
 
 
 if __name__ == "__main__":

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import structlog
 from sqlalchemy.engine import Engine
 
-from permit_documents import services
+from permit.documents.v1 import documents_service_pb2_grpc
+from permit_documents import event_handlers, services
 from permit_documents.config import Settings
-from permit_documents.grpc_api import DocumentServicer
+from permit_documents.errors import DOMAIN
+from permit_documents.grpc_api import SERVICE_NAME, DocumentServicer
 from permit_documents.links import LinkSigner
 from permit_documents.storage import BlobStore, FolderBlobStore, S3BlobStore
 from permit_documents.unit_of_work import DocumentsUnitOfWork
 from permitkit.db import make_engine, make_session_factory, utcnow
 from permitkit.errors import PermitError
+from permitkit.events import EventSink
+from permitkit.server import ServiceSpec
 
 log = structlog.get_logger(__name__)
 
@@ -72,12 +77,22 @@ class Sweeper:
 class App:
     """The built service: servicer plus what the process manages around it."""
 
+    domain: ClassVar[str] = DOMAIN
+
     settings: Settings
     engine: Engine | None
     uow_factory: Callable[[], DocumentsUnitOfWork]
     store: BlobStore
     servicer: DocumentServicer
     sweeper: Sweeper
+    sink: EventSink
+
+    def grpc_services(self) -> Sequence[ServiceSpec]:
+        return [(documents_service_pb2_grpc.add_DocumentServiceServicer_to_server, self.servicer,
+                 SERVICE_NAME), self.sink.service_spec()]
+
+    def start(self) -> None:
+        self.sweeper.start()
 
     def close(self) -> None:
         self.sweeper.stop()
@@ -112,4 +127,4 @@ def build(
         interval=settings.sweep_interval_seconds,
     )
     return App(settings=settings, engine=engine, uow_factory=factory, store=blob_store,
-               servicer=servicer, sweeper=sweeper)
+               servicer=servicer, sweeper=sweeper, sink=event_handlers.sink(factory))

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from permitkit.settings import (
+    ServiceSettings,
     SettingsError,
+    common_settings,
     data_dir,
     env_bool,
-    env_database_url,
-    env_grpc_bind,
     env_int,
     env_str,
 )
@@ -35,32 +35,24 @@ class S3Settings:
     public_secure: bool | None
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the documents service needs to start."""
+@dataclass(frozen=True, kw_only=True)
+class Settings(ServiceSettings):
+    """Everything the documents service needs to start: the common settings and its own."""
 
-    database_url: str
-    grpc_host: str
-    grpc_port: int
     s3: S3Settings | None
     folder: Path
     link_secret: bytes
     link_ttl_seconds: int
     sweep_interval_seconds: int
     sweep_grace_seconds: int
-    log_json: bool
-    log_level: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        host, port = env_grpc_bind(env, "documents")
         secret = env_str(env, f"{PREFIX}_LINK_SECRET")
         if secret and len(secret) < 16:
             raise SettingsError(f"{PREFIX}_LINK_SECRET must be at least 16 characters")
         return cls(
-            database_url=env_database_url(env, "documents"),
-            grpc_host=host,
-            grpc_port=port,
+            **common_settings(env, "documents"),
             s3=_s3_from_env(env),
             folder=data_dir(env) / "documents",
             # Without a configured secret, links signed by one process are only
@@ -69,8 +61,6 @@ class Settings:
             link_ttl_seconds=env_int(env, f"{PREFIX}_LINK_TTL_SECONDS", 300, minimum=10, maximum=7 * 24 * 3600),
             sweep_interval_seconds=env_int(env, f"{PREFIX}_SWEEP_INTERVAL_SECONDS", 3600, minimum=0),
             sweep_grace_seconds=env_int(env, f"{PREFIX}_SWEEP_GRACE_SECONDS", 3600, minimum=60),
-            log_json=env_bool(env, "PERMIT_LOG_JSON", True),
-            log_level=env_str(env, "PERMIT_LOG_LEVEL", "INFO"),
         )
 
 

@@ -10,6 +10,8 @@ from permitkit.errors import (
     Unavailable,
 )
 
+DOMAIN = "permit.documents"
+
 CONVERT_ADVICE = "请将图片转换为 JPG 或 PNG 格式后重新上传。"
 
 

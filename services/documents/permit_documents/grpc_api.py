@@ -90,11 +90,3 @@ class DocumentServicer(documents_service_pb2_grpc.DocumentServiceServicer):
         services.delete_document(self._uow(), principal=current_principal(), name=request.name)
         return empty_pb2.Empty()
 
-    def GrantAccess(self, request: documents_service_pb2.GrantAccessRequest,
-                    context: grpc.ServicerContext) -> documents_service_pb2.GrantAccessResponse:
-        names = services.grant_access(self._uow(), principal=current_principal(),
-                                      application=request.application,
-                                      provinces=list(request.provinces),
-                                      documents=list(request.documents), owner=request.owner)
-        return documents_service_pb2.GrantAccessResponse(
-            documents=names, grant_time=convert.timestamp(self._clock()))

@@ -14,6 +14,7 @@ from permit_documents import errors
 from permit_documents.formats import Format
 from permitkit.context import Principal
 from permitkit.db import NAMING_CONVENTION, UTCDateTime, utcnow
+from permitkit.outbox import add_inbox_table
 
 
 class Base(DeclarativeBase):
@@ -21,6 +22,10 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+# The ids of the events applied (grants from approval's and identity's events).
+INBOX = add_inbox_table(Base.metadata)
 
 
 OFFICER_ROLES = ("officer.accept", "officer.review", "officer.licence")

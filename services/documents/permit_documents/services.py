@@ -214,13 +214,15 @@ def grant_access(
     provinces: Sequence[str],
     documents: Sequence[str],
     owner: str = "",
+    event: tuple[str, str] | None = None,
 ) -> list[str]:
     """Let officers of ``provinces`` read ``documents`` because they review ``application``
     (an application, or a business licence for ID-5).
 
     Internal (`service` role). Idempotent: repeating a grant changes nothing. With an
     ``owner``, every document must be that party's upload: a grant never opens another
-    party's file to the reviewing provinces.
+    party's file to the reviewing provinces. With ``event`` (event id, topic) the grant is
+    recorded in the inbox in the same transaction: a redelivery of the event is a no-op.
     """
     if principal is None or not principal.is_service:
         raise errors.ServiceRoleRequired()
@@ -241,6 +243,8 @@ def grant_access(
     unique_provinces = list(dict.fromkeys(provinces))
     for attempt in range(2):
         with uow:
+            if event is not None and not uow.first_delivery(*event):
+                return []
             docs = {d.id: d for d in uow.documents.list_by_ids(unique_ids)}
             missing = [f"documents/{i}" for i in unique_ids if i not in docs]
             if missing:

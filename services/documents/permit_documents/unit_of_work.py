@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from permit_documents.models import INBOX
 from permit_documents.repository import DocumentRepository
 from permitkit.db import SqlAlchemyUnitOfWork
+from permitkit.outbox import first_delivery
 
 
 class DocumentsUnitOfWork(SqlAlchemyUnitOfWork):
@@ -15,6 +17,10 @@ class DocumentsUnitOfWork(SqlAlchemyUnitOfWork):
 
     def _attach(self, session: Session) -> None:
         self.documents = DocumentRepository(session)
+
+    def first_delivery(self, event_id: str, topic: str) -> bool:
+        """Inbox: False when ``event_id`` was already applied."""
+        return first_delivery(self.session, INBOX, event_id, topic)
 
     def flush(self) -> None:
         self.session.flush()

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp
 from permit_gateway.app import create_app
 from permit_gateway.config import Settings
 from permitkit.logging import configure_logging
-from permitkit.settings import env_bool, env_str, run_main
+from permitkit.settings import env_bool, env_log_level, run_main
 
 
 class _Server(uvicorn.Server):
@@ -29,8 +29,7 @@ class _Server(uvicorn.Server):
 def main() -> int:
     env = os.environ
     settings = Settings.from_env(env)
-    configure_logging(json=env_bool(env, "PERMIT_LOG_JSON", True), level=env_str(env, "PERMIT_LOG_LEVEL", "INFO"),
-                      service="gateway")
+    configure_logging(json=env_bool(env, "PERMIT_LOG_JSON", True), level=env_log_level(env), service="gateway")
     _Server(server_config(create_app(settings), settings)).run()
     return 0
 

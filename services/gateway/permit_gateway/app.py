@@ -169,11 +169,11 @@ def _key_fetcher(channel: grpc.aio.Channel, timeout: float) -> Callable[[], Awai
 
 
 def _session_check(channel: grpc.aio.Channel, timeout: float) -> Callable[[str], Awaitable[bool]]:
-    """IdentityService.IntrospectToken, called as the gateway service: is the token's session open?"""
+    """IdentityInternalService.IntrospectToken, called as the gateway service: is the token's session open?"""
     from permit.identity.v1 import identity_service_pb2 as pb
     from permitkit.client import call_metadata, service_principal
 
-    call = channel.unary_unary("/permit.identity.v1.IdentityService/IntrospectToken",
+    call = channel.unary_unary("/permit.identity.v1.IdentityInternalService/IntrospectToken",
                                request_serializer=pb.IntrospectTokenRequest.SerializeToString,
                                response_deserializer=pb.IntrospectTokenResponse.FromString)
     metadata = call_metadata(service_principal("gateway"))

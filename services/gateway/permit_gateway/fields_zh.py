@@ -36,7 +36,6 @@ MESSAGES: dict[str, str] = {
     "permit.application.v1.Vehicle": "第二步 车辆信息中的一辆车：货车、牵引车或挂车。",
     "permit.application.v1.Overall": "第三步 车货总体信息。质量单位千克、尺寸单位毫米。",
     "permit.application.v1.Passage": "第四步 通行信息：起终点、逐省路线和通行日期。",
-    "permit.application.v1.RouteSegment": "路线的一行：一个省份及在该省行驶的道路。",
     "permit.application.v1.Agent": "第五步 经办人信息。",
     "permit.application.v1.MaterialRef": "第六步 其他材料中的一个已上传材料。",
     "permit.application.v1.RequiredMaterial": "按填报信息所需的一种材料及已上传数量。",
@@ -55,7 +54,6 @@ MESSAGES: dict[str, str] = {
     "permit.application.v1.GetRequiredMaterialsResponse": "所需材料及缺少的材料。",
     "permit.approval.v1.Case": "审批案件：一件已提交的申请在起运地和各途经省份的受理、审批直至发证的全过程。资源名 `cases/{案件编号}`。",
     "permit.approval.v1.Review": "一个途经省份的审批及其期限。资源名 `cases/{案件编号}/reviews/{省份代码}`。",
-    "permit.approval.v1.RouteRow": "路线的一行：一个省份及在该省行驶的道路。",
     "permit.approval.v1.CaseEvent": "案件的一次状态变化记录。",
     "permit.approval.v1.CaseVehicle": "提交时的车辆参数，车辆变更须与之完全一致。",
     "permit.approval.v1.Condition": "省份附加的通行条件（通行时段、限速、护送等），打印在许可证上。",
@@ -80,7 +78,7 @@ MESSAGES: dict[str, str] = {
     "permit.identity.v1.ListPublicKeysResponse": "令牌验证公钥。",
     "permit.routing.v1.Province": "省级行政区（GB/T 2260）。",
     "permit.routing.v1.Expressway": "国家高速公路。",
-    "permit.routing.v1.RouteRow": "路线的一行：一个省份及在该省行驶的道路，按行驶顺序。",
+    "permit.type.v1.RouteRow": "路线的一行：一个省份及在该省行驶的道路，按行驶顺序。",
     "permit.routing.v1.RouteProblem": "路线文字或路线行中的一个问题：位置、原因代码和中文提示。",
     "permit.routing.v1.RecommendedRoute": "一条历史准予许可的路线（相同路线已合并）。",
     "permit.routing.v1.ListProvincesResponse": "省份列表。",
@@ -200,10 +198,6 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
         "origin_place": Field("起运地（具体地点）。", ("石家庄市",)),
         "destination_place": Field("目的地（具体地点）。", ("南京市",)),
         "route_confirmed": Field("用户已确认最后一行不是终点省份的路线（多次进出一个省份时的提示）。", (False,)),
-    },
-    "permit.application.v1.RouteSegment": {
-        "province": Field("省份，GB/T 2260 代码。", ("130000",)),
-        "roads": Field("在该省行驶的道路（编号或名称），按行驶顺序。", (["G4", "G1811"],)),
     },
     "permit.application.v1.Agent": {
         "name": Field("经办人姓名。", ("李四",)),
@@ -367,10 +361,6 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
         "missing": "其中尚未上传齐全的材料。",
     },
     # ---- approval: cases, reviews, permits -----------------------------------
-    "permit.approval.v1.RouteRow": {
-        "province": Field("省份，GB/T 2260 代码。", ("370000",)),
-        "roads": Field("在该省行驶的道路，按行驶顺序。", (["G2", "G3"],)),
-    },
     "permit.approval.v1.CaseVehicle": {
         "plate_number": Field("车牌号码。", ("冀A12345",)),
         "fleet_vehicle": Field("选择的已维护车辆，`vehicles/{编号}`；手动填写的为空。", ("vehicles/4c2e9a1b7d3f5e60",)),
@@ -786,7 +776,7 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
         "to_city": Field("终点城市；环线为空。", ("香港/澳门",)),
         "kind": "路网类别。",
     },
-    "permit.routing.v1.RouteRow": {
+    "permit.type.v1.RouteRow": {
         "province": Field("省份，GB/T 2260 代码。", ("130000",)),
         "roads": Field("在该省行驶的道路，按行驶顺序；已知的国家高速公路规范为标准名称，其他道路按所填保留。",
                        (["G4京港澳高速", "S201"],)),

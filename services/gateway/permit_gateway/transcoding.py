@@ -1,7 +1,10 @@
 """HTTP rules read from the protos' ``google.api.http`` annotations.
 
 The gateway has no route table of its own: every public RPC's annotation
-becomes one route, so the contracts stay the single source of truth.
+becomes one route, so the contracts stay the single source of truth. RPCs only
+services call live on internal services (``*InternalService`` in
+``<ctx>_internal.proto``, ``permit.events.v1.EventSinkService``) that carry no
+annotation and are not even loaded here: the gateway cannot expose them.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ class Rule:
 
     @property
     def internal(self) -> bool:
+        """An annotation under /internal/ (none since internal RPCs moved to internal services;
+        such a rule would never be routed)."""
         return self.template.startswith("/internal/")
 
     @property

@@ -1,4 +1,4 @@
-"""`python -m permit_identity [serve|migrate|mint-ticket|import-legacy|create-officer|seed-demo|...]`."""
+"""`python -m permit_identity [serve|migrate|mint-ticket|import-legacy|create-officer|seed-demo|rotate-key]`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from permitkit.settings import SettingsError, env_str, run_main
 
 if TYPE_CHECKING:
     from permit_identity.bootstrap import App
+    from permit_identity.config import Settings
 
 T = TypeVar("T")
 
@@ -63,27 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("rotate-key", help="publish a new signing key")
     r.add_argument("--activate-after-seconds", type=int, default=None)
 
-    c = sub.add_parser("set-calendar-year",
-                       help="enter a year's working-day calendar (holidays, make-up workdays)")
-    c.add_argument("year", type=int)
-    c.add_argument("--holidays", default="", help="comma list of dates or ranges 2027-02-16..2027-02-22")
-    c.add_argument("--workdays", default="", help="comma list of make-up working days (调休)")
-    c.add_argument("--source", default="State Council notice")
-    c.add_argument("--from-library", action="store_true",
-                   help="copy the year from the chinesecalendar library")
     return p
-
-
-def _dates(spec: str) -> list[dt.date]:
-    out: list[dt.date] = []
-    for part in filter(None, (s.strip() for s in spec.split(","))):
-        a, _, b = part.partition("..")
-        start, end = dt.date.fromisoformat(a), dt.date.fromisoformat(b or a)
-        d = start
-        while d <= end:
-            out.append(d)
-            d += dt.timedelta(days=1)
-    return out
 
 
 def _app() -> App:
@@ -93,40 +74,29 @@ def _app() -> App:
     return build(Settings.from_env(os.environ))
 
 
-def _configure_logging(json_logs: bool = True, level: str = "INFO") -> None:
-    from permitkit.logging import configure_logging
+def _configure_logging(settings: Settings) -> None:
+    from permitkit.logging import configure_service_logging
 
-    configure_logging(json=json_logs, level=level, service="identity")
+    configure_service_logging(settings)
 
 
 def serve() -> int:
     from sqlalchemy.exc import DBAPIError
 
     from permit_identity import services
-    from permit_identity.server import build_server
-    from permitkit.server import serve_until_signal
+    from permitkit.server import serve as serve_app
 
     app = _app()
-    _configure_logging(app.settings.log_json, app.settings.log_level)
+    _configure_logging(app.settings)
     try:
         with app.uow() as uow:
             services.ensure_signing_key(uow, now=app.clock(), policy=app.policy)
             uow.commit()
     except DBAPIError as e:
+        app.close()
         raise SettingsError("the identity database is not reachable or not migrated "
                             f"(run `python -m permit_identity migrate`): {type(e.orig).__name__}") from None
-    server, port = build_server(app)
-    import structlog
-
-    app.relay.start()
-    structlog.get_logger("permit_identity").info("serving", port=port, host=app.settings.grpc_host)
-
-    def stop() -> None:
-        app.relay.stop()
-        app.close()
-
-    serve_until_signal(server, on_stop=stop)
-    return 0
+    return serve_app(app)
 
 
 def migrate() -> int:
@@ -134,7 +104,7 @@ def migrate() -> int:
     from permitkit.migrations import upgrade
 
     settings = Settings.from_env(os.environ)
-    _configure_logging(settings.log_json, settings.log_level)
+    _configure_logging(settings)
     upgrade(settings.database_url, MIGRATIONS)
     return 0
 
@@ -173,7 +143,7 @@ def import_legacy(path: str) -> int:
     from permit_identity import legacy, services
 
     app = _app()
-    _configure_logging(app.settings.log_json, app.settings.log_level)
+    _configure_logging(app.settings)
     accounts = _run_use_case(legacy.read_export, path=path)
     result = _run_use_case(services.import_legacy_accounts, uow=app.uow(),
                            principal=services.OPERATOR, now=app.clock(), accounts=accounts)
@@ -185,7 +155,7 @@ def create_officer(args: argparse.Namespace) -> int:
     from permit_identity import services
 
     app = _app()
-    _configure_logging(app.settings.log_json, app.settings.log_level)
+    _configure_logging(app.settings)
     officer = _run_use_case(services.create_officer, uow=app.uow(), principal=services.OPERATOR,
                             login=args.login, display_name=args.name, province=args.province,
                             roles=[r.strip() for r in args.roles.split(",") if r.strip()],
@@ -198,7 +168,7 @@ def seed_demo() -> int:
     from permit_identity import legacy, services
 
     app = _app()
-    _configure_logging(app.settings.log_json, app.settings.log_level)
+    _configure_logging(app.settings)
     result = _run_use_case(services.import_legacy_accounts, uow=app.uow(),
                            principal=services.OPERATOR, now=app.clock(),
                            accounts=legacy.read_export(legacy.DEMO_EXPORT))
@@ -216,36 +186,12 @@ def rotate_key(args: argparse.Namespace) -> int:
     from permit_identity import services
 
     app = _app()
-    _configure_logging(app.settings.log_json, app.settings.log_level)
+    _configure_logging(app.settings)
     after = (dt.timedelta(seconds=args.activate_after_seconds)
              if args.activate_after_seconds is not None else None)
     key = _run_use_case(services.rotate_signing_key, uow=app.uow(), principal=services.OPERATOR,
                         now=app.clock(), policy=app.policy, activate_after=after)
     _report({"key_id": key.key_id, "activate_time": key.activate_time.isoformat()})
-    return 0
-
-
-def set_calendar_year(args: argparse.Namespace) -> int:
-    from permit_identity import services, workdays
-
-    app = _app()
-    _configure_logging(app.settings.log_json, app.settings.log_level)
-    if args.from_library:
-        exceptions = workdays.library_year(args.year)
-        if exceptions is None:
-            raise SettingsError(f"the chinesecalendar library has no data for {args.year}")
-        holidays = [d for d, w in exceptions.items() if not w]
-        work = [d for d, w in exceptions.items() if w]
-        source = "chinesecalendar"
-    else:
-        try:
-            holidays, work = _dates(args.holidays), _dates(args.workdays)
-        except ValueError as e:
-            raise SettingsError(f"bad date: {e}") from None
-        source = args.source
-    n = _run_use_case(services.set_calendar_year, uow=app.uow(), year=args.year, holidays=holidays,
-                      workdays=work, source=source, now=app.clock())
-    _report({"year": args.year, "exception_days": n})
     return 0
 
 
@@ -266,8 +212,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return seed_demo()
     if cmd == "rotate-key":
         return rotate_key(args)
-    if cmd == "set-calendar-year":
-        return set_calendar_year(args)
     raise SettingsError(f"unknown command {cmd}")
 
 

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 from sqlalchemy.engine import Engine
 
+from permit.identity.v1 import events_pb2 as identity_events
+from permit_identity.calendar_client import ApprovalCalendar
 from permit_identity.clients import DocumentsClient
 from permit_identity.config import Settings
-from permit_identity.models import LICENCE_SUBMITTED, Channel, outbox_table
-from permit_identity.ports import DocumentsPort
+from permit_identity.errors import DOMAIN
+from permit_identity.models import Channel, outbox_table
+from permit_identity.ports import CalendarPort, DocumentsPort
 from permit_identity.services import Policy
 from permit_identity.tickets import ChannelProvider, DevTicketProvider
 from permit_identity.unit_of_work import IdentityUnitOfWork
 from permitkit.db import make_engine, make_session_factory, utcnow
-from permitkit.outbox import OutboxRelay
+from permitkit.outbox import Deliver, GrpcSink, OutboxRelay, Subscription
+from permitkit.server import ServiceSpec
 
 Clock = Callable[[], dt.datetime]
 
@@ -25,6 +29,8 @@ Clock = Callable[[], dt.datetime]
 @dataclass
 class App:
     """Everything a running identity service (or CLI) is made of."""
+
+    domain: ClassVar[str] = DOMAIN
 
     settings: Settings
     engine: Engine
@@ -34,28 +40,45 @@ class App:
     clock: Clock
     documents: DocumentsPort
     relay: OutboxRelay
+    calendar: CalendarPort
 
     @property
     def document_check(self) -> DocumentsPort | None:
         """The port SubmitLicence checks images with, unless checks are switched off."""
         return self.documents if self.settings.verify_documents else None
 
+    def grpc_services(self) -> Sequence[ServiceSpec]:
+        from permit.identity.v1 import identity_internal_pb2_grpc as igrpc
+        from permit.identity.v1 import identity_service_pb2_grpc as sgrpc
+        from permit_identity.grpc_api import (
+            INTERNAL_SERVICE_NAME,
+            SERVICE_NAME,
+            IdentityInternalServicer,
+            IdentityServicer,
+        )
+
+        return [(sgrpc.add_IdentityServiceServicer_to_server, IdentityServicer(self), SERVICE_NAME),
+                (igrpc.add_IdentityInternalServiceServicer_to_server, IdentityInternalServicer(self),
+                 INTERNAL_SERVICE_NAME)]
+
+    def start(self) -> None:
+        self.relay.start()
+
     def close(self) -> None:
-        close = getattr(self.documents, "close", None)
-        if close:
-            close()
+        self.relay.stop()
+        for peer in (self.documents, self.calendar):
+            close = getattr(peer, "close", None)
+            if close:
+                close()
         self.engine.dispose()
 
 
-def licence_handlers(documents: DocumentsPort) -> dict[str, Callable[[str, dict[str, Any]], None]]:
-    """Outbox topics -> deliveries: a submitted licence lets the officers of its
-    province read its image (ID-5). GrantAccess is idempotent."""
-
-    def grant(_event_id: str, payload: dict[str, Any]) -> None:
-        documents.grant_access(resource=str(payload["licence"]), provinces=[str(payload["province"])],
-                               documents=[str(payload["document"])], owner=str(payload.get("party") or ""))
-
-    return {LICENCE_SUBMITTED: grant}
+def subscriptions(documents: Deliver | None) -> list[Subscription]:
+    """Who receives which of identity's events: documents lets the licence officers of the
+    province read a submitted licence's image (ID-5). LicenceDecided is for notifications."""
+    if documents is None:
+        return []
+    return [Subscription.of("documents", [identity_events.LicenceSubmitted], documents)]
 
 
 def policy_of(settings: Settings) -> Policy:
@@ -69,18 +92,23 @@ def policy_of(settings: Settings) -> Policy:
 
 def build(settings: Settings, *, clock: Clock | None = None,
           providers: Mapping[Channel, ChannelProvider] | None = None,
-          engine: Engine | None = None, documents: DocumentsPort | None = None) -> App:
-    """Wire the service. Tests pass a clock or providers; nothing else constructs things."""
+          engine: Engine | None = None, documents: DocumentsPort | None = None,
+          calendar: CalendarPort | None = None, documents_sink: Deliver | None = None) -> App:
+    """Wire the service. Tests pass a clock, providers or peers; nothing else constructs things."""
     engine = engine or make_engine(settings.database_url)
     factory = make_session_factory(engine)
     # Real channel adapters replace the development provider per channel here.
     dev = DevTicketProvider(settings.dev_ticket_key)
-    documents = documents or DocumentsClient(settings.documents_addr)
+    if documents is None:
+        client = DocumentsClient(settings.documents_addr)
+        documents = client
+        documents_sink = documents_sink or GrpcSink(client.channel, producer="identity")
     return App(
         settings=settings, engine=engine, uow=lambda: IdentityUnitOfWork(factory),
         policy=policy_of(settings),
         providers=providers or {ch: dev for ch in Channel},
         clock=clock or utcnow,
         documents=documents,
-        relay=OutboxRelay(engine, outbox_table, licence_handlers(documents), service="identity"),
+        relay=OutboxRelay(engine, outbox_table, subscriptions(documents_sink), service="identity"),
+        calendar=calendar or ApprovalCalendar(settings.approval_addr, timeout=settings.calendar_timeout),
     )

@@ -1,5 +1,5 @@
-"""The documents service as identity needs it: check a licence image, grant its
-reviewers access (ID-5). Every call has a deadline."""
+"""The documents service as identity needs it: check a licence image (ID-5). Every call
+has a deadline."""
 
 from __future__ import annotations
 
@@ -36,11 +36,10 @@ class DocumentsClient:
         kind = documents_pb2.DocumentKind.Name(doc.kind).removeprefix("DOCUMENT_KIND_")
         return DocumentInfo(name=doc.name, owner=doc.owner, kind=kind)
 
-    def grant_access(self, *, resource: str, provinces: list[str], documents: list[str],
-                     owner: str = "") -> None:
-        self._stub.GrantAccess(documents_service_pb2.GrantAccessRequest(
-            application=resource, provinces=provinces, documents=documents, owner=owner),
-            timeout=self._timeout, metadata=self._md())
+    @property
+    def channel(self) -> grpc.Channel:
+        """The channel to the documents service (the relay delivers identity's events on it)."""
+        return self._channel
 
     def close(self) -> None:
         self._channel.close()

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from permit_identity.tickets import DEFAULT_DEV_TICKET_KEY
 from permitkit.settings import (
+    ServiceSettings,
     SettingsError,
+    common_settings,
     env_addr,
     env_bool,
-    env_database_url,
-    env_grpc_bind,
+    env_float,
     env_int,
     env_str,
 )
@@ -20,13 +21,11 @@ from permitkit.settings import (
 ENVIRONMENTS = ("development", "test", "production")
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the identity service reads from its environment."""
+@dataclass(frozen=True, kw_only=True)
+class Settings(ServiceSettings):
+    """Everything the identity service reads from its environment: the common
+    settings and its own."""
 
-    database_url: str
-    grpc_host: str
-    grpc_port: int
     environment: str
     dev_ticket_key: str
     access_ttl: dt.timedelta
@@ -37,11 +36,10 @@ class Settings:
     key_prepublish: dt.timedelta
     sign_in_limit: int
     sign_in_window: dt.timedelta
-    grpc_workers: int
     documents_addr: str
     verify_documents: bool
-    log_json: bool
-    log_level: str
+    approval_addr: str
+    calendar_timeout: float
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -55,7 +53,6 @@ class Settings:
                                 "production (the built-in development key is public)")
         if len(key) < 32:
             raise SettingsError("PERMIT_IDENTITY_DEV_TICKET_KEY must be at least 32 characters")
-        host, port = env_grpc_bind(env, "identity")
         access = env_int(env, "PERMIT_IDENTITY_ACCESS_TOKEN_TTL_SECONDS", 900, minimum=30, maximum=3600)
         refresh = env_int(env, "PERMIT_IDENTITY_REFRESH_TOKEN_TTL_SECONDS", 7 * 86400,
                           minimum=60, maximum=90 * 86400)
@@ -63,8 +60,8 @@ class Settings:
                               minimum=60, maximum=365 * 86400)
         max_age = env_int(env, "PERMIT_IDENTITY_KEY_MAX_AGE_DAYS", 30, minimum=0, maximum=3650)
         return cls(
-            database_url=env_database_url(env, "identity"),
-            grpc_host=host, grpc_port=port, environment=environment, dev_ticket_key=key,
+            **common_settings(env, "identity"),
+            environment=environment, dev_ticket_key=key,
             access_ttl=dt.timedelta(seconds=access),
             refresh_ttl=dt.timedelta(seconds=refresh),
             session_max=dt.timedelta(seconds=session_max),
@@ -75,9 +72,8 @@ class Settings:
             sign_in_limit=env_int(env, "PERMIT_IDENTITY_SIGN_IN_LIMIT", 10, minimum=1, maximum=10000),
             sign_in_window=dt.timedelta(seconds=env_int(
                 env, "PERMIT_IDENTITY_SIGN_IN_WINDOW_SECONDS", 60, minimum=1, maximum=86400)),
-            grpc_workers=env_int(env, "PERMIT_IDENTITY_GRPC_WORKERS", 16, minimum=1, maximum=256),
             documents_addr=env_addr(env, "documents"),
             verify_documents=env_bool(env, "PERMIT_IDENTITY_VERIFY_DOCUMENTS", True),
-            log_json=env_bool(env, "PERMIT_LOG_JSON", True),
-            log_level=env_str(env, "PERMIT_LOG_LEVEL", "INFO").upper(),
+            approval_addr=env_addr(env, "approval"),
+            calendar_timeout=env_float(env, "PERMIT_IDENTITY_CALENDAR_TIMEOUT", 2.0, minimum=0.1),
         )

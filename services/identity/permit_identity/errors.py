@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# The caller checks every service shares: one reason per refusal kind.
+from permitkit.access import NotAdmin as NotAdmin
+from permitkit.access import NotService as NotService
+from permitkit.access import NotSignedIn as NotSignedIn
+from permitkit.access import OtherProvince as OtherProvince
 from permitkit.errors import (
     Aborted,
     AlreadyExists,
@@ -108,10 +113,6 @@ class SessionRevoked(Unauthenticated):
     message = "您已退出登录，请重新登录。"
 
 
-class NotSignedIn(Unauthenticated):
-    reason = "NOT_SIGNED_IN"
-    message = "请先登录。"
-
 
 class SessionNotOwned(PermissionDenied):
     reason = "SESSION_NOT_OWNED"
@@ -134,24 +135,12 @@ class NotApplicant(PermissionDenied):
     message = "仅申请人用户可进行此操作。"
 
 
-class NotAdmin(PermissionDenied):
-    reason = "NOT_ADMIN"
-    message = "仅系统管理员可进行此操作。"
-
-
-class NotService(PermissionDenied):
-    reason = "NOT_SERVICE"
-    message = "仅内部服务可调用此接口。"
 
 
 class NotLicenceOfficer(PermissionDenied):
     reason = "NOT_LICENCE_OFFICER"
     message = "仅负责经营许可证审核的工作人员可进行此操作。"
 
-
-class OtherProvince(PermissionDenied):
-    reason = "OTHER_PROVINCE"
-    message = "该事项不属于您所在省份，无权处理。"
 
 
 class UserNotFound(NotFound):

@@ -6,12 +6,16 @@ import datetime as dt
 
 import grpc
 
+from permit.identity.v1 import identity_internal_pb2_grpc as igrpc
 from permit.identity.v1 import identity_pb2 as pb
 from permit.identity.v1 import identity_service_pb2 as spb
 from permit.identity.v1 import identity_service_pb2_grpc as sgrpc
 from permit_identity import convert, services
 from permit_identity.bootstrap import App
 from permitkit.context import current_principal
+
+SERVICE_NAME = "permit.identity.v1.IdentityService"
+INTERNAL_SERVICE_NAME = "permit.identity.v1.IdentityInternalService"
 
 
 class IdentityServicer(sgrpc.IdentityServiceServicer):
@@ -61,7 +65,7 @@ class IdentityServicer(sgrpc.IdentityServiceServicer):
             valid_from=convert.from_date(request.valid_from, request.HasField("valid_from")),
             valid_until=convert.from_date(request.valid_until, request.HasField("valid_until")),
             document=request.document, province=request.province,
-            documents=self.app.document_check)
+            documents=self.app.document_check, calendar=self.app.calendar)
         self.app.relay.wake()
         return convert.licence_pb(licence)
 
@@ -119,6 +123,17 @@ class IdentityServicer(sgrpc.IdentityServiceServicer):
             self.app.uow(), principal=current_principal(), name=o.name,
             paths=list(request.update_mask.paths), now=self._now(), display_name=o.display_name,
             province=o.province, roles=list(o.roles), active=o.active))
+
+
+class IdentityInternalServicer(igrpc.IdentityInternalServiceServicer):
+    """IdentityInternalService: parties, legacy imports, token introspection and signing keys
+    for peer services and operators (no HTTP route)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def _now(self) -> dt.datetime:
+        return self.app.clock()
 
     def GetParty(self, request: spb.GetPartyRequest, context: grpc.ServicerContext) -> pb.Party:
         return convert.party_pb(services.get_party(

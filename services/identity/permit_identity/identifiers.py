@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 from permit_identity.provinces import province_of_division
+from permitkit.identifiers import gb11643_birth_date, gb11643_check_char, has_gb11643_check_char
 
 # GB 32100: 31 characters, no I, O, Z, S, V.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
 
 
 def normalise(value: str) -> str:
@@ -35,25 +34,19 @@ def is_valid_uscc(value: str) -> bool:
 
 def id_check_char(first17: str) -> str:
     """The GB 11643 check character (0-9 or X) for the first 17 digits."""
-    total = sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True))
-    return ID_CHECK[total % 11]
+    return gb11643_check_char(first17)
 
 
 def is_valid_id_number(value: str) -> bool:
     """True for an 18-character resident ID number: digits, a real birth date, a
     known province and the right check character."""
     n = normalise(value)
-    if len(n) != 18 or not n[:17].isdigit() or not (n[17].isdigit() or n[17] == "X"):
+    if not has_gb11643_check_char(n):
         return False
-    try:
-        born = dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
-    except ValueError:
+    born = gb11643_birth_date(n)
+    if born is None or born.year < 1900 or born > dt.date.today():
         return False
-    if born.year < 1900 or born > dt.date.today():
-        return False
-    if province_of_division(n[:6]) is None:
-        return False
-    return id_check_char(n[:17]) == n[17]
+    return province_of_division(n[:6]) is not None
 
 
 def province_of_uscc(value: str) -> str | None:

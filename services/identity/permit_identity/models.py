@@ -13,6 +13,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from permit_identity import errors
 from permitkit.db import TimestampMixin, UTCDateTime, make_base
+from permitkit.etags import etag_of
 from permitkit.outbox import add_outbox_tables
 
 if TYPE_CHECKING:
@@ -21,10 +22,9 @@ if TYPE_CHECKING:
         pass
 else:
     Base = make_base()
-# The outbox carries the licence-image access grant to the documents service (ID-5).
+# The outbox carries identity's events (licence submitted and decided; ID-5).
 outbox_table, inbox_table = add_outbox_tables(Base.metadata)
 
-LICENCE_SUBMITTED = "licence.submitted"
 
 
 class Channel(enum.StrEnum):
@@ -369,7 +369,7 @@ class Licence(TimestampMixin, Base):
 
     @property
     def etag(self) -> str:
-        return f'W/"{self.version}"'
+        return etag_of(self.version)
 
     def review(self, *, officer: Officer, approve: bool, reason: str, now: dt.datetime) -> None:
         """An officer of the party's province decides (ID-5, ID-6); rejection needs a reason."""
@@ -385,23 +385,3 @@ class Licence(TimestampMixin, Base):
         self.version += 1
         self.party.finish_licence_review(approved=approve)
 
-
-class CalendarYear(Base):
-    """A year whose working days an administrator entered (overrides the library)."""
-
-    __tablename__ = "calendar_year"
-
-    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    source: Mapped[str] = mapped_column(String(100))
-    create_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-
-
-class CalendarDay(Base):
-    """A day that breaks the weekday rule in an entered year: a holiday on a weekday
-    or a make-up workday (调休) on a weekend."""
-
-    __tablename__ = "calendar_day"
-
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    is_workday: Mapped[bool] = mapped_column(Boolean)
-    note: Mapped[str] = mapped_column(String(100), default="")

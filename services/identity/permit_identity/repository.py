@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from permit_identity.models import (
     AuthSession,
-    CalendarDay,
-    CalendarYear,
     LegacyAccount,
     LegacyAccountPerson,
     Licence,
@@ -144,33 +141,3 @@ class LicenceRepository(RepositoryBase[Licence]):
                 .offset(offset).limit(limit))
         return list(self.session.scalars(stmt))
 
-
-class CalendarRepository:
-    """Working-day years entered by an administrator (calendar as data)."""
-
-    def __init__(self, session) -> None:  # type: ignore[no-untyped-def]
-        self.session = session
-
-    def entered(self, years: Sequence[int]) -> dict[int, dict[dt.date, bool]]:
-        known = set(self.session.scalars(select(CalendarYear.year).where(CalendarYear.year.in_(years))))
-        out: dict[int, dict[dt.date, bool]] = {y: {} for y in known}
-        if known:
-            for row in self.session.scalars(select(CalendarDay).where(
-                    CalendarDay.day >= dt.date(min(known), 1, 1),
-                    CalendarDay.day <= dt.date(max(known), 12, 31))):
-                if row.day.year in out:
-                    out[row.day.year][row.day] = row.is_workday
-        return out
-
-    def replace_year(self, *, year: int, exceptions: dict[dt.date, bool], source: str,
-                     now: dt.datetime) -> None:
-        self.session.execute(delete(CalendarDay).where(CalendarDay.day >= dt.date(year, 1, 1),
-                                                       CalendarDay.day <= dt.date(year, 12, 31)))
-        existing = self.session.get(CalendarYear, year)
-        if existing is None:
-            self.session.add(CalendarYear(year=year, source=source, create_time=now))
-        else:
-            existing.source = source
-        for day, work in sorted(exceptions.items()):
-            self.session.add(CalendarDay(day=day, is_workday=work,
-                                         note="调休上班" if work else "法定节假日"))

@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from google.protobuf import timestamp_pb2
+from google.type import date_pb2
 from sqlalchemy.exc import IntegrityError
 
+from permit.identity.v1 import events_pb2 as identity_events
 from permit_identity import errors, identifiers, tokens
 from permit_identity.models import (
     APPLICANT,
-    LICENCE_SUBMITTED,
     LINK_HINT_MESSAGES,
     OFFICER_ROLES,
     AuthSession,
@@ -36,15 +38,24 @@ from permit_identity.models import (
     new_id,
     outbox_table,
 )
-from permit_identity.ports import DocumentsPort
+from permit_identity.ports import CalendarPort, DocumentsPort
 from permit_identity.provinces import is_province
 from permit_identity.tickets import LEGAL, MINISTRY_PORTAL, ChannelProvider, PlatformIdentity
 from permit_identity.unit_of_work import IdentityUnitOfWork
-from permit_identity.workdays import WorkingCalendar, local_date
+from permitkit import access
 from permitkit.context import Principal
+from permitkit.dates import local_date
 from permitkit.db import is_unique_violation
+from permitkit.etags import etag_matches
 from permitkit.outbox import record_event
 from permitkit.paging import PageRequest, scope_of
+
+
+def _ts(t: dt.datetime) -> timestamp_pb2.Timestamp:
+    out = timestamp_pb2.Timestamp()
+    out.FromDatetime(t.astimezone(dt.UTC))
+    return out
+
 
 log = structlog.get_logger("permit_identity")
 
@@ -391,9 +402,7 @@ def _user_sign_in(uow: IdentityUnitOfWork, identity: PlatformIdentity, *,
 
 # --- the caller ------------------------------------------------------------------
 def _require(principal: Principal | None) -> Principal:
-    if principal is None:
-        raise errors.NotSignedIn()
-    return principal
+    return access.signed_in(principal)
 
 
 def _user_of(uow: IdentityUnitOfWork, principal: Principal) -> User:
@@ -549,24 +558,15 @@ def rotate_signing_key(uow: IdentityUnitOfWork, *, principal: Principal | None, 
 
 # --- internal / admin --------------------------------------------------------------
 def _require_service(principal: Principal | None) -> Principal:
-    p = _require(principal)
-    if not p.is_service:
-        raise errors.NotService()
-    return p
+    return access.require_service(principal)
 
 
 def _require_service_or_admin(principal: Principal | None) -> Principal:
-    p = _require(principal)
-    if not (p.is_service or p.has_role("admin")):
-        raise errors.NotService()
-    return p
+    return access.require_service(principal, or_admin=True)
 
 
 def _require_admin(principal: Principal | None) -> Principal:
-    p = _require(principal)
-    if not (p.has_role("admin") or p.is_service):
-        raise errors.NotAdmin()
-    return p
+    return access.require_admin(principal, or_service=True)
 
 
 def get_party(uow: IdentityUnitOfWork, *, principal: Principal | None, name: str) -> Party:
@@ -741,21 +741,16 @@ def update_officer(uow: IdentityUnitOfWork, *, principal: Principal | None, name
 
 
 # --- licence onboarding (ID-5) --------------------------------------------------------
-def _calendar(uow: IdentityUnitOfWork, start: dt.date) -> WorkingCalendar:
-    years = [start.year, start.year + 1]
-    return WorkingCalendar(entered=uow.calendar.entered(years))
-
-
-def licence_due_date(uow: IdentityUnitOfWork, submitted: dt.datetime) -> tuple[dt.date, bool]:
-    """5 working days after the submission date (Asia/Shanghai), and whether provisional."""
-    start = local_date(submitted)
-    return _calendar(uow, start).add_working_days(start, LICENCE_REVIEW_WORKING_DAYS)
+def licence_due_date(calendar: CalendarPort, submitted: dt.datetime) -> tuple[dt.date, bool]:
+    """5 working days after the submission date (Asia/Shanghai) by approval's calendar,
+    and whether provisional (a year without data, or approval not answering)."""
+    return calendar.add_working_days(local_date(submitted), LICENCE_REVIEW_WORKING_DAYS)
 
 
 def submit_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now: dt.datetime,
                    licence_number: str, issuing_authority: str, valid_from: dt.date | None,
-                   valid_until: dt.date | None, document: str, province: str = "",
-                   documents: DocumentsPort | None = None) -> Licence:
+                   valid_until: dt.date | None, document: str, calendar: CalendarPort,
+                   province: str = "", documents: DocumentsPort | None = None) -> Licence:
     """Submit (or resubmit after rejection) the party's business licence for review (ID-5).
 
     With ``documents`` the image must be a business-licence document of the
@@ -778,6 +773,8 @@ def submit_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now:
         raise errors.field_error("DOCUMENT_REQUIRED", "请上传经营许可证图片。", "document")
     if province and not is_province(province):
         raise errors.ProvinceInvalid(field="province")
+    # Asked before the transaction opens: a peer call never holds row locks.
+    due, provisional = licence_due_date(calendar, now)
     with uow:
         user = _user_of(uow, p)
         party = user.party
@@ -794,7 +791,6 @@ def submit_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now:
                 raise errors.DocumentKindInvalid(field="document")
         if not party.province:
             party.province = reviewing
-        due, provisional = licence_due_date(uow, now)
         licence = Licence(
             id=new_id(), party_id=party.id, submitter_id=user.id, licence_number=number,
             issuing_authority=authority, valid_from=valid_from, valid_until=valid_until,
@@ -802,8 +798,11 @@ def submit_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now:
             submit_time=now, due_date=due, due_date_provisional=provisional, version=1)
         licence.party = party
         uow.licences.add(licence)
-        record_event(uow.session, outbox_table, LICENCE_SUBMITTED, {
-            "licence": licence.name, "province": reviewing, "document": document, "party": party.name})
+        record_event(uow.session, outbox_table, identity_events.LicenceSubmitted(
+            occur_time=_ts(now), licence=licence.name, applicant=party.name, province=reviewing,
+            document=document, licence_number=number, party_display_name=party.display_name or "",
+            due_date=date_pb2.Date(year=due.year, month=due.month, day=due.day),
+            due_date_provisional=provisional))
         uow.commit()
     log.info("licence_submitted", licence=licence.name, party=party.name, province=reviewing,
              due_date=due.isoformat(), provisional=provisional)
@@ -868,26 +867,16 @@ def review_licence(uow: IdentityUnitOfWork, *, principal: Principal | None, now:
         officer = _officer_of(uow, p)
         licence = _licence(uow, name)
         officer.may_review_licence_of(licence.province)
-        if etag and etag != licence.etag:
+        if not etag_matches(etag, licence.version):
             raise errors.EtagMismatch(field="etag")
         licence.review(officer=officer, approve=approve, reason=reason, now=now)
+        # Published for notifications: the party may now apply, or must submit again.
+        record_event(uow.session, outbox_table, identity_events.LicenceDecided(
+            occur_time=_ts(now), licence=licence.name, applicant=f"parties/{licence.party_id}",
+            province=licence.province, officer=officer.name, approved=approve, reason=reason,
+            licence_number=licence.licence_number))
         uow.commit()
     log.info("licence_reviewed", licence=licence.name, officer=officer.name,
              decision="APPROVE" if approve else "REJECT")
     return licence
 
-
-def set_calendar_year(uow: IdentityUnitOfWork, *, year: int, holidays: Sequence[dt.date],
-                      workdays: Sequence[dt.date], source: str, now: dt.datetime) -> int:
-    """Enter a year's working-day calendar (State Council notice): statutory
-    holidays and make-up workdays; returns the number of exception days stored."""
-    for d in [*holidays, *workdays]:
-        if d.year != year:
-            raise errors.field_error("DAY_OUTSIDE_YEAR", f"日期{d.isoformat()}不在{year}年内。", "days")
-    exceptions = {d: False for d in holidays if d.weekday() < 5}
-    exceptions.update({d: True for d in workdays if d.weekday() >= 5})
-    with uow:
-        uow.calendar.replace_year(year=year, exceptions=exceptions, source=source, now=now)
-        uow.commit()
-    log.info("calendar_year_set", year=year, exceptions=len(exceptions), source=source)
-    return len(exceptions)

@@ -21,7 +21,6 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     attempts: r.AttemptRepository
     keys: r.SigningKeyRepository
     licences: r.LicenceRepository
-    calendar: r.CalendarRepository
 
     def _attach(self, session: Session) -> None:
         self.parties = r.PartyRepository(session)
@@ -34,7 +33,6 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.attempts = r.AttemptRepository(session)
         self.keys = r.SigningKeyRepository(session)
         self.licences = r.LicenceRepository(session)
-        self.calendar = r.CalendarRepository(session)
 
     def flush(self) -> None:
         self.session.flush()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import structlog
 
-from permitkit.logging import configure_logging
+from permitkit.logging import configure_service_logging
 from permitkit.migrations import upgrade
-from permitkit.server import serve_until_signal
+from permitkit.server import serve
 from permitkit.settings import run_main
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -28,20 +28,17 @@ def main() -> int:
     from permit_routing.config import Settings
 
     settings = Settings.from_env(os.environ)
-    configure_logging(json=settings.log_json, level=settings.log_level, service="routing")
+    configure_service_logging(settings)
     if args.command == "migrate":
         upgrade(settings.database_url, MIGRATIONS)
         log.info("migrated", database=settings.database_url.rpartition("@")[2])
         return 0
 
     from permit_routing.bootstrap import build
-    from permit_routing.server import make_server
 
     app = build(settings)
-    server, port = make_server(app)
-    log.info("routing_serving", host=settings.grpc_host, port=port, data_version=app.ref.version)
-    serve_until_signal(server, on_stop=app.close)
-    return 0
+    log.info("reference_data", data_version=app.ref.version)
+    return serve(app)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from google.protobuf import timestamp_pb2
 
 from permit.routing.v1 import routing_pb2
+from permit.type.v1 import types_pb2
 from permit_routing.reference import Expressway, Link, Province, ReferenceData
 from permit_routing.routes import Problem, Recommendation, Row
 
@@ -19,12 +20,12 @@ _KIND = {
 }
 
 
-def rows_from_proto(rows: Iterable[routing_pb2.RouteRow]) -> tuple[Row, ...]:
+def rows_from_proto(rows: Iterable[types_pb2.RouteRow]) -> tuple[Row, ...]:
     return tuple(Row(province=r.province, roads=tuple(r.roads)) for r in rows)
 
 
-def row_to_proto(row: Row) -> routing_pb2.RouteRow:
-    return routing_pb2.RouteRow(province=row.province, roads=list(row.roads))
+def row_to_proto(row: Row) -> types_pb2.RouteRow:
+    return types_pb2.RouteRow(province=row.province, roads=list(row.roads))
 
 
 def problem_to_proto(p: Problem) -> routing_pb2.RouteProblem:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from permitkit.errors import Aborted, InvalidArgument, PermissionDenied, Unauthenticated
 
+DOMAIN = "permit.routing"
+
 
 class RouteTextTooLong(InvalidArgument):
     reason = "ROUTE_TEXT_TOO_LONG"

@@ -12,6 +12,7 @@ from permit_routing import convert, services
 from permit_routing.reference import ReferenceData
 from permit_routing.unit_of_work import RoutingUnitOfWork
 from permitkit.context import current_principal
+from permitkit.events import EventSink
 from permitkit.server import ServiceSpec
 
 SERVICE_NAME = "permit.routing.v1.RoutingService"
@@ -23,6 +24,8 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
     def __init__(self, *, ref: ReferenceData, uow_factory: Callable[[], RoutingUnitOfWork]) -> None:
         self.ref = ref
         self.uow_factory = uow_factory
+        # The EventSinkService served next to this one (set by the composition root).
+        self.event_sink: EventSink | None = None
 
     def ListProvinces(self, request: pb.ListProvincesRequest,
                       context: grpc.ServicerContext) -> pb.ListProvincesResponse:
@@ -64,18 +67,10 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
         return pb.ListExpresswaysResponse(expressways=[convert.expressway_to_proto(e) for e in page.items],
                                           data_version=self.ref.version, next_page_token=page.next_page_token)
 
-    def RecordApprovedRoute(self, request: pb.RecordApprovedRouteRequest,
-                            context: grpc.ServicerContext) -> pb.RecordApprovedRouteResponse:
-        services.record_approved_route(
-            self.uow_factory(), ref=self.ref, principal=current_principal(),
-            event_id=request.event_id, applicant=request.applicant, application=request.application,
-            origin_province=request.origin_province, destination_province=request.destination_province,
-            rows=convert.rows_from_proto(request.rows),
-            approve_time=convert.timestamp_or_none(request.approve_time,
-                                                   request.HasField("approve_time")))
-        return pb.RecordApprovedRouteResponse()
 
-
-def service_spec(servicer: RoutingServicer) -> ServiceSpec:
-    """The (add_fn, servicer, full name) triple permitkit.server.build_server takes."""
-    return (pb_grpc.add_RoutingServiceServicer_to_server, servicer, SERVICE_NAME)
+def service_specs(servicer: RoutingServicer) -> list[ServiceSpec]:
+    """The public service and the event sink, for permitkit.server.build_server."""
+    specs: list[ServiceSpec] = [(pb_grpc.add_RoutingServiceServicer_to_server, servicer, SERVICE_NAME)]
+    if servicer.event_sink is not None:
+        specs.append(servicer.event_sink.service_spec())
+    return specs

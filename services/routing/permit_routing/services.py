@@ -24,7 +24,7 @@ from permitkit.paging import Page, PageRequest, scope_of
 
 log = structlog.get_logger("permit_routing")
 
-TOPIC_ROUTE_APPROVED = "route.approved"
+TOPIC_ROUTE_APPROVED = "permit.application.v1.RouteApproved"
 MAX_TEXT_LENGTH = 20_000
 DEFAULT_PAGE_SIZE = 5
 MAX_PAGE_SIZE = 20

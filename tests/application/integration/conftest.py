@@ -1,5 +1,5 @@
 """Integration fixtures: the application service on PostgreSQL (or SQLite) behind a
-real gRPC server on port 0, with fake approval and routing peers on loopback ports."""
+real gRPC server on port 0, with fake approval and routing peers (their event sinks) on loopback ports."""
 
 from __future__ import annotations
 
@@ -12,53 +12,61 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import field_mask_pb2, timestamp_pb2
+from google.protobuf import any_pb2, field_mask_pb2, timestamp_pb2
 from google.type import date_pb2
 
+from permit.application.v1 import application_internal_pb2_grpc as igrpc
 from permit.application.v1 import application_pb2 as pb
 from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1 import application_service_pb2_grpc as sgrpc
-from permit.approval.v1 import approval_pb2 as apb
-from permit.approval.v1 import approval_service_pb2_grpc as agrpc
+from permit.application.v1 import events_pb2 as application_events
+from permit.approval.v1 import events_pb2 as aev
 from permit.documents.v1 import documents_pb2 as dpb
 from permit.documents.v1 import documents_service_pb2_grpc as dgrpc
+from permit.events.v1 import event_sink_pb2, event_sink_pb2_grpc
 from permit.routing.v1 import routing_pb2 as rpb
 from permit.routing.v1 import routing_service_pb2 as rspb
 from permit.routing.v1 import routing_service_pb2_grpc as rgrpc
+from permit.type.v1 import types_pb2
 from permit_application.bootstrap import MIGRATIONS, App, build
 from permit_application.config import Settings
-from permit_application.server import build_server
 from permitkit.client import call_metadata
 from permitkit.context import Principal
 from permitkit.errors import ErrorDetails
 from permitkit.migrations import upgrade
-from permitkit.server import build_server as kit_build_server
+from permitkit.server import build_server, grpc_server
 from permitkit.testing import free_port
 from tests.application.conftest import APPLICANT, DEMO_EXPORT, NOW, SERVICE
 
 assert Path(MIGRATIONS).is_dir()
 
 
-class FakeApproval(agrpc.ApprovalServiceServicer):
-    """Records CreateCase / CancelCase deliveries (idempotent by event id, like the real one)."""
+class FakeSink(event_sink_pb2_grpc.EventSinkServiceServicer):
+    """A consumer's EventSinkService that records the application events delivered to it by
+    topic (idempotent by event id, like the real ones): approval's or routing's stand-in."""
+
+    TYPES = {m.DESCRIPTOR.full_name: m for m in (
+        application_events.ApplicationSubmitted, application_events.ApplicationCorrected,
+        application_events.ApplicationWithdrawn, application_events.RouteApproved)}
 
     def __init__(self) -> None:
-        self.created: dict[str, Any] = {}
-        self.cancelled: dict[str, Any] = {}
+        self.received: dict[str, Any] = {}
         self.calls = 0
         self.lock = threading.Lock()
 
-    def CreateCase(self, request: Any, context: grpc.ServicerContext) -> apb.Case:
+    def Deliver(self, request: Any, context: grpc.ServicerContext) -> Any:
+        topic = request.envelope.event.type_url.rsplit("/", 1)[-1]
+        event = self.TYPES[topic]()
+        request.envelope.event.Unpack(event)
         with self.lock:
             self.calls += 1
-            self.created.setdefault(request.event_id, request)
-        return apb.Case()
+            first = event.event_id not in self.received
+            self.received.setdefault(event.event_id, event)
+        return event_sink_pb2.DeliverResponse(applied=first)
 
-    def CancelCase(self, request: Any, context: grpc.ServicerContext) -> apb.Case:
-        with self.lock:
-            self.calls += 1
-            self.cancelled.setdefault(request.event_id, request)
-        return apb.Case()
+    def of(self, cls: type) -> list[Any]:
+        """The events of one type received, in delivery order."""
+        return [e for e in self.received.values() if isinstance(e, cls)]
 
 
 # The walking slice's documents and their kinds, all uploaded by the applicant party.
@@ -87,7 +95,7 @@ class FakeDocuments(dgrpc.DocumentServiceServicer):
 
 class FakeRouting(rgrpc.RoutingServiceServicer):
     def __init__(self) -> None:
-        self.approved: dict[str, Any] = {}
+        self.sink = FakeSink()  # RouteApproved deliveries
 
     def ValidateRoute(self, request: Any, context: grpc.ServicerContext) -> rspb.ValidateRouteResponse:
         for i, r in enumerate(request.rows):
@@ -100,9 +108,6 @@ class FakeRouting(rgrpc.RoutingServiceServicer):
                 provinces.append(p)
         return rspb.ValidateRouteResponse(approving_provinces=provinces, valid=True, rows=request.rows)
 
-    def RecordApprovedRoute(self, request: Any, context: grpc.ServicerContext) -> rspb.RecordApprovedRouteResponse:
-        self.approved.setdefault(request.event_id, request)
-        return rspb.RecordApprovedRouteResponse()
 
 
 @dataclass
@@ -114,10 +119,14 @@ class Peer:
     add: Callable[[Any, grpc.Server], None]
     name: str
     server: grpc.Server | None = None
+    sink: FakeSink | None = None
 
     def start(self) -> None:
-        self.server, _ = kit_build_server(domain="permit.fake", services=[(self.add, self.servicer, self.name)],
-                                          port=self.port)
+        services = [(self.add, self.servicer, self.name)] if self.add else []
+        if self.sink is not None:
+            services.append((event_sink_pb2_grpc.add_EventSinkServiceServicer_to_server, self.sink,
+                             "permit.events.v1.EventSinkService"))
+        self.server, _ = grpc_server(domain="permit.fake", services=services, port=self.port)
         self.server.start()
 
     def stop(self) -> None:
@@ -164,13 +173,56 @@ class Harness:
         return self.stub.SubmitApplication(spb.SubmitApplicationRequest(name=app.name, request_id=request_id),
                                            metadata=self.md())
 
-    def event(self, app: pb.Application, kind: str, event_id: str, **kw: Any) -> spb.RecordReviewEventResponse:
-        return self.stub.RecordReviewEvent(spb.RecordReviewEventRequest(
-            event_id=event_id, application=app.name, kind=pb.ReviewEventKind.Value(f"REVIEW_EVENT_KIND_{kind}"),
-            officer="officers/o1", **kw), metadata=self.service_md())
+    def event(self, app: pb.Application, kind: str, event_id: str, *,
+              principal: Principal = SERVICE, **kw: Any) -> event_sink_pb2.DeliverResponse:
+        """Deliver the approval event ``kind`` stands for to this service's EventSinkService,
+        as approval's relay does."""
+        event = approval_event(app, kind, event_id, **kw)
+        packed = any_pb2.Any()
+        packed.Pack(event)
+        return self.sink.Deliver(event_sink_pb2.DeliverRequest(envelope=event_sink_pb2.Envelope(
+            event_id=event_id, topic=event.DESCRIPTOR.full_name, producer="approval", event=packed)),
+            metadata=call_metadata(principal))
+
+    @property
+    def internal(self) -> igrpc.ApplicationInternalServiceStub:
+        """ApplicationInternalService on the same server (peers and operators only)."""
+        return igrpc.ApplicationInternalServiceStub(self.channel)
+
+    @property
+    def sink(self) -> event_sink_pb2_grpc.EventSinkServiceStub:
+        return event_sink_pb2_grpc.EventSinkServiceStub(self.channel)
 
     def get(self, app: pb.Application) -> pb.Application:
         return self.stub.GetApplication(spb.GetApplicationRequest(name=app.name), metadata=self.md())
+
+
+def approval_event(app: pb.Application, kind: str, event_id: str, *, province: str = "", submission: int = 0,
+                   reason: str = "", route: list[Any] | None = None, documents: list[str] | None = None,
+                   permit: str = "", permit_number: str = "", permit_start_date: Any = None,
+                   permit_end_date: Any = None) -> Any:
+    """The typed approval event a review kind of the application stands for."""
+    common = dict(event_id=event_id, application=types_pb2.ApplicationRef(name=app.name, number=app.number),
+                  applicant=app.applicant, province=province, submission=submission, case="cases/c1")
+    officer = {"officer": "officers/o1"}
+    outcomes = {"PROVINCE_APPROVED": aev.REVIEW_OUTCOME_APPROVED, "PROVINCE_DENIED": aev.REVIEW_OUTCOME_DENIED,
+                "PROVINCE_RETURNED": aev.REVIEW_OUTCOME_RETURNED}
+    if kind == "CASE_ACCEPTED":
+        return aev.CaseAccepted(**common, **officer)
+    if kind == "CASE_RETURNED":
+        return aev.CaseReturned(reason=reason, **common, **officer)
+    if kind in outcomes:
+        return aev.ReviewDecided(outcome=outcomes[kind], reason=reason, **common, **officer)
+    if kind == "ROUTE_ADJUSTMENT_PROPOSED":
+        return aev.RouteAdjustmentProposed(reason=reason, suggested_route=route or [], **common, **officer)
+    if kind == "ROUTE_ADJUSTMENT_ACCEPTED":
+        return aev.RouteAdjustmentAnswered(accepted=True, route=route or [], documents=documents or [], **common)
+    if kind == "CASE_DENIED":
+        return aev.ApplicationDenied(reason=reason, **common, **officer)
+    if kind == "PERMIT_ISSUED":
+        return aev.PermitIssued(permit=permit, permit_number=permit_number, validity=types_pb2.DateRange(
+            start_date=permit_start_date, end_date=permit_end_date), **common, **officer)
+    raise ValueError(kind)
 
 
 def ts(t: dt.datetime) -> timestamp_pb2.Timestamp:
@@ -194,9 +246,9 @@ def walking_slice(name: str, start: dt.date = dt.date(2026, 12, 10), end: dt.dat
                            axle_spacings_mm=[3300, 1350, 7000, 1310, 1310],
                            axle_loads_kg=[6300, 8000, 8000, 8700, 8700, 8600]),
         passage=pb.Passage(origin_province="130000", destination_province="320000",
-                           route=[pb.RouteSegment(province="130000", roads=["G4京港澳高速"]),
-                                  pb.RouteSegment(province="370000", roads=["G3京台高速"]),
-                                  pb.RouteSegment(province="320000", roads=["G2京沪高速"])],
+                           route=[types_pb2.RouteRow(province="130000", roads=["G4京港澳高速"]),
+                                  types_pb2.RouteRow(province="370000", roads=["G3京台高速"]),
+                                  types_pb2.RouteRow(province="320000", roads=["G2京沪高速"])],
                            start_date=date(start), end_date=date(end)),
         agent=pb.Agent(name="张三", id_number="130102199001011237", phone="13900139000",
                        id_card_documents=["documents/id-front", "documents/id-back"],
@@ -224,10 +276,10 @@ def make_harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
     def make(url: str | None = None, *, approval_up: bool = True) -> Harness:
         url = url or f"sqlite:///{tmp_path / f'application-{len(started)}.db'}"
         upgrade(url, MIGRATIONS)
-        approval = Peer(free_port(), FakeApproval(), agrpc.add_ApprovalServiceServicer_to_server,
-                        "permit.approval.v1.ApprovalService")
-        routing = Peer(free_port(), FakeRouting(), rgrpc.add_RoutingServiceServicer_to_server,
-                       "permit.routing.v1.RoutingService")
+        approval = Peer(free_port(), None, None, "", sink=FakeSink())  # type: ignore[arg-type]
+        fake_routing = FakeRouting()
+        routing = Peer(free_port(), fake_routing, rgrpc.add_RoutingServiceServicer_to_server,
+                       "permit.routing.v1.RoutingService", sink=fake_routing.sink)
         documents = Peer(free_port(), FakeDocuments(), dgrpc.add_DocumentServiceServicer_to_server,
                          "permit.documents.v1.DocumentService")
         if approval_up:
@@ -244,7 +296,7 @@ def make_harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
         from permit_application import services as svc
 
         svc.import_legacy_records(app.uow_factory(), export=DEMO_EXPORT, check_caller=False, now=NOW)
-        server, port = build_server(app.servicer, port=0)
+        server, port = build_server(app, host="127.0.0.1", port=0)
         server.start()
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         h = Harness(app=app, url=url, stub=sgrpc.ApplicationServiceStub(channel), channel=channel,

@@ -63,4 +63,4 @@ def test_parallel_retries_of_one_submit_send_one_case_AP_10(pg: Harness) -> None
         labels = list(pool.map(submit, range(4)))
     assert labels == ["未受理"] * 4
     assert pg.app.relay.run_once() == 1
-    assert len(pg.approval.servicer.created) == 1
+    assert len(pg.approval.sink.received) == 1

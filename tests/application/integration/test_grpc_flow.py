@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, text
 
 from permit.application.v1 import application_pb2 as pb
 from permit.application.v1 import application_service_pb2 as spb
+from permit.application.v1.events_pb2 import ApplicationSubmitted, ApplicationWithdrawn, RouteApproved
+from permit.type.v1 import types_pb2
 from permit_application import convert
 from tests.application.conftest import APPLICANT, OTHER, hand_fleet
 from tests.application.integration.conftest import Harness, date, error_of, walking_slice
@@ -33,12 +35,16 @@ def test_the_walking_slice_from_draft_to_issued_AP_10_PQ_1_PQ_2(harness: Harness
     assert (app.state, app.state_label, app.submission) == (pb.Application.STATE_SUBMITTED, "未受理", 1)
 
     assert harness.app.relay.run_once() == 1
-    (case,) = harness.approval.servicer.created.values()
-    assert case.application == app.name and case.application_number == app.number
+    (submitted,) = harness.approval.sink.of(ApplicationSubmitted)
+    assert submitted.application.name == app.name and submitted.application.number == app.number
+    assert submitted.applicant == "parties/L1001" and submitted.province == "130000"
+    case = submitted.submitted
     assert list(case.route_provinces) == ["130000", "370000", "320000"]
-    assert list(case.plate_numbers) == ["冀A12345", "冀B6789挂"] and case.permit_class == 1
-    assert (case.start_date.day, case.end_date.day, case.submission) == (10, 20, 1)
+    assert [v.plate_number for v in case.vehicles] == ["冀A12345", "冀B6789挂"] and case.permit_class == 1
+    assert (case.passage_dates.start_date.day, case.passage_dates.end_date.day, case.submission) == (10, 20, 1)
     assert [r.province for r in case.route] == ["130000", "370000", "320000"]
+    assert case.cargo.weight_kg == 30000 and case.overall.total_mass_kg == 48300
+    assert case.agent.masked_id_number == "130102********1237" and "documents/poa" in case.documents
     # PQ-10: the vehicles' figures travel with the case, as chosen from the fleet.
     assert [(v.plate_number, v.curb_mass_kg) for v in case.vehicles] == [
         (app.vehicles[0].plate_number, app.vehicles[0].curb_mass_kg),
@@ -62,8 +68,9 @@ def test_the_walking_slice_from_draft_to_issued_AP_10_PQ_1_PQ_2(harness: Harness
     assert issued.progress[0].origin
 
     assert harness.app.relay.run_once() == 1
-    (route,) = harness.routing.servicer.approved.values()
-    assert route.applicant == "parties/L1001" and [r.province for r in route.rows] == ["130000", "370000", "320000"]
+    (route,) = harness.routing.sink.of(RouteApproved)
+    assert route.applicant == "parties/L1001" and [r.province for r in route.route] == ["130000", "370000", "320000"]
+    assert route.permit_number == "冀大件[2026]0001" and route.application.number == app.number
 
     trail = harness.stub.ListStateChanges(spb.ListStateChangesRequest(parent=app.name), metadata=harness.md())
     moves = [(c.from_state, c.to_state) for c in trail.state_changes if c.from_state != c.to_state]
@@ -79,9 +86,9 @@ def test_a_submission_waits_in_the_outbox_while_approval_is_down(make_harness, m
     h.approval.start()
     grpc.channel_ready_future(h.app.channels[0]).result(timeout=30)
     with h.app.engine.begin() as conn:  # due now instead of after the backoff
-        conn.execute(text("UPDATE outbox_event SET next_attempt_time = create_time"))
+        conn.execute(text("UPDATE outbox_consumer SET next_attempt_time = NULL"))
     assert h.app.relay.run_once() == 1
-    assert [c.application for c in h.approval.servicer.created.values()] == [app.name]
+    assert [c.application.name for c in h.approval.sink.of(ApplicationSubmitted)] == [app.name]
 
 
 def test_field_errors_come_back_as_bad_request_violations_AP_2(pg: Harness) -> None:
@@ -128,20 +135,20 @@ def test_repeated_review_events_are_ignored(pg: Harness) -> None:
     assert pg.event(app, "CASE_ACCEPTED", "same", province="130000").applied is True
     assert pg.event(app, "CASE_ACCEPTED", "same", province="130000").applied is False
     with pytest.raises(grpc.RpcError) as e:
-        pg.stub.RecordReviewEvent(spb.RecordReviewEventRequest(event_id="x", application=app.name,
-                                                               kind=pb.REVIEW_EVENT_KIND_CASE_DENIED),
-                                  metadata=pg.md(APPLICANT))
-    assert (error_of(e.value).code, error_of(e.value).reason) == (grpc.StatusCode.PERMISSION_DENIED, "SERVICE_ONLY")
+        pg.event(app, "CASE_DENIED", "x", principal=APPLICANT)
+    assert (error_of(e.value).code, error_of(e.value).reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_SERVICE")
 
 
-def test_withdrawal_is_delivered_as_cancel_case_PQ_5(pg: Harness) -> None:
+def test_withdrawal_is_delivered_as_application_withdrawn_PQ_5(pg: Harness) -> None:
     app = pg.submit(pg.fill(pg.create()))
     app = pg.stub.WithdrawApplication(spb.WithdrawApplicationRequest(name=app.name, reason="不运了"),
                                       metadata=pg.md())
     assert app.state_label == "已撤销"
-    assert pg.app.relay.run_once() == 2  # CreateCase, then CancelCase, in order
-    (cancel,) = pg.approval.servicer.cancelled.values()
-    assert (cancel.application, cancel.reason) == (app.name, "不运了")
+    assert pg.app.relay.run_once() == 2  # ApplicationSubmitted, then ApplicationWithdrawn, in order
+    assert [type(e).__name__ for e in pg.approval.sink.received.values()] == [
+        "ApplicationSubmitted", "ApplicationWithdrawn"]
+    (cancel,) = pg.approval.sink.of(ApplicationWithdrawn)
+    assert (cancel.application.name, cancel.reason) == (app.name, "不运了")
 
 
 def test_search_by_plate_and_number_PQ_2(pg: Harness) -> None:
@@ -210,8 +217,8 @@ def test_a_route_adjustment_is_shown_and_an_accepted_one_replaces_the_route_PQ_7
         materials=mats))
     assert app.permit_class == 3
     pg.event(app, "CASE_ACCEPTED", "a1", province="130000")
-    new_route = [pb.RouteSegment(province="130000", roads=["G4"]), pb.RouteSegment(province="370000", roads=["G2"]),
-                 pb.RouteSegment(province="320000", roads=["G2"])]
+    new_route = [types_pb2.RouteRow(province="130000", roads=["G4"]), types_pb2.RouteRow(province="370000", roads=["G2"]),
+                 types_pb2.RouteRow(province="320000", roads=["G2"])]
     pg.event(app, "ROUTE_ADJUSTMENT_PROPOSED", "a2", province="370000", reason="G3 施工", route=new_route)
     shown = pg.get(app)
     row = [p for p in shown.progress if p.province == "370000"][0]

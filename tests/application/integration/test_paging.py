@@ -29,7 +29,7 @@ def seed_fleet(h: Harness) -> None:
                      for p in ("冀D00002", "冀D00001", "鲁D00003")],
         "agents": [{"name": "王五", "id_number": "130102198001010011"},
                    {"name": "王五", "id_number": "130102198001010022"}]}]}
-    h.stub.ImportLegacyRecords(spb.ImportLegacyRecordsRequest(export_json=json.dumps(export).encode()),
+    h.internal.ImportLegacyRecords(spb.ImportLegacyRecordsRequest(export_json=json.dumps(export).encode()),
                                metadata=h.service_md())
     uow = h.app.uow_factory()
     with uow:
@@ -93,7 +93,7 @@ def test_state_changes_page_oldest_first_and_come_whole_by_default_PQ_2(harness:
 def test_a_page_size_above_the_cap_is_capped_AP_4(harness: Harness) -> None:
     plates = [f"冀E{i:05d}" for i in range(55)]
     export = {"accounts": [{"legacy_id": "L1001", "vehicles": [{"plate": p, "axles": 2} for p in plates]}]}
-    harness.stub.ImportLegacyRecords(spb.ImportLegacyRecordsRequest(export_json=json.dumps(export).encode()),
+    harness.internal.ImportLegacyRecords(spb.ImportLegacyRecordsRequest(export_json=json.dumps(export).encode()),
                                      metadata=harness.service_md())
     first = harness.stub.SuggestVehicles(spb.SuggestVehiclesRequest(page_size=500), metadata=harness.md())
     assert len(first.vehicles) == 50 and first.next_page_token

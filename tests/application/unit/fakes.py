@@ -7,9 +7,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
+from google.protobuf.message import Message
 from sqlalchemy import inspect
 
 from permit_application.models import (
@@ -52,7 +53,7 @@ class Store:
         self.counters: dict[str, int] = {}
         self.vehicles: dict[str, dict[str, Any]] = {}
         self.agents: dict[str, dict[str, Any]] = {}
-        self.outbox: list[tuple[str, str, dict[str, Any]]] = []
+        self.outbox: list[tuple[str, str, Any]] = []
         self.inbox: set[str] = set()
         self.locked: list[list[str]] = []
 
@@ -212,12 +213,16 @@ class FakeUnitOfWork:
         self.counters: dict[str, int] = {}
         self.vehicles: dict[str, dict[str, Any]] = {}
         self.agents: dict[str, dict[str, Any]] = {}
-        self.events: list[tuple[str, str, dict[str, Any]]] = []
+        self.events: list[tuple[str, str, Any]] = []
         self.received: set[str] = set()
 
-    def record_event(self, topic: str, payload: Mapping[str, Any]) -> str:
-        eid = str(uuid.uuid4())
-        self.events.append((eid, topic, copy.deepcopy(dict(payload))))
+    def record_event(self, event: Message) -> str:
+        if not event.event_id:
+            event.event_id = str(uuid.uuid4())
+        eid: str = event.event_id
+        copied = type(event)()
+        copied.CopyFrom(event)
+        self.events.append((eid, event.DESCRIPTOR.full_name, copied))
         return eid
 
     def first_delivery(self, event_id: str, topic: str) -> bool:

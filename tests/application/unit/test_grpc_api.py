@@ -14,7 +14,7 @@ from permit.application.v1 import application_pb2 as pb
 from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1 import application_service_pb2_grpc as sgrpc
 from permit_application import services as svc
-from permit_application.grpc_api import ApplicationServicer, service_spec
+from permit_application.grpc_api import ApplicationServicer, service_specs
 from permitkit.client import call_metadata
 from permitkit.errors import ErrorDetails
 from tests.application.conftest import APPLICANT, DEMO_EXPORT, NOW
@@ -26,7 +26,7 @@ def stub(grpc_serve: Callable[..., grpc.Channel]) -> sgrpc.ApplicationServiceStu
     store = Store()
     svc.import_legacy_records(FakeUnitOfWork(store), export=DEMO_EXPORT, check_caller=False, now=NOW)
     servicer = ApplicationServicer(lambda: FakeUnitOfWork(store), clock=lambda: NOW)
-    return sgrpc.ApplicationServiceStub(grpc_serve([service_spec(servicer)], domain="permit.application"))
+    return sgrpc.ApplicationServiceStub(grpc_serve(service_specs(servicer), domain="permit.application"))
 
 
 def create(stub: sgrpc.ApplicationServiceStub) -> pb.Application:

@@ -14,8 +14,7 @@ import pytest
 
 from permit_application import services as svc
 from permit_application import values as vo
-from permit_application.models import Application
-from permit_application.services import ReviewEvent
+from permit_application.models import Application, ReviewEvent, ReviewKind
 from permitkit.errors import PermitError
 from permitkit.paging import Page
 from tests.application.conftest import APPLICANT, NOW, PARTY, SERVICE
@@ -156,13 +155,12 @@ class TestSuggestAgentsPaging:
 
 def draft_with_trail(uow: Callable[[], FakeUnitOfWork], ignored_events: int) -> Application:
     """A draft whose trail is its creation plus ``ignored_events`` review events that did not
-    fit its state: each is kept in the trail (RecordReviewEvent never blocks the sender)."""
+    fit its state: each is kept in the trail (a review event never blocks the sender)."""
     app = svc.create_application(uow(), principal=APPLICANT, notice_shown_time=NOW - dt.timedelta(seconds=6),
                                  now=NOW)
     for n in range(ignored_events):
-        svc.record_review_event(uow(), principal=SERVICE, now=NOW, event=ReviewEvent(
-            event_id=f"ev-{n:03d}", application=app.name, kind="CASE_ACCEPTED", province="130000",
-            officer="officers/o1"))
+        svc.record_review_event(uow(), application=app.name, now=NOW, event=ReviewEvent(
+            event_id=f"ev-{n:03d}", kind=ReviewKind.CASE_ACCEPTED, province="130000", officer="officers/o1"))
     return app
 
 

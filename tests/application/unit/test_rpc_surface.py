@@ -15,14 +15,16 @@ def test_every_rpc_is_implemented_except_the_listed_ones() -> None:
     implemented = {m for m in methods
                    if getattr(ApplicationServicer, m) is not getattr(sgrpc.ApplicationServiceServicer, m)}
     assert methods - implemented == STILL_UNIMPLEMENTED
-    assert len(methods) == 19
+    assert len(methods) == 17
 
 
-def test_every_rpc_has_an_http_rule_and_internal_ones_live_under_internal() -> None:
+def test_every_public_rpc_has_an_http_rule_and_the_internal_ones_have_none() -> None:
     from google.api import annotations_pb2
 
-    service = spb.DESCRIPTOR.services_by_name["ApplicationService"]
-    for m in service.methods:
-        rule = m.GetOptions().Extensions[annotations_pb2.http]
-        path = getattr(rule, rule.WhichOneof("pattern"))
-        assert path.startswith("/internal/v1/") == (m.name in {"RecordReviewEvent", "ImportLegacyRecords"}), m.name
+    from permit.application.v1 import application_internal_pb2 as ipb
+
+    for m in spb.DESCRIPTOR.services_by_name["ApplicationService"].methods:
+        assert m.GetOptions().HasExtension(annotations_pb2.http), m.name
+    internal = ipb.DESCRIPTOR.services_by_name["ApplicationInternalService"]
+    assert [m.name for m in internal.methods] == ["ImportLegacyRecords"]
+    assert not any(m.GetOptions().HasExtension(annotations_pb2.http) for m in internal.methods)

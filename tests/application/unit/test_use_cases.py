@@ -8,11 +8,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from google.protobuf import any_pb2
 
 from permit_application import services as svc
 from permit_application import values as vo
-from permit_application.models import Application, State
-from permit_application.services import ReviewEvent, StepInput
+from permit_application.models import Application, ReviewEvent, ReviewKind, State
+from permit_application.services import StepInput
 from permitkit.context import Principal
 from permitkit.errors import PermitError
 from tests.application.conftest import (
@@ -22,7 +23,6 @@ from tests.application.conftest import (
     NOW,
     OTHER,
     PARTY,
-    SERVICE,
     START,
     cargo,
     complete_steps,
@@ -57,13 +57,13 @@ def submitted(uow: Callable[[], FakeUnitOfWork], **overrides: Any) -> Applicatio
     return svc.submit_application(uow(), principal=APPLICANT, name=app.name, now=NOW)
 
 
-def event(app: Application, kind: str, n: int, **kw: Any) -> ReviewEvent:
-    return ReviewEvent(event_id=f"ev-{app.id}-{n}", application=app.name, kind=kind,
-                       officer="officers/o1", **kw)
+def event(app: Application, kind: str, n: int, **kw: Any) -> tuple[str, ReviewEvent]:
+    """A fact of the approval context about ``app`` (the application it concerns, the event)."""
+    return app.name, ReviewEvent(event_id=f"ev-{app.id}-{n}", kind=ReviewKind(kind), officer="officers/o1", **kw)
 
 
-def record(uow: Callable[[], FakeUnitOfWork], e: ReviewEvent) -> bool:
-    return svc.record_review_event(uow(), principal=SERVICE, event=e, now=NOW)
+def record(uow: Callable[[], FakeUnitOfWork], e: tuple[str, ReviewEvent]) -> bool:
+    return svc.record_review_event(uow(), application=e[0], event=e[1], now=NOW)
 
 
 def get(uow: Callable[[], FakeUnitOfWork], app: Application) -> Application:
@@ -294,17 +294,21 @@ class TestSubmitApplication:
             self, uow: Callable[[], FakeUnitOfWork], store: Store) -> None:
         app = submitted(uow)
         assert (app.status, app.state_label, app.submission, app.permit_class) == (State.SUBMITTED, "未受理", 1, 1)
-        ((_, topic, payload),) = store.outbox
-        assert topic == "approval.CreateCase"
-        assert payload["route_provinces"] == ["130000", "370000", "320000"]
-        assert payload["plate_numbers"] == ["冀A12345", "冀B6789挂"]
+        ((event_id, topic, ev),) = store.outbox
+        assert topic == "permit.application.v1.ApplicationSubmitted" and ev.event_id == event_id
+        assert (ev.application.name, ev.application.number, ev.applicant) == (app.name, app.number, PARTY)
+        assert ev.province == "130000" and ev.submitted_by == APPLICANT.subject
+        s = ev.submitted
+        assert list(s.route_provinces) == ["130000", "370000", "320000"]
         # PQ-10: each vehicle's figures, for a later vehicle change.
-        assert [v["plate_number"] for v in payload["vehicles"]] == ["冀A12345", "冀B6789挂"]
-        assert set(payload["vehicles"][0]) == {"plate_number", "fleet_vehicle", "curb_mass_kg",
-                                               "axle_count", "wheelbase_mm", "tyre_count"}
-        assert (payload["permit_class"], payload["submission"], payload["applicant"]) == (1, 1, PARTY)
-        assert (payload["start_date"], payload["end_date"]) == ("2026-12-10", "2026-12-20")
-        assert "documents/d1" in payload["documents"] and "documents/poa" in payload["documents"]
+        assert [v.plate_number for v in s.vehicles] == ["冀A12345", "冀B6789挂"]
+        assert s.vehicles[0].curb_mass_kg > 0 and s.vehicles[0].axle_count > 0 and s.vehicles[0].fleet_vehicle
+        assert (s.permit_class, s.submission) == (1, 1)
+        assert (s.passage_dates.start_date.day, s.passage_dates.end_date.day) == (10, 20)
+        assert s.cargo.weight_kg == app.cargo_value.weight_kg and s.overall.total_mass_kg > 0
+        assert "documents/d1" in s.documents and "documents/poa" in s.documents
+        # The agent's ID number and phone travel masked only.
+        assert "*" in s.agent.masked_id_number and "*" in s.agent.masked_phone
         assert store.locked == [["冀A12345", "冀B6789挂"]]
 
     def test_a_retried_submit_is_idempotent_AP_10(self, uow: Callable[[], FakeUnitOfWork], store: Store) -> None:
@@ -557,7 +561,9 @@ class TestManagement:
         a = submitted(uow)
         a = svc.withdraw_application(uow(), principal=APPLICANT, name=a.name, reason="计划取消", now=NOW)
         assert (a.status, a.state_label) == (State.WITHDRAWN, "已撤销")
-        assert store.outbox[-1][1:] == ("approval.CancelCase", {"application": a.name, "reason": "计划取消"})
+        _, topic, withdrawn = store.outbox[-1]
+        assert topic == "permit.application.v1.ApplicationWithdrawn"
+        assert (withdrawn.application.name, withdrawn.reason, withdrawn.applicant) == (a.name, "计划取消", PARTY)
         b = submitted(uow)
         record(uow, event(b, "CASE_ACCEPTED", 1, province="130000"))
         assert svc.withdraw_application(uow(), principal=APPLICANT, name=b.name, now=NOW).status == State.WITHDRAWN
@@ -628,9 +634,10 @@ class TestReviewEvents:
         assert (app.status, app.state_label, app.permit_number, app.permit_state) == (
             State.ISSUED, "已发证", "冀大件2026-0001", "VALID")
         assert [p.decision_label for p in app.progress] == ["同意", "同意", "同意"]
-        topic, payload = store.outbox[-1][1:]
-        assert topic == "routing.RecordApprovedRoute"
-        assert payload["rows"][1] == {"province": "370000", "roads": ["G3京台高速"]} and payload["applicant"] == PARTY
+        topic, approved = store.outbox[-1][1:]
+        assert topic == "permit.application.v1.RouteApproved"
+        assert (approved.route[1].province, list(approved.route[1].roads)) == ("370000", ["G3京台高速"])
+        assert approved.applicant == PARTY and approved.permit_number == "冀大件2026-0001"
         trail = svc.list_state_changes(uow(), principal=APPLICANT, name=app.name).items
         moves = [(c.from_state, c.to_state) for c in trail if c.from_state != c.to_state]
         assert moves == [("", "DRAFT"), ("DRAFT", "SUBMITTED"), ("SUBMITTED", "PROCESSING"),
@@ -662,7 +669,9 @@ class TestReviewEvents:
                                      steps=StepInput(cargo=fixed))
         assert (app.status, app.submission, app.return_reason, app.cargo["name"]) == (
             State.SUBMITTED, 2, "", "变压器（补正）")
-        assert store.outbox[-1][2]["submission"] == 2
+        _, topic, corrected = store.outbox[-1]
+        assert topic == "permit.application.v1.ApplicationCorrected"
+        assert corrected.submitted.submission == 2 and corrected.return_reason == "请补充护送方案"
 
     def test_events_of_an_earlier_submission_are_ignored(self, uow: Callable[[], FakeUnitOfWork]) -> None:
         app = submitted(uow)
@@ -680,10 +689,18 @@ class TestReviewEvents:
         assert [p.decision for p in app.progress] == ["ACCEPTED", "PENDING", "DENIED"]
 
     def test_review_outcomes_need_the_service_role(self, uow: Callable[[], FakeUnitOfWork]) -> None:
+        from permit.approval.v1 import events_pb2 as approval_events
+        from permit.events.v1 import event_sink_pb2
+        from permit_application import event_handlers
+        from permitkit.context import bind
+
         app = submitted(uow)
-        with pytest.raises(PermitError) as e:
-            svc.record_review_event(uow(), principal=APPLICANT, event=event(app, "PERMIT_ISSUED", 1), now=NOW)
-        assert reason_of(e) == "SERVICE_ONLY"
+        packed = any_pb2.Any()
+        packed.Pack(approval_events.PermitIssued(event_id="e1", application={"name": app.name}))
+        request = event_sink_pb2.DeliverRequest(envelope=event_sink_pb2.Envelope(event_id="e1", event=packed))
+        with bind(principal=APPLICANT), pytest.raises(PermitError) as e:
+            event_handlers.sink(uow).Deliver(request, None)
+        assert reason_of(e) == "NOT_SERVICE"
 
     def test_an_event_that_does_not_fit_the_state_is_kept_in_the_trail_and_ignored(
             self, uow: Callable[[], FakeUnitOfWork]) -> None:

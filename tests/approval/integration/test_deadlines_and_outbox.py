@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
 from permitkit.testing import free_port, wait_for_port
-from tests.approval.conftest import HEBEI, SHANDONG, Running, reason_of
+from tests.approval.conftest import HEBEI, ROUTE, SHANDONG, Running, reason_of
 
 pytestmark = pytest.mark.integration
 
@@ -160,15 +160,17 @@ class TestOutbox:
         assert running.fake.servicer.kinds() == ["CASE_ACCEPTED"]
         assert [g.application for g in running.fake.documents.requests] == [case.application]
 
-    def test_queued_events_are_logged_with_their_kind_and_id(self, running: Running) -> None:
+    def test_queued_events_are_logged_with_their_topic_and_id(self, running: Running) -> None:
         from structlog.testing import capture_logs
 
         case = running.submit()
         with capture_logs() as logs:
             running.accept(case)
-        queued = [entry for entry in logs if entry["event"] == "review_event_queued"]
-        assert [(q["kind"], q["application"]) for q in queued] == [("CASE_ACCEPTED", case.application)]
-        assert queued[0]["event_id"]
+        queued = [entry for entry in logs if entry["event"] == "event_queued"]
+        assert [(q["topic"], q["application"]) for q in queued] == [
+            ("permit.approval.v1.CaseAccepted", case.application)] + [
+            ("permit.approval.v1.ReviewDueDateSet", case.application)] * 3
+        assert queued[0]["event_id"] and {q["province"] for q in queued} == set(ROUTE)
 
     def test_started_relay_delivers_after_commit(self, running: Running) -> None:
         running.app.relay.start()

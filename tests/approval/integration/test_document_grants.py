@@ -1,7 +1,8 @@
 """Document grants over gRPC on PostgreSQL (issue 6): when a case is created or reopened, and
 when an accepted route adjustment or an approved vehicle change adds a document, the outbox
-relay delivers ``DocumentService.GrantAccess`` so that officers of the origin and of every
-route province may read the case's documents (RV-1, PQ-6, PQ-7, PQ-10)."""
+relay delivers the event that carries it (CaseOpened, RouteAdjustmentAnswered,
+VehicleChangeDecided) to the documents service's event sink, whose handler lets officers of the
+origin and of every route province read them (RV-1, PQ-6, PQ-7, PQ-10)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from sqlalchemy import update
 from permit.application.v1 import application_pb2
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
-from permit_approval.models import OUTBOX
-from permit_approval.unit_of_work import DOCUMENT_GRANT_TOPIC
+from permit.type.v1 import types_pb2
+from permit_approval.models import Base
 from tests.approval.conftest import HEBEI, JIANGSU, ROUTE, SHANDONG, SHANGHAI_P, Running
 
 pytestmark = pytest.mark.integration
@@ -48,9 +49,9 @@ class TestGrantOnSubmission:
         running.deliver()
         before = set(running.fake.documents.grants)
         # The answer was lost: the relay delivers the same event again.
+        consumers = Base.metadata.tables["outbox_consumer"]
         with running.app.engine.begin() as conn:
-            conn.execute(update(OUTBOX).where(OUTBOX.c.topic == DOCUMENT_GRANT_TOPIC)
-                         .values(deliver_time=None))
+            conn.execute(update(consumers).where(consumers.c.consumer == "documents").values(position=0))
         assert running.deliver() == 1
         assert len(running.fake.documents.requests) == 2
         assert running.fake.documents.grants == before
@@ -90,19 +91,19 @@ class TestGrantOnSubmission:
 
 
 class TestGrantOnNewDocuments:
-    def test_an_updated_escort_plan_is_granted_with_the_case_documents_PQ_7(
+    def test_an_updated_escort_plan_is_granted_to_every_route_province_PQ_7(
             self, running: Running) -> None:
         case = running.accept(running.submit(permit_class=3))
         name = f"{case.name}/reviews/{SHANDONG}"
         running.stub.ProposeRouteAdjustment(
             svc.ProposeRouteAdjustmentRequest(name=name, suggested_route=[
-                pb.RouteRow(province=SHANDONG, roads=["G2"])], reason="施工"),
+                types_pb2.RouteRow(province=SHANDONG, roads=["G2"])], reason="施工"),
             metadata=running.officer(SHANDONG))
         running.stub.RespondToAdjustment(
             svc.RespondToAdjustmentRequest(name=name, accept=True, escort_plan="documents/esc2"),
             metadata=running.applicant())
         running.deliver()
-        assert grants(running)[-1] == (case.application, ROUTE, ["documents/d1", "documents/esc2"])
+        assert grants(running)[-1] == (case.application, ROUTE, ["documents/esc2"])
         assert running.fake.documents.readable(case.application, JIANGSU) == {
             "documents/d1", "documents/esc2"}
 
@@ -111,7 +112,7 @@ class TestGrantOnNewDocuments:
         name = f"{case.name}/reviews/{SHANDONG}"
         running.stub.ProposeRouteAdjustment(
             svc.ProposeRouteAdjustmentRequest(name=name, suggested_route=[
-                pb.RouteRow(province=SHANDONG, roads=["G2"])], reason="施工"),
+                types_pb2.RouteRow(province=SHANDONG, roads=["G2"])], reason="施工"),
             metadata=running.officer(SHANDONG))
         running.stub.RespondToAdjustment(svc.RespondToAdjustmentRequest(name=name, accept=False),
                                          metadata=running.applicant())
@@ -136,5 +137,5 @@ class TestGrantOnNewDocuments:
                                            decision=pb.DECISION_APPROVE),
             metadata=running.officer(HEBEI))
         running.deliver()
-        assert grants(running)[-1] == (case.application, ROUTE, ["documents/d1", "documents/poa2"])
+        assert grants(running)[-1] == (case.application, ROUTE, ["documents/poa2"])
 

@@ -13,6 +13,7 @@ import pytest
 from permit.application.v1 import application_pb2
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
+from permit.type.v1 import types_pb2
 from permitkit.errors import ErrorDetails
 from tests.approval.conftest import ROUTE, SHANDONG, Running
 
@@ -50,7 +51,7 @@ class TestEscortPlanOfAnAcceptedAdjustment:
         case = running.accept(running.submit(permit_class=3))
         case = running.stub.ProposeRouteAdjustment(
             svc.ProposeRouteAdjustmentRequest(name=f"{case.name}/reviews/{SHANDONG}", reason="施工",
-                                              suggested_route=[pb.RouteRow(province=SHANDONG,
+                                              suggested_route=[types_pb2.RouteRow(province=SHANDONG,
                                                                            roads=["G2"])]),
             metadata=running.officer(SHANDONG))
         running.deliver()

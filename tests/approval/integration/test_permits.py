@@ -12,7 +12,7 @@ from google.type import date_pb2
 from permit.application.v1 import application_pb2
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
-from tests.approval.conftest import HEBEI, JIANGSU, SHANDONG, Running, reason_of
+from tests.approval.conftest import HEBEI, JIANGSU, SHANDONG, Running, kind_of, reason_of
 
 pytestmark = pytest.mark.integration
 
@@ -119,7 +119,7 @@ class TestAbolition:
         assert reason_of(e.value) == "PERMIT_NOT_ACTIVE"
         running.deliver()
         ev = running.fake.servicer.events[-1]
-        assert ev.kind == application_pb2.REVIEW_EVENT_KIND_PERMIT_ABOLISHED and ev.permit == permit.name
+        assert kind_of(ev) == "PERMIT_ABOLISHED" and ev.permit == permit.name
 
 
 class TestExtension:
@@ -155,8 +155,8 @@ class TestExtension:
         assert permit.extensions[0].state == pb.CHANGE_REQUEST_STATE_APPROVED
         running.deliver()
         ev = running.fake.servicer.events[-1]
-        assert ev.kind == application_pb2.REVIEW_EVENT_KIND_PERMIT_EXTENDED
-        assert ev.permit_end_date.day == 27 and list(ev.provinces) == [SHANDONG, JIANGSU]
+        assert kind_of(ev) == "PERMIT_EXTENDED"
+        assert ev.validity.end_date.day == 27 and list(ev.provinces) == [SHANDONG, JIANGSU]
 
     def test_one_denial_denies_the_extension_PQ_11(self, running: Running) -> None:
         permit = issued(running)
@@ -211,7 +211,7 @@ class TestVehicleChange:
         assert list(permit.plate_numbers) == ["冀A99999", "冀B6789挂"]
         running.deliver()
         ev = next(e for e in running.fake.servicer.events
-                  if e.kind == application_pb2.REVIEW_EVENT_KIND_VEHICLE_CHANGED)
+                  if kind_of(e) == "VEHICLE_CHANGED")
         assert (ev.old_plate_number, ev.new_plate_number) == ("冀A12345", "冀A99999")
 
     @pytest.mark.parametrize("field", ["curb_mass_kg", "axle_count", "wheelbase_mm", "tyre_count"])

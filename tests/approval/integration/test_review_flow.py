@@ -9,11 +9,12 @@ import threading
 import grpc
 import pytest
 
-from permit.application.v1 import application_pb2
+from permit.application.v1 import events_pb2 as application_events
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
+from permit.type.v1 import types_pb2
 from permitkit.errors import ErrorDetails
-from tests.approval.conftest import HEBEI, JIANGSU, ROUTE, SHANDONG, Running, reason_of
+from tests.approval.conftest import HEBEI, JIANGSU, ROUTE, SHANDONG, Running, kind_of, reason_of
 
 pytestmark = pytest.mark.integration
 
@@ -60,9 +61,10 @@ class TestThreeProvinceCase:
             "PERMIT_ISSUED"]
         assert [e.province for e in running.fake.servicer.events[1:4]] == [JIANGSU, HEBEI, SHANDONG]
         issued = running.fake.servicer.events[-1]
-        assert issued.kind == application_pb2.REVIEW_EVENT_KIND_PERMIT_ISSUED
+        assert kind_of(issued) == "PERMIT_ISSUED"
         assert issued.permit == permit.name and issued.permit_number == permit.number
-        assert issued.permit_end_date.day == 20 and issued.submission == 1
+        assert issued.validity.end_date.day == 20 and issued.submission == 1
+        assert issued.application.number == "DJA1" and [r.province for r in issued.route] == ROUTE
         # Delivered as the approval service, not as the officer who acted.
         assert running.fake.servicer.metadata[-1]["x-permit-subject"] == "services/approval"
         assert "service" in running.fake.servicer.metadata[-1]["x-permit-roles"]
@@ -89,7 +91,7 @@ class TestDenial:
         assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         running.deliver()
         last = running.fake.servicer.events[-1]
-        assert last.kind == application_pb2.REVIEW_EVENT_KIND_PROVINCE_DENIED
+        assert kind_of(last) == "PROVINCE_DENIED"
         assert (last.province, last.reason) == (SHANDONG, "超出桥梁承载能力")
 
     def test_denial_without_reason_is_rejected_RV_2(self, running: Running) -> None:
@@ -112,7 +114,7 @@ class TestRefusal:
         assert case.state == pb.CASE_STATE_REFUSED and case.reason == "货物可解体"
         running.deliver()
         ev = running.fake.servicer.events[-1]
-        assert ev.kind == application_pb2.REVIEW_EVENT_KIND_CASE_DENIED and ev.reason == "货物可解体"
+        assert kind_of(ev) == "CASE_DENIED" and ev.reason == "货物可解体"
 
 
 class TestReturnAndResubmission:
@@ -167,7 +169,7 @@ class TestRouteAdjustment:
         case = running.accept(running.submit(permit_class=permit_class))
         return running.stub.ProposeRouteAdjustment(
             svc.ProposeRouteAdjustmentRequest(name=f"{case.name}/reviews/{SHANDONG}",
-                                              suggested_route=[pb.RouteRow(province=SHANDONG,
+                                              suggested_route=[types_pb2.RouteRow(province=SHANDONG,
                                                                            roads=["G2", "G15"])],
                                               reason="G3济南段施工"),
             metadata=running.officer(SHANDONG))
@@ -219,8 +221,8 @@ class TestRouteAdjustment:
         case = running.accept(running.submit())
         # A row without roads fails the routing service's check; a row of another
         # province fails the rule that a province adjusts only its own part.
-        for rows, problems in (([pb.RouteRow(province=SHANDONG, roads=[])], "ROW_WITHOUT_ROADS"),
-                               ([pb.RouteRow(province=JIANGSU, roads=["G9"])], None)):
+        for rows, problems in (([types_pb2.RouteRow(province=SHANDONG, roads=[])], "ROW_WITHOUT_ROADS"),
+                               ([types_pb2.RouteRow(province=JIANGSU, roads=["G9"])], None)):
             with pytest.raises(grpc.RpcError) as e:
                 running.stub.ProposeRouteAdjustment(
                     svc.ProposeRouteAdjustmentRequest(name=f"{case.name}/reviews/{SHANDONG}",
@@ -232,7 +234,7 @@ class TestRouteAdjustment:
         calls_before = len(running.fake.routing.calls)
         case = running.stub.ProposeRouteAdjustment(
             svc.ProposeRouteAdjustmentRequest(name=f"{case.name}/reviews/{SHANDONG}",
-                                              suggested_route=[pb.RouteRow(province=SHANDONG,
+                                              suggested_route=[types_pb2.RouteRow(province=SHANDONG,
                                                                            roads=["G2"])],
                                               reason="施工"),
             metadata=running.officer(SHANDONG))
@@ -249,7 +251,7 @@ class TestRouteAdjustment:
         with pytest.raises(grpc.RpcError) as e:
             running.stub.ProposeRouteAdjustment(
                 svc.ProposeRouteAdjustmentRequest(name=f"{case.name}/reviews/{SHANDONG}",
-                                                  suggested_route=[pb.RouteRow(province=SHANDONG,
+                                                  suggested_route=[types_pb2.RouteRow(province=SHANDONG,
                                                                                roads=["G2"])],
                                                   reason="施工"),
                 metadata=running.officer(SHANDONG))
@@ -306,10 +308,12 @@ class TestScope:
                                  metadata=running.applicant("parties/other"))
         assert reason_of(e.value) == "CASE_NOT_FOUND"  # as if absent: no existence oracle
 
-    def test_internal_create_case_needs_the_service_role(self, running: Running) -> None:
+    def test_the_event_sink_needs_the_service_role(self, running: Running) -> None:
+        running.submit(application="applications/x")  # as the application service: fine
         with pytest.raises(grpc.RpcError) as e:
-            running.stub.CreateCase(svc.CreateCaseRequest(event_id="x", application="applications/x"),
-                                    metadata=running.applicant())
+            running.send(application_events.ApplicationWithdrawn(
+                event_id="x", application=types_pb2.ApplicationRef(name="applications/x")),
+                metadata=running.applicant())
         assert reason_of(e.value) == "NOT_SERVICE"
 
     def test_work_queue_shows_only_the_officers_province_ordered_by_due_date_RV_4(
@@ -436,11 +440,14 @@ class TestWithdrawal:
     def test_withdrawal_closes_every_open_review_PQ_8(self, running: Running) -> None:
         case = running.accept(running.submit())
         case = running.decide(case, HEBEI)
-        req = svc.CancelCaseRequest(event_id="w1", application=case.application, reason="不再运输")
-        case = running.stub.CancelCase(req, metadata=running.service())
+        withdrawn = application_events.ApplicationWithdrawn(
+            event_id="w1", application=types_pb2.ApplicationRef(name=case.application), reason="不再运输")
+        assert running.send(withdrawn) is True
+        case = running.stub.GetCase(svc.GetCaseRequest(name=case.name), metadata=running.service())
         assert case.state == pb.CASE_STATE_CANCELLED
         assert states(case) == {HEBEI: "APPROVED", SHANDONG: "CANCELLED", JIANGSU: "CANCELLED"}
-        again = running.stub.CancelCase(req, metadata=running.service())
+        running.send(withdrawn)
+        again = running.stub.GetCase(svc.GetCaseRequest(name=case.name), metadata=running.service())
         assert again.etag == case.etag  # idempotent by event id
         # The withdrawal came from the application service: nothing is echoed back to it.
         running.deliver()
@@ -448,8 +455,9 @@ class TestWithdrawal:
 
     def test_withdrawal_before_acceptance_PQ_5(self, running: Running) -> None:
         case = running.submit()
-        case = running.stub.CancelCase(svc.CancelCaseRequest(event_id="w2", application=case.application),
-                                       metadata=running.service())
+        running.send(application_events.ApplicationWithdrawn(
+            event_id="w2", application=types_pb2.ApplicationRef(name=case.application)))
+        case = running.stub.GetCase(svc.GetCaseRequest(name=case.name), metadata=running.service())
         assert case.state == pb.CASE_STATE_CANCELLED
         with pytest.raises(grpc.RpcError) as e:
             running.accept(case)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from google.protobuf.message import Message
+
+from permit_approval import published
 from permit_approval.models import CalendarYear, Case, OutgoingEvent, Permit
 from permit_approval.workdays import WorkingCalendar
 
@@ -76,16 +79,23 @@ class FakeUnitOfWork:
     def __exit__(self, *exc: object) -> None:
         self.rollback()
 
-    def record(self, events: list[OutgoingEvent]) -> None:
+    def record(self, events: list[OutgoingEvent], case: Case) -> None:
+        for e in events:
+            self.publish(published.messages(e, case))
         self._pending.extend({"kind": e.kind.value, **e.fields} for e in events)
         events.clear()
 
-    def grant_documents(self, case: Case) -> None:
-        if case.documents:
-            self._pending_grants.append({
-                "application": case.application,
-                "provinces": list(dict.fromkeys([case.origin_province, *case.route_provinces])),
-                "documents": list(dict.fromkeys(case.documents))})
+    def publish(self, messages: list[Message]) -> None:
+        """The grants the documents service makes from CaseOpened, an accepted route
+        adjustment and an approved vehicle change (the documents they carry)."""
+        for m in messages:
+            e: Any = m
+            granting = (m.DESCRIPTOR.name == "CaseOpened"
+                        or (m.DESCRIPTOR.name == "RouteAdjustmentAnswered" and e.accepted)
+                        or (m.DESCRIPTOR.name == "VehicleChangeDecided" and e.approved))
+            if granting and e.documents:
+                self._pending_grants.append({"application": e.application.name,
+                                             "provinces": list(e.route_provinces), "documents": list(e.documents)})
 
     def first_delivery(self, event_id: str, topic: str) -> bool:
         if event_id in self.inbox or event_id in self._pending_inbox:

@@ -179,7 +179,7 @@ class TestDocumentReferences:
         docs = StubDocuments(DocumentInfo("documents/e", "parties/p1", services.ESCORT_PLAN))
         self.respond(uow, case, docs, "documents/e")
         assert docs.asked == ["documents/e"]
-        assert uow.grants[-1]["documents"] == ["documents/d1", "documents/e"]
+        assert uow.grants[-1]["documents"] == ["documents/e"]
 
     def test_a_vehicle_change_names_the_power_of_attorney_of_another_party_PQ_10(
             self, uow: FakeUnitOfWork) -> None:

@@ -6,12 +6,18 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import any_pb2
 
+from permit.approval.v1 import events_pb2 as approval_events
 from permit.documents.v1 import documents_pb2, documents_service_pb2, documents_service_pb2_grpc
-from permit_documents import bootstrap, server
+from permit.events.v1 import event_sink_pb2, event_sink_pb2_grpc
+from permit.identity.v1 import events_pb2 as identity_events
+from permit.type.v1 import types_pb2
+from permit_documents import bootstrap
 from permit_documents.__main__ import MIGRATIONS
 from permit_documents.config import Settings
 from permitkit.client import call_metadata
@@ -40,6 +46,7 @@ class DocumentsClient:
 
     stub: documents_service_pb2_grpc.DocumentServiceStub
     app: bootstrap.App
+    sink: event_sink_pb2_grpc.EventSinkServiceStub
 
     def upload(self, principal: Principal | None, data: bytes, *, kind: str = "VEHICLE_LICENCE",
                filename: str = "photo.jpg", declared: str = "", chunk: int = CHUNK) -> documents_pb2.Document:
@@ -63,10 +70,23 @@ class DocumentsClient:
         return first.document, b"".join(m.chunk for m in rest)
 
     def grant(self, principal: Principal | None, application: str, provinces: Sequence[str],
-              documents: Sequence[str]) -> documents_service_pb2.GrantAccessResponse:
-        return self.stub.GrantAccess(
-            documents_service_pb2.GrantAccessRequest(application=application, provinces=list(provinces),
-                                                     documents=list(documents)),
+              documents: Sequence[str], *, owner: str = "", event_id: str = "") -> event_sink_pb2.DeliverResponse:
+        """Deliver the event that grants access, as its producer's relay does: CaseOpened for
+        an application (approval), LicenceSubmitted for a business licence (identity)."""
+        event: Any
+        if application.startswith("licences/"):
+            event = identity_events.LicenceSubmitted(
+                event_id=event_id or str(uuid.uuid4()), licence=application, applicant=owner,
+                province=provinces[0], document=documents[0])
+        else:
+            event = approval_events.CaseOpened(
+                event_id=event_id or str(uuid.uuid4()),
+                application=types_pb2.ApplicationRef(name=application), applicant=owner,
+                route_provinces=list(provinces), documents=list(documents))
+        packed = any_pb2.Any()
+        packed.Pack(event)
+        return self.sink.Deliver(event_sink_pb2.DeliverRequest(envelope=event_sink_pb2.Envelope(
+            event_id=event.event_id, topic=event.DESCRIPTOR.full_name, event=packed)),
             metadata=call_metadata(principal), timeout=10)
 
 
@@ -96,8 +116,9 @@ def make_documents_client(
         }
         app = bootstrap.build(Settings.from_env(env))
         apps.append(app)
-        channel = grpc_serve(services=[server.service_spec(app)], domain=server.DOMAIN)
-        return DocumentsClient(documents_service_pb2_grpc.DocumentServiceStub(channel), app)
+        channel = grpc_serve(app)
+        return DocumentsClient(documents_service_pb2_grpc.DocumentServiceStub(channel), app,
+                               event_sink_pb2_grpc.EventSinkServiceStub(channel))
 
     yield make
     for app in apps:

@@ -66,8 +66,8 @@ class TestOfficerGrants:
         before = failure(lambda: s3_client.get(hebei, plan.name))
         assert before.code == grpc.StatusCode.NOT_FOUND
         resp = s3_client.grant(SERVICE, "applications/DJ20261201001", ["130000", "140000"],
-                               [plan.name, photo.name])
-        assert list(resp.documents) == [plan.name, photo.name]
+                               [plan.name, photo.name], owner=owner.party or "")
+        assert resp.applied is True
         for who in (hebei, shanxi):
             assert s3_client.get(who, plan.name).name == plan.name
             assert httpx.get(s3_client.url(who, photo.name).url, timeout=10).status_code == 200
@@ -79,12 +79,26 @@ class TestOfficerGrants:
             s3_client.grant(SERVICE, "applications/DJ1", ["130000"], [doc.name])
         assert s3_client.get(officer("130000"), doc.name).name == doc.name
 
+    def test_the_same_event_delivered_twice_grants_once_RV_1(self, s3_client: DocumentsClient):
+        doc = s3_client.upload(new_party(), corpus.jpeg())
+        first = s3_client.grant(SERVICE, "applications/DJ1", ["130000"], [doc.name], event_id="ev-1")
+        again = s3_client.grant(SERVICE, "applications/DJ1", ["130000"], [doc.name], event_id="ev-1")
+        assert (first.applied, again.applied) == (True, False)
+        assert s3_client.get(officer("130000"), doc.name).name == doc.name
+
+    def test_a_grant_never_opens_another_partys_upload_RV_1(self, s3_client: DocumentsClient):
+        doc = s3_client.upload(new_party(), corpus.jpeg())
+        err = failure(lambda: s3_client.grant(SERVICE, "applications/DJ1", ["130000"], [doc.name],
+                                              owner="parties/someone-else"))
+        assert err.reason == "DOCUMENT_NOT_OWNED"
+        assert failure(lambda: s3_client.get(officer("130000"), doc.name)).code == grpc.StatusCode.NOT_FOUND
+
     def test_only_services_may_grant(self, s3_client: DocumentsClient):
         owner = new_party()
         doc = s3_client.upload(owner, corpus.jpeg())
         for who in (owner, officer("130000")):
             err = failure(lambda who=who: s3_client.grant(who, "applications/DJ1", ["130000"], [doc.name]))
-            assert (err.code, err.reason) == (grpc.StatusCode.PERMISSION_DENIED, "SERVICE_ROLE_REQUIRED")
+            assert (err.code, err.reason) == (grpc.StatusCode.PERMISSION_DENIED, "NOT_SERVICE")
 
     def test_grant_of_unknown_document_is_not_found(self, s3_client: DocumentsClient):
         err = failure(lambda: s3_client.grant(SERVICE, "applications/DJ1", ["130000"], ["documents/" + "a" * 32]))

@@ -17,11 +17,10 @@ def test_every_rpc_is_implemented_except_the_listed_ones() -> None:
     implemented = {m for m in methods
                    if getattr(DocumentServicer, m) is not getattr(sgrpc.DocumentServiceServicer, m)}
     assert methods - implemented == STILL_UNIMPLEMENTED
-    assert len(methods) == 6
+    assert len(methods) == 5
 
 
-def test_only_grant_access_is_internal() -> None:
+def test_every_rpc_is_public_grants_come_from_events() -> None:
     for m in spb.DESCRIPTOR.services_by_name["DocumentService"].methods:
         rule = m.GetOptions().Extensions[annotations_pb2.http]
-        path = getattr(rule, rule.WhichOneof("pattern"))
-        assert path.startswith("/internal/v1/") == (m.name == "GrantAccess"), m.name
+        assert not getattr(rule, rule.WhichOneof("pattern")).startswith("/internal/"), m.name

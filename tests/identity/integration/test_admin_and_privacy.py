@@ -69,8 +69,8 @@ class TestInternal:
     def test_import_over_rpc_is_idempotent_and_names_parties_ID_3(self, harness: Harness) -> None:
         req = spb.ImportLegacyAccountsRequest(accounts=[pb.LegacyAccount(
             legacy_id="L5001", kind=pb.PARTY_KIND_PERSON, name="孙七", id_number="11010519491231002X")])
-        first = harness.stub.ImportLegacyAccounts(req, metadata=harness.service_md())
-        again = harness.stub.ImportLegacyAccounts(req, metadata=harness.service_md())
+        first = harness.internal.ImportLegacyAccounts(req, metadata=harness.service_md())
+        again = harness.internal.ImportLegacyAccounts(req, metadata=harness.service_md())
         assert (first.created_count, first.updated_count, list(first.parties)) == (1, 0, ["parties/L5001"])
         assert (again.created_count, again.updated_count) == (0, 1)
         s = harness.sign_in_person("ALIPAY", uid="sun", idn="11010519491231002X")
@@ -80,7 +80,7 @@ class TestInternal:
         req = spb.ImportLegacyAccountsRequest(accounts=[pb.LegacyAccount(
             legacy_id="L6", kind=pb.PARTY_KIND_ENTERPRISE, name="x", uscc="91130100MA0DPQ7R8B")])
         with pytest.raises(grpc.RpcError) as e:
-            harness.stub.ImportLegacyAccounts(req, metadata=harness.service_md())
+            harness.internal.ImportLegacyAccounts(req, metadata=harness.service_md())
         from permitkit.errors import ErrorDetails
 
         d = ErrorDetails.from_rpc_error(e.value)
@@ -88,16 +88,16 @@ class TestInternal:
 
     def test_internal_rpcs_need_the_service_role(self, harness: Harness) -> None:
         user = harness.md(harness.sign_in_person(uid="u"))
-        assert refused(lambda: harness.stub.ImportLegacyAccounts(spb.ImportLegacyAccountsRequest(),
+        assert refused(lambda: harness.internal.ImportLegacyAccounts(spb.ImportLegacyAccountsRequest(),
                                                                  metadata=user))[1] == "NOT_SERVICE"
-        assert refused(lambda: harness.stub.GetParty(spb.GetPartyRequest(name="parties/L1001"),
+        assert refused(lambda: harness.internal.GetParty(spb.GetPartyRequest(name="parties/L1001"),
                                                      metadata=user))[1] == "NOT_SERVICE"
 
     def test_get_party_for_peers_masks_the_id_number(self, harness: Harness) -> None:
-        p = harness.stub.GetParty(spb.GetPartyRequest(name="parties/L2001"), metadata=harness.service_md())
+        p = harness.internal.GetParty(spb.GetPartyRequest(name="parties/L2001"), metadata=harness.service_md())
         assert p.kind == pb.PARTY_KIND_PERSON and p.legacy_account == "L2001"
         assert p.masked_identifier == "1301**********5218" and LEGACY_PERSON_IDN not in str(p)
-        assert refused(lambda: harness.stub.GetParty(spb.GetPartyRequest(name="parties/none"),
+        assert refused(lambda: harness.internal.GetParty(spb.GetPartyRequest(name="parties/none"),
                                                      metadata=harness.service_md()))[1] == "PARTY_NOT_FOUND"
 
 

@@ -136,15 +136,7 @@ def test_production_refuses_the_default_ticket_key_at_start(cli_env: dict[str, s
     assert r.returncode == 2 and "PERMIT_IDENTITY_DEV_TICKET_KEY" in r.stderr
 
 
-def test_set_calendar_year_enters_a_year_ID_5(cli_env: dict[str, str]) -> None:
-    cli(cli_env, "migrate")
-    out = last_json(cli(cli_env, "set-calendar-year", "2027", "--holidays",
-                        "2027-01-01,2027-02-16..2027-02-22", "--workdays", "2027-02-14,2027-02-27"))
-    # Jan 1 (Fri) + Feb 16-19 and 22 (weekdays) off; Sundays Feb 14 and Sat Feb 27 worked.
-    assert out == {"year": 2027, "exception_days": 8}
-    lib = last_json(cli(cli_env, "set-calendar-year", "2026", "--from-library"))
-    assert lib["exception_days"] > 10
-    bad = cli(cli_env, "set-calendar-year", "2027", "--holidays", "2028-01-01", check=False)
-    assert bad.returncode == 1 and "DAY_OUTSIDE_YEAR" in bad.stderr
-    none = cli(cli_env, "set-calendar-year", "2027", "--from-library", check=False)
-    assert none.returncode == 2 and "no data for 2027" in none.stderr
+def test_the_calendar_has_one_administrator_path_in_approval_ID_5(cli_env: dict[str, str]) -> None:
+    """Identity keeps no working-day calendar: years are loaded in approval (RV-4)."""
+    r = cli(cli_env, "set-calendar-year", "2027", check=False)
+    assert r.returncode == 2 and "invalid choice: 'set-calendar-year'" in r.stderr

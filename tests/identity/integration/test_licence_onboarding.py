@@ -4,6 +4,8 @@ within 5 working days; rejection allows resubmission (ID-5, ID-6)."""
 from __future__ import annotations
 
 import datetime as dt
+import socket
+from collections.abc import Callable
 
 import grpc
 import pytest
@@ -11,7 +13,6 @@ from google.type import date_pb2
 
 from permit.identity.v1 import identity_pb2 as pb
 from permit.identity.v1 import identity_service_pb2 as spb
-from permit_identity import services
 from tests.identity.conftest import NEW_PERSON_IDN, NEW_USCC, Harness, error_of
 
 pytestmark = pytest.mark.integration
@@ -72,13 +73,26 @@ class TestSubmit:
 
     def test_an_entered_calendar_year_clears_the_flag_ID_5(self, harness: Harness) -> None:
         # The State Council's 2027 notice (for the test: Jan 1 off, no make-up day before Jan 4).
-        services.set_calendar_year(harness.app.uow(), year=2027, holidays=[dt.date(2027, 1, 1)],
-                                   workdays=[], source="test", now=harness.clock.now)
+        harness.calendar.load_year(2027, holidays=[dt.date(2027, 1, 1)], workdays=[])
         harness.clock.now = dt.datetime(2026, 12, 28, 2, 0, tzinfo=dt.UTC)
         s = new_enterprise(harness)
         lic = harness.stub.SubmitLicence(submit_request(), metadata=harness.md(s))
         # Dec 29, 30, 31, (Jan 1 holiday), Jan 4, Jan 5.
         assert not lic.due_date_provisional and (lic.due_date.year, lic.due_date.day) == (2027, 5)
+
+    def test_due_date_is_counted_on_weekdays_and_flagged_while_approval_is_down_ID_5(
+            self, make_harness: Callable[..., Harness]) -> None:
+        """Approval owns the calendar; when it does not answer, the licence is still
+        accepted and its due date is the weekday count, shown as provisional."""
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            closed = s.getsockname()[1]
+        h = make_harness(APPROVAL_SERVICE_ADDR=f"127.0.0.1:{closed}", PERMIT_IDENTITY_CALENDAR_TIMEOUT="0.5")
+        h.clock.now = dt.datetime(2026, 9, 29, 2, 0, tzinfo=dt.UTC)  # before the National Day week
+        lic = h.stub.SubmitLicence(submit_request(), metadata=h.md(new_enterprise(h)))
+        assert lic.state == pb.Licence.STATE_PENDING and lic.due_date_provisional
+        # Sep 30, Oct 1, 2, 5, 6 by weekdays (approval's calendar would say Oct 12).
+        assert (lic.due_date.month, lic.due_date.day) == (10, 6)
 
     def test_linked_legacy_user_needs_no_licence_ID_3_ID_5(self, harness: Harness) -> None:
         s = harness.sign_in_legal()

@@ -85,11 +85,11 @@ class TestSignOutAndIntrospection:
     def test_access_token_expires_after_fifteen_minutes(self, harness: Harness) -> None:
         s = harness.sign_in_person(uid="exp")
         md = harness.service_md()
-        ok = harness.stub.IntrospectToken(spb.IntrospectTokenRequest(access_token=s.access_token), metadata=md)
+        ok = harness.internal.IntrospectToken(spb.IntrospectTokenRequest(access_token=s.access_token), metadata=md)
         assert ok.active and ok.subject == s.me.user and ok.session == s.name
         assert ok.onboarding == pb.ONBOARDING_STATE_LICENCE_REQUIRED
         harness.clock.advance(minutes=15)
-        gone = harness.stub.IntrospectToken(spb.IntrospectTokenRequest(access_token=s.access_token), metadata=md)
+        gone = harness.internal.IntrospectToken(spb.IntrospectTokenRequest(access_token=s.access_token), metadata=md)
         assert not gone.active and gone.reason == "TOKEN_EXPIRED"
 
     def test_sign_out_revokes_the_session_and_its_refresh_token(self, harness: Harness) -> None:
@@ -98,7 +98,7 @@ class TestSignOutAndIntrospection:
         assert out.revoked_count == 1
         assert refused(lambda: harness.stub.RefreshSession(
             spb.RefreshSessionRequest(refresh_token=s.refresh_token)))[1] == "SESSION_REVOKED"
-        r = harness.stub.IntrospectToken(spb.IntrospectTokenRequest(access_token=s.access_token),
+        r = harness.internal.IntrospectToken(spb.IntrospectTokenRequest(access_token=s.access_token),
                                          metadata=harness.service_md())
         assert not r.active and r.reason == "SESSION_REVOKED"
 
@@ -119,7 +119,7 @@ class TestSignOutAndIntrospection:
 
     def test_introspection_is_for_services_only(self, harness: Harness) -> None:
         s = harness.sign_in_person(uid="nosy")
-        assert refused(lambda: harness.stub.IntrospectToken(
+        assert refused(lambda: harness.internal.IntrospectToken(
             spb.IntrospectTokenRequest(access_token=s.access_token), metadata=harness.md(s)))[1] == "NOT_SERVICE"
 
 
@@ -127,7 +127,7 @@ class TestKeyRotation:
     def test_rotation_publishes_first_then_signs_and_old_tokens_stay_valid(self, harness: Harness) -> None:
         before = harness.sign_in_person(uid="rot")
         old_kid = jwt.get_unverified_header(before.access_token)["kid"]
-        new = harness.stub.RotateSigningKey(
+        new = harness.internal.RotateSigningKey(
             spb.RotateSigningKeyRequest(activate_after=duration_pb2.Duration(seconds=300)),
             metadata=harness.service_md())
         assert set(harness.public_keys()) == {old_kid, new.key_id}
@@ -159,9 +159,9 @@ class TestKeyRotation:
 
     def test_rotation_needs_service_or_admin(self, harness: Harness) -> None:
         s = harness.sign_in_person(uid="x")
-        assert refused(lambda: harness.stub.RotateSigningKey(
+        assert refused(lambda: harness.internal.RotateSigningKey(
             spb.RotateSigningKeyRequest(), metadata=harness.md(s)))[1] == "NOT_SERVICE"
-        assert refused(lambda: harness.stub.RotateSigningKey(spb.RotateSigningKeyRequest()))[1] == "NOT_SIGNED_IN"
+        assert refused(lambda: harness.internal.RotateSigningKey(spb.RotateSigningKeyRequest()))[1] == "NOT_SIGNED_IN"
 
     def test_public_keys_are_eddsa_pem(self, harness: Harness) -> None:
         keys = harness.stub.ListPublicKeys(spb.ListPublicKeysRequest()).keys

@@ -1,4 +1,5 @@
-"""The route-approved event delivered by permitkit's outbox relay, as the application sends it (AP-7c)."""
+"""The RouteApproved event delivered by permitkit's outbox relay to routing's event sink, as the
+application service sends it (AP-7c)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,16 @@ from typing import Any
 
 import grpc
 import pytest
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import MetaData, create_engine
 from sqlalchemy.orm import Session
 
-from permit.routing.v1 import routing_pb2 as r
+from permit.application.v1 import events_pb2 as application_events
 from permit.routing.v1 import routing_service_pb2 as pb
 from permit.routing.v1 import routing_service_pb2_grpc as pb_grpc
+from permit.type.v1 import types_pb2
 from permitkit.client import call_metadata, make_channel
 from permitkit.context import Principal
-from permitkit.outbox import OutboxRelay, add_outbox_tables, record_event
+from permitkit.outbox import GrpcSink, OutboxRelay, Subscription, add_outbox_tables, record_event
 
 pytestmark = pytest.mark.integration
 
@@ -31,34 +33,28 @@ def test_relay_retry_after_a_lost_answer_counts_the_route_once_AP_7c(
     sender_md.create_all(engine)
     party = f"parties/{uuid.uuid4().hex[:12]}"
     with Session(engine) as s, s.begin():
-        event_id = record_event(s, outbox, "route.approved", {
-            "applicant": party, "application": "applications/DJ1", "origin_province": "130000",
-            "destination_province": "420000",
-            "rows": [{"province": "130000", "roads": ["G4"]}, {"province": "410000", "roads": ["G4"]},
-                     {"province": "420000", "roads": ["G4"]}]})
+        event_id = record_event(s, outbox, application_events.RouteApproved(
+            applicant=party, application=types_pb2.ApplicationRef(name="applications/DJ1", number="DJ1"),
+            province="130000", origin_province="130000", destination_province="420000",
+            route=[types_pb2.RouteRow(province=p, roads=["G4"]) for p in ("130000", "410000", "420000")]))
 
     channel = make_channel(routing_addr)  # forwards the relay's service principal
-    stub = pb_grpc.RoutingServiceStub(channel)
+    sink = GrpcSink(channel, producer="application", timeout=10)
     calls: list[str] = []
 
-    def deliver(eid: str, payload: dict[str, Any]) -> None:
-        stub.RecordApprovedRoute(pb.RecordApprovedRouteRequest(
-            event_id=eid, applicant=payload["applicant"], application=payload["application"],
-            origin_province=payload["origin_province"], destination_province=payload["destination_province"],
-            rows=[r.RouteRow(province=x["province"], roads=x["roads"]) for x in payload["rows"]]), timeout=10)
-        calls.append(eid)
+    def deliver(envelope: Any) -> None:
+        sink(envelope)
+        calls.append(envelope.event_id)
         if len(calls) == 1:
             raise ConnectionError("answer lost on the way back")
 
-    relay = OutboxRelay(engine, outbox, {"route.approved": deliver}, service="application", max_backoff=0)
+    relay = OutboxRelay(engine, outbox, [Subscription.of("routing", [application_events.RouteApproved], deliver)],
+                        service="application", max_backoff=0)
     try:
         assert relay.run_once() == 0  # delivered, but the relay saw a failure
         assert relay.run_once() == 1  # retried: the routing inbox ignores the repeat
         assert calls == [event_id, event_id]
         assert relay.pending() == 0
-        with engine.connect() as conn:
-            row = conn.execute(select(outbox.c.deliver_time, outbox.c.attempts)).one()
-        assert row.deliver_time is not None and row.attempts == 2
     finally:
         channel.close()
         engine.dispose()

@@ -13,13 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select, text
 
+from permit.application.v1 import events_pb2 as application_events
 from permit.routing.v1 import routing_pb2 as r
 from permit.routing.v1 import routing_service_pb2 as pb
 from permit.routing.v1 import routing_service_pb2_grpc as pb_grpc
+from permit.type.v1 import types_pb2
 from permit_routing.models import ApprovedRoute
 from permitkit.client import call_metadata, service_principal
 from permitkit.context import Principal
 from permitkit.errors import ErrorDetails
+from tests.routing.integration.conftest import route_approved_request
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +38,8 @@ def applicant_md(party_name: str) -> list[tuple[str, str]]:
     return call_metadata(Principal(subject="users/u1", party=party_name, roles=frozenset({"applicant"})))
 
 
-def rows(*spec: tuple[str, list[str]]) -> list[r.RouteRow]:
-    return [r.RouteRow(province=p, roads=roads) for p, roads in spec]
+def rows(*spec: tuple[str, list[str]]) -> list[types_pb2.RouteRow]:
+    return [types_pb2.RouteRow(province=p, roads=roads) for p, roads in spec]
 
 
 def ts(days: int) -> timestamp_pb2.Timestamp:
@@ -45,13 +48,23 @@ def ts(days: int) -> timestamp_pb2.Timestamp:
     return t
 
 
-def record(stub: pb_grpc.RoutingServiceStub, applicant: str, route: list[r.RouteRow], *, days: int = 0,
+def approved(applicant: str, route: list[types_pb2.RouteRow], *, days: int = 0, event_id: str | None = None,
+             origin: str = HE, destination: str = HB,
+             application: str = "applications/A1") -> application_events.RouteApproved:
+    return application_events.RouteApproved(
+        event_id=event_id or str(uuid.uuid4()), applicant=applicant,
+        application=types_pb2.ApplicationRef(name=application, number="DJ1"), province=origin,
+        origin_province=origin, destination_province=destination, route=route, occur_time=ts(days))
+
+
+def record(stub: pb_grpc.RoutingServiceStub, applicant: str, route: list[types_pb2.RouteRow], *, days: int = 0,
            event_id: str | None = None, origin: str = HE, destination: str = HB,
-           application: str = "applications/A1") -> None:
-    stub.RecordApprovedRoute(pb.RecordApprovedRouteRequest(
-        event_id=event_id or str(uuid.uuid4()), applicant=applicant, application=application,
-        origin_province=origin, destination_province=destination, rows=route, approve_time=ts(days)),
-        metadata=SERVICE_MD, timeout=10)
+           application: str = "applications/A1", metadata: list[tuple[str, str]] | None = None) -> bool:
+    """Deliver a RouteApproved event to routing's EventSinkService, as the application's relay does."""
+    event = approved(applicant, route, days=days, event_id=event_id, origin=origin, destination=destination,
+                     application=application)
+    return bool(stub.sink.Deliver(route_approved_request(event), metadata=metadata or SERVICE_MD,  # type: ignore[attr-defined]
+                                  timeout=10).applied)
 
 
 ROUTE_A = rows((HE, ["G4"]), (HA, ["G4"]), (HB, ["G4"]))
@@ -198,18 +211,14 @@ def test_record_is_idempotent_on_event_id(stub: pb_grpc.RoutingServiceStub, rout
 
 def test_record_requires_the_service_role(stub: pb_grpc.RoutingServiceStub) -> None:
     with pytest.raises(grpc.RpcError) as e:
-        stub.RecordApprovedRoute(pb.RecordApprovedRouteRequest(
-            event_id=str(uuid.uuid4()), applicant="parties/x", origin_province=HE, destination_province=HB,
-            rows=ROUTE_A), metadata=applicant_md("parties/x"), timeout=10)
+        record(stub, "parties/x", ROUTE_A, metadata=applicant_md("parties/x"))
     assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert ErrorDetails.from_rpc_error(e.value).reason == "SERVICE_ROLE_REQUIRED"
+    assert ErrorDetails.from_rpc_error(e.value).reason == "NOT_SERVICE"
 
 
 def test_record_rejects_a_bad_event_with_the_field(stub: pb_grpc.RoutingServiceStub) -> None:
     with pytest.raises(grpc.RpcError) as e:
-        stub.RecordApprovedRoute(pb.RecordApprovedRouteRequest(
-            event_id=str(uuid.uuid4()), applicant="parties/x", origin_province=HE, destination_province=HB,
-            rows=rows((HE, ["G4"]), ("990000", ["G4"]))), metadata=SERVICE_MD, timeout=10)
+        record(stub, "parties/x", rows((HE, ["G4"]), ("990000", ["G4"])))
     details = ErrorDetails.from_rpc_error(e.value)
     assert details.code == grpc.StatusCode.INVALID_ARGUMENT
     assert (details.reason, details.metadata.get("field")) == ("UNKNOWN_PROVINCE", "rows[1].province")

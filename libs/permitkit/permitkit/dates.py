@@ -1,0 +1,16 @@
+"""The one local time zone of the domain: dates people see and deadlines are
+Chinese calendar dates (Asia/Shanghai, UTC+8 all year, no daylight saving)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+def local_date(instant: dt.datetime) -> dt.date:
+    """The calendar date of ``instant`` (timezone-aware) in Asia/Shanghai."""
+    if instant.tzinfo is None:
+        raise ValueError("local_date needs a timezone-aware instant")
+    return instant.astimezone(SHANGHAI).date()
+

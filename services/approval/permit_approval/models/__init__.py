@@ -1,0 +1,49 @@
+"""Typed ORM entities of the approval context with their rules, one module per aggregate:
+
+- ``base``: declarative base, outbox, states, the facts transitions record;
+- ``case``: the case with its reviews, audit trail and vehicle changes;
+- ``permit``: the permit and its extensions;
+- ``numbering``: permit numbers and the working calendar's administrator years.
+"""
+
+from __future__ import annotations
+
+from permit_approval.models.base import (  # noqa: F401
+    INBOX,
+    OPEN_CASE_STATES,
+    OUTBOX,
+    SHANGHAI,
+    Actor,
+    Base,
+    CaseState,
+    ChangeState,
+    Decision,
+    EventKind,
+    OutgoingEvent,
+    PermitState,
+    ReviewState,
+    local_date,
+    new_id,
+    normalise_route,
+    route_part,
+)
+from permit_approval.models.case import (  # noqa: F401
+    VEHICLE_SPEC_KEYS,
+    Case,
+    CaseAudit,
+    Review,
+    VehicleChange,
+    dedupe,
+    validate_submission,
+)
+from permit_approval.models.numbering import (  # noqa: F401
+    CalendarYear,
+    PermitSequence,
+)
+from permit_approval.models.permit import (  # noqa: F401
+    MULTI_TRIP_MONTHS,
+    Extension,
+    Permit,
+    add_months,
+    multi_trip_last_day,
+)
