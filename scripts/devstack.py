@@ -234,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("persona", choices=sorted(PERSONAS))
     args = ap.parse_args(argv)
     env = {"PERMIT_DATA_DIR": os.environ.get("PERMIT_DATA_DIR", str(ROOT / "var")),
-           "PERMIT_LOG_JSON": os.environ.get("PERMIT_LOG_JSON", "1")}
+           "PERMIT_LOG_JSON": os.environ.get("PERMIT_LOG_JSON", "1"),
+           # A carrier's webhook on this machine may use plain HTTP (development only).
+           "PERMIT_NOTIFICATIONS_WEBHOOK_ALLOW_HTTP_LOOPBACK": "1"}
     stack = Stack(env=env)
     if args.cmd == "token":
         print(stack.sign_in(args.persona)["accessToken"])

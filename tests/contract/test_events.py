@@ -36,8 +36,7 @@ from permitkit.client import call_metadata, service_principal
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Published for the notifications service (next to be built), which subscribes on its own;
-# no context of this system needs them.
+# Read by notifications alone: no other context needs them.
 NOTIFICATIONS_ONLY = {"permit.approval.v1.ReviewDueDateSet", "permit.identity.v1.LicenceDecided"}
 
 
@@ -57,20 +56,24 @@ def consumers() -> dict[str, frozenset[str]]:
     from permit_application import event_handlers as application
     from permit_approval import event_handlers as approval
     from permit_documents import event_handlers as documents
+    from permit_notifications import handlers as notifications
     from permit_routing import event_handlers as routing
 
     return {name: frozenset(m.DESCRIPTOR.full_name for m in mod.CONSUMED)
             for name, mod in (("application", application), ("approval", approval),
-                              ("documents", documents), ("routing", routing))}
+                              ("documents", documents), ("routing", routing),
+                              ("notifications", notifications))}
 
 
 def test_every_declared_event_is_consumed_or_published_for_notifications_only() -> None:
     events = declared_events()
     assert len(events) == 18
-    handled = set().union(*consumers().values())
+    by_consumer = consumers()
+    handled = set().union(*by_consumer.values())
     assert handled <= set(events), "a handler for an event no context declares"
-    assert set(events) - handled == NOTIFICATIONS_ONLY
-    assert not handled & NOTIFICATIONS_ONLY
+    assert handled == set(events), f"events nobody consumes: {set(events) - handled}"
+    others = set().union(*(v for k, v in by_consumer.items() if k != "notifications"))
+    assert set(events) - others == NOTIFICATIONS_ONLY
 
 
 def test_every_relay_delivers_each_consumer_exactly_what_its_sink_handles() -> None:
@@ -80,7 +83,8 @@ def test_every_relay_delivers_each_consumer_exactly_what_its_sink_handles() -> N
 
     ch = grpc.insecure_channel("127.0.0.1:9")
     routes: dict[str, set[str]] = {}
-    for sub in [*relay_subscriptions(ch, ch), *approval_subscriptions(print, print), *identity_subscriptions(print)]:
+    for sub in [*relay_subscriptions(ch, ch, ch), *approval_subscriptions(print, print, print),
+                *identity_subscriptions(print, print)]:
         routes.setdefault(sub.consumer, set()).update(sub.topics)
     assert {k: frozenset(v) for k, v in routes.items()} == consumers()
     ch.close()
@@ -252,3 +256,46 @@ def test_the_documents_service_grants_once_per_event(folder_client: Any) -> None
                                           province="130000", document=licence), "identity"),
     )] == [True, True, True, True]
 
+
+
+def test_the_notifications_service_makes_one_message_per_event(make_database: Any) -> None:
+    """MS-1, MS-2: every event notifications reads, delivered twice over gRPC, has one effect."""
+    from permit_notifications.__main__ import MIGRATIONS
+    from permit_notifications.bootstrap import build
+    from permit_notifications.config import Settings
+    from permit_notifications.handlers import CONSUMED
+    from permit_notifications.models import metadata
+    from permitkit.migrations import upgrade
+    from permitkit.server import build_server
+
+    url = make_database("contract_notifications")
+    upgrade(url, MIGRATIONS)
+    app = build(Settings.from_env({"PERMIT_NOTIFICATIONS_DATABASE_URL": url, "PERMIT_LOG_JSON": "0"}))
+    server, port = build_server(app, host="127.0.0.1", port=0)
+    server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        sink = event_sink_pb2_grpc.EventSinkServiceStub(channel)
+        state = lambda: snapshot(app.engine, metadata)  # noqa: E731
+        a = types_pb2.ApplicationRef(name="applications/N1", number="DJN1")
+        due = approval_events.ProvinceDue(province="370000", due_date=d(dt.date(2030, 3, 8)),
+                                          remind_date=d(dt.date(2030, 3, 7)))
+        common = {"application": a, "applicant": "parties/n1", "province": "370000", "case": "cases/n1"}
+        events: list[Message] = []
+        for i, cls in enumerate(CONSUMED):
+            fields = cls.DESCRIPTOR.fields_by_name
+            kw = {k: v for k, v in common.items() if k in fields}
+            if "licence" in fields:
+                kw["licence"] = "licences/n1"
+            e = cls(event_id=f"n{i}", **kw)
+            for f in ("due", "acceptance_due", "review_due"):
+                if f in fields:
+                    getattr(e, f).CopyFrom(due)
+            events.append(e)
+        applied = [deliver_twice(sink, e, state, "approval") for e in events]
+        assert all(applied[i] for i in range(len(events)))
+        assert {e.DESCRIPTOR.full_name for e in events} == set(consumers()["notifications"])
+    finally:
+        channel.close()
+        server.stop(0)
+        app.close()

@@ -22,6 +22,8 @@ def stack(make_database, s3_endpoint: S3Endpoint, tmp_path_factory) -> Iterator[
     data = tmp_path_factory.mktemp("e2e-data")
     env["PERMIT_DATA_DIR"] = str(data)
     env["PERMIT_LOG_JSON"] = "1"
+    # The webhook receiver of the tests listens on plain HTTP on loopback (MS-3).
+    env["PERMIT_NOTIFICATIONS_WEBHOOK_ALLOW_HTTP_LOOPBACK"] = "1"
     # One address and a few users drive thousands of calls quickly (the fuzz test
     # above all): limits far above that, so nothing here is throttled.
     for limit in ("PERMIT_GATEWAY_RATE_PER_USER", "PERMIT_GATEWAY_RATE_PER_ADDRESS"):

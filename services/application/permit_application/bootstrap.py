@@ -85,7 +85,10 @@ def build(settings: Settings, *, subscriptions: list[Subscription] | None = None
         channels += [approval_ch, routing_ch]
         routing = RoutingClient(routing_ch, timeout=settings.peer_timeout)
         if subscriptions is None:
-            subscriptions = relay_subscriptions(approval_ch, routing_ch, timeout=settings.peer_timeout)
+            notifications_ch = make_channel(settings.notifications_addr, options=PEER_CHANNEL_OPTIONS)
+            channels.append(notifications_ch)
+            subscriptions = relay_subscriptions(approval_ch, routing_ch, notifications_ch,
+                                                timeout=settings.peer_timeout)
     if route_validator is None and use_routing:
         route_validator = routing
     documents = None

@@ -92,14 +92,22 @@ class RoutingClient:
         return RouteCheck(list(resp.approving_provinces), [fv(e) for e in resp.errors], warnings)
 
 
-def relay_subscriptions(approval: grpc.Channel, routing: grpc.Channel, *,
-                        timeout: float = 5.0) -> list[Subscription]:
+# What the notifications service tells people of (MS-1): the withdrawal is done.
+NOTIFIED = (ev.ApplicationWithdrawn,)
+
+
+def relay_subscriptions(approval: grpc.Channel, routing: grpc.Channel, notifications: grpc.Channel | None = None,
+                        *, timeout: float = 5.0) -> list[Subscription]:
     """Who receives which of the application context's events, and through which channel."""
-    return [
+    subs = [
         Subscription.of("approval", (ev.ApplicationSubmitted, ev.ApplicationCorrected, ev.ApplicationWithdrawn),
                         GrpcSink(approval, producer="application", timeout=timeout)),
         Subscription.of("routing", (ev.RouteApproved,), GrpcSink(routing, producer="application", timeout=timeout)),
     ]
+    if notifications is not None:
+        subs.append(Subscription.of("notifications", NOTIFIED,
+                                    GrpcSink(notifications, producer="application", timeout=timeout)))
+    return subs
 
 
 class DocumentsClient:

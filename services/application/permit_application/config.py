@@ -15,6 +15,7 @@ class Settings(ServiceSettings):
     approval_addr: str
     routing_addr: str
     documents_addr: str
+    notifications_addr: str
     relay_enabled: bool
     peer_timeout: float
 
@@ -26,6 +27,7 @@ class Settings(ServiceSettings):
             approval_addr=env_addr(env, "approval"),
             routing_addr=env_addr(env, "routing"),
             documents_addr=env_addr(env, "documents"),
+            notifications_addr=env_addr(env, "notifications"),
             relay_enabled=env_bool(env, "PERMIT_APPLICATION_RELAY", True),
             peer_timeout=env_float(env, "PERMIT_APPLICATION_PEER_TIMEOUT", 5.0, minimum=0.1),
         )

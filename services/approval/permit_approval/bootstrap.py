@@ -65,7 +65,7 @@ class App:
 def build(settings: Settings, *, engine: Engine | None = None,
           application_sink: Deliver | None = None, fleet: FleetDirectory | None = None,
           routes: RouteValidator | None = None, documents_sink: Deliver | None = None,
-          documents: DocumentDirectory | None = None,
+          documents: DocumentDirectory | None = None, notifications_sink: Deliver | None = None,
           clock: Callable[[], dt.datetime] | None = None,
           relay_poll_interval: float = 0.5) -> App:
     """Wire engine, unit of work, peer clients, outbox relay and servicer."""
@@ -89,7 +89,11 @@ def build(settings: Settings, *, engine: Engine | None = None,
                                                     timeout=settings.peer_timeout)
         documents = documents or GrpcDocumentDirectory(documents_channel,
                                                        timeout=settings.peer_timeout)
-    relay = OutboxRelay(engine, OUTBOX, subscriptions(application_sink, documents_sink),
+    if notifications_sink is None:
+        notifications_channel = make_channel(settings.notifications_addr)
+        channels.append(notifications_channel)
+        notifications_sink = GrpcSink(notifications_channel, producer="approval", timeout=settings.peer_timeout)
+    relay = OutboxRelay(engine, OUTBOX, subscriptions(application_sink, documents_sink, notifications_sink),
                         service="approval", poll_interval=relay_poll_interval)
 
     def uow_factory() -> ApprovalUnitOfWork:
@@ -103,10 +107,17 @@ def build(settings: Settings, *, engine: Engine | None = None,
     return App(settings, engine, servicer, sink, relay, channels, uow_factory)
 
 
-def subscriptions(application: Deliver, documents: Deliver) -> list[Subscription]:
-    """Who receives which of the approval context's events (ReviewDueDateSet and
-    CaseOpened's deadline are for notifications, which subscribes on its own)."""
-    return [
+# What the notifications service tells carriers and officers of (MS-1, MS-2), with the
+# deadlines it reminds officers of.
+NOTIFIED = (ev.CaseOpened, ev.CaseAccepted, ev.CaseReturned, ev.ReviewDecided, ev.RouteAdjustmentProposed,
+            ev.RouteAdjustmentAnswered, ev.ApplicationDenied, ev.PermitIssued, ev.PermitAbolished,
+            ev.ExtensionDecided, ev.VehicleChangeDecided, ev.ReviewDueDateSet)
+
+
+def subscriptions(application: Deliver, documents: Deliver,
+                  notifications: Deliver | None = None) -> list[Subscription]:
+    """Who receives which of the approval context's events."""
+    subs = [
         Subscription.of("application", (
             ev.CaseAccepted, ev.CaseReturned, ev.ReviewDecided, ev.RouteAdjustmentProposed,
             ev.RouteAdjustmentAnswered, ev.ApplicationDenied, ev.PermitIssued, ev.PermitAbolished,
@@ -114,3 +125,6 @@ def subscriptions(application: Deliver, documents: Deliver) -> list[Subscription
         Subscription.of("documents", (ev.CaseOpened, ev.RouteAdjustmentAnswered, ev.VehicleChangeDecided),
                         documents),
     ]
+    if notifications is not None:
+        subs.append(Subscription.of("notifications", NOTIFIED, notifications))
+    return subs

@@ -26,6 +26,7 @@ class Settings(ServiceSettings):
     application_addr: str
     routing_addr: str
     documents_addr: str
+    notifications_addr: str
     verification_key: str
     peer_timeout: float
 
@@ -39,6 +40,7 @@ class Settings(ServiceSettings):
             application_addr=env_addr(env, "application"),
             routing_addr=env_addr(env, "routing"),
             documents_addr=env_addr(env, "documents"),
+            notifications_addr=env_addr(env, "notifications"),
             verification_key=key,
             peer_timeout=env_float(env, "PERMIT_APPROVAL_PEER_TIMEOUT", 5.0, minimum=0.1),
         )

@@ -8,6 +8,7 @@ the case for what every event carries (application number, applicant, case).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from google.protobuf.message import Message
@@ -16,6 +17,7 @@ from permit.approval.v1 import events_pb2 as ev
 from permit.type.v1 import types_pb2 as tpb
 from permit_approval.convert import date_pb, route_rows, ts_pb
 from permit_approval.models import Case, EventKind, OutgoingEvent
+from permit_approval.workdays import WorkingCalendar
 
 _OUTCOMES = {EventKind.PROVINCE_APPROVED: ev.REVIEW_OUTCOME_APPROVED,
              EventKind.PROVINCE_DENIED: ev.REVIEW_OUTCOME_DENIED,
@@ -41,6 +43,21 @@ def _validity(start: str | dt.date | None, end: str | dt.date | None) -> tpb.Dat
 
 def province_due(province: str, due: dt.date | None, provisional: bool, stage: str) -> ev.ProvinceDue:
     return ev.ProvinceDue(province=province, due_date=date_pb(due), provisional=provisional, stage=_STAGES[stage])
+
+
+def with_remind_dates(message: Message, calendar: Callable[[], WorkingCalendar]) -> Message:
+    """Fill each deadline's remind date (the working day before it) in ``message``."""
+    dues: list[ev.ProvinceDue] = []
+    for fname in ("acceptance_due", "due", "review_due"):
+        if fname in message.DESCRIPTOR.fields_by_name and message.HasField(fname):
+            dues.append(getattr(message, fname))
+    if "review_dues" in message.DESCRIPTOR.fields_by_name:
+        dues.extend(message.review_dues)  # type: ignore[attr-defined]
+    for due in dues:
+        if due.due_date.year:
+            when = dt.date(due.due_date.year, due.due_date.month, due.due_date.day)
+            due.remind_date.CopyFrom(date_pb(calendar().previous_working_day(when)))
+    return message
 
 
 def provinces_of(case: Case) -> list[str]:

@@ -52,7 +52,15 @@ class ApprovalUnitOfWork(SqlAlchemyUnitOfWork):
 
     def publish(self, messages: list[Message]) -> None:
         """Queue integration event messages in this transaction."""
+        cal: list[WorkingCalendar] = []
+
+        def calendar() -> WorkingCalendar:
+            if not cal:
+                cal.append(self.calendar())
+            return cal[0]
+
         for message in messages:
+            published.with_remind_dates(message, calendar)
             event_id = outbox.record_event(self.session, OUTBOX, message)
             log.info("event_queued", topic=outbox.topic_of(message), event_id=event_id,
                      application=message.application.name, province=message.province)

@@ -108,6 +108,14 @@ class WorkingCalendar:
         return DueDate(d, bool(unknown), tuple(sorted(unknown)))
 
 
+    def previous_working_day(self, day: dt.date) -> dt.date:
+        """The last working day before ``day`` (MS-2: the reminder one working day ahead)."""
+        d = day - dt.timedelta(days=1)
+        while not self.is_workday(d)[0]:
+            d -= dt.timedelta(days=1)
+        return d
+
+
 # RV-4, regulation Art. 15/16: decision limits in working days, by class.
 CROSS_PROVINCE_DAYS: Mapping[int, int] = {1: 5, 2: 10, 3: 20}
 ONE_PROVINCE_DAYS: Mapping[int, int] = {1: 2, 2: 5, 3: 15}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
+import grpc
 from sqlalchemy.engine import Engine
 
 from permit.identity.v1 import events_pb2 as identity_events
@@ -19,6 +20,7 @@ from permit_identity.ports import CalendarPort, DocumentsPort
 from permit_identity.services import Policy
 from permit_identity.tickets import ChannelProvider, DevTicketProvider
 from permit_identity.unit_of_work import IdentityUnitOfWork
+from permitkit.client import make_channel
 from permitkit.db import make_engine, make_session_factory, utcnow
 from permitkit.outbox import Deliver, GrpcSink, OutboxRelay, Subscription
 from permitkit.server import ServiceSpec
@@ -41,6 +43,7 @@ class App:
     documents: DocumentsPort
     relay: OutboxRelay
     calendar: CalendarPort
+    channels: list[grpc.Channel] = field(default_factory=list)
 
     @property
     def document_check(self) -> DocumentsPort | None:
@@ -70,15 +73,21 @@ class App:
             close = getattr(peer, "close", None)
             if close:
                 close()
+        for ch in self.channels:
+            ch.close()
         self.engine.dispose()
 
 
-def subscriptions(documents: Deliver | None) -> list[Subscription]:
+def subscriptions(documents: Deliver | None, notifications: Deliver | None = None) -> list[Subscription]:
     """Who receives which of identity's events: documents lets the licence officers of the
-    province read a submitted licence's image (ID-5). LicenceDecided is for notifications."""
-    if documents is None:
-        return []
-    return [Subscription.of("documents", [identity_events.LicenceSubmitted], documents)]
+    province read a submitted licence's image (ID-5); notifications tells the applicant
+    the licence decision (MS-1)."""
+    subs = []
+    if documents is not None:
+        subs.append(Subscription.of("documents", [identity_events.LicenceSubmitted], documents))
+    if notifications is not None:
+        subs.append(Subscription.of("notifications", [identity_events.LicenceDecided], notifications))
+    return subs
 
 
 def policy_of(settings: Settings) -> Policy:
@@ -93,22 +102,30 @@ def policy_of(settings: Settings) -> Policy:
 def build(settings: Settings, *, clock: Clock | None = None,
           providers: Mapping[Channel, ChannelProvider] | None = None,
           engine: Engine | None = None, documents: DocumentsPort | None = None,
-          calendar: CalendarPort | None = None, documents_sink: Deliver | None = None) -> App:
+          calendar: CalendarPort | None = None, documents_sink: Deliver | None = None,
+          notifications_sink: Deliver | None = None) -> App:
     """Wire the service. Tests pass a clock, providers or peers; nothing else constructs things."""
     engine = engine or make_engine(settings.database_url)
     factory = make_session_factory(engine)
     # Real channel adapters replace the development provider per channel here.
     dev = DevTicketProvider(settings.dev_ticket_key)
+    channels: list[grpc.Channel] = []
     if documents is None:
         client = DocumentsClient(settings.documents_addr)
         documents = client
         documents_sink = documents_sink or GrpcSink(client.channel, producer="identity")
+        if notifications_sink is None:
+            notifications = make_channel(settings.notifications_addr)
+            channels.append(notifications)
+            notifications_sink = GrpcSink(notifications, producer="identity")
     return App(
         settings=settings, engine=engine, uow=lambda: IdentityUnitOfWork(factory),
         policy=policy_of(settings),
         providers=providers or {ch: dev for ch in Channel},
         clock=clock or utcnow,
         documents=documents,
-        relay=OutboxRelay(engine, outbox_table, subscriptions(documents_sink), service="identity"),
+        relay=OutboxRelay(engine, outbox_table, subscriptions(documents_sink, notifications_sink),
+                          service="identity"),
+        channels=channels,
         calendar=calendar or ApprovalCalendar(settings.approval_addr, timeout=settings.calendar_timeout),
     )

@@ -37,6 +37,7 @@ class Settings(ServiceSettings):
     sign_in_limit: int
     sign_in_window: dt.timedelta
     documents_addr: str
+    notifications_addr: str
     verify_documents: bool
     approval_addr: str
     calendar_timeout: float
@@ -73,6 +74,7 @@ class Settings(ServiceSettings):
             sign_in_window=dt.timedelta(seconds=env_int(
                 env, "PERMIT_IDENTITY_SIGN_IN_WINDOW_SECONDS", 60, minimum=1, maximum=86400)),
             documents_addr=env_addr(env, "documents"),
+            notifications_addr=env_addr(env, "notifications"),
             verify_documents=env_bool(env, "PERMIT_IDENTITY_VERIFY_DOCUMENTS", True),
             approval_addr=env_addr(env, "approval"),
             calendar_timeout=env_float(env, "PERMIT_IDENTITY_CALENDAR_TIMEOUT", 2.0, minimum=0.1),

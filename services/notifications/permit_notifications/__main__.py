@@ -8,9 +8,9 @@ from pathlib import Path
 
 import structlog
 
-from permitkit.logging import configure_logging
+from permitkit.logging import configure_service_logging
 from permitkit.migrations import upgrade
-from permitkit.server import serve_until_signal
+from permitkit.server import serve
 from permitkit.settings import run_main
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -28,21 +28,15 @@ def main() -> int:
     from permit_notifications.config import Settings
 
     settings = Settings.from_env(os.environ)
-    configure_logging(json=settings.log_json, level=settings.log_level, service="notifications")
+    configure_service_logging(settings)
     if args.command == "migrate":
         upgrade(settings.database_url, MIGRATIONS)
         log.info("migrated", database=settings.database_url.rpartition("@")[2])
         return 0
 
     from permit_notifications.bootstrap import build
-    from permit_notifications.server import make_server
 
-    app = build(settings)
-    server, port = make_server(app)
-    app.start()
-    log.info("notifications_serving", host=settings.grpc_host, port=port)
-    serve_until_signal(server, on_stop=app.close)
-    return 0
+    return serve(build(settings))
 
 
 if __name__ == "__main__":

@@ -2,31 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlalchemy.engine import Engine
 
+from permit_notifications import handlers
 from permit_notifications.channels import Channel, RecordingChannel, WebhookChannel
 from permit_notifications.config import Settings
 from permit_notifications.delivery import DeliveryWorker, RetryPolicy
-from permit_notifications.grpc_api import NotificationServicer, NotificationsEventSink
-from permit_notifications.handlers import check_templates
+from permit_notifications.errors import DOMAIN
+from permit_notifications.grpc_api import NotificationServicer, service_spec
 from permit_notifications.unit_of_work import NotificationsUnitOfWork
 from permitkit.db import make_engine, make_session_factory
+from permitkit.events import EventSink
+from permitkit.server import ServiceSpec
 
 
 @dataclass
 class App:
     """The assembled service: settings, storage, servicers and the delivery worker."""
 
+    domain: ClassVar[str] = DOMAIN
+
     settings: Settings
     engine: Engine | None
     uow_factory: Callable[[], NotificationsUnitOfWork]
     servicer: NotificationServicer
-    sink: NotificationsEventSink
+    sink: EventSink
     worker: DeliveryWorker
     channels: Mapping[str, Channel]
+
+    def grpc_services(self) -> Sequence[ServiceSpec]:
+        return [service_spec(self.servicer), self.sink.service_spec()]
 
     def start(self) -> None:
         self.worker.start()
@@ -40,10 +49,22 @@ class App:
             self.engine.dispose()
 
 
+def event_sink(uow_factory: Callable[[], NotificationsUnitOfWork], on_applied: Callable[[], None]) -> EventSink:
+    """The events this context reads, each applied once (idempotent by event id)."""
+
+    def apply(event: object) -> bool:
+        applied = handlers.handle(uow_factory(), event.event_id, event)  # type: ignore[attr-defined, arg-type]
+        if applied:
+            on_applied()
+        return applied
+
+    return EventSink("notifications", {cls: apply for cls in handlers.READERS})
+
+
 def build(settings: Settings, *, uow_factory: Callable[[], NotificationsUnitOfWork] | None = None,
           channels: Mapping[str, Channel] | None = None) -> App:
     """Wire the service; tests may pass a fake unit-of-work factory or channels."""
-    check_templates()
+    handlers.check_templates()
     engine: Engine | None = None
     if uow_factory is None:
         engine = make_engine(settings.database_url)
@@ -60,6 +81,5 @@ def build(settings: Settings, *, uow_factory: Callable[[], NotificationsUnitOfWo
                             reminder_interval=settings.reminder_interval)
     servicer = NotificationServicer(uow_factory=uow_factory,
                                     allow_http_loopback=settings.webhook_allow_http_loopback)
-    sink = NotificationsEventSink(uow_factory=uow_factory, on_applied=worker.wake)
-    return App(settings=settings, engine=engine, uow_factory=uow_factory, servicer=servicer, sink=sink,
-               worker=worker, channels=channels)
+    return App(settings=settings, engine=engine, uow_factory=uow_factory, servicer=servicer,
+               sink=event_sink(uow_factory, worker.wake), worker=worker, channels=channels)

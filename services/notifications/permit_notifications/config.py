@@ -5,29 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from permitkit.settings import (
-    SettingsError,
-    env_bool,
-    env_database_url,
-    env_float,
-    env_grpc_bind,
-    env_int,
-    env_str,
-)
+from permitkit.settings import ServiceSettings, common_settings, env_bool, env_float, env_int
 
-_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+CONTEXT = "notifications"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the notifications service reads from its environment."""
+@dataclass(frozen=True, kw_only=True)
+class Settings(ServiceSettings):
+    """The common settings and the delivery policy."""
 
-    database_url: str
-    grpc_host: str
-    grpc_port: int
-    log_json: bool
-    log_level: str
-    max_workers: int
     # Plain-HTTP webhooks to a loopback address (development and tests only).
     webhook_allow_http_loopback: bool
     webhook_timeout: float
@@ -38,17 +24,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Read and check the settings; raises permitkit.settings.SettingsError."""
-        host, port = env_grpc_bind(env, "notifications")
-        level = env_str(env, "PERMIT_LOG_LEVEL", "INFO").upper()
-        if level not in _LEVELS:
-            raise SettingsError(f"PERMIT_LOG_LEVEL must be one of {', '.join(_LEVELS)}, got {level!r}")
         return cls(
-            database_url=env_database_url(env, "notifications"),
-            grpc_host=host,
-            grpc_port=port,
-            log_json=env_bool(env, "PERMIT_LOG_JSON", True),
-            log_level=level,
-            max_workers=env_int(env, "PERMIT_NOTIFICATIONS_GRPC_WORKERS", 16, minimum=1, maximum=256),
+            **common_settings(env, CONTEXT),
             webhook_allow_http_loopback=env_bool(env, "PERMIT_NOTIFICATIONS_WEBHOOK_ALLOW_HTTP_LOOPBACK", False),
             webhook_timeout=env_float(env, "PERMIT_NOTIFICATIONS_WEBHOOK_TIMEOUT", 5.0, minimum=0.1),
             delivery_max_attempts=env_int(env, "PERMIT_NOTIFICATIONS_DELIVERY_MAX_ATTEMPTS", 8, minimum=1,

@@ -14,15 +14,15 @@ from permit_notifications.channels import Channel, Envelope
 from permit_notifications.handlers import fire_reminders
 from permit_notifications.models import Delivery
 from permit_notifications.unit_of_work import NotificationsUnitOfWork
+from permitkit.dates import local_date
+from permitkit.db import utcnow
 
 log = structlog.get_logger("permit_notifications.delivery")
 
 
 def local_today() -> dt.date:
     """Today in China (reminders fire on local dates)."""
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return local_date(utcnow())
 
 
 @dataclass(frozen=True)

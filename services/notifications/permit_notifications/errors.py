@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from permitkit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from permitkit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
-
-class NotSignedIn(Unauthenticated):
-    reason = "UNAUTHENTICATED"
-    message = "请先登录。"
+DOMAIN = "permit.notifications"
 
 
 class InboxRequired(PermissionDenied):

@@ -1,4 +1,4 @@
-"""NotificationService and the event sink over gRPC: protobuf <-> use-case arguments only."""
+"""NotificationService over gRPC: protobuf <-> use-case arguments only."""
 
 from __future__ import annotations
 
@@ -6,18 +6,14 @@ from collections.abc import Callable
 
 import grpc
 
-from permit.events.v1 import event_sink_pb2 as epb
-from permit.events.v1 import event_sink_pb2_grpc as epb_grpc
 from permit.notifications.v1 import notifications_service_pb2 as pb
 from permit.notifications.v1 import notifications_service_pb2_grpc as pb_grpc
-from permit_notifications import convert, handlers, services
+from permit_notifications import convert, services
 from permit_notifications.unit_of_work import NotificationsUnitOfWork
-from permitkit.context import current_principal, require_service
-from permitkit.errors import InvalidArgument
+from permitkit.context import current_principal
 from permitkit.server import ServiceSpec
 
 SERVICE_NAME = "permit.notifications.v1.NotificationService"
-SINK_NAME = "permit.events.v1.EventSinkService"
 
 
 class NotificationServicer(pb_grpc.NotificationServiceServicer):
@@ -74,43 +70,5 @@ class NotificationServicer(pb_grpc.NotificationServiceServicer):
             next_page_token=page.next_page_token)
 
 
-class EventTypeUnknown(InvalidArgument):
-    reason = "EVENT_TYPE_UNKNOWN"
-    message = "事件类型无法识别。"
-
-
-class EventInvalid(InvalidArgument):
-    reason = "EVENT_INVALID"
-    message = "事件内容无效。"
-
-
-class NotificationsEventSink(epb_grpc.EventSinkServiceServicer):
-    """Internal: the integration events this context reads, applied once each."""
-
-    def __init__(self, *, uow_factory: Callable[[], NotificationsUnitOfWork],
-                 on_applied: Callable[[], None] = lambda: None) -> None:
-        self.uow_factory = uow_factory
-        self.on_applied = on_applied
-        self.types = {cls.DESCRIPTOR.full_name: cls for cls in handlers.READERS}
-
-    def Deliver(self, request: epb.DeliverRequest, context: grpc.ServicerContext) -> epb.DeliverResponse:
-        require_service()
-        env = request.envelope
-        name = env.event.TypeName()
-        cls = self.types.get(name)
-        if cls is None:
-            raise EventTypeUnknown(metadata={"topic": name})
-        event = cls()
-        if not env.event.Unpack(event) or not env.event_id:
-            raise EventInvalid(metadata={"topic": name})
-        applied = handlers.handle(self.uow_factory(), env.event_id, event)
-        if applied:
-            self.on_applied()
-        return epb.DeliverResponse(applied=applied)
-
-
-def service_specs(servicer: NotificationServicer, sink: NotificationsEventSink) -> list[ServiceSpec]:
-    return [(pb_grpc.add_NotificationServiceServicer_to_server, servicer, SERVICE_NAME),
-            (epb_grpc.add_EventSinkServiceServicer_to_server, sink, SINK_NAME)]
-
-
+def service_spec(servicer: NotificationServicer) -> ServiceSpec:
+    return (pb_grpc.add_NotificationServiceServicer_to_server, servicer, SERVICE_NAME)

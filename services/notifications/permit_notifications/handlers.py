@@ -161,6 +161,10 @@ READERS: dict[type[ProtoMessage], Callable[[Any], list[Note]]] = {
 }
 
 
+# The event messages this context reads (the contract tests compare them with the relays).
+CONSUMED = tuple(READERS)
+
+
 def _dues(event: Any) -> list[Any]:
     """The deadlines an event sets or moves."""
     if isinstance(event, apr_ev.CaseOpened):

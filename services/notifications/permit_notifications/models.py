@@ -15,11 +15,11 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from permitkit.db import make_base, utcnow
-from permitkit.outbox import add_outbox_tables
+from permitkit.outbox import add_inbox_table
 
 Base = make_base()
 metadata = Base.metadata
-_, inbox_table = add_outbox_tables(metadata)
+inbox_table = add_inbox_table(metadata)
 
 
 class DeliveryState(enum.StrEnum):

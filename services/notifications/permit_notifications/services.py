@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from permit_notifications import errors
 from permit_notifications.models import Delivery, Message, Webhook
 from permit_notifications.unit_of_work import NotificationsUnitOfWork
+from permitkit.access import signed_in
 from permitkit.context import Principal
 from permitkit.paging import Page, PageRequest, scope_of
 
@@ -23,8 +24,7 @@ def new_id() -> str:
 
 def audiences_of(principal: Principal | None) -> tuple[str, ...]:
     """Whose messages the caller sees: their party's, or their province's as an officer."""
-    if principal is None:
-        raise errors.NotSignedIn()
+    principal = signed_in(principal)
     out: list[str] = []
     if principal.party:
         out.append(principal.party)
@@ -36,8 +36,7 @@ def audiences_of(principal: Principal | None) -> tuple[str, ...]:
 
 
 def _party(principal: Principal | None) -> str:
-    if principal is None:
-        raise errors.NotSignedIn()
+    principal = signed_in(principal)
     if not principal.party:
         raise errors.PartyRequired()
     return principal.party

@@ -15,7 +15,7 @@ import pytest
 from permit_notifications.__main__ import MIGRATIONS
 from permit_notifications.bootstrap import App, build
 from permit_notifications.config import Settings
-from permit_notifications.server import make_server
+from permitkit.server import build_server
 from permitkit.migrations import upgrade
 
 
@@ -40,7 +40,7 @@ def app(notifications_db: str) -> Iterator[App]:
 
 @pytest.fixture(scope="module")
 def channel(app: App) -> Iterator[grpc.Channel]:
-    server, port = make_server(app, host="127.0.0.1", port=0)
+    server, port = build_server(app, host="127.0.0.1", port=0)
     server.start()
     ch = grpc.insecure_channel(f"127.0.0.1:{port}")
     try:

@@ -44,23 +44,6 @@ def upgrade() -> None:
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.create_index('ix_message_audience_id', ['audience', 'id'], unique=False)
 
-    op.create_table('outbox_event',
-    sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('topic', sa.String(length=100), nullable=False),
-    sa.Column('payload', sa.Text(), nullable=False),
-    sa.Column('create_time', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_time', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('deliver_time', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('park_time', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('seq', name=op.f('pk_outbox_event')),
-    sa.UniqueConstraint('event_id', name=op.f('uq_outbox_event_event_id'))
-    )
-    with op.batch_alter_table('outbox_event', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_event_deliver_time'), ['deliver_time'], unique=False)
-
     op.create_table('read_watermark',
     sa.Column('user', sa.String(length=100), nullable=False),
     sa.Column('through_id', sa.Integer(), nullable=False),
@@ -146,10 +129,6 @@ def downgrade() -> None:
 
     op.drop_table('reminder')
     op.drop_table('read_watermark')
-    with op.batch_alter_table('outbox_event', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_event_deliver_time'))
-
-    op.drop_table('outbox_event')
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.drop_index('ix_message_audience_id')
 
