@@ -97,7 +97,11 @@ def notes_case_returned(e: apr_ev.CaseReturned) -> list[Note]:
 def notes_review_decided(e: apr_ev.ReviewDecided) -> list[Note]:
     if e.outcome == apr_ev.REVIEW_OUTCOME_RETURNED:
         return [_app(e, "RETURNED", reason=e.reason or "未说明")]
-    return []  # approvals show as progress; a denial comes as ApplicationDenied
+    if e.outcome == apr_ev.REVIEW_OUTCOME_DENIED:
+        # A route province's denial denies the application (RV-3); approval publishes
+        # ApplicationDenied only for refusals at acceptance and rejected adjustments.
+        return [_app(e, "DENIED", reason=e.reason or "未说明")]
+    return []  # approvals show as progress
 
 
 def notes_adjustment_proposed(e: apr_ev.RouteAdjustmentProposed) -> list[Note]:
