@@ -10,6 +10,10 @@ CREATE ROLE application LOGIN PASSWORD 'application-dev';
 CREATE DATABASE application OWNER application;
 REVOKE ALL ON DATABASE application FROM PUBLIC;
 
+CREATE ROLE notifications LOGIN PASSWORD 'notifications-dev';
+CREATE DATABASE notifications OWNER notifications;
+REVOKE ALL ON DATABASE notifications FROM PUBLIC;
+
 CREATE ROLE routing LOGIN PASSWORD 'routing-dev';
 CREATE DATABASE routing OWNER routing;
 REVOKE ALL ON DATABASE routing FROM PUBLIC;

@@ -24,7 +24,7 @@ COMPOSE_FILE = DEPLOY / "compose.yaml"
 DOCKERFILE = DEPLOY / "Dockerfile"
 DEVELOPMENT_MD = REPO / "docs" / "development.md"
 
-CONTEXTS = ("identity", "application", "routing", "documents", "approval")
+CONTEXTS = ("identity", "application", "routing", "documents", "approval", "notifications")
 APPS = (*CONTEXTS, "gateway")
 NAMESPACE = "permit"
 COMMON_CONFIG_MAP = "permit-common"

@@ -79,9 +79,9 @@ class TestComposeContents:
     def test_lists_exactly_the_expected_services(self, compose: dict[str, Any]) -> None:
         assert set(compose["services"]) == {
             "postgres", "minio", "minio-buckets", "gateway",
-            "identity", "application", "routing", "documents", "approval",
+            "identity", "application", "routing", "documents", "approval", "notifications",
             "identity-migrate", "application-migrate", "routing-migrate", "documents-migrate",
-            "approval-migrate",
+            "approval-migrate", "notifications-migrate",
         }
 
     def test_has_no_problems(self, compose: dict[str, Any]) -> None:

@@ -55,7 +55,8 @@ def kind(resources: list[dict[str, Any]], name: str) -> dict[str, Any]:
 class TestTooling:
     def test_documented_ports_cover_every_service_and_the_gateway(self) -> None:
         assert PORTS == {"identity": 50051, "application": 50052, "routing": 50053,
-                         "documents": 50054, "approval": 50055, "gateway": 8080}
+                         "documents": 50054, "approval": 50055, "notifications": 50056,
+                         "gateway": 8080}
 
     def test_kubernetes_validate_is_installed_with_the_schemas_we_target(self) -> None:
         cli = kubernetes_validate_cli()
