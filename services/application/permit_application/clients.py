@@ -65,8 +65,12 @@ class ApprovalClient:
             vehicles=[apb.CaseVehicle(
                 plate_number=v["plate_number"], fleet_vehicle=v.get("fleet_vehicle") or "",
                 curb_mass_kg=int(v.get("curb_mass_kg") or 0), axle_count=int(v.get("axle_count") or 0),
-                wheelbase_mm=int(v.get("wheelbase_mm") or 0), tyre_count=int(v.get("tyre_count") or 0))
+                wheelbase_mm=int(v.get("wheelbase_mm") or 0), tyre_count=int(v.get("tyre_count") or 0),
+                vehicle_type=v.get("vehicle_type") or "")
                 for v in p.get("vehicles", [])],
+            # Events queued before the payload carried them deliver neither (CT-1).
+            cargo=apb.CaseCargo(**p["cargo"]) if p.get("cargo") else None,
+            overall=apb.CaseOverall(**p["overall"]) if p.get("overall") else None,
         ), timeout=self.timeout)
 
     def cancel_case(self, event_id: str, p: dict[str, Any]) -> None:

@@ -643,9 +643,27 @@ def create_case_payload(app: Application) -> dict[str, Any]:
         # The figures PQ-10 compares when a vehicle is changed after submission.
         "vehicles": [{"plate_number": v.plate_number, "fleet_vehicle": v.fleet_vehicle,
                       "curb_mass_kg": v.curb_mass_kg, "axle_count": v.axle_count,
-                      "wheelbase_mm": v.wheelbase_mm, "tyre_count": v.tyre_count}
+                      "wheelbase_mm": v.wheelbase_mm, "tyre_count": v.tyre_count,
+                      "vehicle_type": v.vehicle_type}
                      for v in vehicles],
+        # What the certificate prints and the roadside check shows (CT-1, CT-3).
+        "cargo": _certificate_cargo(app.cargo_value),
+        "overall": _certificate_overall(app.overall_value),
     }
+
+
+def _certificate_cargo(cargo: vo.Cargo | None) -> dict[str, Any] | None:
+    if cargo is None:
+        return None
+    return {"name": cargo.name, "weight_kg": cargo.weight_kg, "length_mm": cargo.length_mm,
+            "width_mm": cargo.width_mm, "height_mm": cargo.height_mm}
+
+
+def _certificate_overall(overall: vo.Overall | None) -> dict[str, Any] | None:
+    if overall is None:
+        return None
+    return {"total_mass_kg": overall.total_mass_kg, "length_mm": overall.length_mm,
+            "width_mm": overall.width_mm, "height_mm": overall.height_mm}
 
 
 # ---- management --------------------------------------------------------------------

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import os
 from pathlib import Path
 
 import structlog
 
 from permit_approval.bootstrap import build
+from permit_approval.certificate.fonts import FontMissing, find_font
 from permit_approval.config import Settings
 from permit_approval.server import build_server
 from permitkit.logging import configure_logging
@@ -31,6 +33,12 @@ def main() -> int:
         upgrade(settings.database_url, MIGRATIONS)
         log.info("migrated", database=settings.database_url.split("@")[-1])
         return 0
+    try:
+        find_font()  # CT-1: certificates must show Chinese, not empty boxes
+    except FontMissing as e:
+        log.error("certificate_font_missing", error=str(e))
+        print(f"permit_approval: {e}", file=sys.stderr)
+        return 1
     app = build(settings)
     try:
         server, port = build_server(app)
@@ -39,6 +47,8 @@ def main() -> int:
         app.close()
         return 1
     app.relay.start()
+    if app.certificate_worker is not None:
+        app.certificate_worker.start()
     log.info("serving", host=settings.grpc_host, port=port)
     try:
         serve_until_signal(server, on_stop=app.relay.stop)

@@ -12,6 +12,7 @@ from permitkit.settings import (
     env_database_url,
     env_float,
     env_grpc_bind,
+    env_int,
     env_str,
 )
 
@@ -32,6 +33,11 @@ class Settings:
     peer_timeout: float
     log_json: bool
     log_level: str
+    identity_addr: str = "127.0.0.1:50051"
+    # CT-2: the public address of the gateway's verification page, printed in the QR code.
+    verify_base_url: str = "http://127.0.0.1:8080"
+    certificate_key_rotate_days: int = 90
+    certificate_key_passphrase: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -42,7 +48,16 @@ class Settings:
         level = env_str(env, "PERMIT_LOG_LEVEL", "INFO").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"PERMIT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        base = env_str(env, "PERMIT_APPROVAL_VERIFY_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+        if not base.startswith(("http://", "https://")):
+            raise SettingsError("PERMIT_APPROVAL_VERIFY_BASE_URL must be an http(s) address, "
+                                f"got {base!r}")
         return cls(
+            identity_addr=env_addr(env, "identity"),
+            verify_base_url=base,
+            certificate_key_rotate_days=env_int(env, "PERMIT_APPROVAL_CERTIFICATE_KEY_ROTATE_DAYS",
+                                                90, minimum=1),
+            certificate_key_passphrase=env_str(env, "PERMIT_APPROVAL_CERTIFICATE_KEY_PASSPHRASE", ""),
             database_url=env_database_url(env, CONTEXT),
             grpc_host=host,
             grpc_port=port,

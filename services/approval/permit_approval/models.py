@@ -177,6 +177,9 @@ class Case(TimestampMixin, Base):
     acceptance_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     accepted_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     permit_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The declared cargo and the vehicle-cargo overall figures, printed on the certificate (CT-1).
+    cargo: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    overall: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     reviews: Mapped[list[Review]] = relationship(
@@ -1039,3 +1042,7 @@ class CalendarYear(Base):
     workdays: Mapped[list[str]] = mapped_column(JSON, default=list)
     update_time: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+# The certificate tables hang off Permit (Permit.certificates); registered with the metadata here.
+from permit_approval.certificate import models as _certificate_models  # noqa: E402, F401

@@ -78,6 +78,11 @@ class ImageTooLarge(InvalidArgument):
     message = "图片像素尺寸过大，请缩小图片后重新上传。"
 
 
+class KindReserved(InvalidArgument):
+    reason = "DOCUMENT_KIND_RESERVED"
+    message = "该类材料由系统生成，不能上传。"
+
+
 class NotApplicant(PermissionDenied):
     reason = "NOT_APPLICANT"
     message = "请以申请人身份登录后再上传材料。"

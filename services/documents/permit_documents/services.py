@@ -17,6 +17,7 @@ from permit_documents.models import (
     DOCUMENT_NAME,
     PARTY_NAME,
     PROVINCE_CODE,
+    SERVICE_KINDS,
     Document,
     DocumentKind,
     blob_key_for,
@@ -62,6 +63,13 @@ def check_upload_header(*, principal: Principal | None, kind: DocumentKind | Non
     _require_owner(principal)
     if kind is None:
         raise errors.DocumentKindMissing(field="header.kind")
+    _check_service_kind(principal, kind)
+
+
+def _check_service_kind(principal: Principal | None, kind: DocumentKind) -> None:
+    """A certificate is stored by the approval service for the holder, never uploaded (CT-1)."""
+    if kind in SERVICE_KINDS and (principal is None or not principal.is_service):
+        raise errors.KindReserved(field="header.kind", metadata={"kind": kind.name})
 
 
 def upload_document(
@@ -84,6 +92,7 @@ def upload_document(
     owner = _require_owner(principal)
     if kind is None:
         raise errors.DocumentKindMissing(field="header.kind")
+    _check_service_kind(principal, kind)
     if not content:
         raise errors.FileEmpty(field="chunk")
     if len(content) > formats.MAX_UPLOAD_BYTES:
