@@ -96,6 +96,20 @@ class TestUpload:
         with pytest.raises(errors.NotApplicant):
             upload(uow, store, principal=OFFICER_HE)
 
+    def test_a_certificate_is_stored_by_the_approval_service_for_the_holder_never_uploaded_CT_1(self, uow, store):
+        with pytest.raises(errors.KindReserved):
+            upload(uow, store, corpus.pdf(), kind=DocumentKind.CERTIFICATE, filename="通行证.pdf")
+        with pytest.raises(errors.KindReserved):
+            services.check_upload_header(principal=OWNER, kind=DocumentKind.CERTIFICATE)
+        for_holder = Principal(subject="services/approval", party="parties/p1", roles=frozenset({"service"}))
+        doc = upload(uow, store, corpus.pdf(), principal=for_holder, kind=DocumentKind.CERTIFICATE,
+                     filename="通行证.pdf")
+        assert (doc.owner, doc.kind, doc.format) == ("parties/p1", "CERTIFICATE", "PDF")
+        assert doc.readable_by(OWNER) and not doc.readable_by(OTHER)
+        with pytest.raises(errors.FormatNotAllowed):
+            upload(uow, store, corpus.docx(), principal=for_holder, kind=DocumentKind.CERTIFICATE,
+                   filename="通行证.docx")
+
     def test_missing_kind_is_refused(self, uow, store):
         with pytest.raises(errors.DocumentKindMissing):
             upload(uow, store, kind=None)

@@ -33,7 +33,8 @@ def find_font(env: dict[str, str] | None = None) -> Font:
     configured = env.get(FONT_ENV, "").strip()
     if configured:
         if not Path(configured).is_file():
-            raise FontMissing(f"{FONT_ENV}={configured} is not a file: set it to a CJK TrueType font")
+            raise FontMissing(f"{FONT_ENV}={configured} is not a file: set it to a CJK TrueType font, "
+                              "or unset it and install Debian's fonts-wqy-microhei")
         return Font(Path(configured))
     for c in CANDIDATES:
         if Path(c).is_file():
