@@ -54,6 +54,7 @@ dt{color:#666}dd{margin:0;word-break:break-all}
 ol{margin:0;padding-left:1.3em}li{margin:2px 0}
 .plate{display:inline-block;background:#0b3d91;color:#fff;border-radius:4px;padding:0 6px;margin:0 4px 4px 0;
 font-weight:600}
+.nw{white-space:nowrap}
 footer{color:#777;font-size:13px;text-align:center;margin:16px 0}
 """
 
@@ -65,7 +66,7 @@ def _e(text: Any) -> str:
 def _date(d: dict[str, int] | None) -> str:
     if not d or not d.get("year"):
         return "—"
-    return f"{d['year']}年{d['month']}月{d['day']}日"
+    return f'<span class="nw">{int(d["year"])}年{int(d["month"])}月{int(d["day"])}日</span>'
 
 
 def _metres(mm: str | int | None) -> str:
