@@ -63,7 +63,7 @@ class TestSigning:
         code = signing.sign(payload(kid), private)
         keys = {kid: private.public_key()}
         prefix, body, sig = code.split(".")
-        forged_body = signing.b64(signing.unb64(body).replace("01-08".encode(), "12-31".encode()))
+        forged_body = signing.b64(signing.unb64(body).replace(b"01-08", b"12-31"))
         assert signing.verify(f"{prefix}.{forged_body}.{sig}", keys) is None
         assert signing.verify(code, {"other": private.public_key()}) is None
         other = signing.load_private(signing.generate_key_pair(NOW).private_key_pem)

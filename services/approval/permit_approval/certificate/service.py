@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from permit_approval import access, errors
