@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
 
 from permit_approval.certificate.content import (
     REASON_LABELS,
@@ -126,9 +127,7 @@ def _grid(pdf: _Doc, heading: tuple[str, str], rows: list[tuple[str, str]]) -> N
             r.cell(b)
 
 
-def _heading_style():  # type: ignore[no-untyped-def]
-    from fpdf.fonts import FontFace
-
+def _heading_style() -> FontFace:
     return FontFace(family=FAMILY, emphasis="", color=INK, fill_color=LABEL_FILL)
 
 
