@@ -301,7 +301,13 @@ class TestSubmitApplication:
         # PQ-10: each vehicle's figures, for a later vehicle change.
         assert [v["plate_number"] for v in payload["vehicles"]] == ["冀A12345", "冀B6789挂"]
         assert set(payload["vehicles"][0]) == {"plate_number", "fleet_vehicle", "curb_mass_kg",
-                                               "axle_count", "wheelbase_mm", "tyre_count"}
+                                               "axle_count", "wheelbase_mm", "tyre_count", "vehicle_type"}
+        # CT-1: what the certificate prints: vehicle types, the cargo, the overall figures.
+        assert all(v["vehicle_type"] for v in payload["vehicles"])
+        assert set(payload["cargo"]) == {"name", "weight_kg", "length_mm", "width_mm", "height_mm"}
+        assert payload["cargo"]["name"] and payload["cargo"]["weight_kg"] > 0
+        assert set(payload["overall"]) == {"total_mass_kg", "length_mm", "width_mm", "height_mm"}
+        assert payload["overall"]["total_mass_kg"] > 0
         assert (payload["permit_class"], payload["submission"], payload["applicant"]) == (1, 1, PARTY)
         assert (payload["start_date"], payload["end_date"]) == ("2026-12-10", "2026-12-20")
         assert "documents/d1" in payload["documents"] and "documents/poa" in payload["documents"]
