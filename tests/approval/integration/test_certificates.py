@@ -13,10 +13,10 @@ import pytest
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
 from permit.approval.v1 import approval_service_pb2_grpc as svc_grpc
+from permit.events.v1 import event_sink_pb2_grpc
 from permit_approval.bootstrap import build
 from permit_approval.certificate import signing
 from permit_approval.config import Settings
-from permit.events.v1 import event_sink_pb2_grpc
 from permitkit.errors import Unavailable
 from permitkit.server import build_server as build_approval_server
 from tests.approval.conftest import SHANDONG, Clock, FakeApplicationServer, Running, reason_of
