@@ -70,8 +70,7 @@ class App:
 
     def close(self) -> None:
         self.relay.stop()
-        if self.certificate_worker is not None:
-            self.certificate_worker.stop()
+        self.certificate_worker.stop()
         for ch in self.channels:
             ch.close()
         self.engine.dispose()
