@@ -80,6 +80,8 @@ class Stack:
             env[f"PERMIT_{c.upper()}_GRPC_PORT"] = str(self.ports[c])
             env[f"{c.upper()}_SERVICE_ADDR"] = f"127.0.0.1:{self.ports[c]}"
         env["PERMIT_GATEWAY_PORT"] = str(self.ports["gateway"])
+        # CT-2: certificate QR codes open this gateway's verification page.
+        env.setdefault("PERMIT_APPROVAL_VERIFY_BASE_URL", self.gateway_url)
         return env
 
     @property

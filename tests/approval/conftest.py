@@ -351,10 +351,11 @@ class Running:
         route = route or ROUTE
         rows = rows if rows is not None else [(p, [f"G{i + 1}"]) for i, p in enumerate(route)]
         vehicles = [application_pb2.Vehicle(plate_number="冀A12345", fleet_vehicle="vehicles/v1", curb_mass_kg=9000,
-                                             axle_count=3, wheelbase_mm=3500, tyre_count=10),
+                                             axle_count=3, wheelbase_mm=3500, tyre_count=10,
+                                             vehicle_type="重型半挂牵引车"),
                     application_pb2.Vehicle(plate_number="冀B6789挂", fleet_vehicle="vehicles/v2",
                                             curb_mass_kg=12000, axle_count=3, wheelbase_mm=9000,
-                                            tyre_count=12)]
+                                            tyre_count=12, vehicle_type="重型低平板半挂车")]
         submitted = application_events.SubmittedApplication(
             submission=submission, permit_class=permit_class, origin_province=route[0],
             destination_province=route[-1], route_provinces=route,
@@ -363,6 +364,11 @@ class Running:
                 start_date=date_pb2.Date(year=start.year, month=start.month, day=start.day),
                 end_date=date_pb2.Date(year=end.year, month=end.month, day=end.day)),
             multi_trip=multi_trip, documents=["documents/d1"],
+            # What the certificate prints (CT-1).
+            cargo=application_pb2.Cargo(name="变压器", weight_kg=30000, length_mm=9000, width_mm=3200,
+                                        height_mm=3100),
+            overall=application_pb2.Overall(total_mass_kg=51000, length_mm=19900, width_mm=3200,
+                                            height_mm=4300),
             vehicles=vehicles if with_vehicles else [application_pb2.Vehicle(plate_number="冀A12345"),
                                                      application_pb2.Vehicle(plate_number="冀B6789挂")])
         cls = application_events.ApplicationCorrected if submission > 1 else application_events.ApplicationSubmitted

@@ -183,3 +183,28 @@ def test_image_pythonpath_resolves_the_service_and_its_entry_point(built_app: Pa
     main_origin, kit_origin = out.stdout.split()
     assert main_origin == str(built_app / "services" / app / f"permit_{app}" / "__main__.py")
     assert kit_origin == str(built_app / "libs" / "permitkit" / "permitkit" / "__init__.py")
+
+
+@pytest.mark.parametrize("app", checks.APPS)
+def test_only_the_approval_image_installs_the_cjk_font_of_certificates_CT_1(app: str, tmp_path: Path) -> None:
+    """The runtime stage's font step, run with stand-in apt-get and rm: approval (which
+    refuses to start without a CJK font for the certificate) installs fonts-wqy-microhei,
+    the other images install nothing."""
+    ins = checks.render(dockerfile(), {"SERVICE": app, "PORT": str(PORTS[app])})
+    runtime = ins[max(n for n, x in enumerate(ins) if x.keyword == "FROM"):]
+    steps = [i.args for i in runtime if i.keyword == "RUN" and "fonts-wqy-microhei" in i.args]
+    assert len(steps) == 1, "the runtime stage installs the certificate font in one RUN"
+    log = tmp_path / "calls"
+    for tool in ("apt-get", "rm"):
+        fake = tmp_path / tool
+        fake.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\n')
+        fake.chmod(0o755)
+    run = subprocess.run(["/bin/sh", "-c", steps[0]], env={"PATH": f"{tmp_path}:/usr/bin:/bin", "SERVICE": app},
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    calls = log.read_text().splitlines() if log.exists() else []
+    installs = [c for c in calls if c.startswith("apt-get install")]
+    if app == "approval":
+        assert installs == ["apt-get install -y --no-install-recommends fonts-wqy-microhei"]
+    else:
+        assert installs == []

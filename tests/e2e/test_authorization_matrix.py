@@ -426,6 +426,13 @@ def review_action(attr: str, province: str, action: str, check: Callable[[Mappin
                 expect=expect)
 
 
+def certificate_call(w: World, who: str) -> Call:
+    """The shared permit's certificate, once rendered and stored after the issue (CT-1)."""
+    j.wait_for(lambda: any(c.get("storeTime") for c in ok(w.carrier, "GET", f"/v1/{w.permit['name']}")
+                           .get("certificates", [])), "the permit's certificate stored", timeout=60)
+    return Call("GET", f"/v1/{w.permit['name']}/certificate", params={"format": "pdf"})
+
+
 def extension_body(w: World) -> dict[str, Any]:
     return {"newEndDate": plus_days(w.permit["endDate"], 1), "provinces": [SHANDONG], "reason": "设备延迟到货"}
 
@@ -649,8 +656,15 @@ MATRIX: list[Row] = [
         post(lambda w: "/v1/permits:verify", lambda w: {"verificationCode": w.permit["verificationCode"]},
              expect=verified),
         everyone(OK, anonymous=OK),
-        public_fields=("result", "permitNumber", "plateNumbers", "startDate", "endDate"),
-        how="RV-5: anyone holding the certificate learns its number, plates and validity, nothing more"),
+        public_fields=("result", "permitNumber", "plateNumbers", "startDate", "endDate", "route", "overall",
+                       "vehicles", "multiTrip", "issuingProvince", "certificateVersion",
+                       "currentCertificateVersion"),
+        how="RV-5, CT-3: anyone holding the certificate learns what a roadside check needs, nothing personal"),
+    Row("DownloadCertificate", "GET", "/v1/permits/{permit_id}/certificate", certificate_call,
+        answers(OK, PERMIT_NOT_FOUND, OK, OTHER_PROVINCE), officer="shandong-review", officer_sees=True,
+        how="CT-1: the holder and officers of a route province download the PDF"),
+    Row("ListCertificateKeys", "GET", "/v1/certificateKeys", get(lambda w: "/v1/certificateKeys"),
+        everyone(OK, anonymous=OK), how="CT-2: the published keys verify a certificate offline"),
     # approval: the working calendar (RV-4) ------------------------------------------------------
     Row("GetWorkingCalendar", "GET", "/v1/workingCalendars/{workingCalendar_id}",
         get(lambda w: "/v1/workingCalendars/2027"), answers(NOT_OFFICER, NOT_OFFICER, OK, OK, OK)),

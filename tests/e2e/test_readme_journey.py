@@ -38,7 +38,8 @@ def _make_shim(bin_dir: Path, tokens_dir: Path) -> None:
     shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
 
 
-def test_the_readme_journey_runs_as_written_AP_1_AP_2_AP_7b_RV_1_RV_3_PQ_1_PQ_3_PQ_9_RV_5(stack, tmp_path):
+def test_the_readme_journey_runs_as_written_AP_1_AP_2_AP_7b_RV_1_RV_3_PQ_1_PQ_3_PQ_9_RV_5_CT_1_CT_2_CT_3(
+        stack, tmp_path):
     for tool in ("bash", "curl", "jq"):
         assert shutil.which(tool), f"{tool} is needed to run the README's journey"
     block = _journey_block()
@@ -67,5 +68,10 @@ def test_the_readme_journey_runs_as_written_AP_1_AP_2_AP_7b_RV_1_RV_3_PQ_1_PQ_3_
     assert issued.group(2).count('"decisionLabel":"同意"') == 3
     assert f'"permitNumber":"{issued.group(1)}"' in out.split("已发证", 1)[1]
     assert re.search(r'"result":"VERIFICATION_RESULT_(VALID|NOT_YET_VALID)"', out), out
+    # The certificate downloaded as PDF and image, its page, the published keys (CT-1 to CT-3).
+    assert '{"version":1,"state":"CERTIFICATE_STATE_CURRENT"' in out and "permit.pdf\npermit.png" in out
+    assert re.search(r"<strong>有效( · 未到通行日期)?</strong>", out), out
+    assert '"algorithm":"Ed25519"' in out
+    assert "<strong>已废止</strong>" in out.split("PERMIT_STATE_ABOLISHED", 1)[1]
     assert '"stateLabel":"未提交"' in out  # 再来一件
     assert f'{{"number":"{issued.group(1)}","state":"PERMIT_STATE_ABOLISHED"}}' in out

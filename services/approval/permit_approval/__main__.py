@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 import structlog
 
 from permit_approval.bootstrap import build
+from permit_approval.certificate.fonts import FontMissing, find_font
 from permit_approval.config import Settings
 from permitkit.logging import configure_service_logging
 from permitkit.migrations import upgrade
@@ -30,6 +32,12 @@ def main() -> int:
         upgrade(settings.database_url, MIGRATIONS)
         log.info("migrated", database=settings.database_url.split("@")[-1])
         return 0
+    try:
+        find_font()  # CT-1: certificates must show Chinese, not empty boxes
+    except FontMissing as e:
+        log.error("certificate_font_missing", error=str(e))
+        print(f"permit_approval: {e}", file=sys.stderr)
+        return 1
     return serve(build(settings))
 
 

@@ -13,6 +13,16 @@ from sqlalchemy.engine import Engine
 from permit.approval.v1 import events_pb2 as ev
 from permit_approval import event_handlers
 from permit_approval.calendar_api import calendar_service_spec
+from permit_approval.certificate.desk import CertificateDesk
+from permit_approval.certificate.issuing import CertificateIssuer
+from permit_approval.certificate.keys import KeyPolicy, KeyRing
+from permit_approval.certificate.peers import (
+    CertificateStore,
+    GrpcCertificateStore,
+    GrpcPartyDirectory,
+    PartyDirectory,
+)
+from permit_approval.certificate.worker import CertificateWorker
 from permit_approval.clients import (
     DocumentDirectory,
     FleetDirectory,
@@ -47,6 +57,8 @@ class App:
     relay: OutboxRelay
     channels: list[grpc.Channel]
     uow_factory: Callable[[], ApprovalUnitOfWork]
+    # CT-1: renders and stores the certificate versions recorded with permits.
+    certificate_worker: CertificateWorker
 
     def grpc_services(self) -> Sequence[ServiceSpec]:
         return [(add_to_server, self.servicer, FULL_NAME), self.sink.service_spec(),
@@ -54,9 +66,11 @@ class App:
 
     def start(self) -> None:
         self.relay.start()
+        self.certificate_worker.start()
 
     def close(self) -> None:
         self.relay.stop()
+        self.certificate_worker.stop()
         for ch in self.channels:
             ch.close()
         self.engine.dispose()
@@ -67,7 +81,8 @@ def build(settings: Settings, *, engine: Engine | None = None,
           routes: RouteValidator | None = None, documents_sink: Deliver | None = None,
           documents: DocumentDirectory | None = None, notifications_sink: Deliver | None = None,
           clock: Callable[[], dt.datetime] | None = None,
-          relay_poll_interval: float = 0.5) -> App:
+          relay_poll_interval: float = 0.5, certificate_store: CertificateStore | None = None,
+          parties: PartyDirectory | None = None) -> App:
     """Wire engine, unit of work, peer clients, outbox relay and servicer."""
     engine = engine or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
@@ -99,12 +114,30 @@ def build(settings: Settings, *, engine: Engine | None = None,
     def uow_factory() -> ApprovalUnitOfWork:
         return ApprovalUnitOfWork(session_factory, on_commit=relay.wake)
 
+    # CT-1/CT-2: certificate versions recorded with the permit, rendered and stored after.
+    if certificate_store is None:
+        store_channel = make_channel(settings.documents_addr)
+        channels.append(store_channel)
+        certificate_store = GrpcCertificateStore(store_channel,
+                                                 timeout=max(settings.peer_timeout, 10.0))
+    if parties is None:
+        identity_channel = make_channel(settings.identity_addr)
+        channels.append(identity_channel)
+        parties = GrpcPartyDirectory(identity_channel, timeout=settings.peer_timeout)
+    keys = KeyRing(KeyPolicy(rotate_after=dt.timedelta(days=settings.certificate_key_rotate_days),
+                             passphrase=settings.certificate_key_passphrase))
+    issuer = CertificateIssuer(keys, settings.verify_base_url)
+    worker = CertificateWorker(session_factory, store=certificate_store, parties=parties,
+                               verify_base_url=settings.verify_base_url, clock=clock or utcnow,
+                               poll_interval=relay_poll_interval)
+    issuer.on_recorded(worker.wake)
     servicer = ApprovalServicer(uow_factory=uow_factory,
                                 signer=PermitSigner(settings.verification_key.encode()),
                                 fleet=fleet, documents=documents, routes=routes,
-                                clock=clock or utcnow)
+                                clock=clock or utcnow,
+                                certificates=CertificateDesk(issuer, keys, certificate_store))
     sink = event_handlers.sink(uow_factory, clock or utcnow)
-    return App(settings, engine, servicer, sink, relay, channels, uow_factory)
+    return App(settings, engine, servicer, sink, relay, channels, uow_factory, worker)
 
 
 # What the notifications service tells carriers and officers of (MS-1, MS-2), with the

@@ -109,7 +109,8 @@ def case_pb(case: Case, today: dt.date) -> pb.Case:
                            curb_mass_kg=int(v.get("curb_mass_kg") or 0),
                            axle_count=int(v.get("axle_count") or 0),
                            wheelbase_mm=int(v.get("wheelbase_mm") or 0),
-                           tyre_count=int(v.get("tyre_count") or 0))
+                           tyre_count=int(v.get("tyre_count") or 0),
+                           vehicle_type=v.get("vehicle_type", "") or "")
             for v in case.vehicles or []
         ],
     )

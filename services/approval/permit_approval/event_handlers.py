@@ -13,6 +13,7 @@ from typing import Any
 
 from permit.application.v1 import events_pb2 as application_events
 from permit_approval import convert, services
+from permit_approval.certificate.desk import cargo_from_pb, overall_from_pb
 from permit_approval.unit_of_work import ApprovalUnitOfWork
 from permitkit.context import current_principal
 from permitkit.events import EventSink
@@ -35,8 +36,11 @@ def submission_of(e: Any) -> services.Submission:
         # submitted without them is looked up in the fleet then.
         vehicles=[{"plate_number": v.plate_number, "fleet_vehicle": v.fleet_vehicle,
                    "curb_mass_kg": v.curb_mass_kg, "axle_count": v.axle_count,
-                   "wheelbase_mm": v.wheelbase_mm, "tyre_count": v.tyre_count}
-                  for v in s.vehicles if v.curb_mass_kg and v.axle_count])
+                   "wheelbase_mm": v.wheelbase_mm, "tyre_count": v.tyre_count,
+                   "vehicle_type": v.vehicle_type}
+                  for v in s.vehicles if v.curb_mass_kg and v.axle_count],
+        # What the certificate prints and the roadside check shows (CT-1, CT-3).
+        cargo=cargo_from_pb(s), overall=overall_from_pb(s))
 
 
 CONSUMED = (application_events.ApplicationSubmitted, application_events.ApplicationCorrected,

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
 from permit.approval.v1 import approval_service_pb2_grpc as svc_grpc
 from permit_approval import convert, services
+from permit_approval.certificate import convert as certificate_convert
+from permit_approval.certificate.desk import CertificateDesk
 from permit_approval.clients import DocumentDirectory, FleetDirectory, RouteValidator
 from permit_approval.models import Case, Decision, Permit, local_date
 from permit_approval.unit_of_work import ApprovalUnitOfWork
 from permit_approval.verification import PermitSigner
 from permitkit.context import current_principal
-from permitkit.errors import InvalidArgument
+from permitkit.errors import InvalidArgument, Unavailable
 
 FULL_NAME = "permit.approval.v1.ApprovalService"
 
@@ -48,8 +50,10 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
 
     def __init__(self, *, uow_factory: Callable[[], ApprovalUnitOfWork], signer: PermitSigner,
                  fleet: FleetDirectory, documents: DocumentDirectory,
-                 clock: Callable[[], dt.datetime], routes: RouteValidator | None = None) -> None:
+                 clock: Callable[[], dt.datetime], routes: RouteValidator | None = None,
+                 certificates: CertificateDesk | None = None) -> None:
         self._uow = uow_factory
+        self._certificates = certificates
         self._routes = routes
         self._signer = signer
         self._fleet = fleet
@@ -62,7 +66,7 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
 
     def _permit(self, permit: Permit) -> pb.Permit:
         msg: pb.Permit = convert.permit_pb(permit, local_date(self._clock()), self._signer)
-        return msg
+        return certificate_convert.add_certificates(msg, permit)
 
     # -- cases ------------------------------------------------------------------------------
 
@@ -152,9 +156,11 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
     # -- permits ----------------------------------------------------------------------------
 
     def IssuePermit(self, request: svc.IssuePermitRequest, context: Any) -> pb.Permit:
-        return self._permit(services.issue_permit(self._uow(), principal=current_principal(),
-                                                  case_name=request.case,
-                                                  now=self._clock()))
+        permit = services.issue_permit(self._uow(), principal=current_principal(),
+                                       case_name=request.case, now=self._clock(),
+                                       certificates=self._issuer())
+        self._wake_certificates()
+        return self._permit(permit)
 
     def GetPermit(self, request: svc.GetPermitRequest, context: Any) -> pb.Permit:
         return self._permit(services.get_permit(self._uow(), principal=current_principal(),
@@ -162,6 +168,10 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
 
     def VerifyPermit(self, request: svc.VerifyPermitRequest,
                      context: Any) -> svc.VerifyPermitResponse:
+        if self._certificates is not None:
+            # CT-2: signed certificate payloads, and bare permit codes, with the current state.
+            return self._certificates.verify(self._uow(), self._signer,
+                                             request.verification_code, self._clock())
         v = services.verify_permit(self._uow(), signer=self._signer,
                                    verification_code=request.verification_code,
                                    now=self._clock())
@@ -173,6 +183,26 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
             resp.start_date.CopyFrom(convert.date_pb(v.permit.start_date))
             resp.end_date.CopyFrom(convert.date_pb(v.permit.end_date))
         return resp
+
+    def DownloadCertificate(self, request: svc.DownloadCertificateRequest,
+                            context: Any) -> Iterator[svc.DownloadCertificateResponse]:
+        return self._desk().download(self._uow(), current_principal(), request)
+
+    def ListCertificateKeys(self, request: svc.ListCertificateKeysRequest,
+                            context: Any) -> svc.ListCertificateKeysResponse:
+        return self._desk().list_keys(self._uow(), self._clock())
+
+    def _desk(self) -> CertificateDesk:
+        if self._certificates is None:
+            raise Unavailable("通行证服务未启用。")
+        return self._certificates
+
+    def _issuer(self) -> Any:
+        return self._certificates.issuer if self._certificates is not None else None
+
+    def _wake_certificates(self) -> None:
+        if self._certificates is not None:
+            self._certificates.issuer.wake()
 
     def AbolishPermit(self, request: svc.AbolishPermitRequest, context: Any) -> pb.Permit:
         return self._permit(services.abolish_permit(self._uow(), principal=current_principal(),
@@ -186,10 +216,12 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
             reason=request.reason, now=self._clock()))
 
     def DecideExtension(self, request: svc.DecideExtensionRequest, context: Any) -> pb.Permit:
-        return self._permit(services.decide_extension(
+        permit = services.decide_extension(
             self._uow(), principal=current_principal(), name=request.name,
             decision=convert.decision_from_pb(request.decision), reason=request.reason,
-            now=self._clock()))
+            now=self._clock(), certificates=self._issuer())
+        self._wake_certificates()
+        return self._permit(permit)
 
     def GetWorkingCalendar(self, request: svc.GetWorkingCalendarRequest,
                            context: Any) -> svc.WorkingCalendar:

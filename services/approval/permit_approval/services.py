@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from permit_approval import access, errors, published
+from permit_approval.certificate.content import EXTENDED, ISSUED
+from permit_approval.certificate.issuing import CertificateIssuer
 from permit_approval.clients import DocumentDirectory, FleetDirectory, RouteValidator
 from permit_approval.models import (
     CalendarYear,
@@ -104,6 +106,8 @@ class Submission:
     documents: Sequence[str] = ()
     route: Sequence[dict[str, Any]] = ()
     vehicles: Sequence[dict[str, Any]] = ()
+    cargo: dict[str, Any] | None = None
+    overall: dict[str, Any] | None = None
 
 
 def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_id: str,
@@ -148,6 +152,8 @@ def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_i
                     start_date=s.start_date, end_date=s.end_date, multi_trip=s.multi_trip,
                     documents=list(s.documents), application_number=s.application_number,
                     destination_province=s.destination_province, now=now, calendar=calendar)
+            if s.cargo is not None or s.overall is not None:
+                case.cargo, case.overall = s.cargo, s.overall  # CT-1: printed on the certificate
             # Officers of every route province read the submission's documents (documents
             # reads CaseOpened).
             uow.publish(published.case_opened(case, reopened=existing is not None, now=now))
@@ -448,8 +454,9 @@ def decide_vehicle_change(uow: ApprovalUnitOfWork, *, principal: Principal | Non
 # -- permits (RV-3, RV-5, PQ-9, PQ-11) --------------------------------------------------------
 
 def issue_permit(uow: ApprovalUnitOfWork, *, principal: Principal | None, case_name: str,
-                 now: dt.datetime) -> Permit:
-    """The origin issues the permit once every route province approved (RV-3)."""
+                 now: dt.datetime, certificates: CertificateIssuer | None = None) -> Permit:
+    """The origin issues the permit once every route province approved (RV-3), with the
+    first version of its certificate (CT-1)."""
     p = access.require_officer(principal, access.ACCEPT)
     (case_id,) = _parse(case_name, "cases", field="case")
     with uow:
@@ -460,6 +467,8 @@ def issue_permit(uow: ApprovalUnitOfWork, *, principal: Principal | None, case_n
         number = uow.permits.next_number(case.origin_province, local_date(now).year)
         permit = Permit.issue(case, number=number, actor=access.actor(p), now=now)
         uow.permits.add(permit)
+        if certificates is not None:
+            certificates.record(uow.session, permit=permit, case=case, reason=ISSUED, now=now)
         _save(uow, case)
         return permit
 
@@ -549,8 +558,10 @@ def request_extension(uow: ApprovalUnitOfWork, *, principal: Principal | None, p
 
 
 def decide_extension(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
-                     decision: Decision | None, reason: str, now: dt.datetime) -> Permit:
-    """One chosen province decides an extension; all approved -> validity extended (PQ-11)."""
+                     decision: Decision | None, reason: str, now: dt.datetime,
+                     certificates: CertificateIssuer | None = None) -> Permit:
+    """One chosen province decides an extension; all approved -> validity extended (PQ-11)
+    and a new certificate version with the new end date (CT-1)."""
     p = access.require_officer(principal, access.REVIEW)
     permit_id, extension_id = _parse(name, "permits", "extensions")
     if decision not in (Decision.APPROVE, Decision.DENY):
@@ -558,9 +569,11 @@ def decide_extension(uow: ApprovalUnitOfWork, *, principal: Principal | None, na
     with uow:
         permit, case = _permit_and_case(uow, permit_id)
         assert p.province is not None
-        permit.decide_extension(case=case, extension_id=extension_id, province=p.province,
-                                approve=decision == Decision.APPROVE, reason=reason,
-                                actor=access.actor(p), now=now)
+        ext = permit.decide_extension(case=case, extension_id=extension_id, province=p.province,
+                                      approve=decision == Decision.APPROVE, reason=reason,
+                                      actor=access.actor(p), now=now)
+        if certificates is not None and ext.state == "APPROVED":
+            certificates.record(uow.session, permit=permit, case=case, reason=EXTENDED, now=now)
         _save_permit(uow, permit, case)
         return permit
 

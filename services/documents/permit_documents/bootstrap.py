@@ -16,6 +16,7 @@ from permit_documents import event_handlers, services
 from permit_documents.config import Settings
 from permit_documents.errors import DOMAIN
 from permit_documents.grpc_api import SERVICE_NAME, DocumentServicer
+from permit_documents.internal_api import DocumentInternalServicer, internal_service_spec
 from permit_documents.links import LinkSigner
 from permit_documents.storage import BlobStore, FolderBlobStore, S3BlobStore
 from permit_documents.unit_of_work import DocumentsUnitOfWork
@@ -86,10 +87,11 @@ class App:
     servicer: DocumentServicer
     sweeper: Sweeper
     sink: EventSink
+    internal: DocumentInternalServicer
 
     def grpc_services(self) -> Sequence[ServiceSpec]:
         return [(documents_service_pb2_grpc.add_DocumentServiceServicer_to_server, self.servicer,
-                 SERVICE_NAME), self.sink.service_spec()]
+                 SERVICE_NAME), internal_service_spec(self.internal), self.sink.service_spec()]
 
     def start(self) -> None:
         self.sweeper.start()
@@ -127,4 +129,5 @@ def build(
         interval=settings.sweep_interval_seconds,
     )
     return App(settings=settings, engine=engine, uow_factory=factory, store=blob_store,
-               servicer=servicer, sweeper=sweeper, sink=event_handlers.sink(factory))
+               servicer=servicer, sweeper=sweeper, sink=event_handlers.sink(factory),
+               internal=DocumentInternalServicer(uow_factory=factory, store=blob_store))

@@ -80,6 +80,21 @@ class ImageTooLarge(InvalidArgument):
     message = "图片像素尺寸过大，请缩小图片后重新上传。"
 
 
+class KindReserved(InvalidArgument):
+    reason = "DOCUMENT_KIND_RESERVED"
+    message = "该类材料由系统生成，不能上传。"
+
+
+class KindNotStored(InvalidArgument):
+    reason = "DOCUMENT_KIND_NOT_STORED"
+    message = "该类材料须由申请人上传，不能由系统代存。"
+
+
+class OwnerInvalid(InvalidArgument):
+    reason = "OWNER_INVALID"
+    message = "材料所属的申请人无效。"
+
+
 class NotApplicant(PermissionDenied):
     reason = "NOT_APPLICANT"
     message = "请以申请人身份登录后再上传材料。"

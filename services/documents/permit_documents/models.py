@@ -46,6 +46,7 @@ class DocumentKind(enum.Enum):
     ESCORT_PLAN = "护送方案"
     TRANSPORT_PLAN = "运输计划"
     BUSINESS_LICENCE = "道路运输经营许可证"
+    CERTIFICATE = "超限运输车辆通行证"
 
     @property
     def label(self) -> str:
@@ -79,7 +80,11 @@ ALLOWED_FORMATS: dict[DocumentKind, frozenset[Format]] = {
     DocumentKind.ESCORT_PLAN: _IMAGES | {Format.PDF, Format.DOC, Format.DOCX},
     DocumentKind.TRANSPORT_PLAN: _IMAGES | {Format.PDF, Format.DOC, Format.DOCX},
     DocumentKind.BUSINESS_LICENCE: _IMAGES | {Format.PDF},
+    # CT-1: the approval service stores the certificate as a PDF and a phone image.
+    DocumentKind.CERTIFICATE: frozenset({Format.PDF, Format.PNG}),
 }
+# Kinds only a peer service stores (for the party it names); applicants cannot upload them.
+SERVICE_KINDS = frozenset({DocumentKind.CERTIFICATE})
 
 
 def new_document_id() -> str:

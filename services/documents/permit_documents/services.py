@@ -17,6 +17,7 @@ from permit_documents.models import (
     DOCUMENT_NAME,
     PARTY_NAME,
     PROVINCE_CODE,
+    SERVICE_KINDS,
     Document,
     DocumentKind,
     blob_key_for,
@@ -25,6 +26,7 @@ from permit_documents.models import (
 )
 from permit_documents.storage import BlobMissing, BlobStore
 from permit_documents.unit_of_work import DocumentsUnitOfWork
+from permitkit import access
 from permitkit.context import Principal
 from permitkit.db import is_unique_violation, utcnow
 from permitkit.errors import InvalidArgument
@@ -62,6 +64,45 @@ def check_upload_header(*, principal: Principal | None, kind: DocumentKind | Non
     _require_owner(principal)
     if kind is None:
         raise errors.DocumentKindMissing(field="header.kind")
+    _check_uploadable(kind)
+
+
+def _check_uploadable(kind: DocumentKind) -> None:
+    """A certificate is produced by the approval service and stored through the internal
+    ``StoreDocument`` for the holder; nobody uploads one (CT-1)."""
+    if kind in SERVICE_KINDS:
+        raise errors.KindReserved(field="header.kind", metadata={"kind": kind.name})
+
+
+def check_store_header(*, principal: Principal | None, kind: DocumentKind | None, owner: str) -> None:
+    """Refuse a service's store from its header alone: a peer service, a kind services
+    produce, a party as owner (CT-1)."""
+    access.require_service(principal)
+    if kind is None:
+        raise errors.DocumentKindMissing(field="header.kind")
+    if kind not in SERVICE_KINDS:
+        raise errors.KindNotStored(field="header.kind", metadata={"kind": kind.name})
+    if not PARTY_NAME.match(owner or ""):
+        raise errors.OwnerInvalid(field="header.owner", metadata={"owner": owner})
+
+
+def store_document(
+    uow: DocumentsUnitOfWork,
+    store: BlobStore,
+    *,
+    principal: Principal | None,
+    kind: DocumentKind | None,
+    owner: str,
+    filename: str,
+    declared_content_type: str,
+    content: bytes,
+) -> Document:
+    """A file a peer service produced (the permit certificate) stored as ``owner``'s document,
+    checked like an upload; the same content again returns the document already stored."""
+    check_store_header(principal=principal, kind=kind, owner=owner)
+    assert kind is not None
+    return _store_checked(uow, store, owner=owner, kind=kind, filename=filename,
+                          declared_content_type=declared_content_type, content=content)
 
 
 def upload_document(
@@ -84,6 +125,14 @@ def upload_document(
     owner = _require_owner(principal)
     if kind is None:
         raise errors.DocumentKindMissing(field="header.kind")
+    _check_uploadable(kind)
+    return _store_checked(uow, store, owner=owner, kind=kind, filename=filename,
+                          declared_content_type=declared_content_type, content=content)
+
+
+def _store_checked(uow: DocumentsUnitOfWork, store: BlobStore, *, owner: str, kind: DocumentKind,
+                   filename: str, declared_content_type: str, content: bytes) -> Document:
+    """Check the content, store it once per owner, kind and content, record the metadata."""
     if not content:
         raise errors.FileEmpty(field="chunk")
     if len(content) > formats.MAX_UPLOAD_BYTES:

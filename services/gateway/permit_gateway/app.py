@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from permit_gateway import docs_zh, uploads
+from permit_gateway import docs_zh, uploads, verify_page
 from permit_gateway.auth import AuthError, PublicKey, TokenVerifier
 from permit_gateway.bodies import BodyTooLarge, ClientTooSlow, LimitedBody, check_declared_length, human_size
 from permit_gateway.config import Settings
@@ -121,6 +121,8 @@ def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | No
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    verify_page.install(app, settings, state)  # CT-2, CT-3: the page a certificate's QR code opens
 
     for rule in rules:
         if rule.internal:

@@ -161,6 +161,10 @@ REASONS: dict[str, tuple[str, str]] = {
     "APPLICATION_INCOMPLETE": ("FAILED_PRECONDITION", "申请信息尚未填写完整"),
     "APPLICATION_NOT_DRAFT": ("FAILED_PRECONDITION", "只有未提交的申请可以修改或删除"),
     "APPLICATION_NOT_FOUND": ("NOT_FOUND", "申请不存在或不属于当前申请人"),
+    "CERTIFICATE_NOT_FOUND": ("NOT_FOUND", "该版本的通行证不存在"),
+    "CERTIFICATE_FORMAT_INVALID": ("INVALID_ARGUMENT", "通行证格式只能是 pdf 或 png"),
+    "CERTIFICATE_PENDING": ("UNAVAILABLE", "通行证正在生成，稍后重试"),
+    "DOCUMENT_KIND_RESERVED": ("INVALID_ARGUMENT", "该类材料由系统生成，不能上传"),
     "APPLICATION_NOT_SUBMITTABLE": ("FAILED_PRECONDITION", "申请当前状态不能提交"),
     "APPLICATION_NOT_WITHDRAWABLE": ("FAILED_PRECONDITION", "只有未受理或处理中的申请可以撤销"),
     "ARCHIVE_UNSAFE": ("INVALID_ARGUMENT", "文档结构异常（压缩炸弹或非法路径），不能上传"),
@@ -523,7 +527,7 @@ OPERATIONS: dict[str, Operation] = {
         "图片会去除 EXIF 信息。上传失败时给出具体原因（如不支持的图片格式）。返回的 `name`（`documents/…`）"
         "填入车辆、经办人或其他材料步骤。",
         "已登录的申请人（新用户提交经营许可证前也可上传许可证图片）。",
-        ("UPLOAD_HEADER_MISSING", "DOCUMENT_KIND_MISSING", "FILE_EMPTY", "FILE_TOO_LARGE",
+        ("UPLOAD_HEADER_MISSING", "DOCUMENT_KIND_MISSING", "DOCUMENT_KIND_RESERVED", "FILE_EMPTY", "FILE_TOO_LARGE",
          "UNSUPPORTED_IMAGE_FORMAT", "UNSUPPORTED_FORMAT", "FORMAT_NOT_ALLOWED", "FILE_CORRUPT", "FILE_POLYGLOT",
          "FILE_MISLABELLED", "ARCHIVE_UNSAFE", "FILE_ACTIVE_CONTENT", "IMAGE_TOO_LARGE", "NOT_APPLICANT",
          "STORAGE_UNAVAILABLE"),
@@ -620,10 +624,11 @@ OPERATIONS: dict[str, Operation] = {
         ("PQ-10",)),
     "GetPermit": Operation(
         "查看许可证", ("许可管理与变更", "待办与案件"), (APPLICANT, OFFICER),
-        "返回许可证：编号、有效期、状态、车辆、路线、各省通行条件、电子证照核验码及延期记录。",
+        "返回许可证：编号、有效期、状态、车辆、路线、各省通行条件、电子证照核验码、延期记录及各版通行证"
+        "（当前版本与已被替代的旧版本）。",
         "持证的申请人；或途经该省份的审批人员。",
         ("NOT_APPLICANT", "OTHER_PROVINCE", "PERMIT_NOT_FOUND", "NAME_INVALID"),
-        ("RV-5",)),
+        ("RV-5", "CT-1")),
     "RequestExtension": Operation(
         "延期申请", ("许可管理与变更",), (APPLICANT,),
         "“延期申请”：已发证的许可选择延期后的通行截止日期、需延期的省份和原因后提交，由所选省份审批；"
@@ -642,11 +647,28 @@ OPERATIONS: dict[str, Operation] = {
     # ---- 许可核验 ------------------------------------------------------------
     "VerifyPermit": Operation(
         "核验电子许可证", ("许可核验",), (PUBLIC,),
-        "用许可证二维码中的核验码核验许可证：有效、已废止、已过期、尚未生效或无法识别；"
-        "只返回许可证编号、车牌号码和有效期。",
+        "用许可证二维码中的核验码核验许可证：有效、已废止、已过期、已被新版本替代、尚未生效或无法识别；"
+        "只返回路面检查所需的信息（许可证编号、车辆、有效期、路线、车货总体尺寸和总质量），不含任何个人信息。"
+        "扫码打开的核验页面为 `/verify?c=核验码`。",
         "任何人（无需登录），如路面执法检查。",
         ("VERIFICATION_CODE_REQUIRED",),
-        ("RV-5",)),
+        ("RV-5", "CT-2", "CT-3")),
+    "DownloadCertificate": Operation(
+        "下载许可证（通行证）", ("许可管理与变更", "待办与案件"), (APPLICANT, OFFICER),
+        "下载超限运输车辆通行证：`format=pdf` 为 A4 可打印的 PDF，`format=png` 为手机图片；"
+        "默认当前版本，`version` 可取已被替代的旧版本。通行证载明全部车辆、货物、车货总体尺寸和总质量、"
+        "分省路线、有效期及各省通行条件，二维码可离线核验。发证或延期后稍候生成，生成前返回 503"
+        "（CERTIFICATE_PENDING），稍后重试即可。",
+        "持证的申请人；或途经该省份的审批人员。其他申请人得到 404。",
+        ("PERMIT_NOT_FOUND", "CERTIFICATE_NOT_FOUND", "CERTIFICATE_FORMAT_INVALID", "CERTIFICATE_PENDING",
+         "NAME_INVALID"),
+        ("CT-1",)),
+    "ListCertificateKeys": Operation(
+        "查询通行证签名公钥", ("许可核验",), (PUBLIC,),
+        "列出签署通行证二维码的 Ed25519 公钥（当前密钥及仍在流通的旧密钥），供路面检查离线核验二维码签名。",
+        "任何人（无需登录），如执法检查的核验程序。",
+        (),
+        ("CT-2",)),
     # ---- 待办与案件、受理与发证 ----------------------------------------------
     "ListWorkQueue": Operation(
         "本省待办", ("待办与案件",), (OFFICER,),
@@ -680,11 +702,11 @@ OPERATIONS: dict[str, Operation] = {
     "IssuePermit": Operation(
         "发证", ("受理与发证",), (OFFICER,),
         "全部途经省份同意后由起运地省份发证：生成许可证编号，有效期取通行日期（多次通行最长 6 个月），"
-        "汇总各省通行条件并生成电子证照核验码；申请状态变为已发证。",
+        "汇总各省通行条件并生成电子证照核验码；申请状态变为已发证。通行证（PDF 与手机图片）随后自动生成。",
         _ACCEPT,
         ("NOT_OFFICER", "OTHER_PROVINCE", "CASE_NOT_FOUND", "CASE_NOT_READY_TO_ISSUE", "NAME_INVALID",
          "CONCURRENT_UPDATE"),
-        ("RV-3", "RV-5")),
+        ("RV-3", "RV-5", "CT-1")),
     "DecideVehicleChange": Operation(
         "决定车辆变更", ("受理与发证",), (OFFICER,),
         "起运地省份对待审批的车辆变更作出同意或不同意（须写原因）的决定；同意后案件及将签发的许可证改用新车辆。",
@@ -739,12 +761,12 @@ OPERATIONS: dict[str, Operation] = {
     "DecideExtension": Operation(
         "决定延期申请", ("并联审查",), (OFFICER,),
         "申请人所选省份对延期申请作出同意或不同意（须写原因）的决定；所选省份全部同意后许可证截止日期后移，"
-        "一省不同意即延期不予批准。",
+        "并换发新版通行证（旧版标记为已被替代）；一省不同意即延期不予批准。",
         "审批人员：申请人所选延期省份的审查岗（角色 `officer.review`），只能决定本省。",
         ("NOT_OFFICER", "OTHER_PROVINCE", "PERMIT_NOT_FOUND", "EXTENSION_NOT_FOUND", "DECISION_REQUIRED",
          "REASON_REQUIRED", "EXTENSION_NOT_PENDING", "PROVINCE_ALREADY_DECIDED", "PERMIT_NOT_ACTIVE",
          "NAME_INVALID", "CONCURRENT_UPDATE"),
-        ("PQ-11",)),
+        ("PQ-11", "CT-1")),
     # ---- 系统管理 ------------------------------------------------------------
     "CreateOfficer": Operation(
         "新建审批人员账号", ("系统管理",), (OFFICER,),

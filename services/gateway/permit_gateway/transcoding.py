@@ -22,7 +22,8 @@ from google.protobuf.message import Message
 CONTEXTS = ("identity", "application", "routing", "documents", "approval", "notifications")
 
 # Callable without a token: signing in, published keys, public reference data,
-# permit verification (RV-5: anyone holding a permit may check it), and
+# permit verification and the certificate keys (RV-5, CT-2: anyone may check a
+# permit, also offline), and
 # document downloads whose signed link token is the authorisation (the
 # documents service refuses a download with neither token nor caller).
 PUBLIC_METHODS = frozenset({
@@ -32,6 +33,7 @@ PUBLIC_METHODS = frozenset({
     "permit.routing.v1.RoutingService/ListProvinces",
     "permit.routing.v1.RoutingService/ListExpressways",
     "permit.approval.v1.ApprovalService/VerifyPermit",
+    "permit.approval.v1.ApprovalService/ListCertificateKeys",
     "permit.documents.v1.DocumentService/DownloadDocument",
 })
 

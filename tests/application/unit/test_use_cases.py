@@ -309,6 +309,10 @@ class TestSubmitApplication:
         assert "documents/d1" in s.documents and "documents/poa" in s.documents
         # The agent's ID number and phone travel masked only.
         assert "*" in s.agent.masked_id_number and "*" in s.agent.masked_phone
+        # CT-1: what the certificate prints: vehicle types, the cargo, the overall figures.
+        assert all(v.vehicle_type for v in s.vehicles)
+        assert s.cargo.name and s.cargo.weight_kg > 0 and s.cargo.length_mm > 0
+        assert s.overall.total_mass_kg > 0 and s.overall.length_mm > 0 and s.overall.width_mm > 0
         assert store.locked == [["冀A12345", "冀B6789挂"]]
 
     def test_a_retried_submit_is_idempotent_AP_10(self, uow: Callable[[], FakeUnitOfWork], store: Store) -> None:

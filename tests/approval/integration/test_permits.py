@@ -35,9 +35,13 @@ class TestVerification:
         assert v.permit_number == permit.number
         assert list(v.plate_numbers) == ["冀A12345", "冀B6789挂"]
         assert (v.start_date.day, v.end_date.day) == (10, 20)
-        # Nothing else about the holder is exposed.
-        assert set(f.name for f, _ in v.ListFields()) == {
-            "result", "permit_number", "plate_numbers", "start_date", "end_date"}
+        # What a roadside check needs (CT-3), nothing about the holder.
+        assert set(f.name for f, _ in v.ListFields()) <= {
+            "result", "permit_number", "plate_numbers", "start_date", "end_date", "route",
+            "vehicles", "overall", "multi_trip", "issuing_province", "certificate_version",
+            "current_certificate_version"}
+        assert not {"holder", "applicant", "agent", "phone", "id_number"} & set(
+            svc.VerifyPermitResponse.DESCRIPTOR.fields_by_name)
 
     def test_tampered_or_unknown_code_verifies_as_unknown_RV_5(self, running: Running) -> None:
         permit = issued(running)

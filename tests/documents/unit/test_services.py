@@ -9,6 +9,7 @@ import pytest
 from permit_documents import errors, services
 from permit_documents.links import LinkSigner
 from permit_documents.models import DocumentKind
+from permitkit.access import NotService
 from permitkit.context import Principal
 from permitkit.errors import PermitError
 from tests.documents import corpus
@@ -95,6 +96,50 @@ class TestUpload:
     def test_caller_without_party_cannot_upload(self, uow, store):
         with pytest.raises(errors.NotApplicant):
             upload(uow, store, principal=OFFICER_HE)
+
+    def test_a_certificate_is_stored_by_the_approval_service_for_the_holder_never_uploaded_CT_1(self, uow, store):
+        with pytest.raises(errors.KindReserved):
+            upload(uow, store, corpus.pdf(), kind=DocumentKind.CERTIFICATE, filename="通行证.pdf")
+        with pytest.raises(errors.KindReserved):
+            services.check_upload_header(principal=OWNER, kind=DocumentKind.CERTIFICATE)
+        # Not through the public upload either, even from a service acting for the holder.
+        for_holder = Principal(subject="services/approval", party="parties/p1", roles=frozenset({"service"}))
+        with pytest.raises(errors.KindReserved):
+            upload(uow, store, corpus.pdf(), principal=for_holder, kind=DocumentKind.CERTIFICATE,
+                   filename="通行证.pdf")
+        approval = Principal(subject="services/approval", roles=frozenset({"service"}))
+        doc = services.store_document(uow, store, principal=approval, kind=DocumentKind.CERTIFICATE,
+                                      owner="parties/p1", filename="通行证.pdf",
+                                      declared_content_type="application/pdf", content=corpus.pdf())
+        assert (doc.owner, doc.kind, doc.format) == ("parties/p1", "CERTIFICATE", "PDF")
+        assert doc.readable_by(OWNER) and not doc.readable_by(OTHER)
+        again = services.store_document(uow, store, principal=approval, kind=DocumentKind.CERTIFICATE,
+                                        owner="parties/p1", filename="通行证.pdf",
+                                        declared_content_type="application/pdf", content=corpus.pdf())
+        assert again.name == doc.name
+        with pytest.raises(errors.FormatNotAllowed):
+            services.store_document(uow, store, principal=approval, kind=DocumentKind.CERTIFICATE,
+                                    owner="parties/p1", filename="通行证.docx", declared_content_type="",
+                                    content=corpus.docx())
+
+    def test_only_a_peer_service_stores_and_only_the_kinds_services_produce_CT_1(self, uow, store):
+        approval = Principal(subject="services/approval", roles=frozenset({"service"}))
+
+        def store_as(principal, kind=DocumentKind.CERTIFICATE, owner="parties/p1"):
+            return services.store_document(uow, store, principal=principal, kind=kind, owner=owner,
+                                           filename="通行证.pdf", declared_content_type="application/pdf",
+                                           content=corpus.pdf())
+
+        with pytest.raises(NotService):
+            store_as(OWNER)
+        with pytest.raises(errors.KindNotStored) as e:
+            store_as(approval, kind=DocumentKind.OUTLINE_DRAWING)
+        assert e.value.field == "header.kind"
+        with pytest.raises(errors.OwnerInvalid) as e:
+            store_as(approval, owner="users/u1")
+        assert e.value.field == "header.owner"
+        with pytest.raises(errors.DocumentKindMissing):
+            store_as(approval, kind=None)
 
     def test_missing_kind_is_refused(self, uow, store):
         with pytest.raises(errors.DocumentKindMissing):

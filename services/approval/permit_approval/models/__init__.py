@@ -47,3 +47,7 @@ from permit_approval.models.permit import (  # noqa: F401
     add_months,
     multi_trip_last_day,
 )
+
+# isort: split
+# The certificate tables hang off Permit (Permit.certificates); registered with the metadata here.
+from permit_approval.certificate import models as _certificate_models  # noqa: E402, F401

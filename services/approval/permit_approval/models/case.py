@@ -77,6 +77,9 @@ class Case(TimestampMixin, Base):
     acceptance_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     accepted_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     permit_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The declared cargo and the vehicle-cargo overall figures, printed on the certificate (CT-1).
+    cargo: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    overall: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     reviews: Mapped[list[Review]] = relationship(

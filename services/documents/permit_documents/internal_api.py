@@ -1,0 +1,56 @@
+"""gRPC transport of DocumentInternalService: files other services produce (CT-1)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import grpc
+
+from permit.documents.v1 import documents_internal_pb2, documents_internal_pb2_grpc, documents_pb2
+from permit_documents import convert, errors, services
+from permit_documents.formats import MAX_UPLOAD_BYTES
+from permit_documents.storage import BlobStore
+from permit_documents.unit_of_work import DocumentsUnitOfWork
+from permitkit.context import current_principal
+from permitkit.server import ServiceSpec
+
+SERVICE_NAME = "permit.documents.v1.DocumentInternalService"
+
+
+class DocumentInternalServicer(documents_internal_pb2_grpc.DocumentInternalServiceServicer):
+    """DocumentInternalService over the use cases in ``services``."""
+
+    def __init__(self, *, uow_factory: Callable[[], DocumentsUnitOfWork], store: BlobStore) -> None:
+        self._uow = uow_factory
+        self._store = store
+
+    def StoreDocument(self, request_iterator: Iterable[documents_internal_pb2.StoreDocumentRequest],
+                      context: grpc.ServicerContext) -> documents_pb2.Document:
+        principal = current_principal()
+        header: documents_internal_pb2.StoreHeader | None = None
+        content = bytearray()
+        for msg in request_iterator:
+            which = msg.WhichOneof("payload")
+            if header is None:
+                if which != "header":
+                    raise errors.UploadHeaderMissing(field="header")
+                header = msg.header
+                services.check_store_header(principal=principal, kind=convert.kind_from_proto(header.kind),
+                                            owner=header.owner)
+                continue
+            if which == "header":
+                raise errors.UploadHeaderMissing(field="header")
+            content += msg.chunk
+            if len(content) > MAX_UPLOAD_BYTES:
+                raise errors.FileTooLarge(field="chunk", metadata={"limit_bytes": str(MAX_UPLOAD_BYTES)})
+        if header is None:
+            raise errors.UploadHeaderMissing(field="header")
+        doc = services.store_document(
+            self._uow(), self._store, principal=principal, kind=convert.kind_from_proto(header.kind),
+            owner=header.owner, filename=header.filename,
+            declared_content_type=header.declared_content_type, content=bytes(content))
+        return convert.document_to_proto(doc)
+
+
+def internal_service_spec(servicer: DocumentInternalServicer) -> ServiceSpec:
+    return (documents_internal_pb2_grpc.add_DocumentInternalServiceServicer_to_server, servicer, SERVICE_NAME)
