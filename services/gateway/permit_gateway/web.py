@@ -35,10 +35,9 @@ RESERVED = ("v1/", "v1", "openapi", "docs", "redoc", "healthz", "dev/", "dev")
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-def web_dir(env: Mapping[str, str]) -> Path | None:
+def web_dir(env: Mapping[str, str]) -> Path:
     value = env.get("PERMIT_WEB_DIR")
-    path = Path(value) if value else SOURCE_DIST
-    return path if (path / "index.html").is_file() else None
+    return Path(value) if value else SOURCE_DIST
 
 
 def mount_web(app: FastAPI, env: Mapping[str, str] = os.environ) -> None:
@@ -46,10 +45,9 @@ def mount_web(app: FastAPI, env: Mapping[str, str] = os.environ) -> None:
     personas = _personas(env)
     if personas:
         _mount_personas(app, personas)
-    root = web_dir(env)
-    if root is not None:
-        # A wrapper, not a catch-all route: the API's own 404 and 405 answers stay as they are.
-        app.add_middleware(WebPages, root=root)
+    # A wrapper, not a catch-all route: the API's own 404 and 405 answers stay as they are.
+    # The folder is looked at per request, so a build made after start-up is served too.
+    app.add_middleware(WebPages, root=web_dir(env))
 
 
 class WebPages:
@@ -64,7 +62,7 @@ class WebPages:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return await self.app(scope, receive, send)
         path = scope["path"].lstrip("/")
-        if path.startswith(RESERVED):
+        if path.startswith(RESERVED) or not self.index.is_file():
             return await self.app(scope, receive, send)
         target = (self.root / path).resolve() if path else self.index
         if target.is_relative_to(self.root) and target.is_file():
