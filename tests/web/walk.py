@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 
 from playwright.sync_api import Page, expect
@@ -11,6 +12,10 @@ from tests.e2e import journey as j
 from tests.web.browser import assert_accessible, blur_fill, expect_value, field, shot
 
 ONE_MB = 1024 * 1024
+# Passage windows of the applications made here start this many days ahead, apart from those of the
+# other end-to-end tests (a vehicle may have two applications per period). Shift it to rerun the
+# tests against a long-running stack.
+DAYS = int(os.environ.get("PERMIT_WEB_TEST_DAYS", "700"))
 
 
 def step_title(page: Page, text: str) -> None:
@@ -173,3 +178,59 @@ def new_application(page: Page, *, start_in_days: int, history: bool = True) -> 
     page.wait_for_url(re.compile(rf"/progress/{app_id}$"))
     expect(page.locator("[data-test=state]")).to_have_text("未受理")
     return app_id
+
+
+# ---- 许可进度查询: the applications the officers acted on, and each status's operations ----------
+
+# Exactly the operations the manual gives on each status (PQ-3 .. PQ-11).
+OPERATIONS = {
+    "STATE_DRAFT": ["编辑许可", "提交许可", "删除许可", "再来一件"],
+    "STATE_SUBMITTED": ["撤销申请", "再来一件"],
+    "STATE_RETURNED": ["修改补正", "再来一件"],
+    "STATE_PROCESSING": ["车辆变更", "撤销申请", "再来一件"],
+    "STATE_ISSUED": ["延期申请", "许可废止", "再来一件"],
+    "STATE_DENIED": ["再来一件"],
+    "STATE_WITHDRAWN": ["再来一件"],
+}
+LABELS = {"STATE_DRAFT": "未提交", "STATE_SUBMITTED": "未受理", "STATE_PROCESSING": "处理中",
+          "STATE_ISSUED": "已发证", "STATE_DENIED": "不予许可", "STATE_WITHDRAWN": "已撤销",
+          "STATE_RETURNED": "退回补正"}
+
+
+def app_id(app: dict) -> str:
+    return app["name"].rsplit("/", 1)[-1]
+
+
+def state_of(api, app: dict) -> str:
+    return api.get(f"/v1/{app['name']}")["state"]
+
+
+def reached(api, app: dict, state: str) -> dict:
+    return j.wait_for(lambda: (a := api.get(f"/v1/{app['name']}"))["state"] == state and a, state)
+
+
+def open_detail(page: Page, app: dict, state: str) -> None:
+    page.goto(f"/progress/{app_id(app)}")
+    expect(page.locator("[data-test=state]")).to_have_text(LABELS[state])
+
+
+def operations(page: Page) -> list[str]:
+    buttons = page.locator("[data-test=operations] button")
+    expect(buttons.last).to_be_visible()
+    return [t.strip() for t in buttons.all_inner_texts()]
+
+
+def confirm_dialog(page: Page) -> None:
+    page.get_by_role("dialog").get_by_role("button", name="确定").click()
+
+
+def issued_via_api(api_as, start_in_days: int) -> dict:
+    """A permit issued the way the officers' clients do it (RV-1, RV-3): the carrier's approved route."""
+    carrier, hebei = api_as("carrier"), api_as("hebei-accept")
+    app = j.fill_draft(carrier, start_in_days=start_in_days, days=3)
+    j.submit(carrier, app)
+    case = j.accept(hebei, j.case_of(hebei, app["name"]))
+    for who, province in (("hebei-accept", j.ORIGIN), ("shandong-review", j.VIA), ("jiangsu-review", j.DESTINATION)):
+        j.approve(api_as(who), case, province)
+    j.wait_for(lambda: hebei.http.post(f"/v1/{case['name']}:issuePermit", json={}).status_code == 200, "permit issued")
+    return reached(carrier, app, "STATE_ISSUED")

@@ -1,7 +1,5 @@
 import { createApp } from 'vue'
-import 'vant/es/toast/style'
 import 'vant/es/dialog/style'
-import 'vant/es/notify/style'
 import App from './App.vue'
 import { router } from './router'
 import './app.css'

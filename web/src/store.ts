@@ -5,7 +5,16 @@ import { api, call, type Me, type Province } from './api/client'
 export const store = reactive({
   me: null as Me | null,
   provinces: [] as Province[],
+  flash: '',
 })
+
+let flashTimer = 0
+/** A short confirmation ("提交成功"), announced to screen readers by the status region of App.vue. */
+export function flash(message: string): void {
+  store.flash = message
+  clearTimeout(flashTimer)
+  flashTimer = window.setTimeout(() => { store.flash = '' }, 2500)
+}
 
 export async function loadMe(): Promise<Me> {
   store.me = await call(() => api.GET('/v1/me'))
