@@ -68,6 +68,7 @@ def test_a_new_application_through_the_six_steps_then_each_provinces_progress_AP
     # The list: seven statuses as tabs, search by number or by plate (PQ-1, PQ-2).
     page.goto("/progress")
     tabs = page.get_by_role("tab")
+    expect(tabs).to_have_count(8)
     assert [t.strip() for t in tabs.all_inner_texts()] == ["全部", *w.LABELS.values()]
     page.get_by_role("tab", name="未受理").click()
     expect(page.get_by_role("link", name=re.compile(number))).to_be_visible()
