@@ -218,9 +218,10 @@ def test_each_status_offers_exactly_the_manuals_operations_and_each_works_PQ_3_t
     assert_accessible(page, "extension")
     ext.get_by_role("button", name="提交延期申请").click()
     expect(page.get_by_text(re.compile("延期至"))).to_be_visible()
+    expect(page.get_by_text("审批中", exact=True)).to_be_visible()
     page.get_by_role("button", name="许可废止").click()
     w.confirm_dialog(page)
-    expect(page.get_by_text("已废止")).to_be_visible()
+    expect(page.get_by_text("已废止", exact=True)).to_be_visible()
     assert w.operations(page) == ["再来一件"]
     shot(page, "32-ops-abolished")
 
