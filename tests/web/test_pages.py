@@ -1,9 +1,14 @@
 """The manual walked in a real browser (UI-1, UI-2): the pages a carrier opens on a phone,
-each captured as a screenshot under test-results/screenshots, each checked with axe-core."""
+each captured as a screenshot under test-results/screenshots, each checked with axe-core.
+
+The demo carrier's fleet (冀A12345 + 冀B6789挂) is shared with tests/e2e and AP-6 allows two
+overlapping applications per vehicle: every application here travels 700..760 days out
+(``walk.DAYS``), each in its own window."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -253,3 +258,61 @@ def test_a_draft_survives_a_reload_and_a_dropped_network_is_retried_or_clearly_n
     w.step_title(page, "车辆信息")
     app = api_as("carrier").get("/v1/" + "applications/" + app_url.rsplit("/", 1)[-1])
     assert app["cargo"]["name"] == "钢箱梁" and app["cargo"]["weightKg"] == "12500"
+
+
+def test_vehicle_change_offers_only_identical_fleet_vehicles_and_sends_a_new_power_of_attorney_PQ_10(
+        page: Page, stack, api_as, tmp_path) -> None:
+    """处理中 → 车辆变更: only the PC side's vehicles with the same curb mass, axles, wheelbase and
+    tyres are offered; the new power of attorney is uploaded; the change waits for the origin."""
+    from tests.e2e import forms as f
+    from tests.e2e.conftest import Api
+    from tests.e2e.test_manual_3_progress import TWIN_ACCOUNT, TWIN_TRACTORS, TWIN_TRAILER, TWIN_USCC
+
+    # The second carrier's fleet arrives the way every PC-side record does: the PC export (ID-3).
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps({"accounts": [TWIN_ACCOUNT]}, ensure_ascii=False), encoding="utf-8")
+    stack.run("permit_identity", "import-legacy", str(export))
+    stack.run("permit_application", "import-legacy", str(export))
+    ticket = stack.run("permit_identity", "mint-ticket", "--channel", "APP", "--user-type", "LEGAL",
+                       "--uid", "pc-L3001-legal", "--name", TWIN_ACCOUNT["name"],
+                       "--uscc", TWIN_USCC).stdout.strip().splitlines()[-1]
+    session = Api(stack.gateway_url).post("/v1/sessions:signIn", {"channel": "CHANNEL_APP", "ticket": ticket})
+    twin = Api(stack.gateway_url, session["accessToken"])
+    fleet = {v["plateNumber"]: v for v in twin.get("/v1/vehicles:suggest",
+                                                   params={"platePrefix": "冀C", "pageSize": 50})["vehicles"]}
+    vehicles = [fleet[TWIN_TRACTORS[0]], fleet[TWIN_TRAILER]]
+    app = f.new_draft(twin)
+    app = f.save(twin, app, "cargo", {"cargo": f.CLASS1_CARGO})
+    app = f.save(twin, app, "vehicles", {"vehicles": vehicles})
+    app = f.save(twin, app, "overall", {"overall": f.overall(vehicles, f.CLASS1_CARGO, height=4000, width=3000)})
+    app = f.save(twin, app, "passage", {"passage": f.passage(w.DAYS + 55, 3)})
+    agent = twin.get("/v1/agents:suggest", params={"namePrefix": "周"})["agents"][0]
+    app = f.save(twin, app, "agent", {"agent": {"agentRef": agent["agentRef"]}})
+    j.submit(twin, app)
+    j.accept(api_as("hebei-accept"), j.case_of(api_as("hebei-accept"), app["name"]))
+    w.reached(twin, app, "STATE_PROCESSING")
+
+    # Signed in as that carrier (the platform's ticket exchanged; the picker has only the demo personas).
+    page.goto("/signin")
+    page.evaluate("s => localStorage.setItem('permit.session', JSON.stringify(s))",
+                  {"accessToken": session["accessToken"], "refreshToken": session.get("refreshToken", "")})
+    w.open_detail(page, app, "STATE_PROCESSING")
+    page.get_by_role("button", name="车辆变更").click()
+    dialog = page.get_by_role("dialog", name="车辆变更")
+    field(page, "原车牌号码").select_option(TWIN_TRACTORS[0])
+    target = field(page, "变更为车辆")
+    expect(target.locator("option", has_text=TWIN_TRACTORS[1])).to_have_count(1)
+    expect(target.locator("option", has_text=TWIN_TRACTORS[2])).to_have_count(0)  # another wheelbase
+    target.select_option(fleet[TWIN_TRACTORS[1]]["fleetVehicle"])
+    dialog.locator("input[data-source=album]").set_input_files(
+        {"name": "授权委托书.png", "mimeType": "image/png", "buffer": j.tiny_png((200, 30, 30))})
+    expect(dialog.get_by_text("授权委托书.png")).to_be_visible()
+    shot(page, "33-vehicle-change-identical")
+    assert_accessible(page, "vehicle change identical")
+    dialog.get_by_role("button", name="提交车辆变更").click()
+    expect(page.get_by_text(f"{TWIN_TRACTORS[0]} → {TWIN_TRACTORS[1]}")).to_be_visible()
+    expect(page.get_by_text("审批中", exact=True)).to_be_visible()
+    case = twin.get(f"/v1/{app['name']}/case")
+    change = case["vehicleChanges"][-1]
+    assert (change["state"], change["newPlateNumber"]) == ("CHANGE_REQUEST_STATE_PENDING", TWIN_TRACTORS[1])
+    assert change["powerOfAttorney"].startswith("documents/")
