@@ -8,7 +8,7 @@ CONTEXTS := identity application routing documents approval
 PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 PYTEST_ARGS ?=
 
-WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/openapi.json web/vite.config.ts web/tsconfig.json web/package.json web/scripts/size.mjs
+WEB_SOURCES := $(filter-out web/src/api/schema.d.ts,$(shell find web/src web/public -type f 2>/dev/null)) web/index.html web/openapi.json web/vite.config.ts web/tsconfig.json web/package.json web/scripts/size.mjs
 
 .PHONY: install protos proto-deps web web-deps web-test openapi-snapshot token demo run test test-unit test-integration test-e2e lint bench migrate clean up down
 
