@@ -20,6 +20,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 VIEWPORT = {"width": 390, "height": 844}
 SHOTS = ROOT / "test-results" / "screenshots"
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+# The whole system runs on the same machine as the browser: allow it time under load.
+expect.set_options(timeout=15_000)
 
 
 @contextmanager
