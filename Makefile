@@ -8,7 +8,9 @@ CONTEXTS := identity application routing documents approval notifications
 PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: install protos proto-deps proto-baseline token demo run test test-unit test-integration test-e2e lint bench migrate clean up down
+WEB_SOURCES := $(filter-out web/src/api/schema.d.ts,$(shell find web/src web/public -type f 2>/dev/null)) web/index.html web/openapi.json web/vite.config.ts web/tsconfig.json web/package.json web/scripts/size.mjs
+
+.PHONY: install protos proto-deps proto-baseline web web-deps web-test openapi-snapshot token demo run test test-unit test-integration test-e2e lint bench migrate clean up down
 
 install: $(VENV)/.installed
 
@@ -40,7 +42,26 @@ proto-deps: $(VENV)/.installed
 migrate: protos
 	for c in $(CONTEXTS); do $(PY) -m permit_$$c migrate || exit 1; done
 
-run: protos
+# The 掌上办 pages (web/): npm ci when the lockfile changed, the build when a source changed.
+web-deps: web/node_modules/.installed
+
+web/node_modules/.installed: web/package-lock.json
+	npm --prefix web ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web: web/dist/index.html
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	npm --prefix web run build
+
+web-test: web-deps
+	npm --prefix web test
+
+# The gateway's OpenAPI document as the web pages' API types are generated from it.
+openapi-snapshot: protos
+	$(PY) scripts/dump_openapi.py web/openapi.json
+
+run: protos web
 	$(PY) scripts/devstack.py
 
 # With `make run` going in another terminal: the whole permit journey over HTTP, step by step.
@@ -52,7 +73,7 @@ AS ?= carrier
 token:
 	@$(PY) scripts/devstack.py token $(AS)
 
-test: protos
+test: protos web-test web
 	bash scripts/test.sh $(PYTEST_ARGS)
 
 test-unit: protos
@@ -61,7 +82,7 @@ test-unit: protos
 test-integration: protos
 	bash scripts/test.sh -m integration $(PYTEST_ARGS)
 
-test-e2e: protos
+test-e2e: protos web
 	bash scripts/test.sh -m e2e $(PYTEST_ARGS)
 
 # The released contracts `buf breaking` compares against (protos/buf-image.binpb).

@@ -43,6 +43,16 @@ PERSONAS: dict[str, dict[str, str]] = {
     "beijing-review": {"channel": "STAFF", "officer": "beijing-review"},
 }
 
+PERSONA_LABELS = {
+    "carrier": "法人用户（国家政务服务平台APP，已关联原账户）",
+    "person": "个人用户（APP，已关联原账户）",
+    "newcomer": "新用户（微信小程序，需提交经营许可证）",
+    "hebei-accept": "河北省审批人员",
+    "shandong-review": "山东省审批人员",
+    "jiangsu-review": "江苏省审批人员",
+    "beijing-review": "北京市审批人员",
+}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -172,20 +182,15 @@ class Stack:
     # --- signing in demo personas -------------------------------------------------
     def mint_ticket(self, persona: str | Mapping[str, str]) -> tuple[str, str]:
         """A development ticket for a persona; returns (channel, ticket)."""
-        p = dict(PERSONAS[persona]) if isinstance(persona, str) else dict(persona)
-        args = ["mint-ticket", "--channel", p["channel"]]
-        if p["channel"] == "STAFF":
-            args += ["--officer", p["officer"]]
+        claims = persona_claims(persona)
+        args = ["mint-ticket", "--channel", claims["channel"]]
+        if claims["channel"] == "STAFF":
+            args += ["--officer", claims["officer"]]
         else:
-            account = _legacy_account(p["legacy"]) if "legacy" in p else {}
-            args += ["--user-type", p["user_type"], "--uid", p.get("uid", f"demo-{p.get('legacy', 'new')}-{p['user_type']}"),
-                     "--name", p.get("name") or account.get("name", "演示用户")]
-            if p["user_type"] == "LEGAL":
-                args += ["--uscc", account["uscc"]]
-            else:
-                args += ["--id-number", p.get("id_number") or account["id_number"]]
+            args += ["--user-type", claims["user_type"], "--uid", claims["uid"], "--name", claims["name"]]
+            args += ["--uscc", claims["uscc"]] if "uscc" in claims else ["--id-number", claims["id_number"]]
         ticket = self.run("permit_identity", *args).stdout.strip().splitlines()[-1]
-        return p["channel"], ticket
+        return claims["channel"], ticket
 
     def sign_in(self, persona: str | Mapping[str, str]) -> dict[str, object]:
         """Sign a persona in through the gateway; returns the session JSON."""
@@ -200,6 +205,28 @@ class Stack:
             raise RuntimeError(f"sign-in failed: {e.code} {e.read().decode()}") from None
 
 
+def persona_claims(persona: str | Mapping[str, str]) -> dict[str, str]:
+    """What the platform's ticket says about a persona (channel, user type, ids, officer login)."""
+    p = dict(PERSONAS[persona]) if isinstance(persona, str) else dict(persona)
+    if p["channel"] == "STAFF":
+        return {"channel": "STAFF", "officer": p["officer"]}
+    account = _legacy_account(p["legacy"]) if "legacy" in p else {}
+    claims = {"channel": p["channel"], "user_type": p["user_type"],
+              "uid": p.get("uid", f"demo-{p.get('legacy', 'new')}-{p['user_type']}"),
+              "name": p.get("name") or account.get("name", "演示用户")}
+    if p["user_type"] == "LEGAL":
+        claims["uscc"] = account["uscc"]
+    else:
+        claims["id_number"] = p.get("id_number") or account["id_number"]
+    return claims
+
+
+def web_personas() -> str:
+    """PERMIT_WEB_DEV_PERSONAS: the personas the web sign-in page offers in development."""
+    return json.dumps([{"id": name, "label": PERSONA_LABELS.get(name, name), **persona_claims(name)}
+                       for name in PERSONAS], ensure_ascii=False)
+
+
 def _legacy_account(legacy_id: str) -> dict[str, str]:
     accounts = json.loads(DEMO_EXPORT.read_text(encoding="utf-8"))["accounts"]
     return next(a for a in accounts if a["legacy_id"] == legacy_id)
@@ -210,6 +237,7 @@ def _banner(stack: Stack) -> str:
     return f"""
 ================================================================================
  跨省大件运输并联许可 掌上办 — all services are running
+   掌上办 pages  {g}/      (open on a phone-sized window; pick a demo persona)
    gateway      {g}      (OpenAPI: {g}/openapi.json, docs: {g}/docs)
    gRPC         {', '.join(f'{c} :{stack.ports[c]}' for c in CONTEXTS)}
    data         {stack.env.get('PERMIT_DATA_DIR', 'var')}/ (SQLite files and uploaded documents)
@@ -238,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     env = {"PERMIT_DATA_DIR": os.environ.get("PERMIT_DATA_DIR", str(ROOT / "var")),
            "PERMIT_LOG_JSON": os.environ.get("PERMIT_LOG_JSON", "1"),
            # A carrier's webhook on this machine may use plain HTTP (development only).
-           "PERMIT_NOTIFICATIONS_WEBHOOK_ALLOW_HTTP_LOOPBACK": "1"}
+           "PERMIT_NOTIFICATIONS_WEBHOOK_ALLOW_HTTP_LOOPBACK": "1",
+           # The web sign-in page offers the demo personas (development only).
+           "PERMIT_WEB_DEV_PERSONAS": web_personas()}
     stack = Stack(env=env)
     if args.cmd == "token":
         print(stack.sign_in(args.persona)["accessToken"])

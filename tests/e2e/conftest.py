@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devstack import CONTEXTS, Stack
+from devstack import CONTEXTS, Stack, web_personas
 from permitkit.testing import S3Endpoint
 
 
@@ -24,6 +24,7 @@ def stack(make_database, s3_endpoint: S3Endpoint, tmp_path_factory) -> Iterator[
     env["PERMIT_LOG_JSON"] = "1"
     # The webhook receiver of the tests listens on plain HTTP on loopback (MS-3).
     env["PERMIT_NOTIFICATIONS_WEBHOOK_ALLOW_HTTP_LOOPBACK"] = "1"
+    env["PERMIT_WEB_DEV_PERSONAS"] = web_personas()  # the web sign-in page's persona picker (tests/web)
     # One address and a few users drive thousands of calls quickly (the fuzz test
     # above all): limits far above that, so nothing here is throttled.
     for limit in ("PERMIT_GATEWAY_RATE_PER_USER", "PERMIT_GATEWAY_RATE_PER_ADDRESS"):

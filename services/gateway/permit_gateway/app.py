@@ -28,6 +28,7 @@ from permit_gateway.middleware import JsonCORSMiddleware, RequestIdMiddleware, r
 from permit_gateway.openapi import audience_document, build_openapi
 from permit_gateway.ratelimit import RateLimiter, retry_after_seconds
 from permit_gateway.transcoding import Rule, collect_rules
+from permit_gateway.web import mount_web
 from permitkit.context import REQUEST_ID, Principal
 
 log = structlog.get_logger("permit_gateway")
@@ -129,6 +130,7 @@ def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | No
             continue
         app.add_api_route(rule.route_path, _handler(rule, settings, state), methods=[rule.http_method],
                           include_in_schema=False, name=rule.full_method)
+    mount_web(app)  # the 掌上办 pages at /, and the development persona picker when configured
     return app
 
 
