@@ -15,8 +15,8 @@ import pytest
 from permit_notifications.__main__ import MIGRATIONS
 from permit_notifications.bootstrap import App, build
 from permit_notifications.config import Settings
-from permitkit.server import build_server
 from permitkit.migrations import upgrade
+from permitkit.server import build_server
 
 
 @pytest.fixture(scope="module")
