@@ -755,13 +755,43 @@ def test_matrix_has_a_row_for_every_operation_of_the_openapi_document(anonymous:
     assert all(set(row.answers) == set(CALLERS) for row in MATRIX)
 
 
-INTERNAL_PATHS = sorted({(rule.http_method, re.sub(r"\{[^}]+\}", "x", rule.route_path))
-                         for rule in collect_rules() if rule.internal})
+def _internal_paths() -> list[tuple[str, str]]:
+    """Every RPC of a service no route is built from (internal services, event sinks, the
+    working calendar), as a gRPC-style path, plus the ``/internal`` paths they once had."""
+    import importlib
+    import pkgutil
+
+    import permit
+    from google.api import annotations_pb2
+
+    paths = {("POST", "/internal/v1/applications:importLegacy"),
+             ("POST", "/internal/v1/applications/x:recordReviewEvent"),
+             ("POST", "/internal/v1/approvedRoutes:record"), ("POST", "/internal/v1/cases"),
+             ("POST", "/internal/v1/documents:grantAccess"), ("POST", "/internal/v1/tokens:introspect")}
+    for mod in pkgutil.walk_packages(permit.__path__, "permit."):
+        if not mod.name.endswith("_pb2") or mod.name.endswith("_grpc"):
+            continue
+        for service in importlib.import_module(mod.name).DESCRIPTOR.services_by_name.values():
+            for m in service.methods:
+                if not m.GetOptions().HasExtension(annotations_pb2.http):
+                    paths.add(("POST", f"/{service.full_name}/{m.name}"))
+    return sorted(paths)
+
+
+INTERNAL_PATHS = _internal_paths()
+
+
+def test_internal_services_exist_and_have_no_http_route() -> None:
+    """The internal RPCs are declared apart from the public services, with no route."""
+    rpcs = {p for _, p in INTERNAL_PATHS if not p.startswith("/internal/")}
+    assert "/permit.events.v1.EventSinkService/Deliver" in rpcs
+    assert "/permit.identity.v1.IdentityInternalService/IntrospectToken" in rpcs
+    assert not any(rule.internal for rule in collect_rules())
 
 
 @pytest.mark.parametrize(("method", "path"), INTERNAL_PATHS, ids=[f"{m} {p}" for m, p in INTERNAL_PATHS])
 def test_internal_operations_are_not_reachable_through_the_gateway(world: World, method: str, path: str) -> None:
-    """Peer-service RPCs (CancelCase, GrantAccess, RecordReviewEvent, ...) have no HTTP route."""
+    """Peer-service RPCs (event sinks, token introspection, the legacy import, ...) have no HTTP route."""
     for who in ("carrier", "hebei-accept", ADMIN):
         r = send(world.api(who), method, path, json={})
         assert r.status_code == 404 and reason_of(r) == "ROUTE_NOT_FOUND", (who, r.text)
