@@ -761,8 +761,9 @@ def _internal_paths() -> list[tuple[str, str]]:
     import importlib
     import pkgutil
 
-    import permit
     from google.api import annotations_pb2
+
+    import permit
 
     paths = {("POST", "/internal/v1/applications:importLegacy"),
              ("POST", "/internal/v1/applications/x:recordReviewEvent"),
