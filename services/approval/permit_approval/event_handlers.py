@@ -36,7 +36,10 @@ def submission_of(e: Any) -> services.Submission:
         vehicles=[{"plate_number": v.plate_number, "fleet_vehicle": v.fleet_vehicle,
                    "curb_mass_kg": v.curb_mass_kg, "axle_count": v.axle_count,
                    "wheelbase_mm": v.wheelbase_mm, "tyre_count": v.tyre_count}
-                  for v in s.vehicles if v.curb_mass_kg and v.axle_count])
+                  for v in s.vehicles if v.curb_mass_kg and v.axle_count],
+        # RV-2: the application as submitted, kept per submission for the officers.
+        snapshot=s.SerializeToString(deterministic=True),
+        submit_time=e.occur_time.ToDatetime(tzinfo=dt.UTC) if e.HasField("occur_time") else None)
 
 
 CONSUMED = (application_events.ApplicationSubmitted, application_events.ApplicationCorrected,
