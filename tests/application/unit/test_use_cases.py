@@ -310,6 +310,11 @@ class TestSubmitApplication:
         # The agent's ID number and phone travel masked only.
         assert "*" in s.agent.masked_id_number and "*" in s.agent.masked_phone
         assert store.locked == [["冀A12345", "冀B6789挂"]]
+        # RV-2: the class with the rules that set it and the duplicate check, as at submission.
+        assert s.classification.permit_class == 1 and s.classification.rules and s.classification.rule_set
+        assert s.duplicate_check.ok and s.duplicate_check.HasField("check_time")
+        assert [(v.plate_number, v.overlapping_applications) for v in s.duplicate_check.vehicles] == [
+            ("冀A12345", 0), ("冀B6789挂", 0)]
 
     def test_a_retried_submit_is_idempotent_AP_10(self, uow: Callable[[], FakeUnitOfWork], store: Store) -> None:
         app = fill(uow, new_draft(uow))
