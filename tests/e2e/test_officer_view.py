@@ -22,9 +22,11 @@ BEIJING_OFFICER = "beijing-review"  # 北京: not on journey.ROUTE
 
 
 def hand_submitted(carrier, *, start_in: int = 40) -> dict:
-    """A class I application with a hand-entered truck, an agent and one material, submitted."""
+    """A class I application with a hand-entered truck, an agent entered by hand (ID card and
+    power of attorney) and one material, submitted."""
     app = f.fill(carrier, start_in=start_in, days=3, cargo=HAND_CARGO, width=3000,
                  vehicles=[f.hand_truck(carrier)])
+    app = f.save(carrier, app, "agent", {"agent": f.hand_agent(carrier)})
     app = f.attach(carrier, app, [("OTHER", f.upload(carrier, "TRANSPORT_PLAN"))])
     r = f.submit_raw(carrier, app)
     assert r.status_code == 200, r.text
@@ -66,9 +68,9 @@ def test_a_route_officer_sees_every_figure_as_submitted_and_opens_every_document
 
     # The agent with the ID number partly masked.
     agent = s["agent"]
-    assert agent["name"] == "李四"
-    assert "*" in agent["maskedIdNumber"] and len(agent["maskedIdNumber"]) == 18
-    assert agent["maskedIdNumber"][:6].isdigit() and "********" in agent["maskedIdNumber"]
+    assert agent["name"] == "王小明"
+    assert agent["maskedIdNumber"] == app["agent"]["idNumber"][:6] + "********" + app["agent"]["idNumber"][-4:]
+    assert agent["maskedPhone"] == "139****5678"
 
     # The class and the rules that set it; the duplicate check at submission.
     assert s["permitClass"] == case["permitClass"] == 1
@@ -79,10 +81,11 @@ def test_a_route_officer_sees_every_figure_as_submitted_and_opens_every_document
     assert check["ok"] and [v["plateNumber"] for v in check["vehicles"]] == [truck["plateNumber"]]
     assert check["vehicles"][0].get("overlappingApplications", 0) == 0
 
-    # Every document of the case: licences, agent's ID card, material.
+    # Every document of the case: licences, agent's ID card and power of attorney, material.
     documents = set(s["documents"])
     assert set(truck["licenceDocuments"]) <= documents
-    assert set(agent["idCardDocuments"]) <= documents and agent["idCardDocuments"]
+    assert set(agent["idCardDocuments"]) <= documents and len(agent["idCardDocuments"]) == 2
+    assert agent["powerOfAttorneyDocument"] in documents
     assert {m["document"] for m in s["materials"]} <= documents
     for province in (j.ORIGIN, j.VIA, j.DESTINATION):
         officer = api_as(OFFICER_OF[province])
