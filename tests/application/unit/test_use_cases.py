@@ -392,6 +392,14 @@ class TestDuplicateCheck:
         assert get(uow, third).status == State.DRAFT
         assert a.number in e.value.message
 
+    def test_the_submitted_event_records_how_many_others_hold_each_vehicle_RV_2_AP_6(
+            self, uow: Callable[[], FakeUnitOfWork], store: Store) -> None:
+        submitted(uow)
+        submitted(uow)
+        second = store.outbox[-1][2].submitted.duplicate_check
+        assert second.ok and [(v.plate_number, v.overlapping_applications) for v in second.vehicles] == [
+            ("冀A12345", 1), ("冀B6789挂", 1)]
+
     def test_choosing_dates_already_warns_of_the_conflict_AP_6(self, uow: Callable[[], FakeUnitOfWork]) -> None:
         submitted(uow), submitted(uow)
         app = new_draft(uow)
