@@ -347,7 +347,8 @@ class Running:
                permit_class: int = 2, submission: int = 1, event_id: str | None = None,
                rows: list[tuple[str, list[str]]] | None = None, multi_trip: bool = False,
                start: dt.date = dt.date(2026, 12, 10), end: dt.date = dt.date(2026, 12, 20),
-               party: str = "parties/p1", with_vehicles: bool = True) -> pb.Case:
+               party: str = "parties/p1", with_vehicles: bool = True,
+               figures: application_events.SubmittedApplication | None = None) -> pb.Case:
         route = route or ROUTE
         rows = rows if rows is not None else [(p, [f"G{i + 1}"]) for i, p in enumerate(route)]
         vehicles = [application_pb2.Vehicle(plate_number="冀A12345", fleet_vehicle="vehicles/v1", curb_mass_kg=9000,
@@ -371,6 +372,8 @@ class Running:
                                             height_mm=4300),
             vehicles=vehicles if with_vehicles else [application_pb2.Vehicle(plate_number="冀A12345"),
                                                      application_pb2.Vehicle(plate_number="冀B6789挂")])
+        if figures is not None:
+            submitted.MergeFrom(figures)
         cls = application_events.ApplicationCorrected if submission > 1 else application_events.ApplicationSubmitted
         event = cls(event_id=event_id or f"{application}-{submission}",
                     application=types_pb2.ApplicationRef(name=application,

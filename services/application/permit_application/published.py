@@ -10,8 +10,10 @@ from permit.application.v1 import events_pb2 as ev
 from permit.type.v1 import types_pb2 as tpb
 from permit_application import convert as cv
 from permit_application import values as vo
+from permit_application.access import MAX_OVERLAPPING
 from permit_application.identifiers import mask_id_number
 from permit_application.models import Application
+from permit_application.rules import Verdict
 
 
 def _ref(app: Application) -> tpb.ApplicationRef:
@@ -35,8 +37,11 @@ def documents_of(app: Application) -> list[str]:
     return list(dict.fromkeys(d for d in docs if d))
 
 
-def submitted_application(app: Application) -> ev.SubmittedApplication:
-    """The submitted figures: cargo, vehicles, overall, route, dates, agent (masked), materials."""
+def submitted_application(app: Application, *, verdict: Verdict | None = None,
+                          overlaps: list[tuple[str, int]] | None = None,
+                          now: dt.datetime | None = None) -> ev.SubmittedApplication:
+    """The submitted figures: cargo, vehicles, overall, route, dates, agent (masked), materials,
+    the classification with its rules and the duplicate-check result (RV-2)."""
     passage = app.passage_value or vo.Passage()
     agent = app.agent_value
     out = ev.SubmittedApplication(
@@ -60,15 +65,26 @@ def submitted_application(app: Application) -> ev.SubmittedApplication:
             masked_phone=mask_phone(agent.phone) if agent.phone else "",
             id_card_documents=agent.id_card_documents,
             power_of_attorney_document=agent.power_of_attorney_document))
+    if verdict is not None:
+        out.classification.CopyFrom(cv.verdict_to_pb(verdict))
+    if overlaps is not None:
+        check = ev.DuplicateCheck(ok=all(n < MAX_OVERLAPPING for _, n in overlaps), vehicles=[
+            ev.VehicleOverlap(plate_number=p, overlapping_applications=n) for p, n in overlaps])
+        if now is not None:
+            check.check_time.CopyFrom(cv.ts_to_pb(now))
+        out.duplicate_check.CopyFrom(check)
     return out
 
 
 def application_submitted(app: Application, *, actor: str, return_reason: str = "",
+                          verdict: Verdict | None = None, overlaps: list[tuple[str, int]] | None = None,
+                          now: dt.datetime | None = None,
                           ) -> ev.ApplicationSubmitted | ev.ApplicationCorrected:
     """ApplicationSubmitted for a first submission, ApplicationCorrected for a resubmission."""
     passage = app.passage_value or vo.Passage()
     common = dict(application=_ref(app), applicant=app.party, province=passage.origin_province,
-                  submitted_by=actor, submitted=submitted_application(app))
+                  submitted_by=actor,
+                  submitted=submitted_application(app, verdict=verdict, overlaps=overlaps, now=now))
     if app.submission > 1:
         return ev.ApplicationCorrected(return_reason=return_reason, **common)
     return ev.ApplicationSubmitted(**common)

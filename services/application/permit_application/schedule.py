@@ -115,6 +115,30 @@ def conflict_error(conflicts: list[Conflict]) -> VehicleTimeConflict:
         "other_party_counts": ",".join(str(c.other_party_count) for c in conflicts)})
 
 
+def overlap_counts(uow: UnitOfWork, app: Application, today: dt.date) -> list[tuple[str, int]]:
+    """For each plate of ``app`` (form order), how many other applications hold it on the
+    busiest day of its passage period: the duplicate-check result recorded at submission."""
+    plates = [x.plate_number for x in app.plates]
+    if not plates or app.period_start is None or app.period_end is None:
+        return [(p, 0) for p in plates]
+    start, end = app.period_start, app.period_end
+    by_plate: dict[str, list[Application]] = {}
+    for plate, other in uow.applications.occupying(plates, start, end, exclude=app.id):
+        if other.occupies_vehicle(today):
+            by_plate.setdefault(plate, []).append(other)
+    out = []
+    for plate in plates:
+        others = by_plate.get(plate, [])
+        best = 0
+        for t in {start, *(max(start, o.period_start) for o in others if o.period_start)}:
+            if t > end:
+                continue
+            best = max(best, sum(1 for o in others if o.period_start and o.period_end
+                                 and o.period_start <= t <= o.period_end))
+        out.append((plate, best))
+    return out
+
+
 def raise_conflicts(uow: UnitOfWork, app: Application, today: dt.date) -> None:
     if not app.plates or app.period_start is None or app.period_end is None:
         return

@@ -33,7 +33,7 @@ from permit_application.models import (
     Application,
     State,
 )
-from permit_application.schedule import raise_conflicts
+from permit_application.schedule import overlap_counts, raise_conflicts
 from permitkit.context import Principal
 from permitkit.db import utcnow
 from permitkit.errors import FieldViolation
@@ -115,11 +115,13 @@ def submit_application(uow: UnitOfWork, *, principal: Principal | None, name: st
         plates = [x.plate_number for x in app.plates]
         uow.applications.lock_vehicles(plates)
         raise_conflicts(uow, app, today)
+        overlaps = overlap_counts(uow, app, today)
         returned = app.return_reason
         change = app.submit(actor=p.subject, request_id=request_id, now=now)
         uow.applications.add_change(change)
         _remember_fleet(uow, app)
-        uow.record_event(published.application_submitted(app, actor=p.subject, return_reason=returned))
+        uow.record_event(published.application_submitted(
+            app, actor=p.subject, return_reason=returned, verdict=verdict, overlaps=overlaps, now=now))
         uow.commit()
         log.info("application_submitted", application=app.name, submission=app.submission,
                  permit_class=app.permit_class)

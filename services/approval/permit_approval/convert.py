@@ -153,3 +153,18 @@ def permit_pb(permit: Permit, today: dt.date, signer: PermitSigner) -> pb.Permit
     _set(msg, "create_time", ts_pb(permit.create_time))
     _set(msg, "update_time", ts_pb(permit.update_time))
     return msg
+
+
+def fill_submitted(msg: pb.Case, detail: Any) -> None:
+    """The application as submitted and its changes since the returned submission (RV-2)
+    on a case message; ``detail`` is a ``services.CaseDetail``."""
+    row = detail.submitted
+    if row is None:
+        return
+    version = pb.SubmittedVersion(submission=row.submission)
+    _set(version, "submit_time", ts_pb(row.submit_time))
+    version.application.ParseFromString(row.snapshot)
+    msg.submitted.CopyFrom(version)
+    msg.changes.extend(pb.FieldChange(field=c.field, before=c.before, after=c.after)
+                       for c in detail.changes)
+    msg.changes_since_submission = detail.changes_since

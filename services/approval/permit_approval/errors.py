@@ -73,6 +73,11 @@ class FieldRequired(InvalidArgument):
     message = "必填项不能为空。"
 
 
+class QueryTooLong(InvalidArgument):
+    reason = "QUERY_TOO_LONG"
+    message = "搜索内容不能超过 64 个字符。"
+
+
 class NameInvalid(InvalidArgument):
     reason = "NAME_INVALID"
     message = "资源名称格式不正确。"

@@ -40,7 +40,10 @@ def submission_of(e: Any) -> services.Submission:
                    "vehicle_type": v.vehicle_type}
                   for v in s.vehicles if v.curb_mass_kg and v.axle_count],
         # What the certificate prints and the roadside check shows (CT-1, CT-3).
-        cargo=cargo_from_pb(s), overall=overall_from_pb(s))
+        cargo=cargo_from_pb(s), overall=overall_from_pb(s),
+        # RV-2: the application as submitted, kept per submission for the officers.
+        snapshot=s.SerializeToString(deterministic=True),
+        submit_time=e.occur_time.ToDatetime(tzinfo=dt.UTC) if e.HasField("occur_time") else None)
 
 
 CONSUMED = (application_events.ApplicationSubmitted, application_events.ApplicationCorrected,

@@ -71,17 +71,27 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
     # -- cases ------------------------------------------------------------------------------
 
     def GetCase(self, request: svc.GetCaseRequest, context: Any) -> pb.Case:
-        return self._case(services.get_case(self._uow(), principal=current_principal(),
-                                            name=request.name))
+        detail = services.get_case(self._uow(), principal=current_principal(), name=request.name)
+        msg = self._case(detail.case)
+        convert.fill_submitted(msg, detail)
+        return msg
 
     def ListWorkQueue(self, request: svc.ListWorkQueueRequest,
                       context: Any) -> svc.ListWorkQueueResponse:
+        state = pb.CaseState.Name(request.state).removeprefix("CASE_STATE_") if request.state else ""
+        filters = services.QueueFilter(state=state, permit_class=request.permit_class,
+                                       overdue_only=request.overdue_only,
+                                       claimed_by_me=request.claimed_by_me, query=request.query.strip())
         queue = services.list_work_queue(self._uow(), principal=current_principal(),
                                          page_size=request.page_size,
-                                         page_token=request.page_token)
+                                         page_token=request.page_token, filters=filters,
+                                         now=self._clock())
         return svc.ListWorkQueueResponse(
             cases=[self._case(c) for c in queue.cases], next_page_token=queue.next_page_token,
-            extension_permits=[self._permit(p) for p in queue.extension_permits])
+            extension_permits=[self._permit(p) for p in queue.extension_permits],
+            state_counts=[svc.StateCount(state=pb.CaseState.Value(f"CASE_STATE_{s}"), count=n)
+                          for s, n in queue.state_counts.items()],
+            total_size=queue.total_size)
 
     def AcceptCase(self, request: svc.AcceptCaseRequest, context: Any) -> pb.Case:
         return self._case(services.accept_case(self._uow(), principal=current_principal(),

@@ -12,6 +12,7 @@ from permit_approval.models import (
     CalendarYear,
     Case,
     CaseState,
+    CaseSubmission,
     ChangeState,
     Extension,
     Permit,
@@ -40,8 +41,8 @@ class CaseRepository(RepositoryBase[Case]):
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).first()
 
-    def work_queue(self, *, province: str, acceptance: bool, review: bool, offset: int,
-                   limit: int) -> list[Case]:
+    def work_queue(self, *, province: str, acceptance: bool, review: bool, offset: int = 0,
+                   limit: int | None = None) -> list[Case]:
         """Cases waiting for ``province``, earliest due first (RV-1, RV-4).
 
         For acceptance officers: the origin's cases to accept, to issue, or with a
@@ -68,9 +69,10 @@ class CaseRepository(RepositoryBase[Case]):
             return []
         q = union_all(*parts).subquery()
         due = func.min(q.c.due).label("due")
-        rows = self.session.execute(
-            select(q.c.case_id, due).group_by(q.c.case_id).order_by(due, q.c.case_id)
-            .offset(offset).limit(limit)).all()
+        stmt = select(q.c.case_id, due).group_by(q.c.case_id).order_by(due, q.c.case_id).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        rows = self.session.execute(stmt).all()
         ids = [r.case_id for r in rows]
         if not ids:
             return []
@@ -82,6 +84,26 @@ class CaseRepository(RepositoryBase[Case]):
         stmt = select(Case).where(
             Case.state.in_([CaseState.AWAITING_ACCEPTANCE, CaseState.UNDER_REVIEW]))
         return list(self.session.scalars(stmt))
+
+
+class SubmissionRepository:
+    """The application as submitted, one row per submission of a case (RV-2)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: CaseSubmission) -> None:
+        self.session.add(row)
+
+    def get(self, case_id: str, submission: int) -> CaseSubmission | None:
+        return self.session.get(CaseSubmission, (case_id, submission))
+
+    def latest_two(self, case_id: str, submission: int) -> list[CaseSubmission]:
+        """The case's ``submission`` and the one before it (newest first), those stored."""
+        return list(self.session.scalars(
+            select(CaseSubmission).where(CaseSubmission.case_id == case_id,
+                                         CaseSubmission.submission <= submission)
+            .order_by(CaseSubmission.submission.desc()).limit(2)))
 
 
 class PermitRepository(RepositoryBase[Permit]):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from permit.application.v1.events_pb2 import SubmittedApplication
 from permit_approval import access, errors, published
 from permit_approval.certificate.content import EXTENDED, ISSUED
 from permit_approval.certificate.issuing import CertificateIssuer
@@ -16,9 +18,12 @@ from permit_approval.clients import DocumentDirectory, FleetDirectory, RouteVali
 from permit_approval.models import (
     CalendarYear,
     Case,
+    CaseSubmission,
     Decision,
+    FieldChange,
     Permit,
     PermitState,
+    changes_between,
     local_date,
 )
 from permit_approval.unit_of_work import ApprovalUnitOfWork
@@ -108,6 +113,9 @@ class Submission:
     vehicles: Sequence[dict[str, Any]] = ()
     cargo: dict[str, Any] | None = None
     overall: dict[str, Any] | None = None
+    # The serialized permit.application.v1.SubmittedApplication, kept per submission (RV-2).
+    snapshot: bytes = b""
+    submit_time: dt.datetime | None = None
 
 
 def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_id: str,
@@ -154,6 +162,12 @@ def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_i
                     destination_province=s.destination_province, now=now, calendar=calendar)
             if s.cargo is not None or s.overall is not None:
                 case.cargo, case.overall = s.cargo, s.overall  # CT-1: printed on the certificate
+            if s.snapshot:
+                uow.flush()  # the case's id
+                if uow.submissions.get(case.id, case.submission) is None:
+                    uow.submissions.add(CaseSubmission(case_id=case.id, submission=case.submission,
+                                                       submit_time=s.submit_time or now,
+                                                       snapshot=s.snapshot))
             # Officers of every route province read the submission's documents (documents
             # reads CaseOpened).
             uow.publish(published.case_opened(case, reopened=existing is not None, now=now))
@@ -187,8 +201,20 @@ def cancel_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_i
 
 # -- reading ----------------------------------------------------------------------------------
 
-def get_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str) -> Case:
-    """A case with every province's review, due dates and history (PQ-2)."""
+@dataclass(frozen=True)
+class CaseDetail:
+    """A case with the application as submitted and, for a resubmission, what changed since
+    the returned submission (RV-2)."""
+
+    case: Case
+    submitted: CaseSubmission | None = None
+    changes: list[FieldChange] = dc_field(default_factory=list)
+    changes_since: int = 0
+
+
+def get_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str) -> CaseDetail:
+    """A case with every province's review, due dates and history (PQ-2), the application as
+    submitted and its changes since the returned submission (RV-2)."""
     access.authenticated(principal)
     with uow:
         if name.startswith("applications/"):
@@ -200,36 +226,100 @@ def get_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str)
             (case_id,) = _parse(name, "cases")
             case = _load_case(uow, case_id)
         access.check_can_view_case(principal, case)
+        versions = uow.submissions.latest_two(case.id, case.submission)
         uow.commit()  # end the read transaction without expiring what was loaded
-        return case
+    current = versions[0] if versions and versions[0].submission == case.submission else None
+    if current is None or len(versions) < 2:
+        return CaseDetail(case, current)
+    before, after = SubmittedApplication(), SubmittedApplication()
+    before.ParseFromString(versions[1].snapshot)
+    after.ParseFromString(current.snapshot)
+    return CaseDetail(case, current, changes_between(before, after), versions[1].submission)
 
 
 @dataclass(frozen=True)
 class WorkQueue:
-    """What waits for an officer's province: cases (paged) and permits to extend."""
+    """What waits for an officer's province: cases (paged) and permits to extend, with the
+    number of matching cases per state and in all."""
 
     cases: list[Case]
     next_page_token: str
     extension_permits: list[Permit]
+    state_counts: dict[str, int] = dc_field(default_factory=dict)
+    total_size: int = 0
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """The work-queue filters (RV-2); empty values filter nothing."""
+
+    state: str = ""
+    permit_class: int = 0
+    overdue_only: bool = False
+    claimed_by_me: bool = False
+    query: str = ""
+
+    def scope(self) -> tuple[str, ...]:
+        """The filter values a page token is bound to."""
+        return (self.state, str(self.permit_class), str(int(self.overdue_only)),
+                str(int(self.claimed_by_me)), self.query)
+
+
+def _normal(text: str) -> str:
+    return "".join(text.split()).upper()
+
+
+def _matches(case: Case, f: QueueFilter, *, province: str, subject: str, today: dt.date,
+             now: dt.datetime) -> bool:
+    """Every filter but the state (RV-2)."""
+    if f.permit_class and case.permit_class != f.permit_class:
+        return False
+    own = [r for r in case.reviews if r.province == province]
+    if f.overdue_only and not (case.acceptance_overdue(today) or any(r.overdue(today) for r in own)):
+        return False
+    if f.claimed_by_me and not any(r.claimed_by == subject and not r.claim_lapsed(now) for r in own):
+        return False
+    if f.query:
+        q = _normal(f.query)
+        if q not in _normal(case.application_number) and not any(
+                q in _normal(p) for p in case.plate_numbers or []):
+            return False
+    return True
 
 
 def list_work_queue(uow: ApprovalUnitOfWork, *, principal: Principal | None, page_size: int,
-                    page_token: str) -> WorkQueue:
-    """Cases waiting for the officer's province, earliest due first (RV-1, RV-4), and on the
-    first page the permits whose extension the province has to decide (PQ-11)."""
+                    page_token: str, filters: QueueFilter | None = None,
+                    now: dt.datetime | None = None) -> WorkQueue:
+    """Cases waiting for the officer's province, earliest due first (RV-1, RV-4), filtered by
+    state, class, overdue, claimed by the caller or searched by application or plate number,
+    with the count per state (RV-2); on the first page the permits whose extension the
+    province has to decide (PQ-11)."""
     p = access.authenticated(principal)
     if not p.province or not p.has_role(access.ACCEPT, access.REVIEW):
         raise errors.NotOfficer()
+    f = filters or QueueFilter()
+    if f.permit_class not in (0, 1, 2, 3):
+        raise errors.PermitClassInvalid(field="permit_class")
+    if len(f.query) > 64:
+        raise errors.QueryTooLong(field="query")
+    now = now or dt.datetime.now(dt.UTC)
+    today = local_date(now)
     acceptance, review = p.has_role(access.ACCEPT), p.has_role(access.REVIEW)
-    scope = scope_of("work_queue", p.province, "accept" if acceptance else "", "review" if review else "")
+    scope = scope_of("work_queue", p.province, "accept" if acceptance else "", "review" if review else "",
+                     *f.scope())
     req = PageRequest.of(page_size=page_size, page_token=page_token, scope=scope, default=50, maximum=200)
     with uow:
-        cases = uow.cases.work_queue(province=p.province, acceptance=acceptance, review=review,
-                                     offset=req.offset, limit=req.limit)
+        queue = uow.cases.work_queue(province=p.province, acceptance=acceptance, review=review)
+        matching = [c for c in queue if _matches(c, f, province=p.province, subject=p.subject,
+                                                 today=today, now=now)]
         permits = uow.permits.awaiting_extension_decision(p.province) if req.offset == 0 and review else []
         uow.commit()
-    page = req.cut(cases)
-    return WorkQueue(page.items, page.next_page_token, permits)
+    counts: dict[str, int] = {}
+    for c in matching:
+        counts[c.state] = counts.get(c.state, 0) + 1
+    selected = [c for c in matching if not f.state or c.state == f.state]
+    page = req.window(selected)
+    return WorkQueue(page.items, page.next_page_token, permits, counts, len(selected))
 
 
 # -- origin acceptance (RV-1) -----------------------------------------------------------------

@@ -13,7 +13,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from permit_approval import errors, published
 from permit_approval.models import INBOX, OUTBOX, Case, OutgoingEvent
-from permit_approval.repository import CalendarRepository, CaseRepository, PermitRepository
+from permit_approval.repository import (
+    CalendarRepository,
+    CaseRepository,
+    PermitRepository,
+    SubmissionRepository,
+)
 from permit_approval.workdays import SOURCE_ADMINISTRATOR, WorkingCalendar, YearData
 from permitkit import outbox
 from permitkit.db import SqlAlchemyUnitOfWork
@@ -27,6 +32,7 @@ class ApprovalUnitOfWork(SqlAlchemyUnitOfWork):
     cases: CaseRepository
     permits: PermitRepository
     calendars: CalendarRepository
+    submissions: SubmissionRepository
 
     def __init__(self, session_factory: Callable[[], Session],
                  on_commit: Callable[[], None] | None = None) -> None:
@@ -42,6 +48,7 @@ class ApprovalUnitOfWork(SqlAlchemyUnitOfWork):
         self.cases = CaseRepository(session)
         self.permits = PermitRepository(session)
         self.calendars = CalendarRepository(session)
+        self.submissions = SubmissionRepository(session)
 
     def record(self, events: list[OutgoingEvent], case: Case) -> None:
         """Queue, in this transaction, the event messages of what ``case`` (or its permit)

@@ -222,6 +222,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "MINISTRY_PORTAL_ACCOUNT": ("FAILED_PRECONDITION", "交通运输部政务服务平台账号不能登录，须在国家政务服务平台重新注册"),
     "MULTI_TRIP_TOO_LONG": ("INVALID_ARGUMENT", "多次通行许可有效期最长 6 个月"),
     "NAME_INVALID": ("INVALID_ARGUMENT", "资源名称格式不正确"),
+    "QUERY_TOO_LONG": ("INVALID_ARGUMENT", "搜索内容超过 64 个字符"),
+    "PERMIT_CLASS_INVALID": ("INVALID_ARGUMENT", "许可类别不是 1、2 或 3"),
     "NEW_END_DATE_INVALID": ("INVALID_ARGUMENT", "延期截止日期须晚于当前截止日期"),
     "NEW_END_DATE_REQUIRED": ("INVALID_ARGUMENT", "未选择延期截止日期"),
     "NOTICE_NOT_READ": ("FAILED_PRECONDITION", "许可须知阅读不足 5 秒"),
@@ -578,8 +580,9 @@ OPERATIONS: dict[str, Operation] = {
         ("PQ-1", "PQ-2")),
     "GetCase": Operation(
         "查看审批进度（审批案件）", ("进度查询", "待办与案件"), (APPLICANT, OFFICER),
-        "返回审批案件：各途经省份的审批状态、审批期限（工作日）、是否超期、审批意见、建议路线、车辆变更和历史记录。"
-        "点击“处理中”查看具体审批进度时使用。",
+        "返回审批案件：各途经省份的审批状态、审批期限（工作日）、是否超期、审批意见、建议路线、车辆变更和历史记录，"
+        "以及提交时的申请内容（货物、车辆全部参数、车货总体、轴荷、路线、通行日期、经办人、材料、许可类别及判定规则、"
+        "重复办证校验结果）和补正后重新提交时的逐项改动。点击“处理中”查看具体审批进度时使用。",
         "申请人（只能看本单位/本人的案件）；或途经该省份的审批人员。",
         ("NOT_APPLICANT", "OTHER_PROVINCE", "CASE_NOT_FOUND", "NAME_INVALID"),
         ("PQ-2", "RV-4")),
@@ -673,10 +676,11 @@ OPERATIONS: dict[str, Operation] = {
     "ListWorkQueue": Operation(
         "本省待办", ("待办与案件",), (OFFICER,),
         "列出等待本省处理的案件，期限最早的在前：本省为起运地的待受理、待发证、待决定车辆变更的案件，"
-        "本省待审批的案件；第一页另附须由本省决定延期的许可证。",
+        "本省待审批的案件；可按状态、许可类别、是否超期、是否本人认领筛选，按申请单号或车牌号码搜索，"
+        "并返回各状态的案件数；第一页另附须由本省决定延期的许可证。",
         "审批人员（受理岗或审查岗），只看本省。",
-        ("NOT_OFFICER", "INVALID_PAGE_TOKEN"),
-        ("RV-1", "RV-4", "PQ-11")),
+        ("NOT_OFFICER", "INVALID_PAGE_TOKEN", "PERMIT_CLASS_INVALID", "QUERY_TOO_LONG"),
+        ("RV-1", "RV-2", "RV-4", "PQ-11")),
     "AcceptCase": Operation(
         "受理", ("受理与发证",), (OFFICER,),
         "起运地省份受理申请，同时为每个途经省份（含起运地）开启并联审批，按许可类别以工作日计算各省审批期限；"

@@ -314,6 +314,11 @@ class TestSubmitApplication:
         assert s.cargo.name and s.cargo.weight_kg > 0 and s.cargo.length_mm > 0
         assert s.overall.total_mass_kg > 0 and s.overall.length_mm > 0 and s.overall.width_mm > 0
         assert store.locked == [["冀A12345", "冀B6789挂"]]
+        # RV-2: the class with the rules that set it and the duplicate check, as at submission.
+        assert s.classification.permit_class == 1 and s.classification.rules and s.classification.rule_set
+        assert s.duplicate_check.ok and s.duplicate_check.HasField("check_time")
+        assert [(v.plate_number, v.overlapping_applications) for v in s.duplicate_check.vehicles] == [
+            ("冀A12345", 0), ("冀B6789挂", 0)]
 
     def test_a_retried_submit_is_idempotent_AP_10(self, uow: Callable[[], FakeUnitOfWork], store: Store) -> None:
         app = fill(uow, new_draft(uow))
@@ -390,6 +395,14 @@ class TestDuplicateCheck:
         assert e.value.metadata["plate_numbers"] == "冀A12345,冀B6789挂"
         assert get(uow, third).status == State.DRAFT
         assert a.number in e.value.message
+
+    def test_the_submitted_event_records_how_many_others_hold_each_vehicle_RV_2_AP_6(
+            self, uow: Callable[[], FakeUnitOfWork], store: Store) -> None:
+        submitted(uow)
+        submitted(uow)
+        second = store.outbox[-1][2].submitted.duplicate_check
+        assert second.ok and [(v.plate_number, v.overlapping_applications) for v in second.vehicles] == [
+            ("冀A12345", 1), ("冀B6789挂", 1)]
 
     def test_choosing_dates_already_warns_of_the_conflict_AP_6(self, uow: Callable[[], FakeUnitOfWork]) -> None:
         submitted(uow), submitted(uow)

@@ -3,6 +3,7 @@
 - ``base``: declarative base, outbox, states, the facts transitions record;
 - ``case``: the case with its reviews, audit trail and vehicle changes;
 - ``permit``: the permit and its extensions;
+- ``submission``: the application as submitted, one row per submission;
 - ``numbering``: permit numbers and the working calendar's administrator years.
 """
 
@@ -46,6 +47,11 @@ from permit_approval.models.permit import (  # noqa: F401
     Permit,
     add_months,
     multi_trip_last_day,
+)
+from permit_approval.models.submission import (  # noqa: F401
+    CaseSubmission,
+    FieldChange,
+    changes_between,
 )
 
 # isort: split

@@ -1,0 +1,122 @@
+"""What officers decide on (RV-2): the application as submitted on the case, kept per
+submission, the changes of a resubmission since the returned one, and the work queue's
+filters, search and counts; over gRPC on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+import pytest
+
+from permit.application.v1 import application_pb2
+from permit.application.v1 import events_pb2 as application_events
+from permit.approval.v1 import approval_pb2 as pb
+from permit.approval.v1 import approval_service_pb2 as svc
+from tests.approval.conftest import HEBEI, JIANGSU, SHANDONG, SHANGHAI_P, Running, reason_of
+
+pytestmark = pytest.mark.integration
+
+
+def figures(weight_kg: int = 30000) -> application_events.SubmittedApplication:
+    return application_events.SubmittedApplication(
+        cargo=application_pb2.Cargo(name="变压器", weight_kg=weight_kg, length_mm=12000, width_mm=3200,
+                                    height_mm=3000),
+        overall=application_pb2.Overall(total_mass_kg=weight_kg + 21000, length_mm=18000, width_mm=3200,
+                                        height_mm=4300, axle_spacings_mm=[3500, 1350, 9000, 1310],
+                                        axle_loads_kg=[7000, 11000, 11000, 11000, 11000]),
+        agent=application_events.SubmittedAgent(name="张三", masked_id_number="130102********1234",
+                                                 id_card_documents=["documents/id1"]),
+        classification=application_pb2.Classification(
+            over_limit=True, permit_class=2, rule_set="GB1589@2016-07-26",
+            rules=[application_pb2.RuleHit(rule="ART15_CLASS2_MASS", field="overall.total_mass_kg",
+                                           value=weight_kg + 21000, limit=49000)]),
+        duplicate_check=application_events.DuplicateCheck(ok=True, vehicles=[
+            application_events.VehicleOverlap(plate_number="冀A12345", overlapping_applications=1)]))
+
+
+def test_the_case_carries_the_application_as_submitted_RV_2(running: Running) -> None:
+    case = running.submit(figures=figures())
+    got = running.stub.GetCase(svc.GetCaseRequest(name=case.name), metadata=running.officer(SHANDONG),
+                               timeout=10)
+    s = got.submitted
+    assert s.submission == 1 and s.HasField("submit_time")
+    a = s.application
+    assert a.cargo.weight_kg == 30000 and a.overall.total_mass_kg == 51000
+    assert list(a.overall.axle_loads_kg) == [7000, 11000, 11000, 11000, 11000]
+    assert list(a.overall.axle_spacings_mm) == [3500, 1350, 9000, 1310]
+    assert [v.plate_number for v in a.vehicles] == ["冀A12345", "冀B6789挂"]
+    assert a.vehicles[0].curb_mass_kg == 9000
+    assert a.agent.masked_id_number == "130102********1234"
+    assert a.classification.rules[0].rule == "ART15_CLASS2_MASS"
+    assert a.duplicate_check.ok and a.duplicate_check.vehicles[0].overlapping_applications == 1
+    assert [r.province for r in a.route] == [HEBEI, SHANDONG, JIANGSU]
+    assert a.passage_dates.start_date.day == 10
+    assert list(got.changes) == [] and got.changes_since_submission == 0
+
+
+def test_an_officer_off_the_route_does_not_see_the_case_RV_2(running: Running) -> None:
+    case = running.submit(figures=figures())
+    with pytest.raises(grpc.RpcError) as e:
+        running.stub.GetCase(svc.GetCaseRequest(name=case.name), metadata=running.officer(SHANGHAI_P),
+                             timeout=10)
+    assert reason_of(e.value) == "OTHER_PROVINCE"
+
+
+def test_a_resubmission_shows_what_changed_since_the_returned_version_RV_2_PQ_6(running: Running) -> None:
+    case = running.submit(figures=figures(30000))
+    running.stub.ReturnCase(svc.ReturnCaseRequest(name=case.name, reason="货物重量有误"),
+                            metadata=running.officer(HEBEI), timeout=10)
+    running.submit(submission=2, figures=figures(28000))
+    got = running.stub.GetCase(svc.GetCaseRequest(name=case.name), metadata=running.officer(HEBEI), timeout=10)
+    changes = {c.field: (c.before, c.after) for c in got.changes}
+    assert changes == {"cargo.weight_kg": ("30000", "28000"),
+                       "overall.total_mass_kg": ("51000", "49000"),
+                       "classification.rules[0].value": ("51000", "49000")}
+    assert got.changes_since_submission == 1 and got.submitted.submission == 2
+    assert got.submitted.application.cargo.weight_kg == 28000
+
+
+def test_a_repeated_submission_event_keeps_the_first_snapshot_RV_2(running: Running) -> None:
+    case = running.submit(figures=figures(30000), event_id="e1")
+    running.submit(figures=figures(1), event_id="e2")  # the same submission number again
+    got = running.stub.GetCase(svc.GetCaseRequest(name=case.name), metadata=running.service(), timeout=10)
+    assert got.submitted.application.cargo.weight_kg == 30000
+
+
+def test_the_work_queue_filters_searches_and_counts_by_state_RV_2(running: Running) -> None:
+    a1 = running.submit(application="applications/Q1", permit_class=2)
+    running.submit(application="applications/Q2", permit_class=3)
+    running.submit(application="applications/Q3", permit_class=2)
+    running.accept(a1)
+    acceptor = running.officer(HEBEI)
+
+    def queue(**kw: object) -> svc.ListWorkQueueResponse:
+        return running.stub.ListWorkQueue(svc.ListWorkQueueRequest(**kw), metadata=acceptor,  # type: ignore[arg-type]
+                                          timeout=10)
+
+    everything = queue()
+    counts = {pb.CaseState.Name(c.state): c.count for c in everything.state_counts}
+    assert counts == {"CASE_STATE_AWAITING_ACCEPTANCE": 2, "CASE_STATE_UNDER_REVIEW": 1}
+    assert everything.total_size == 3
+    waiting = queue(state=pb.CASE_STATE_AWAITING_ACCEPTANCE)
+    assert sorted(c.application for c in waiting.cases) == ["applications/Q2", "applications/Q3"]
+    assert waiting.total_size == 2
+    assert [c.application for c in queue(permit_class=3).cases] == ["applications/Q2"]
+    assert [c.application for c in queue(query="djq3").cases] == ["applications/Q3"]
+    assert len(queue(query="冀 a12345").cases) == 3  # every case has the plate
+    assert queue(query="冀Z00000").cases == [] and queue(query="冀Z00000").total_size == 0
+    assert queue(overdue_only=True).cases == []
+    running.clock.now += dt.timedelta(days=30)
+    overdue = queue(overdue_only=True)
+    assert {c.application for c in overdue.cases} == {"applications/Q1", "applications/Q2", "applications/Q3"}
+    assert queue(claimed_by_me=True).cases == []
+    running.stub.ClaimReview(svc.ClaimReviewRequest(name=f"{a1.name}/reviews/{HEBEI}"), metadata=acceptor,
+                             timeout=10)
+    assert [c.application for c in queue(claimed_by_me=True).cases] == ["applications/Q1"]
+    with pytest.raises(grpc.RpcError) as e:
+        queue(permit_class=4)
+    assert reason_of(e.value) == "PERMIT_CLASS_INVALID"
+    with pytest.raises(grpc.RpcError) as e:
+        queue(query="x" * 65)
+    assert reason_of(e.value) == "QUERY_TOO_LONG"
