@@ -49,6 +49,8 @@ MESSAGES: dict[str, str] = {
     "permit.application.v1.ListStateChangesResponse": "申请的状态变更记录。",
     "permit.application.v1.SuggestVehiclesResponse": "匹配到的车辆。",
     "permit.application.v1.SuggestAgentsResponse": "匹配到的经办人。",
+    "permit.application.v1.ListFleetVehiclesResponse": "已维护车辆的一页。",
+    "permit.application.v1.ListFleetAgentsResponse": "已维护经办人的一页。",
     "permit.application.v1.ValidatePlateNumberResponse": "车牌号码校验结果。",
     "permit.application.v1.CheckVehicleScheduleResponse": "重复办证校验结果。",
     "permit.application.v1.GetRequiredMaterialsResponse": "所需材料及缺少的材料。",
@@ -159,6 +161,8 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
         "fleet_vehicle": Field("选择的已维护车辆，`vehicles/{编号}`；手动填写的车辆为空。申请中只读。",
                                ("vehicles/4c2e9a1b7d3f5e60",)),
         "owner": Field("已维护车辆所属申请人，`parties/{编号}`。" + _OUTPUT, ("parties/L1001",)),
+        "retire_time": Field("维护车辆的停用时间；停用后不再联想、不能作为车辆变更的新车辆。" + _OUTPUT,
+                             ("2026-12-01T08:00:00Z",)),
     },
     "permit.application.v1.Overall": {
         "total_mass_kg": Field("车货总质量，单位千克（kg），应不小于车辆整备质量与货物重量之和；也可改填 totalMassTonnes。",
@@ -202,6 +206,7 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
         "source": Field("数据来源：`FLEET` 电脑端维护、`HISTORY` 以往申请、`MANUAL` 手动填写。" + _OUTPUT, ("FLEET",)),
         "agent_ref": Field("选择的联想结果（SuggestAgents 返回的 `agents/{编号}`）；填写后其余信息自动带入。",
                            ("agents/7a6b5c4d3e2f1a0b",)),
+        "retire_time": Field("维护经办人的停用时间；停用后不再联想。" + _OUTPUT, ("2026-12-01T08:00:00Z",)),
     },
     "permit.application.v1.MaterialRef": {
         "kind": "材料种类。",
@@ -314,6 +319,47 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
     "permit.application.v1.SuggestVehiclesResponse": {
         "vehicles": "本页匹配的车辆（信息完整，`source` 标明来源），电脑端维护的车辆在前、以往申请过的车辆在后。",
         "next_page_token": _NEXT_PAGE,
+    },
+    "permit.application.v1.ListFleetVehiclesRequest": {
+        "page_size": Field("每页条数，默认 20，最多 100。", (20,)),
+        "page_token": _PAGE_TOKEN,
+        "show_retired": Field("是否包括已停用的车辆。", (False,)),
+    },
+    "permit.application.v1.ListFleetVehiclesResponse": {
+        "vehicles": "本页已维护车辆，按车牌号码排序。",
+        "next_page_token": _NEXT_PAGE,
+    },
+    "permit.application.v1.CreateFleetVehicleRequest": {
+        "vehicle": "要维护的车辆：车牌号码、车辆类型、厂牌型号、各项参数及两张行驶证图片。",
+    },
+    "permit.application.v1.UpdateFleetVehicleRequest": {
+        "name": Field("维护车辆，`vehicles/{编号}`。", ("vehicles/4c2e9a1b7d3f5e60",)),
+        "vehicle": "要修改的字段的新值。",
+        "update_mask": Field("要修改的字段（如 `curbMassKg,licenceDocuments`）；为空表示全部。", ("curbMassKg",)),
+    },
+    "permit.application.v1.RetireFleetVehicleRequest": {
+        "name": Field("维护车辆，`vehicles/{编号}`。", ("vehicles/4c2e9a1b7d3f5e60",)),
+    },
+    "permit.application.v1.ListFleetAgentsRequest": {
+        "page_size": Field("每页条数，默认 20，最多 100。", (20,)),
+        "page_token": _PAGE_TOKEN,
+        "show_retired": Field("是否包括已停用的经办人。", (False,)),
+    },
+    "permit.application.v1.ListFleetAgentsResponse": {
+        "agents": "本页已维护经办人（身份证号码脱敏），按姓名排序。",
+        "next_page_token": _NEXT_PAGE,
+    },
+    "permit.application.v1.CreateFleetAgentRequest": {
+        "agent": "要维护的经办人：姓名、完整身份证号码、手机号码、身份证正反面图片和授权委托书图片。",
+    },
+    "permit.application.v1.UpdateFleetAgentRequest": {
+        "name": Field("维护经办人，`agents/{编号}`。", ("agents/7a6b5c4d3e2f1a0b",)),
+        "agent": "要修改的字段的新值。",
+        "update_mask": Field("要修改的字段（`name`、`phone`、`idCardDocuments`、`powerOfAttorneyDocument`）；为空表示全部。",
+                             ("phone",)),
+    },
+    "permit.application.v1.RetireFleetAgentRequest": {
+        "name": Field("维护经办人，`agents/{编号}`。", ("agents/7a6b5c4d3e2f1a0b",)),
     },
     "permit.application.v1.SuggestAgentsRequest": {
         "name_prefix": Field("已输入的部分经办人姓名；为空时列出全部。", ("李",)),
