@@ -260,6 +260,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "UNSUPPORTED_FORMAT": ("INVALID_ARGUMENT", "不支持的文件格式（可上传 JPG、PNG 图片或 PDF、DOC、DOCX 文件）"),
     "UNSUPPORTED_IMAGE_FORMAT": ("INVALID_ARGUMENT", "不支持的图片格式，可尝试更换图片格式后重新上传"),
     "UPDATE_MASK_INVALID": ("INVALID_ARGUMENT", "updateMask 含不可修改的字段"),
+    "ENTERPRISE_PARTY_REQUIRED": ("INVALID_ARGUMENT", "审批人员查看企业信息须指定申请人"),
+    "APPROVAL_UNAVAILABLE": ("UNAVAILABLE", "审批服务暂时不可用，无法核对案件，请稍后重试"),
+    "PARTY_NOT_FOUND": ("NOT_FOUND", "申请人不存在"),
     "UPLOAD_HEADER_MISSING": ("INVALID_ARGUMENT", "上传请求缺少文件信息"),
     "USER_NOT_FOUND": ("NOT_FOUND", "用户不存在，须重新登录"),
     "VALIDITY_INVERTED": ("INVALID_ARGUMENT", "有效期截止日期早于起始日期"),
@@ -326,6 +329,27 @@ OPERATIONS: dict[str, Operation] = {
         "已登录的申请人或审批人员。",
         ("NOT_SIGNED_IN", "USER_NOT_FOUND"),
         ("ID-1", "ID-3", "ID-4", "ID-5")),
+    "GetEnterprise": Operation(
+        "查看企业信息", ("身份与登录",), (APPLICANT, OFFICER),
+        "返回企业信息：名称、统一社会信用代码、地址、联系人、营业执照经营范围及有效期（原电脑端系统导入，老用户登录后即可看到）。"
+        "申请人查看本单位（本人）的；审批人员在 `party` 中指定申请人，仅当该申请人在本省有案件（起运地或途经本省）时可查看。",
+        "已登录的申请人（本单位/本人），或办理该申请人本省案件的审批人员。",
+        ("NOT_SIGNED_IN", "NOT_APPLICANT", "OTHER_PROVINCE", "PARTY_NOT_FOUND", "ENTERPRISE_PARTY_REQUIRED",
+         "APPROVAL_UNAVAILABLE"),
+        ("ID-3",)),
+    "UpdateEnterprise": Operation(
+        "修改企业信息", ("身份与登录",), (APPLICANT,),
+        "修改本单位的名称、地址、联系人、营业执照经营范围或有效期（`updateMask` 列出要改的字段），统一社会信用代码不可修改；"
+        "带上次返回的 etag 防止覆盖他人的修改。每次修改都记录修改人、时间及修改前后的内容。",
+        "申请人，只能修改本单位（本人）的企业信息。",
+        ("NOT_SIGNED_IN", "NOT_APPLICANT", "UPDATE_MASK_INVALID", "INVALID_FIELD", "ETAG_MISMATCH"),
+        ("ID-3",)),
+    "ListEnterpriseChanges": Operation(
+        "企业信息修改记录", ("身份与登录",), (APPLICANT,),
+        "列出本单位企业信息的修改记录（修改人、时间、各字段修改前后的内容），新的在前，分页返回。",
+        "申请人，只能查看本单位（本人）的记录。",
+        ("NOT_SIGNED_IN", "NOT_APPLICANT", "INVALID_PAGE_TOKEN"),
+        ("ID-3",)),
     "ListPublicKeys": Operation(
         "查询令牌验证公钥", ("身份与登录",), (PUBLIC,),
         "列出可验证访问令牌（JWT，EdDSA）的公钥，含当前密钥、尚未过期的旧密钥及预先发布的新密钥。",

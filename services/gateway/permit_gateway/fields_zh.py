@@ -50,6 +50,11 @@ MESSAGES: dict[str, str] = {
     "permit.application.v1.SuggestVehiclesResponse": "匹配到的车辆。",
     "permit.application.v1.SuggestAgentsResponse": "匹配到的经办人。",
     "permit.application.v1.ListFleetVehiclesResponse": "已维护车辆的一页。",
+    "permit.identity.v1.Enterprise": "企业信息：名称、统一社会信用代码、地址、联系人、营业执照经营范围及有效期。",
+    "permit.identity.v1.EnterpriseContact": "企业联系人。",
+    "permit.identity.v1.EnterpriseChange": "企业信息的一次修改记录。",
+    "permit.identity.v1.EnterpriseFieldChange": "一次修改中一个字段修改前后的内容。",
+    "permit.identity.v1.ListEnterpriseChangesResponse": "企业信息修改记录的一页。",
     "permit.application.v1.ListFleetAgentsResponse": "已维护经办人的一页。",
     "permit.application.v1.ValidatePlateNumberResponse": "车牌号码校验结果。",
     "permit.application.v1.CheckVehicleScheduleResponse": "重复办证校验结果。",
@@ -318,6 +323,49 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
     },
     "permit.application.v1.SuggestVehiclesResponse": {
         "vehicles": "本页匹配的车辆（信息完整，`source` 标明来源），电脑端维护的车辆在前、以往申请过的车辆在后。",
+        "next_page_token": _NEXT_PAGE,
+    },
+    "permit.identity.v1.Enterprise": {
+        "party": Field("申请人，`parties/{编号}`。" + _OUTPUT, ("parties/L1001",)),
+        "display_name": Field("企业名称（个人用户为姓名）。", ("河北冀运大件物流有限公司",)),
+        "credit_code": Field("统一社会信用代码（个人用户为脱敏的身份证号码）。" + _OUTPUT, ("91130100MA0DPQ7R8A",)),
+        "address": Field("企业地址。", ("河北省石家庄市长安区中山东路100号",)),
+        "contacts": "联系人（姓名和电话）。",
+        "business_scope": Field("营业执照经营范围。", ("道路货物运输（含大型物件运输）",)),
+        "licence_valid_from": "营业执照有效期起始日期。",
+        "licence_valid_to": "营业执照有效期截止日期；长期有效时为空。",
+        "etag": Field("版本标记；修改时原样传回，已被他人修改时返回 ETAG_MISMATCH。", ('"3"',)),
+        "update_time": Field("最近修改时间。" + _OUTPUT, ("2026-12-01T08:00:00Z",)),
+        "updated_by": Field("最近修改人（`users/{编号}`，导入时为 `services/...`）。" + _OUTPUT, ("users/u1",)),
+    },
+    "permit.identity.v1.EnterpriseContact": {
+        "name": Field("联系人姓名。", ("赵建国",)),
+        "phone": Field("联系电话（手机或固定电话）。", ("0311-86001234",)),
+    },
+    "permit.identity.v1.EnterpriseChange": {
+        "actor": Field("修改人：`users/{编号}` 或 `services/{服务}`。", ("users/u1",)),
+        "change_time": Field("修改时间。", ("2026-12-01T08:00:00Z",)),
+        "fields": "修改的字段及其修改前后的内容。",
+    },
+    "permit.identity.v1.EnterpriseFieldChange": {
+        "field": Field("字段名（如 `address`、`contacts`）。", ("address",)),
+        "before": Field("修改前的内容。", ("河北省石家庄市长安区中山东路100号",)),
+        "after": Field("修改后的内容。", ("河北省石家庄市桥西区自强路8号",)),
+    },
+    "permit.identity.v1.GetEnterpriseRequest": {
+        "party": Field("仅审批人员填写：要查看的申请人，`parties/{编号}`；申请人查看本单位的，不填。", ("parties/L1001",)),
+    },
+    "permit.identity.v1.UpdateEnterpriseRequest": {
+        "enterprise": "企业信息：要修改的字段的新值及 etag。",
+        "update_mask": Field("要修改的字段：`displayName`、`address`、`contacts`、`businessScope`、`licenceValidFrom`、"
+                             "`licenceValidTo`，多个用逗号分隔。", ("address,contacts",)),
+    },
+    "permit.identity.v1.ListEnterpriseChangesRequest": {
+        "page_size": Field("每页条数，默认 20，最多 100。", (20,)),
+        "page_token": _PAGE_TOKEN,
+    },
+    "permit.identity.v1.ListEnterpriseChangesResponse": {
+        "changes": "本页修改记录，新的在前。",
         "next_page_token": _NEXT_PAGE,
     },
     "permit.application.v1.ListFleetVehiclesRequest": {

@@ -10,9 +10,10 @@ from typing import ClassVar
 from sqlalchemy.engine import Engine
 
 from permit.identity.v1 import events_pb2 as identity_events
-from permit_identity.calendar_client import ApprovalCalendar
+from permit_identity.calendar_client import ApprovalCalendar, ApprovalCases
 from permit_identity.clients import DocumentsClient
 from permit_identity.config import Settings
+from permit_identity.enterprise import CasePort
 from permit_identity.errors import DOMAIN
 from permit_identity.models import Channel, outbox_table
 from permit_identity.ports import CalendarPort, DocumentsPort
@@ -41,6 +42,7 @@ class App:
     documents: DocumentsPort
     relay: OutboxRelay
     calendar: CalendarPort
+    cases: CasePort
 
     @property
     def document_check(self) -> DocumentsPort | None:
@@ -93,7 +95,8 @@ def policy_of(settings: Settings) -> Policy:
 def build(settings: Settings, *, clock: Clock | None = None,
           providers: Mapping[Channel, ChannelProvider] | None = None,
           engine: Engine | None = None, documents: DocumentsPort | None = None,
-          calendar: CalendarPort | None = None, documents_sink: Deliver | None = None) -> App:
+          calendar: CalendarPort | None = None, documents_sink: Deliver | None = None,
+          cases: CasePort | None = None) -> App:
     """Wire the service. Tests pass a clock, providers or peers; nothing else constructs things."""
     engine = engine or make_engine(settings.database_url)
     factory = make_session_factory(engine)
@@ -111,4 +114,5 @@ def build(settings: Settings, *, clock: Clock | None = None,
         documents=documents,
         relay=OutboxRelay(engine, outbox_table, subscriptions(documents_sink), service="identity"),
         calendar=calendar or ApprovalCalendar(settings.approval_addr, timeout=settings.calendar_timeout),
+        cases=cases or ApprovalCases(settings.approval_addr, timeout=settings.calendar_timeout),
     )
