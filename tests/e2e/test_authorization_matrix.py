@@ -94,6 +94,7 @@ NOT_OFFICER = Expect(403, "NOT_OFFICER")
 NOT_ADMIN = Expect(403, "NOT_ADMIN")
 NOT_LICENCE_OFFICER = Expect(403, "NOT_LICENCE_OFFICER")
 OTHER_PROVINCE = Expect(403, "OTHER_PROVINCE")
+INVALID_FIELD = Expect(400, "INVALID_FIELD")
 APPLICATION_NOT_FOUND = Expect(404, "APPLICATION_NOT_FOUND")
 # Another applicant is answered as if the case or permit did not exist (no existence oracle).
 CASE_NOT_FOUND = Expect(404, "CASE_NOT_FOUND")
@@ -536,6 +537,49 @@ MATRIX: list[Row] = [
         get(lambda w: f"/v1/{w.draft['name']}:requiredMaterials"), APPLICANTS_ONLY),
     Row("GetVehicle", "GET", "/v1/vehicles/{vehicle_id}", get(lambda w: f"/v1/{w.fleet()[0]['fleetVehicle']}"),
         answers(OK, Expect(404, "VEHICLE_NOT_FOUND"), NOT_APPLICANT, NOT_APPLICANT), how="the carrier's tractor"),
+    # application: the PC side kept through the API (PC-1) ----------------------------------------
+    Row("ListFleetVehicles", "GET", "/v1/fleet/vehicles", get(lambda w: "/v1/fleet/vehicles",
+                                                              expect=own_items("vehicles", "owner")),
+        answers(OK, OK, NOT_APPLICANT, NOT_APPLICANT)),
+    Row("CreateFleetVehicle", "POST", "/v1/fleet/vehicles",
+        post(lambda w: "/v1/fleet/vehicles", lambda w: {"plateNumber": "冀F12345", "vehicleType": "重型半挂牵引车"}),
+        answers(INVALID_FIELD, INVALID_FIELD, NOT_APPLICANT, NOT_APPLICANT),
+        how="an incomplete vehicle: applicants reach the form's checks, officers are refused first"),
+    Row("UpdateFleetVehicle", "PATCH", "/v1/fleet/vehicles/{vehicle_id}",
+        post(lambda w: f"/v1/fleet/{w.fleet()[0]['fleetVehicle']}", lambda w: {"curbMassKg": "8800"},
+             method="PATCH", params={"updateMask": "curbMassKg"}),
+        answers(INVALID_FIELD, Expect(404, "VEHICLE_NOT_FOUND"), NOT_APPLICANT, NOT_APPLICANT),
+        how="the carrier's imported tractor has no licence images yet: a change is checked like the form"),
+    Row("RetireFleetVehicle", "POST", "/v1/fleet/vehicles/{vehicle_id}:retire",
+        post(lambda w: "/v1/fleet/vehicles/0000000000000000:retire"),
+        answers(Expect(404, "VEHICLE_NOT_FOUND"), Expect(404, "VEHICLE_NOT_FOUND"), NOT_APPLICANT, NOT_APPLICANT),
+        how="a vehicle of nobody: the demo fleet stays for the other rows"),
+    Row("ListFleetAgents", "GET", "/v1/fleet/agents", get(lambda w: "/v1/fleet/agents"),
+        answers(OK, OK, NOT_APPLICANT, NOT_APPLICANT)),
+    Row("CreateFleetAgent", "POST", "/v1/fleet/agents",
+        post(lambda w: "/v1/fleet/agents", lambda w: {"name": "某人", "phone": "13900001111", "idNumber": "110105194912310021"}),
+        answers(INVALID_FIELD, INVALID_FIELD, NOT_APPLICANT, NOT_APPLICANT), how="an incomplete agent"),
+    Row("UpdateFleetAgent", "PATCH", "/v1/fleet/agents/{agent_id}",
+        post(lambda w: "/v1/fleet/agents/0000000000000000", lambda w: {"phone": "13900000000"}, method="PATCH",
+             params={"updateMask": "phone"}),
+        answers(Expect(404, "AGENT_NOT_FOUND"), Expect(404, "AGENT_NOT_FOUND"), NOT_APPLICANT, NOT_APPLICANT),
+        how="an agent of nobody"),
+    Row("RetireFleetAgent", "POST", "/v1/fleet/agents/{agent_id}:retire",
+        post(lambda w: "/v1/fleet/agents/0000000000000000:retire"),
+        answers(Expect(404, "AGENT_NOT_FOUND"), Expect(404, "AGENT_NOT_FOUND"), NOT_APPLICANT, NOT_APPLICANT),
+        how="an agent of nobody"),
+    # identity: enterprise information (PC-2, ID-3) ----------------------------------------------
+    Row("GetEnterprise", "GET", "/v1/enterprise",
+        get(lambda w: "/v1/enterprise", params={"party": "parties/L1001"}),
+        answers(OK, OK, OK, OTHER_PROVINCE), officer_sees=True,
+        how="officers name the carrier; applicants always get their own"),
+    Row("UpdateEnterprise", "PATCH", "/v1/enterprise",
+        post(lambda w: "/v1/enterprise", lambda w: {"address": "x"}, method="PATCH",
+             params={"updateMask": "displayName,creditCode"}),
+        answers(Expect(400, "UPDATE_MASK_INVALID"), Expect(400, "UPDATE_MASK_INVALID"), NOT_APPLICANT,
+                NOT_APPLICANT), how="a mask naming the credit code: nothing changes"),
+    Row("ListEnterpriseChanges", "GET", "/v1/enterprise/changes", get(lambda w: "/v1/enterprise/changes"),
+        answers(OK, OK, NOT_APPLICANT, NOT_APPLICANT)),
     # routing ------------------------------------------------------------------------------------
     Row("ParseRouteText", "POST", "/v1/routes:parse", post(lambda w: "/v1/routes:parse", lambda w: {"text": ROUTE_TEXT}),
         everyone(OK)),

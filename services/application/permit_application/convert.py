@@ -281,8 +281,14 @@ def state_change_to_pb(c: StateChange) -> pb.StateChange:
 
 
 def fleet_vehicle_to_pb(v: FleetVehicle) -> pb.Vehicle:
-    return vehicle_to_pb(v.to_value(), owner=v.party)
+    out = vehicle_to_pb(v.to_value(), owner=v.party)
+    if v.retire_time is not None:
+        out.retire_time.CopyFrom(ts_to_pb(v.retire_time))
+    return out
 
 
 def fleet_agent_to_pb(a: FleetAgent) -> pb.Agent:
-    return agent_to_pb(a.to_value())
+    out = agent_to_pb(a.to_value())
+    if a.retire_time is not None:
+        out.retire_time.CopyFrom(ts_to_pb(a.retire_time))
+    return out

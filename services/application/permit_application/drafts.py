@@ -202,7 +202,7 @@ def _agent_by_ref(uow: UnitOfWork, party: str, ref: str) -> FleetAgent | None:
     if not ref.startswith("agents/"):
         return None
     row = uow.fleet.get_agent(ref[len("agents/"):])
-    return row if row is not None and row.party == party else None
+    return row if row is not None and row.party == party and row.retire_time is None else None
 
 
 def update_application(uow: UnitOfWork, *, principal: Principal | None, name: str, etag: str,

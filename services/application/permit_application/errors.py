@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from permitkit.access import NotService
-from permitkit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from permitkit.errors import (
+    Aborted,
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 
 DOMAIN = "permit.application"
 
@@ -130,3 +137,28 @@ class InvalidTransition(FailedPrecondition):
 class OverallMissing(FailedPrecondition):
     reason = "OVERALL_MISSING"
     message = "请先填写车辆和车货总体信息。"
+
+
+class AgentNotFound(NotFound):
+    reason = "AGENT_NOT_FOUND"
+    message = "未找到该经办人。"
+
+
+class VehicleExists(AlreadyExists):
+    reason = "VEHICLE_EXISTS"
+    message = "该车牌号码的车辆已在维护中，请直接修改。"
+
+
+class AgentExists(AlreadyExists):
+    reason = "AGENT_EXISTS"
+    message = "该身份证号码的经办人已在维护中，请直接修改。"
+
+
+class VehicleRetired(FailedPrecondition):
+    reason = "VEHICLE_RETIRED"
+    message = "该车辆已停用，不能修改；如需继续使用请重新添加。"
+
+
+class AgentRetired(FailedPrecondition):
+    reason = "AGENT_RETIRED"
+    message = "该经办人已停用，不能修改；如需继续使用请重新添加。"

@@ -155,6 +155,50 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
         return spb.GetRequiredMaterialsResponse(required=[cv.requirement_to_pb(r) for r in reqs],
                                                 missing=[cv.requirement_to_pb(r) for r in reqs if r.missing])
 
+    # ---- the PC side (PC-1) ------------------------------------------------------------
+
+    def ListFleetVehicles(self, request: spb.ListFleetVehiclesRequest,
+                          context: grpc.ServicerContext) -> spb.ListFleetVehiclesResponse:
+        page = svc.list_fleet_vehicles(self.uow(), principal=current_principal(), show_retired=request.show_retired,
+                                       page_size=request.page_size, page_token=request.page_token)
+        return spb.ListFleetVehiclesResponse(vehicles=[cv.fleet_vehicle_to_pb(v) for v in page.items],
+                                             next_page_token=page.next_page_token)
+
+    def CreateFleetVehicle(self, request: spb.CreateFleetVehicleRequest, context: grpc.ServicerContext) -> pb.Vehicle:
+        return cv.fleet_vehicle_to_pb(svc.create_fleet_vehicle(
+            self.uow(), principal=current_principal(), vehicle=cv.vehicle_from_pb(request.vehicle),
+            now=self.clock(), document_checker=self.document_checker))
+
+    def UpdateFleetVehicle(self, request: spb.UpdateFleetVehicleRequest, context: grpc.ServicerContext) -> pb.Vehicle:
+        return cv.fleet_vehicle_to_pb(svc.update_fleet_vehicle(
+            self.uow(), principal=current_principal(), name=request.name, vehicle=cv.vehicle_from_pb(request.vehicle),
+            update_mask=list(request.update_mask.paths), now=self.clock(), document_checker=self.document_checker))
+
+    def RetireFleetVehicle(self, request: spb.RetireFleetVehicleRequest, context: grpc.ServicerContext) -> pb.Vehicle:
+        return cv.fleet_vehicle_to_pb(svc.retire_fleet_vehicle(self.uow(), principal=current_principal(),
+                                                               name=request.name, now=self.clock()))
+
+    def ListFleetAgents(self, request: spb.ListFleetAgentsRequest,
+                        context: grpc.ServicerContext) -> spb.ListFleetAgentsResponse:
+        page = svc.list_fleet_agents(self.uow(), principal=current_principal(), show_retired=request.show_retired,
+                                     page_size=request.page_size, page_token=request.page_token)
+        return spb.ListFleetAgentsResponse(agents=[cv.fleet_agent_to_pb(a) for a in page.items],
+                                           next_page_token=page.next_page_token)
+
+    def CreateFleetAgent(self, request: spb.CreateFleetAgentRequest, context: grpc.ServicerContext) -> pb.Agent:
+        return cv.fleet_agent_to_pb(svc.create_fleet_agent(
+            self.uow(), principal=current_principal(), agent=cv.agent_from_pb(request.agent), now=self.clock(),
+            document_checker=self.document_checker))
+
+    def UpdateFleetAgent(self, request: spb.UpdateFleetAgentRequest, context: grpc.ServicerContext) -> pb.Agent:
+        return cv.fleet_agent_to_pb(svc.update_fleet_agent(
+            self.uow(), principal=current_principal(), name=request.name, agent=cv.agent_from_pb(request.agent),
+            update_mask=list(request.update_mask.paths), now=self.clock(), document_checker=self.document_checker))
+
+    def RetireFleetAgent(self, request: spb.RetireFleetAgentRequest, context: grpc.ServicerContext) -> pb.Agent:
+        return cv.fleet_agent_to_pb(svc.retire_fleet_agent(self.uow(), principal=current_principal(),
+                                                           name=request.name, now=self.clock()))
+
 
 class ApplicationInternalServicer(ipb_grpc.ApplicationInternalServiceServicer):
     """ApplicationInternalService: bulk operations for peers and operators (no HTTP route)."""

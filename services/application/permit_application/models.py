@@ -595,6 +595,8 @@ class FleetVehicle(TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(30), default="")
     licence_documents: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     source: Mapped[str] = mapped_column(String(10), default="FLEET")
+    # PC-1: a retired vehicle is no longer suggested nor offered for a change.
+    retire_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     @property
     def name(self) -> str:
@@ -630,6 +632,8 @@ class FleetAgent(TimestampMixin, Base):
     id_card_documents: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     power_of_attorney_document: Mapped[str] = mapped_column(String(100), default="")
     source: Mapped[str] = mapped_column(String(10), default="FLEET")
+    # PC-1: a retired agent is no longer suggested.
+    retire_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     @property
     def name(self) -> str:

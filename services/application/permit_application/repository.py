@@ -135,17 +135,32 @@ class FleetRepository:
         if not plates:
             return {}
         rows = self.session.execute(select(FleetVehicle).where(
-            FleetVehicle.party == party, FleetVehicle.plate_number.in_(plates))).scalars()
+            FleetVehicle.party == party, FleetVehicle.plate_number.in_(plates),
+            FleetVehicle.retire_time.is_(None))).scalars()
         return {r.plate_number: r.to_value() for r in rows}
 
     def suggest_vehicles(self, party: str, text: str, *, offset: int, limit: int) -> list[FleetVehicle]:
-        stmt = select(FleetVehicle).where(FleetVehicle.party == party)
+        stmt = select(FleetVehicle).where(FleetVehicle.party == party, FleetVehicle.retire_time.is_(None))
         if text:
             stmt = stmt.where(FleetVehicle.plate_number.contains(text, autoescape=True))
         # AP-4: PC-side vehicles first, then those of earlier applications; a plate is
         # unique per party, so the order is total and pages neither repeat nor skip.
         stmt = stmt.order_by((FleetVehicle.source != "FLEET"), FleetVehicle.plate_number)
         return list(self.session.execute(stmt.offset(offset).limit(limit)).scalars())
+
+    def kept_vehicles(self, party: str, *, retired: bool, offset: int, limit: int) -> list[FleetVehicle]:
+        """The PC side's vehicles (PC-1), by plate; retired ones only when asked."""
+        stmt = select(FleetVehicle).where(FleetVehicle.party == party, FleetVehicle.source == "FLEET")
+        if not retired:
+            stmt = stmt.where(FleetVehicle.retire_time.is_(None))
+        stmt = stmt.order_by(FleetVehicle.plate_number)
+        return list(self.session.execute(stmt.offset(offset).limit(limit)).scalars())
+
+    def save_vehicle(self, row: FleetVehicle) -> None:
+        self.session.add(row)
+
+    def save_agent(self, row: FleetAgent) -> None:
+        self.session.add(row)
 
     def get_vehicle(self, ident: str) -> FleetVehicle | None:
         return self.session.get(FleetVehicle, ident)
@@ -173,13 +188,25 @@ class FleetRepository:
 
     # agents
     def suggest_agents(self, party: str, text: str, *, offset: int, limit: int) -> list[FleetAgent]:
-        stmt = select(FleetAgent).where(FleetAgent.party == party)
+        stmt = select(FleetAgent).where(FleetAgent.party == party, FleetAgent.retire_time.is_(None))
         if text:
             stmt = stmt.where(FleetAgent.agent_name.contains(text, autoescape=True))
         # AP-8: PC side first, then earlier applications; names repeat, so the id
         # makes the order total and pages stable.
         stmt = stmt.order_by((FleetAgent.source != "FLEET"), FleetAgent.agent_name, FleetAgent.id)
         return list(self.session.execute(stmt.offset(offset).limit(limit)).scalars())
+
+    def kept_agents(self, party: str, *, retired: bool, offset: int, limit: int) -> list[FleetAgent]:
+        """The PC side's agents (PC-1), by name; retired ones only when asked."""
+        stmt = select(FleetAgent).where(FleetAgent.party == party, FleetAgent.source == "FLEET")
+        if not retired:
+            stmt = stmt.where(FleetAgent.retire_time.is_(None))
+        stmt = stmt.order_by(FleetAgent.agent_name, FleetAgent.id)
+        return list(self.session.execute(stmt.offset(offset).limit(limit)).scalars())
+
+    def agent_by_id_number(self, party: str, id_number: str) -> FleetAgent | None:
+        return self.session.execute(select(FleetAgent).where(
+            FleetAgent.party == party, FleetAgent.id_number == id_number)).scalars().first()
 
     def get_agent(self, ident: str) -> FleetAgent | None:
         return self.session.get(FleetAgent, ident)

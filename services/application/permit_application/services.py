@@ -5,7 +5,7 @@
 - ``schedule``: the AP-6 duplicate check;
 - ``submission``: 二 submitting;
 - ``progress``: 三 progress and management;
-- ``fleet``: vehicle and agent suggestions;
+- ``fleet``: vehicle and agent suggestions and the PC side's upkeep (PC-1);
 - ``review_events``: the approval context's facts;
 - ``legacy_import``: the PC system's export.
 
@@ -53,9 +53,17 @@ from permit_application.drafts import (  # noqa: F401
 )
 from permit_application.errors import InvalidEvent  # noqa: F401
 from permit_application.fleet import (  # noqa: F401
+    create_fleet_agent,
+    create_fleet_vehicle,
     get_vehicle,
+    list_fleet_agents,
+    list_fleet_vehicles,
+    retire_fleet_agent,
+    retire_fleet_vehicle,
     suggest_agents,
     suggest_vehicles,
+    update_fleet_agent,
+    update_fleet_vehicle,
     validate_plate_number,
 )
 from permit_application.legacy_import import (  # noqa: F401

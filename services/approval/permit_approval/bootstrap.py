@@ -34,6 +34,7 @@ from permit_approval.clients import (
 from permit_approval.config import Settings
 from permit_approval.errors import DOMAIN
 from permit_approval.grpc_api import FULL_NAME, ApprovalServicer, add_to_server
+from permit_approval.internal_api import internal_service_spec
 from permit_approval.models import OUTBOX
 from permit_approval.unit_of_work import ApprovalUnitOfWork
 from permit_approval.verification import PermitSigner
@@ -62,7 +63,7 @@ class App:
 
     def grpc_services(self) -> Sequence[ServiceSpec]:
         return [(add_to_server, self.servicer, FULL_NAME), self.sink.service_spec(),
-                calendar_service_spec(self.uow_factory)]
+                calendar_service_spec(self.uow_factory), internal_service_spec(self.uow_factory)]
 
     def start(self) -> None:
         self.relay.start()

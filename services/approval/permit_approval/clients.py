@@ -31,7 +31,7 @@ class FleetDirectory(Protocol):
     """Fleet vehicles maintained on the PC side (PQ-10), seen with the caller's identity."""
 
     def get_vehicle(self, name: str) -> dict[str, Any]:
-        """``{plate_number, owner, source, curb_mass_kg, axle_count, wheelbase_mm, tyre_count}``."""
+        """``{plate_number, owner, source, curb_mass_kg, axle_count, wheelbase_mm, tyre_count, retired}``."""
         ...
 
     def find_by_plate(self, plate_number: str) -> dict[str, Any] | None:
@@ -42,7 +42,8 @@ class FleetDirectory(Protocol):
 def _vehicle_dict(v: Any) -> dict[str, Any]:
     return {"plate_number": v.plate_number, "owner": v.owner, "source": v.source,
             "curb_mass_kg": v.curb_mass_kg, "axle_count": v.axle_count,
-            "wheelbase_mm": v.wheelbase_mm, "tyre_count": v.tyre_count}
+            "wheelbase_mm": v.wheelbase_mm, "tyre_count": v.tyre_count,
+            "retired": v.HasField("retire_time")}
 
 
 class GrpcFleetDirectory:

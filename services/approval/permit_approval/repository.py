@@ -41,6 +41,12 @@ class CaseRepository(RepositoryBase[Case]):
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).first()
 
+    def applicant_in_province(self, applicant: str, province: str) -> bool:
+        """Whether the applicant has a case with this province as origin or on its route (PC-2)."""
+        rows = self.session.execute(select(Case.origin_province, Case.route_provinces)
+                                    .where(Case.applicant == applicant)).all()
+        return any(origin == province or province in (route or []) for origin, route in rows)
+
     def work_queue(self, *, province: str, acceptance: bool, review: bool, offset: int = 0,
                    limit: int | None = None) -> list[Case]:
         """Cases waiting for ``province``, earliest due first (RV-1, RV-4).

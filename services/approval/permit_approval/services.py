@@ -510,8 +510,8 @@ def request_vehicle_change(uow: ApprovalUnitOfWork, *, fleet: FleetDirectory,
     spec = fleet.get_vehicle(new_vehicle)
     if spec.get("owner") and spec["owner"] != applicant:
         raise errors.VehicleNotFound(field="new_vehicle")
-    if spec.get("source") not in (None, "", "FLEET"):
-        # PQ-10: only a vehicle maintained on the PC side, never one typed in on mobile.
+    if spec.get("source") not in (None, "", "FLEET") or spec.get("retired"):
+        # PQ-10: only a vehicle kept on the PC side (and not retired, PC-1), never one typed in on mobile.
         raise errors.VehicleNotInFleet(field="new_vehicle")
     if old_spec is None and old_plate_number:
         # The submission carried no vehicle figures: look the replaced one up in the fleet.

@@ -290,6 +290,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "UNSUPPORTED_FORMAT": ("INVALID_ARGUMENT", "不支持的文件格式（可上传 JPG、PNG 图片或 PDF、DOC、DOCX 文件）"),
     "UNSUPPORTED_IMAGE_FORMAT": ("INVALID_ARGUMENT", "不支持的图片格式，可尝试更换图片格式后重新上传"),
     "UPDATE_MASK_INVALID": ("INVALID_ARGUMENT", "updateMask 含不可修改的字段"),
+    "ENTERPRISE_PARTY_REQUIRED": ("INVALID_ARGUMENT", "审批人员查看企业信息须指定申请人"),
+    "APPROVAL_UNAVAILABLE": ("UNAVAILABLE", "审批服务暂时不可用，无法核对案件，请稍后重试"),
+    "PARTY_NOT_FOUND": ("NOT_FOUND", "申请人不存在"),
     "UPLOAD_HEADER_MISSING": ("INVALID_ARGUMENT", "上传请求缺少文件信息"),
     "USER_NOT_FOUND": ("NOT_FOUND", "用户不存在，须重新登录"),
     "VALIDITY_INVERTED": ("INVALID_ARGUMENT", "有效期截止日期早于起始日期"),
@@ -299,6 +302,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "VEHICLE_CHANGE_PENDING": ("FAILED_PRECONDITION", "已有待审批的车辆变更申请"),
     "VEHICLE_NOT_EQUIVALENT": ("FAILED_PRECONDITION", "新车辆的整备质量、轴数、轴距、轮胎数与原车辆不完全一致"),
     "VEHICLE_NOT_FOUND": ("NOT_FOUND", "车辆不存在，请先在电脑端维护车辆信息"),
+    "VEHICLE_EXISTS": ("ALREADY_EXISTS", "该车牌号码的车辆已在维护中"),
+    "VEHICLE_RETIRED": ("FAILED_PRECONDITION", "车辆已停用，不能修改"),
+    "AGENT_NOT_FOUND": ("NOT_FOUND", "经办人不存在"),
+    "AGENT_EXISTS": ("ALREADY_EXISTS", "该身份证号码的经办人已在维护中"),
+    "AGENT_RETIRED": ("FAILED_PRECONDITION", "经办人已停用，不能修改"),
     "VEHICLE_NOT_IN_FLEET": ("FAILED_PRECONDITION", "只能选择电脑端维护过的车辆"),
     "VEHICLE_SPEC_UNKNOWN": ("FAILED_PRECONDITION", "原车辆参数未知，无法办理车辆变更"),
     "VEHICLE_TIME_CONFLICT": ("FAILED_PRECONDITION", "所选时间内该车辆已有两件申请，时间发生冲突（可更换车辆，或撤销/废止相关申请）"),
@@ -353,6 +361,27 @@ OPERATIONS: dict[str, Operation] = {
         "已登录的申请人或审批人员。",
         ("NOT_SIGNED_IN", "USER_NOT_FOUND"),
         ("ID-1", "ID-3", "ID-4", "ID-5")),
+    "GetEnterprise": Operation(
+        "查看企业信息", ("身份与登录",), (APPLICANT, OFFICER),
+        "返回企业信息：名称、统一社会信用代码、地址、联系人、营业执照经营范围及有效期（原电脑端系统导入，老用户登录后即可看到）。"
+        "申请人查看本单位（本人）的；审批人员在 `party` 中指定申请人，仅当该申请人在本省有案件（起运地或途经本省）时可查看。",
+        "已登录的申请人（本单位/本人），或办理该申请人本省案件的审批人员。",
+        ("NOT_SIGNED_IN", "NOT_APPLICANT", "OTHER_PROVINCE", "PARTY_NOT_FOUND", "ENTERPRISE_PARTY_REQUIRED",
+         "APPROVAL_UNAVAILABLE"),
+        ("ID-3",)),
+    "UpdateEnterprise": Operation(
+        "修改企业信息", ("身份与登录",), (APPLICANT,),
+        "修改本单位的名称、地址、联系人、营业执照经营范围或有效期（`updateMask` 列出要改的字段），统一社会信用代码不可修改；"
+        "带上次返回的 etag 防止覆盖他人的修改。每次修改都记录修改人、时间及修改前后的内容。",
+        "申请人，只能修改本单位（本人）的企业信息。",
+        ("NOT_SIGNED_IN", "NOT_APPLICANT", "UPDATE_MASK_INVALID", "INVALID_FIELD", "ETAG_MISMATCH"),
+        ("ID-3",)),
+    "ListEnterpriseChanges": Operation(
+        "企业信息修改记录", ("身份与登录",), (APPLICANT,),
+        "列出本单位企业信息的修改记录（修改人、时间、各字段修改前后的内容），新的在前，分页返回。",
+        "申请人，只能查看本单位（本人）的记录。",
+        ("NOT_SIGNED_IN", "NOT_APPLICANT", "INVALID_PAGE_TOKEN"),
+        ("ID-3",)),
     "ListPublicKeys": Operation(
         "查询令牌验证公钥", ("身份与登录",), (PUBLIC,),
         "列出可验证访问令牌（JWT，EdDSA）的公钥，含当前密钥、尚未过期的旧密钥及预先发布的新密钥。",
@@ -483,6 +512,62 @@ OPERATIONS: dict[str, Operation] = {
         "选择后把 `agentRef` 传回经办人信息一步即可自动带入其他信息。电脑端维护的经办人在前，分页返回。",
         _APPLICANT,
         ("INVALID_PAGE_TOKEN", "NOT_APPLICANT"),
+        ("AP-8",)),
+    # ---- 电脑端维护：车辆与经办人 ---------------------------------------------
+    "ListFleetVehicles": Operation(
+        "已维护车辆列表", ("车辆与经办人",), (APPLICANT,),
+        "列出本单位（本人）在电脑端维护的车辆，按车牌号码排序，分页返回；`showRetired` 为真时包括已停用的车辆。"
+        "这些车辆就是填报时车牌号码联想的结果，也是车辆变更时可选的新车辆。",
+        _APPLICANT,
+        ("INVALID_PAGE_TOKEN", "NOT_APPLICANT"),
+        ("AP-4", "PQ-10")),
+    "CreateFleetVehicle": Operation(
+        "添加维护车辆", ("车辆与经办人",), (APPLICANT,),
+        "添加一辆维护车辆：车牌号码、车辆类型、厂牌型号、整备质量、轴数、轴距、轮胎数、外廓尺寸及两张行驶证"
+        "或临时号牌图片（先上传，每张不超过 1MB），校验与填报时手动填写车辆相同。以往申请用过或已停用的同一号牌"
+        "按本次填写的信息重新维护。",
+        _APPLICANT,
+        ("INVALID_FIELD", "VEHICLE_EXISTS", "NOT_APPLICANT", "DOCUMENTS_UNAVAILABLE"),
+        ("AP-4", "PQ-10")),
+    "UpdateFleetVehicle": Operation(
+        "修改维护车辆", ("车辆与经办人",), (APPLICANT,),
+        "修改一辆维护车辆的信息或行驶证图片（`updateMask` 列出要改的字段，为空表示全部），车牌号码不可修改；"
+        "已提交的申请保留提交时的车辆信息。",
+        _APPLICANT,
+        ("INVALID_FIELD", "VEHICLE_NOT_FOUND", "VEHICLE_RETIRED", "NOT_APPLICANT", "DOCUMENTS_UNAVAILABLE"),
+        ("AP-4", "PQ-10")),
+    "RetireFleetVehicle": Operation(
+        "停用维护车辆", ("车辆与经办人",), (APPLICANT,),
+        "停用一辆维护车辆：此后不再出现在车牌号码联想中，也不能作为车辆变更的新车辆；已办理的申请和许可证仍保留该车辆。"
+        "重复停用不报错。",
+        _APPLICANT,
+        ("VEHICLE_NOT_FOUND", "NOT_APPLICANT"),
+        ("AP-4", "PQ-10")),
+    "ListFleetAgents": Operation(
+        "已维护经办人列表", ("车辆与经办人",), (APPLICANT,),
+        "列出本单位（本人）在电脑端维护的经办人（身份证号码脱敏），按姓名排序，分页返回；"
+        "`showRetired` 为真时包括已停用的经办人。",
+        _APPLICANT,
+        ("INVALID_PAGE_TOKEN", "NOT_APPLICANT"),
+        ("AP-8",)),
+    "CreateFleetAgent": Operation(
+        "添加维护经办人", ("车辆与经办人",), (APPLICANT,),
+        "添加一名维护经办人：姓名、身份证号码、手机号码、身份证正反面两张图片和一张授权委托书图片（先上传，"
+        "每张不超过 1MB），校验与填报时手动填写经办人相同。",
+        _APPLICANT,
+        ("INVALID_FIELD", "AGENT_EXISTS", "NOT_APPLICANT", "DOCUMENTS_UNAVAILABLE"),
+        ("AP-8",)),
+    "UpdateFleetAgent": Operation(
+        "修改维护经办人", ("车辆与经办人",), (APPLICANT,),
+        "修改一名维护经办人的姓名、手机号码或图片（`updateMask` 列出要改的字段，为空表示全部），身份证号码不可修改。",
+        _APPLICANT,
+        ("INVALID_FIELD", "AGENT_NOT_FOUND", "AGENT_RETIRED", "NOT_APPLICANT", "DOCUMENTS_UNAVAILABLE"),
+        ("AP-8",)),
+    "RetireFleetAgent": Operation(
+        "停用维护经办人", ("车辆与经办人",), (APPLICANT,),
+        "停用一名维护经办人：此后不再出现在经办人姓名联想中；已办理的申请仍保留。重复停用不报错。",
+        _APPLICANT,
+        ("AGENT_NOT_FOUND", "NOT_APPLICANT"),
         ("AP-8",)),
     # ---- 路线 ----------------------------------------------------------------
     "ListProvinces": Operation(

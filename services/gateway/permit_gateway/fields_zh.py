@@ -49,6 +49,13 @@ MESSAGES: dict[str, str] = {
     "permit.application.v1.ListStateChangesResponse": "申请的状态变更记录。",
     "permit.application.v1.SuggestVehiclesResponse": "匹配到的车辆。",
     "permit.application.v1.SuggestAgentsResponse": "匹配到的经办人。",
+    "permit.application.v1.ListFleetVehiclesResponse": "已维护车辆的一页。",
+    "permit.identity.v1.Enterprise": "企业信息：名称、统一社会信用代码、地址、联系人、营业执照经营范围及有效期。",
+    "permit.identity.v1.EnterpriseContact": "企业联系人。",
+    "permit.identity.v1.EnterpriseChange": "企业信息的一次修改记录。",
+    "permit.identity.v1.EnterpriseFieldChange": "一次修改中一个字段修改前后的内容。",
+    "permit.identity.v1.ListEnterpriseChangesResponse": "企业信息修改记录的一页。",
+    "permit.application.v1.ListFleetAgentsResponse": "已维护经办人的一页。",
     "permit.application.v1.ValidatePlateNumberResponse": "车牌号码校验结果。",
     "permit.application.v1.CheckVehicleScheduleResponse": "重复办证校验结果。",
     "permit.application.v1.GetRequiredMaterialsResponse": "所需材料及缺少的材料。",
@@ -183,6 +190,8 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
         "fleet_vehicle": Field("选择的已维护车辆，`vehicles/{编号}`；手动填写的车辆为空。申请中只读。",
                                ("vehicles/4c2e9a1b7d3f5e60",)),
         "owner": Field("已维护车辆所属申请人，`parties/{编号}`。" + _OUTPUT, ("parties/L1001",)),
+        "retire_time": Field("维护车辆的停用时间；停用后不再联想、不能作为车辆变更的新车辆。" + _OUTPUT,
+                             ("2026-12-01T08:00:00Z",)),
     },
     "permit.application.v1.Overall": {
         "total_mass_kg": Field("车货总质量，单位千克（kg），应不小于车辆整备质量与货物重量之和；也可改填 totalMassTonnes。",
@@ -226,6 +235,7 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
         "source": Field("数据来源：`FLEET` 电脑端维护、`HISTORY` 以往申请、`MANUAL` 手动填写。" + _OUTPUT, ("FLEET",)),
         "agent_ref": Field("选择的联想结果（SuggestAgents 返回的 `agents/{编号}`）；填写后其余信息自动带入。",
                            ("agents/7a6b5c4d3e2f1a0b",)),
+        "retire_time": Field("维护经办人的停用时间；停用后不再联想。" + _OUTPUT, ("2026-12-01T08:00:00Z",)),
     },
     "permit.application.v1.MaterialRef": {
         "kind": "材料种类。",
@@ -338,6 +348,90 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
     "permit.application.v1.SuggestVehiclesResponse": {
         "vehicles": "本页匹配的车辆（信息完整，`source` 标明来源），电脑端维护的车辆在前、以往申请过的车辆在后。",
         "next_page_token": _NEXT_PAGE,
+    },
+    "permit.identity.v1.Enterprise": {
+        "party": Field("申请人，`parties/{编号}`。" + _OUTPUT, ("parties/L1001",)),
+        "display_name": Field("企业名称（个人用户为姓名）。", ("河北冀运大件物流有限公司",)),
+        "credit_code": Field("统一社会信用代码（个人用户为脱敏的身份证号码）。" + _OUTPUT, ("91130100MA0DPQ7R8A",)),
+        "address": Field("企业地址。", ("河北省石家庄市长安区中山东路100号",)),
+        "contacts": "联系人（姓名和电话）。",
+        "business_scope": Field("营业执照经营范围。", ("道路货物运输（含大型物件运输）",)),
+        "licence_valid_from": "营业执照有效期起始日期。",
+        "licence_valid_to": "营业执照有效期截止日期；长期有效时为空。",
+        "etag": Field("版本标记；修改时原样传回，已被他人修改时返回 ETAG_MISMATCH。", ('"3"',)),
+        "update_time": Field("最近修改时间。" + _OUTPUT, ("2026-12-01T08:00:00Z",)),
+        "updated_by": Field("最近修改人（`users/{编号}`，导入时为 `services/...`）。" + _OUTPUT, ("users/u1",)),
+    },
+    "permit.identity.v1.EnterpriseContact": {
+        "name": Field("联系人姓名。", ("赵建国",)),
+        "phone": Field("联系电话（手机或固定电话）。", ("0311-86001234",)),
+    },
+    "permit.identity.v1.EnterpriseChange": {
+        "actor": Field("修改人：`users/{编号}` 或 `services/{服务}`。", ("users/u1",)),
+        "change_time": Field("修改时间。", ("2026-12-01T08:00:00Z",)),
+        "fields": "修改的字段及其修改前后的内容。",
+    },
+    "permit.identity.v1.EnterpriseFieldChange": {
+        "field": Field("字段名（如 `address`、`contacts`）。", ("address",)),
+        "before": Field("修改前的内容。", ("河北省石家庄市长安区中山东路100号",)),
+        "after": Field("修改后的内容。", ("河北省石家庄市桥西区自强路8号",)),
+    },
+    "permit.identity.v1.GetEnterpriseRequest": {
+        "party": Field("仅审批人员填写：要查看的申请人，`parties/{编号}`；申请人查看本单位的，不填。", ("parties/L1001",)),
+    },
+    "permit.identity.v1.UpdateEnterpriseRequest": {
+        "enterprise": "企业信息：要修改的字段的新值及 etag。",
+        "update_mask": Field("要修改的字段：`displayName`、`address`、`contacts`、`businessScope`、`licenceValidFrom`、"
+                             "`licenceValidTo`，多个用逗号分隔。", ("address,contacts",)),
+    },
+    "permit.identity.v1.ListEnterpriseChangesRequest": {
+        "page_size": Field("每页条数，默认 20，最多 100。", (20,)),
+        "page_token": _PAGE_TOKEN,
+    },
+    "permit.identity.v1.ListEnterpriseChangesResponse": {
+        "changes": "本页修改记录，新的在前。",
+        "next_page_token": _NEXT_PAGE,
+    },
+    "permit.application.v1.ListFleetVehiclesRequest": {
+        "page_size": Field("每页条数，默认 20，最多 100。", (20,)),
+        "page_token": _PAGE_TOKEN,
+        "show_retired": Field("是否包括已停用的车辆。", (False,)),
+    },
+    "permit.application.v1.ListFleetVehiclesResponse": {
+        "vehicles": "本页已维护车辆，按车牌号码排序。",
+        "next_page_token": _NEXT_PAGE,
+    },
+    "permit.application.v1.CreateFleetVehicleRequest": {
+        "vehicle": "要维护的车辆：车牌号码、车辆类型、厂牌型号、各项参数及两张行驶证图片。",
+    },
+    "permit.application.v1.UpdateFleetVehicleRequest": {
+        "name": Field("维护车辆，`vehicles/{编号}`。", ("vehicles/4c2e9a1b7d3f5e60",)),
+        "vehicle": "要修改的字段的新值。",
+        "update_mask": Field("要修改的字段（如 `curbMassKg,licenceDocuments`）；为空表示全部。", ("curbMassKg",)),
+    },
+    "permit.application.v1.RetireFleetVehicleRequest": {
+        "name": Field("维护车辆，`vehicles/{编号}`。", ("vehicles/4c2e9a1b7d3f5e60",)),
+    },
+    "permit.application.v1.ListFleetAgentsRequest": {
+        "page_size": Field("每页条数，默认 20，最多 100。", (20,)),
+        "page_token": _PAGE_TOKEN,
+        "show_retired": Field("是否包括已停用的经办人。", (False,)),
+    },
+    "permit.application.v1.ListFleetAgentsResponse": {
+        "agents": "本页已维护经办人（身份证号码脱敏），按姓名排序。",
+        "next_page_token": _NEXT_PAGE,
+    },
+    "permit.application.v1.CreateFleetAgentRequest": {
+        "agent": "要维护的经办人：姓名、完整身份证号码、手机号码、身份证正反面图片和授权委托书图片。",
+    },
+    "permit.application.v1.UpdateFleetAgentRequest": {
+        "name": Field("维护经办人，`agents/{编号}`。", ("agents/7a6b5c4d3e2f1a0b",)),
+        "agent": "要修改的字段的新值。",
+        "update_mask": Field("要修改的字段（`name`、`phone`、`idCardDocuments`、`powerOfAttorneyDocument`）；为空表示全部。",
+                             ("phone",)),
+    },
+    "permit.application.v1.RetireFleetAgentRequest": {
+        "name": Field("维护经办人，`agents/{编号}`。", ("agents/7a6b5c4d3e2f1a0b",)),
     },
     "permit.application.v1.SuggestAgentsRequest": {
         "name_prefix": Field("已输入的部分经办人姓名；为空时列出全部。", ("李",)),

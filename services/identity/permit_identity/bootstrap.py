@@ -11,9 +11,10 @@ import grpc
 from sqlalchemy.engine import Engine
 
 from permit.identity.v1 import events_pb2 as identity_events
-from permit_identity.calendar_client import ApprovalCalendar
+from permit_identity.calendar_client import ApprovalCalendar, ApprovalCases
 from permit_identity.clients import DocumentsClient
 from permit_identity.config import Settings
+from permit_identity.enterprise import CasePort
 from permit_identity.errors import DOMAIN
 from permit_identity.models import Channel, outbox_table
 from permit_identity.ports import CalendarPort, DocumentsPort
@@ -43,6 +44,7 @@ class App:
     documents: DocumentsPort
     relay: OutboxRelay
     calendar: CalendarPort
+    cases: CasePort
     channels: list[grpc.Channel] = field(default_factory=list)
 
     @property
@@ -69,7 +71,7 @@ class App:
 
     def close(self) -> None:
         self.relay.stop()
-        for peer in (self.documents, self.calendar):
+        for peer in (self.documents, self.calendar, self.cases):
             close = getattr(peer, "close", None)
             if close:
                 close()
@@ -103,7 +105,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
           providers: Mapping[Channel, ChannelProvider] | None = None,
           engine: Engine | None = None, documents: DocumentsPort | None = None,
           calendar: CalendarPort | None = None, documents_sink: Deliver | None = None,
-          notifications_sink: Deliver | None = None) -> App:
+          notifications_sink: Deliver | None = None, cases: CasePort | None = None) -> App:
     """Wire the service. Tests pass a clock, providers or peers; nothing else constructs things."""
     engine = engine or make_engine(settings.database_url)
     factory = make_session_factory(engine)
@@ -128,4 +130,5 @@ def build(settings: Settings, *, clock: Clock | None = None,
                           service="identity"),
         channels=channels,
         calendar=calendar or ApprovalCalendar(settings.approval_addr, timeout=settings.calendar_timeout),
+        cases=cases or ApprovalCases(settings.approval_addr, timeout=settings.calendar_timeout),
     )

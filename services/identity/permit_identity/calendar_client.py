@@ -61,3 +61,33 @@ class ApprovalCalendar:
 
     def close(self) -> None:
         self._channel.close()
+
+
+class ApprovalCases:
+    """gRPC client of permit.approval.v1.ApprovalInternalService, calling as ``services/identity``.
+
+    Officers see an applicant's enterprise information only when approval confirms a
+    case in their province (PC-2); when approval does not answer, the request fails
+    (UNAVAILABLE, APPROVAL_UNAVAILABLE) rather than showing it unchecked."""
+
+    def __init__(self, addr: str, *, timeout: float = 2.0) -> None:
+        from permit.approval.v1 import approval_internal_pb2_grpc as igrpc
+
+        self._channel = make_channel(addr)
+        self._stub = igrpc.ApprovalInternalServiceStub(self._channel)
+        self._timeout = timeout
+
+    def applicant_in_province(self, applicant: str, province: str) -> bool:
+        from permit.approval.v1 import approval_internal_pb2 as ipb
+        from permitkit.errors import Unavailable
+
+        try:
+            r = self._stub.CheckApplicantCase(ipb.CheckApplicantCaseRequest(applicant=applicant, province=province),
+                                              timeout=self._timeout,
+                                              metadata=call_metadata(service_principal("identity")))
+        except grpc.RpcError as e:
+            details = ErrorDetails.from_rpc_error(e)
+            if details.code in _DOWN:
+                raise Unavailable("审批服务暂时不可用，请稍后重试。", reason="APPROVAL_UNAVAILABLE") from None
+            raise details.to_error() from None
+        return bool(r.has_case)

@@ -8,7 +8,7 @@ from google.protobuf import timestamp_pb2
 from google.type import date_pb2
 
 from permit.identity.v1 import identity_pb2 as pb
-from permit_identity.models import Licence, Officer, Party
+from permit_identity.models import EnterpriseChange, EnterpriseProfile, Licence, Officer, Party
 from permit_identity.services import MeView, SessionView, masked
 
 
@@ -127,3 +127,25 @@ def party_pb(party: Party) -> pb.Party:
                     display_name=party.display_name, masked_identifier=masked(party),
                     province=party.province or "", onboarding=onboarding_value(party.onboarding),
                     legacy_account=party.legacy_id or "", create_time=ts(party.create_time))
+
+
+def enterprise_pb(party: Party, profile: EnterpriseProfile) -> pb.Enterprise:
+    return pb.Enterprise(
+        party=party.name, display_name=profile.display_name, credit_code=masked(party), address=profile.address,
+        contacts=[pb.EnterpriseContact(name=c.get("name", ""), phone=c.get("phone", "")) for c in profile.contact_list],
+        business_scope=profile.business_scope, licence_valid_from=date(profile.licence_valid_from),
+        licence_valid_to=date(profile.licence_valid_to), etag=profile.etag, update_time=ts(profile.update_time),
+        updated_by=profile.updated_by)
+
+
+def enterprise_values(e: pb.Enterprise) -> dict[str, object]:
+    return {"display_name": e.display_name, "address": e.address, "business_scope": e.business_scope,
+            "contacts": [{"name": c.name, "phone": c.phone} for c in e.contacts],
+            "licence_valid_from": from_date(e.licence_valid_from, e.HasField("licence_valid_from")),
+            "licence_valid_to": from_date(e.licence_valid_to, e.HasField("licence_valid_to"))}
+
+
+def enterprise_change_pb(c: EnterpriseChange) -> pb.EnterpriseChange:
+    return pb.EnterpriseChange(actor=c.actor, change_time=ts(c.change_time), fields=[
+        pb.EnterpriseFieldChange(field=f.get("field", ""), before=f.get("before", ""), after=f.get("after", ""))
+        for f in c.fields])

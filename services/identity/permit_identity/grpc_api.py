@@ -10,7 +10,7 @@ from permit.identity.v1 import identity_internal_pb2_grpc as igrpc
 from permit.identity.v1 import identity_pb2 as pb
 from permit.identity.v1 import identity_service_pb2 as spb
 from permit.identity.v1 import identity_service_pb2_grpc as sgrpc
-from permit_identity import convert, services
+from permit_identity import convert, enterprise, services
 from permit_identity.bootstrap import App
 from permitkit.context import current_principal
 
@@ -123,6 +123,26 @@ class IdentityServicer(sgrpc.IdentityServiceServicer):
             self.app.uow(), principal=current_principal(), name=o.name,
             paths=list(request.update_mask.paths), now=self._now(), display_name=o.display_name,
             province=o.province, roles=list(o.roles), active=o.active))
+
+    # ---- enterprise information (PC-2) -------------------------------------------------
+
+    def GetEnterprise(self, request: spb.GetEnterpriseRequest, context: grpc.ServicerContext) -> pb.Enterprise:
+        party, profile = enterprise.get_enterprise(self.app.uow(), principal=current_principal(),
+                                                   party=request.party, cases=self.app.cases)
+        return convert.enterprise_pb(party, profile)
+
+    def UpdateEnterprise(self, request: spb.UpdateEnterpriseRequest, context: grpc.ServicerContext) -> pb.Enterprise:
+        party, profile = enterprise.update_enterprise(
+            self.app.uow(), principal=current_principal(), paths=list(request.update_mask.paths),
+            values=convert.enterprise_values(request.enterprise), etag=request.enterprise.etag, now=self._now())
+        return convert.enterprise_pb(party, profile)
+
+    def ListEnterpriseChanges(self, request: spb.ListEnterpriseChangesRequest,
+                              context: grpc.ServicerContext) -> spb.ListEnterpriseChangesResponse:
+        page = enterprise.list_enterprise_changes(self.app.uow(), principal=current_principal(),
+                                                  page_size=request.page_size, page_token=request.page_token)
+        return spb.ListEnterpriseChangesResponse(changes=[convert.enterprise_change_pb(c) for c in page.items],
+                                                 next_page_token=page.next_page_token)
 
 
 class IdentityInternalServicer(igrpc.IdentityInternalServiceServicer):

@@ -385,3 +385,71 @@ class Licence(TimestampMixin, Base):
         self.version += 1
         self.party.finish_licence_review(approved=approve)
 
+
+
+ENTERPRISE_FIELDS = ("display_name", "address", "contacts", "business_scope", "licence_valid_from",
+                     "licence_valid_to")
+
+
+class EnterpriseProfile(Base):
+    """The enterprise information of a party (PC-2, ID-3): seeded from the PC system's
+    export, kept by the carrier; every change leaves an EnterpriseChange."""
+
+    __tablename__ = "enterprise_profile"
+
+    party_id: Mapped[str] = mapped_column(ForeignKey("party.id"), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    contacts: Mapped[str] = mapped_column(Text, default="[]")
+    business_scope: Mapped[str] = mapped_column(Text, default="")
+    licence_valid_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    licence_valid_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    update_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+
+    @property
+    def etag(self) -> str:
+        return etag_of(self.version)
+
+    @property
+    def contact_list(self) -> list[dict[str, str]]:
+        value = json.loads(self.contacts or "[]")
+        return value if isinstance(value, list) else []
+
+    def text_of(self, field: str) -> str:
+        v = getattr(self, field)
+        return "" if v is None else v.isoformat() if isinstance(v, dt.date) else str(v)
+
+    def change(self, values: dict[str, object], *, actor: str, now: dt.datetime) -> EnterpriseChange | None:
+        """Apply the new values; the audit row of what differed, or None when nothing did."""
+        diff: list[dict[str, str]] = []
+        for f, new in values.items():
+            before = self.text_of(f)
+            setattr(self, f, new)
+            after = self.text_of(f)
+            if before != after:
+                diff.append({"field": f, "before": before, "after": after})
+        if not diff:
+            return None
+        self.version += 1
+        self.update_time, self.updated_by = now, actor
+        return EnterpriseChange(party_id=self.party_id, actor=actor, change_time=now,
+                                changes=json.dumps(diff, ensure_ascii=False))
+
+
+class EnterpriseChange(Base):
+    """One audited change of enterprise information: who, when, what (PC-2)."""
+
+    __tablename__ = "enterprise_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    party_id: Mapped[str] = mapped_column(ForeignKey("party.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    change_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    changes: Mapped[str] = mapped_column(Text, default="[]")
+
+    @property
+    def fields(self) -> list[dict[str, str]]:
+        value = json.loads(self.changes or "[]")
+        return value if isinstance(value, list) else []

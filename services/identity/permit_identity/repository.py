@@ -9,6 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from permit_identity.models import (
     AuthSession,
+    EnterpriseChange,
+    EnterpriseProfile,
     LegacyAccount,
     LegacyAccountPerson,
     Licence,
@@ -141,3 +143,17 @@ class LicenceRepository(RepositoryBase[Licence]):
                 .offset(offset).limit(limit))
         return list(self.session.scalars(stmt))
 
+
+
+class EnterpriseRepository(RepositoryBase[EnterpriseProfile]):
+    """Enterprise information and its audit trail (PC-2)."""
+
+    model = EnterpriseProfile
+
+    def add_change(self, change: EnterpriseChange) -> None:
+        self.session.add(change)
+
+    def changes(self, party_id: str, *, offset: int, limit: int) -> list[EnterpriseChange]:
+        stmt = (select(EnterpriseChange).where(EnterpriseChange.party_id == party_id)
+                .order_by(EnterpriseChange.change_time.desc(), EnterpriseChange.id.desc()))
+        return list(self.session.scalars(stmt.offset(offset).limit(limit)))

@@ -33,6 +33,7 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.attempts = r.AttemptRepository(session)
         self.keys = r.SigningKeyRepository(session)
         self.licences = r.LicenceRepository(session)
+        self.enterprises = r.EnterpriseRepository(session)
 
     def flush(self) -> None:
         self.session.flush()

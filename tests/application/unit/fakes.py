@@ -143,11 +143,31 @@ class FakeFleet:
 
     def vehicles_by_plates(self, party: str, plates: Iterable[str]) -> dict[str, Vehicle]:
         plates = set(plates)
-        return {v.plate_number: v.to_value() for v in self._vehicles() if v.party == party and v.plate_number in plates}
+        return {v.plate_number: v.to_value() for v in self._vehicles()
+                if v.party == party and v.plate_number in plates and v.retire_time is None}
 
     def suggest_vehicles(self, party: str, text: str, *, offset: int, limit: int) -> list[FleetVehicle]:
-        rows = [v for v in self._vehicles() if v.party == party and text in v.plate_number]
+        rows = [v for v in self._vehicles() if v.party == party and text in v.plate_number and v.retire_time is None]
         return sorted(rows, key=lambda v: (v.source != "FLEET", v.plate_number))[offset:offset + limit]
+
+    def kept_vehicles(self, party: str, *, retired: bool, offset: int, limit: int) -> list[FleetVehicle]:
+        rows = [v for v in self._vehicles() if v.party == party and v.source == "FLEET"
+                and (retired or v.retire_time is None)]
+        return sorted(rows, key=lambda v: v.plate_number)[offset:offset + limit]
+
+    def kept_agents(self, party: str, *, retired: bool, offset: int, limit: int) -> list[FleetAgent]:
+        rows = [a for a in self._agents() if a.party == party and a.source == "FLEET"
+                and (retired or a.retire_time is None)]
+        return sorted(rows, key=lambda a: (a.agent_name, a.id))[offset:offset + limit]
+
+    def agent_by_id_number(self, party: str, id_number: str) -> FleetAgent | None:
+        return next((a for a in self._agents() if a.party == party and a.id_number == id_number), None)
+
+    def save_vehicle(self, row: FleetVehicle) -> None:
+        self.uow.vehicles[row.id] = _columns(row)
+
+    def save_agent(self, row: FleetAgent) -> None:
+        self.uow.agents[row.id] = _columns(row)
 
     def get_vehicle(self, ident: str) -> FleetVehicle | None:
         return next((v for v in self._vehicles() if v.id == ident), None)
@@ -171,7 +191,7 @@ class FakeFleet:
         return [FleetAgent(**copy.deepcopy(a)) for a in {**self.store.agents, **self.uow.agents}.values()]
 
     def suggest_agents(self, party: str, text: str, *, offset: int, limit: int) -> list[FleetAgent]:
-        rows = [a for a in self._agents() if a.party == party and text in a.agent_name]
+        rows = [a for a in self._agents() if a.party == party and text in a.agent_name and a.retire_time is None]
         return sorted(rows, key=lambda a: (a.source != "FLEET", a.agent_name, a.id))[offset:offset + limit]
 
     def get_agent(self, ident: str) -> FleetAgent | None:

@@ -60,3 +60,28 @@ def test_the_gateway_never_exposes_the_calendar_service() -> None:
     exposed = {s.full_name for m in load_service_modules() for s in m.DESCRIPTOR.services_by_name.values()}
     assert "permit.approval.v1.CalendarService" not in exposed
     assert not any(m.GetOptions().ListFields() for m in cpb.DESCRIPTOR.services_by_name["CalendarService"].methods)
+
+
+def test_check_applicant_case_answers_by_origin_or_route_province_for_services_only_ID_3(
+        running: Running) -> None:
+    """Identity shows an applicant's enterprise information to a province's officers
+    only while the applicant has a case there (PC-2)."""
+    from permit.approval.v1 import approval_internal_pb2 as ipb
+    from permit.approval.v1 import approval_internal_pb2_grpc as igrpc
+
+    stub = igrpc.ApprovalInternalServiceStub(grpc.insecure_channel(f"127.0.0.1:{running.port}"))
+
+    def has(party: str, province: str, md=None) -> bool:  # type: ignore[no-untyped-def]
+        return stub.CheckApplicantCase(ipb.CheckApplicantCaseRequest(applicant=party, province=province),
+                                       metadata=md if md is not None else running.service(), timeout=10).has_case
+
+    assert not has("parties/p1", "130000")
+    running.submit(party="parties/p1", route=["130000", "370000", "320000"])
+    assert has("parties/p1", "130000") and has("parties/p1", "320000")
+    assert not has("parties/p1", "410000") and not has("parties/p2", "130000")
+    with pytest.raises(grpc.RpcError) as e:
+        has("parties/p1", "130000", md=running.officer("130000"))
+    assert reason_of(e.value) == "NOT_SERVICE"
+    with pytest.raises(grpc.RpcError) as e:
+        has("", "130000")
+    assert reason_of(e.value) == "INVALID_FIELD"

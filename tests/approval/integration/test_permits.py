@@ -262,6 +262,22 @@ class TestVehicleChange:
                 metadata=running.applicant())
         assert reason_of(e.value) == "VEHICLE_NOT_IN_FLEET"
 
+    def test_a_retired_fleet_vehicle_is_not_offered_for_a_change_PQ_10(self, running: Running) -> None:
+        """PC-1: the carrier retired it; it stays on permits that carry it but is no change target."""
+        from google.protobuf import timestamp_pb2
+
+        running.fake.servicer.vehicles["vehicles/r1"] = application_pb2.Vehicle(
+            plate_number="冀A77777", owner="parties/p1", source="FLEET", curb_mass_kg=9000,
+            axle_count=3, wheelbase_mm=3500, tyre_count=10, retire_time=timestamp_pb2.Timestamp(seconds=1))
+        case = running.accept(running.submit())
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.RequestVehicleChange(
+                svc.RequestVehicleChangeRequest(case=case.name, old_plate_number="冀A12345",
+                                                new_vehicle="vehicles/r1",
+                                                power_of_attorney="documents/poa2"),
+                metadata=running.applicant())
+        assert reason_of(e.value) == "VEHICLE_NOT_IN_FLEET"
+
     def test_replaced_vehicle_figures_come_from_the_fleet_when_the_case_has_none_PQ_10(
             self, running: Running) -> None:
         self._fleet(running)

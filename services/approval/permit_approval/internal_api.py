@@ -1,0 +1,49 @@
+"""ApprovalInternalService: questions peers ask about cases (internal, never on the gateway).
+
+Identity shows an applicant's enterprise information to the officers of a
+province only while that party has a case there (PC-2); approval, which holds
+the cases, answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from permit.approval.v1 import approval_internal_pb2 as ipb
+from permit.approval.v1 import approval_internal_pb2_grpc as igrpc
+from permit_approval import access
+from permit_approval.unit_of_work import ApprovalUnitOfWork
+from permitkit.context import Principal, current_principal
+from permitkit.errors import FieldViolation, InvalidArgument
+from permitkit.server import ServiceSpec
+
+FULL_NAME = "permit.approval.v1.ApprovalInternalService"
+
+
+def check_applicant_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, applicant: str,
+                         province: str) -> bool:
+    """True when the applicant has a case with this province as origin or on its route (PC-2)."""
+    access.require_service(principal)
+    bad = [FieldViolation(f, "请填写。", "REQUIRED") for f, v in (("applicant", applicant), ("province", province))
+           if not v]
+    if bad:
+        raise InvalidArgument("参数不完整。", reason="INVALID_FIELD", violations=bad)
+    with uow:
+        return uow.cases.applicant_in_province(applicant, province)
+
+
+class ApprovalInternalServicer(igrpc.ApprovalInternalServiceServicer):
+    """Transport of the internal use cases."""
+
+    def __init__(self, uow_factory: Callable[[], ApprovalUnitOfWork]) -> None:
+        self._uow = uow_factory
+
+    def CheckApplicantCase(self, request: ipb.CheckApplicantCaseRequest,
+                           context: Any) -> ipb.CheckApplicantCaseResponse:
+        return ipb.CheckApplicantCaseResponse(has_case=check_applicant_case(
+            self._uow(), principal=current_principal(), applicant=request.applicant, province=request.province))
+
+
+def internal_service_spec(uow_factory: Callable[[], ApprovalUnitOfWork]) -> ServiceSpec:
+    return (igrpc.add_ApprovalInternalServiceServicer_to_server, ApprovalInternalServicer(uow_factory), FULL_NAME)
