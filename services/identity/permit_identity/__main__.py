@@ -107,9 +107,11 @@ def serve() -> int:
     from permitkit.server import serve_until_signal
 
     app = _app()
+    app.settings.check_serving()
     _configure_logging(app.settings.log_json, app.settings.log_level)
     try:
         with app.uow() as uow:
+            services.encrypt_stored_keys(uow, policy=app.policy)
             services.ensure_signing_key(uow, now=app.clock(), policy=app.policy)
             uow.commit()
     except DBAPIError as e:

@@ -12,6 +12,14 @@ from sqlalchemy.engine import Engine
 from permit_identity.clients import DocumentsClient
 from permit_identity.config import Settings
 from permit_identity.models import LICENCE_SUBMITTED, Channel, outbox_table
+from permit_identity.oidc import (
+    STAFF_SCOPE,
+    USER_SCOPE,
+    ClientSettings,
+    OidcProvider,
+    OidcSignIn,
+    ProviderSettings,
+)
 from permit_identity.ports import DocumentsPort
 from permit_identity.services import Policy
 from permit_identity.tickets import ChannelProvider, DevTicketProvider
@@ -34,6 +42,7 @@ class App:
     clock: Clock
     documents: DocumentsPort
     relay: OutboxRelay
+    oidc: OidcSignIn
 
     @property
     def document_check(self) -> DocumentsPort | None:
@@ -44,6 +53,7 @@ class App:
         close = getattr(self.documents, "close", None)
         if close:
             close()
+        self.oidc.close()
         self.engine.dispose()
 
 
@@ -67,20 +77,41 @@ def policy_of(settings: Settings) -> Policy:
     )
 
 
+def oidc_of(settings: Settings) -> OidcSignIn:
+    """The OpenID providers per channel: the national platform, the staff directory (SI-1)."""
+    by_issuer: dict[str, dict[Channel, ClientSettings]] = {}
+    for name, c in settings.oidc_clients.items():
+        ch = Channel(name)
+        issuer = settings.staff_oidc_issuer if ch == Channel.STAFF else settings.oidc_issuer
+        by_issuer.setdefault(issuer, {})[ch] = ClientSettings(
+            client_id=c.client_id, client_secret=c.client_secret, redirect_uris=c.redirect_uris,
+            scope=STAFF_SCOPE if ch == Channel.STAFF else USER_SCOPE)
+    providers: dict[Channel, OidcProvider] = {}
+    for issuer, clients in by_issuer.items():
+        p = OidcProvider(ProviderSettings(issuer=issuer, clients=clients, timeout=settings.oidc_timeout,
+                                          jwks_min_refresh=settings.oidc_jwks_min_refresh))
+        providers.update(dict.fromkeys(clients, p))
+    return OidcSignIn(providers=providers, min_real_name_level=settings.min_real_name_level)
+
+
 def build(settings: Settings, *, clock: Clock | None = None,
           providers: Mapping[Channel, ChannelProvider] | None = None,
-          engine: Engine | None = None, documents: DocumentsPort | None = None) -> App:
+          engine: Engine | None = None, documents: DocumentsPort | None = None,
+          oidc: OidcSignIn | None = None) -> App:
     """Wire the service. Tests pass a clock or providers; nothing else constructs things."""
     engine = engine or make_engine(settings.database_url)
     factory = make_session_factory(engine)
-    # Real channel adapters replace the development provider per channel here.
+    # SI-2: development tickets only when the development provider is switched on.
     dev = DevTicketProvider(settings.dev_ticket_key)
+    dev_providers: Mapping[Channel, ChannelProvider] = (
+        {ch: dev for ch in Channel} if settings.dev_sign_in else {})
     documents = documents or DocumentsClient(settings.documents_addr)
     return App(
         settings=settings, engine=engine, uow=lambda: IdentityUnitOfWork(factory),
         policy=policy_of(settings),
-        providers=providers or {ch: dev for ch in Channel},
+        providers=providers if providers is not None else dev_providers,
         clock=clock or utcnow,
         documents=documents,
         relay=OutboxRelay(engine, outbox_table, licence_handlers(documents), service="identity"),
+        oidc=oidc if oidc is not None else oidc_of(settings),
     )

@@ -298,6 +298,21 @@ class UsedTicket(Base):
     expire_time: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class SignInRequest(Base):
+    """A started OpenID Connect sign-in (SI-1): what its completion must match.
+    Keyed by the hash of ``state``; spent when the sign-in completes."""
+
+    __tablename__ = "sign_in_request"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    create_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expire_time: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class SignInAttempt(Base):
     """One sign-in attempt of a subject, for the per-subject rate limit."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,6 +178,19 @@ def ensure_signing_key(uow: IdentityUnitOfWork, *, now: dt.datetime, policy: Pol
     return current
 
 
+def encrypt_stored_keys(uow: IdentityUnitOfWork, *, policy: Policy) -> int:
+    """Encrypt at rest any signing key still stored in the clear; their key ids stay."""
+    n = 0
+    for k in uow.keys.all():
+        pem = tokens.encrypt_private_key(k.private_key_pem, policy.key_passphrase)
+        if pem is not None:
+            k.private_key_pem = pem
+            n += 1
+    if n:
+        log.info("signing_keys_encrypted", count=n)
+    return n
+
+
 def _add_key(uow: IdentityUnitOfWork, *, now: dt.datetime, activate_at: dt.datetime,
              policy: Policy) -> SigningKey:
     pair = tokens.generate_key_pair(now, policy.key_passphrase)
@@ -245,9 +258,21 @@ def sign_in(uow: IdentityUnitOfWork, *, providers: Mapping[Channel, ChannelProvi
         raise errors.TicketRequired(field="ticket")
     provider = providers.get(ch)
     if provider is None:
-        raise errors.TicketInvalid()
+        # SI-2: development tickets only where the development provider is on.
+        raise errors.DevSignInDisabled()
     identity = provider.verify(ticket, channel=ch, now=now)
+    return sign_in_verified(uow, identity, policy=policy, now=now)
 
+
+def sign_in_verified(uow: IdentityUnitOfWork, identity: PlatformIdentity, *, policy: Policy,
+                     now: dt.datetime,
+                     spend: Callable[[IdentityUnitOfWork], bool] | None = None) -> SessionView:
+    """Sign in an identity a provider vouched for: rate limit, single use of its
+    ticket (or nonce), channel and account rules, binding, session.
+
+    ``spend`` runs in the first commit with the ticket (the OpenID Connect
+    sign-in spends its started request there); False refuses the sign-in."""
+    ch = identity.channel
     with uow:
         # Rate limit per claimed subject, and spend the ticket, in their own commit
         # so that a refused sign-in still counts and still burns the ticket.
@@ -260,7 +285,10 @@ def sign_in(uow: IdentityUnitOfWork, *, providers: Mapping[Channel, ChannelProvi
         uow.attempts.add(SignInAttempt(subject_key=identity.subject_key, attempt_time=now))
         fresh = uow.tickets.consume(ticket_key=identity.ticket_key, channel=ch.value,
                                     expire_time=identity.expires_at)
+        spent = spend(uow) if spend is not None else True
         uow.commit()
+        if not spent:
+            raise errors.SignInStateInvalid(field="state")
         if not fresh:
             log.info("sign_in_refused", reason="TICKET_REPLAYED", channel=ch.value)
             raise errors.TicketReplayed()
@@ -292,7 +320,18 @@ def _staff_sign_in(uow: IdentityUnitOfWork, identity: PlatformIdentity) -> MeVie
         raise errors.OfficerUnknown()
     if not officer.active:
         raise errors.OfficerDisabled()
-    return _me_of_officer(officer)
+    me = _me_of_officer(officer)
+    if identity.province is not None and identity.province != officer.province:
+        # ID-6: the staff directory and the officer records must agree on the province.
+        log.info("sign_in_refused", reason="OFFICER_PROVINCE_MISMATCH", officer=officer.name)
+        raise errors.OfficerProvinceMismatch()
+    if identity.roles is not None:
+        # Only roles both the directory grants and the records hold.
+        me.roles = [r for r in officer.roles if r in identity.roles]
+        if not me.roles:
+            log.info("sign_in_refused", reason="OFFICER_ROLES_MISSING", officer=officer.name)
+            raise errors.OfficerRolesMissing()
+    return me
 
 
 def _checked_identity(identity: PlatformIdentity) -> tuple[PartyKind, str]:

@@ -1,0 +1,37 @@
+"""add sign_in_request (OpenID Connect state, nonce and PKCE verifier)
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-06 03:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import permitkit.db
+
+revision: str = '0003'
+down_revision: str | None = '0002'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('sign_in_request',
+    sa.Column('state_hash', sa.String(length=64), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('nonce', sa.String(length=128), nullable=False),
+    sa.Column('code_verifier', sa.String(length=128), nullable=False),
+    sa.Column('redirect_uri', sa.String(length=500), nullable=False),
+    sa.Column('create_time', permitkit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expire_time', permitkit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('state_hash', name=op.f('pk_sign_in_request'))
+    )
+    op.create_index(op.f('ix_sign_in_request_expire_time'), 'sign_in_request', ['expire_time'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f('ix_sign_in_request_expire_time'), table_name='sign_in_request')
+    op.drop_table('sign_in_request')
