@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 import structlog
@@ -219,14 +219,16 @@ class OidcProvider:
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
         if code_verifier:
             form["code_verifier"] = code_verifier
-        auth: tuple[str, str] | None = None
+        headers = {"accept": "application/json"}
         if client.client_secret:
-            auth = (client.client_id, client.client_secret)  # client_secret_basic
+            # client_secret_basic: both halves form-encoded first (RFC 6749 2.3.1)
+            cred = f"{quote(client.client_id, safe='')}:{quote(client.client_secret, safe='')}"
+            headers["authorization"] = "Basic " + base64.b64encode(cred.encode()).decode()
         else:
             form["client_id"] = client.client_id
         url = self._endpoint("token_endpoint")
         try:
-            r = self._http.post(url, data=form, auth=auth, headers={"accept": "application/json"})
+            r = self._http.post(url, data=form, headers=headers)
         except httpx.HTTPError as e:
             raise _unavailable("token", e) from None
         if r.status_code >= 500 or r.status_code in (408, 429):
