@@ -258,6 +258,8 @@ class AuthSession(Base):
     expire_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     revoke_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoke_reason: Mapped[str | None] = mapped_column(String(40))
+    # Roles the staff directory granted at sign-in (comma list); None: not signed in through it.
+    granted_roles: Mapped[str | None] = mapped_column(String(500))
 
     @property
     def name(self) -> str:

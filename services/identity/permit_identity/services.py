@@ -229,9 +229,10 @@ def _issue_refresh(uow: IdentityUnitOfWork, session: AuthSession, *, now: dt.dat
 
 
 def _open_session(uow: IdentityUnitOfWork, me: MeView, *, now: dt.datetime,
-                  policy: Policy) -> SessionView:
+                  policy: Policy, granted_roles: Sequence[str] | None = None) -> SessionView:
     session = AuthSession(id=new_id(), subject=me.user, channel=me.channel, create_time=now,
-                          expire_time=now + policy.session_max)
+                          expire_time=now + policy.session_max,
+                          granted_roles=",".join(granted_roles) if granted_roles is not None else None)
     uow.sessions.add(session)
     uow.flush()
     refresh, refresh_exp = _issue_refresh(uow, session, now=now, policy=policy)
@@ -299,7 +300,8 @@ def sign_in_verified(uow: IdentityUnitOfWork, identity: PlatformIdentity, *, pol
                     me = _staff_sign_in(uow, identity)
                 else:
                     me = _user_sign_in(uow, identity, now=now)
-                view = _open_session(uow, me, now=now, policy=policy)
+                view = _open_session(uow, me, now=now, policy=policy,
+                                     granted_roles=identity.roles if ch == Channel.STAFF else None)
                 uow.tickets.purge(now)
                 uow.commit()
                 break
@@ -511,7 +513,12 @@ def _current_me(uow: IdentityUnitOfWork, session: AuthSession, *, now: dt.dateti
             session.revoke(now=now, reason="OFFICER_DISABLED")
             uow.commit()
             raise errors.OfficerDisabled()
-        return _me_of_officer(officer)
+        me = _me_of_officer(officer)
+        if session.granted_roles is not None:
+            # Signed in through the staff directory: never more than it granted (ID-6).
+            granted = set(session.granted_roles.split(","))
+            me.roles = [r for r in me.roles if r in granted]
+        return me
     user = uow.users.get(session.subject.removeprefix("users/"))
     if user is None:
         raise errors.UserNotFound()

@@ -141,8 +141,13 @@ def test_officer_signs_in_through_the_staff_directory_ID_6(oidc) -> None:
     session = code_flow(h, fake, pb.CHANNEL_STAFF, HEBEI)
     claims = h.claims(session)
     assert claims["prov"] == "130000" and claims["sub"] == "officers/hebei-accept"
-    # Only roles both the directory and the records grant (officer.licence is not claimed).
+    # Only roles both the directory and the records grant (officer.licence is not claimed) ...
     assert sorted(claims["roles"]) == ["officer.accept", "officer.review"]
+    # ... and a refresh re-reads the records without widening that.
+    refreshed = h.stub.RefreshSession(spb.RefreshSessionRequest(refresh_token=session.refresh_token))
+    assert sorted(h.claims(refreshed)["roles"]) == ["officer.accept", "officer.review"]
+    # A development ticket (no directory) still gets the record's roles.
+    assert "officer.licence" in h.claims(h.sign_in_officer("hebei-accept"))["roles"]
 
 
 @pytest.mark.parametrize("claims,reason", [

@@ -1,4 +1,4 @@
-"""add sign_in_request (OpenID Connect state, nonce and PKCE verifier)
+"""add sign_in_request (OpenID Connect state, nonce and PKCE verifier), auth_session.granted_roles
 
 Revision ID: 0003
 Revises: 0002
@@ -30,8 +30,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('state_hash', name=op.f('pk_sign_in_request'))
     )
     op.create_index(op.f('ix_sign_in_request_expire_time'), 'sign_in_request', ['expire_time'], unique=False)
+    with op.batch_alter_table('auth_session') as batch_op:
+        batch_op.add_column(sa.Column('granted_roles', sa.String(length=500), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('auth_session') as batch_op:
+        batch_op.drop_column('granted_roles')
     op.drop_index(op.f('ix_sign_in_request_expire_time'), table_name='sign_in_request')
     op.drop_table('sign_in_request')
