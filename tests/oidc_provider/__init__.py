@@ -62,7 +62,7 @@ class OidcTestProvider:
         reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()),  # type: ignore[union-attr]
                                   daemon=True)
         reader.start()
-        reader.join(30)
+        reader.join(120)  # slow on a loaded machine: Node start-up and two RSA keys
         if not line or not line[0].strip():
             self.stop()
             raise RuntimeError(f"the test OpenID provider did not start; see {self.log}")
