@@ -29,6 +29,8 @@ CONTEXTS = ("identity", "application", "routing", "documents", "approval")
 DEFAULT_PORTS = {"identity": 50051, "application": 50052, "routing": 50053, "documents": 50054,
                  "approval": 50055, "gateway": 8080}
 DEMO_EXPORT = ROOT / "services/identity/permit_identity/demo/legacy_export.json"
+# Switches identity's development ticket provider on (off unless set; refused in production).
+DEV_SIGN_IN = "PERMIT_IDENTITY_DEV_SIGN_IN"
 
 # Demo personas: how each signs in through the development identity provider.
 PERSONAS: dict[str, dict[str, str]] = {
@@ -213,7 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("persona", choices=sorted(PERSONAS))
     args = ap.parse_args(argv)
     env = {"PERMIT_DATA_DIR": os.environ.get("PERMIT_DATA_DIR", str(ROOT / "var")),
-           "PERMIT_LOG_JSON": os.environ.get("PERMIT_LOG_JSON", "1")}
+           "PERMIT_LOG_JSON": os.environ.get("PERMIT_LOG_JSON", "1"),
+           # The demo personas sign in with development tickets: switched on explicitly
+           # (a production profile refuses to start with it, SI-2).
+           DEV_SIGN_IN: os.environ.get(DEV_SIGN_IN, "1")}
     stack = Stack(env=env)
     if args.cmd == "token":
         print(stack.sign_in(args.persona)["accessToken"])
