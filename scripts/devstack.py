@@ -133,7 +133,7 @@ class Stack:
                 if attempt == attempts:
                     raise
 
-    def stop(self, timeout: float = 10.0) -> dict[str, int | None]:
+    def stop(self, timeout: float = 30.0) -> dict[str, int | None]:
         """SIGTERM every process, wait for it, and return the exit codes."""
         for proc in self.procs.values():
             if proc.poll() is None:
