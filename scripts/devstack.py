@@ -30,6 +30,8 @@ CONTEXTS = ("identity", "application", "routing", "documents", "approval", "noti
 DEFAULT_PORTS = {"identity": 50051, "application": 50052, "routing": 50053, "documents": 50054,
                  "approval": 50055, "notifications": 50056, "gateway": 8080}
 DEMO_EXPORT = ROOT / "services/identity/permit_identity/demo/legacy_export.json"
+# Switches identity's development ticket provider on (off unless set; refused in production).
+DEV_SIGN_IN = "PERMIT_IDENTITY_DEV_SIGN_IN"
 
 # Demo personas: how each signs in through the development identity provider.
 PERSONAS: dict[str, dict[str, str]] = {
@@ -164,7 +166,7 @@ class Stack:
                 if attempt == attempts:
                     raise
 
-    def stop(self, timeout: float = 10.0) -> dict[str, int | None]:
+    def stop(self, timeout: float = 30.0) -> dict[str, int | None]:
         """SIGTERM every process, wait for it, and return the exit codes."""
         for proc in self.procs.values():
             if proc.poll() is None:
@@ -268,7 +270,10 @@ def main(argv: list[str] | None = None) -> int:
            # A carrier's webhook on this machine may use plain HTTP (development only).
            "PERMIT_NOTIFICATIONS_WEBHOOK_ALLOW_HTTP_LOOPBACK": "1",
            # The web sign-in page offers the demo personas (development only).
-           "PERMIT_WEB_DEV_PERSONAS": web_personas()}
+           "PERMIT_WEB_DEV_PERSONAS": web_personas(),
+           # The demo personas sign in with development tickets: switched on explicitly
+           # (a production profile refuses to start with it, SI-2).
+           DEV_SIGN_IN: os.environ.get(DEV_SIGN_IN, "1")}
     stack = Stack(env=env)
     if args.cmd == "token":
         print(stack.sign_in(args.persona)["accessToken"])

@@ -99,7 +99,7 @@ def slice_bench(iterations: int, workers: int) -> tuple[float, float, float]:
     env = {f"PERMIT_{c.upper()}_DATABASE_URL": u for c, u in urls.items()}
     env.update(s3.endpoint.env())
     env.update({"PERMIT_DOCUMENTS_S3_BUCKET": "bench", "PERMIT_LOG_LEVEL": "WARNING",
-                "PERMIT_DATA_DIR": str(s3.data_dir / "data"),
+                "PERMIT_DATA_DIR": str(s3.data_dir / "data"), "PERMIT_IDENTITY_DEV_SIGN_IN": "1",
                 # Throughput is measured, not the limiter: one user drives every call.
                 "PERMIT_GATEWAY_RATE_PER_USER": "0", "PERMIT_GATEWAY_RATE_PER_ADDRESS": "0"})
     stack = Stack(env=env, log_dir=s3.data_dir / "logs")

@@ -10,12 +10,25 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devstack import CONTEXTS, Stack, web_personas
+from devstack import CONTEXTS, DEV_SIGN_IN, Stack, web_personas
 from permitkit.testing import S3Endpoint
+from tests.oidc_provider import OidcTestProvider, provider_env_for_tests
 
 
 @pytest.fixture(scope="session")
-def stack(make_database, s3_endpoint: S3Endpoint, tmp_path_factory) -> Iterator[Stack]:
+def oidc_provider(tmp_path_factory) -> Iterator[OidcTestProvider]:
+    """A real OpenID Connect provider process: the national platform and a staff directory (SI-1)."""
+    provider = OidcTestProvider(tmp_path_factory.mktemp("oidc-provider"))
+    provider.start()
+    try:
+        yield provider
+    finally:
+        provider.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(make_database, s3_endpoint: S3Endpoint, oidc_provider: OidcTestProvider,
+          tmp_path_factory) -> Iterator[Stack]:
     env = {f"PERMIT_{c.upper()}_DATABASE_URL": make_database(f"e2e_{c}") for c in CONTEXTS}
     env.update(s3_endpoint.env())
     env["PERMIT_DOCUMENTS_S3_BUCKET"] = "e2e-documents"
@@ -25,6 +38,11 @@ def stack(make_database, s3_endpoint: S3Endpoint, tmp_path_factory) -> Iterator[
     # The webhook receiver of the tests listens on plain HTTP on loopback (MS-3).
     env["PERMIT_NOTIFICATIONS_WEBHOOK_ALLOW_HTTP_LOOPBACK"] = "1"
     env["PERMIT_WEB_DEV_PERSONAS"] = web_personas()  # the web sign-in page's persona picker (tests/web)
+    # The personas sign in with development tickets: the provider is switched on explicitly (SI-2).
+    env[DEV_SIGN_IN] = "1"
+    # ... and real sign-in goes to the provider process, its client secrets given as the secret store would.
+    env.update(oidc_provider.env())
+    env.update(provider_env_for_tests())
     # One address and a few users drive thousands of calls quickly (the fuzz test
     # above all): limits far above that, so nothing here is throttled.
     for limit in ("PERMIT_GATEWAY_RATE_PER_USER", "PERMIT_GATEWAY_RATE_PER_ADDRESS"):

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from permit_identity.config import DEFAULT_DEV_KEY_PASSPHRASE
 from permit_identity.identifiers import USCC_ALPHABET, uscc_check_char
 from permit_identity.tickets import DEFAULT_DEV_TICKET_KEY, mint_dev_ticket
 from permitkit.settings import env_database_url
@@ -130,8 +131,9 @@ def identity_signing_key(stack, kid: str) -> Ed25519PrivateKey:
                                {"kid": kid}).scalar_one()
     finally:
         engine.dispose()
-    passphrase = env.get("PERMIT_IDENTITY_KEY_PASSPHRASE", "")
-    key = load_pem_private_key(pem.encode(), password=passphrase.encode() or None)
+    # Encrypted at rest: under the configured passphrase, else the development default.
+    passphrase = env.get("PERMIT_IDENTITY_KEY_PASSPHRASE") or DEFAULT_DEV_KEY_PASSPHRASE
+    key = load_pem_private_key(pem.encode(), password=passphrase.encode())
     assert isinstance(key, Ed25519PrivateKey)
     return key
 

@@ -95,6 +95,7 @@ NOT_ADMIN = Expect(403, "NOT_ADMIN")
 NOT_LICENCE_OFFICER = Expect(403, "NOT_LICENCE_OFFICER")
 OTHER_PROVINCE = Expect(403, "OTHER_PROVINCE")
 INVALID_FIELD = Expect(400, "INVALID_FIELD")
+SIGN_IN_STATE_INVALID = Expect(401, "SIGN_IN_STATE_INVALID")
 APPLICATION_NOT_FOUND = Expect(404, "APPLICATION_NOT_FOUND")
 # Another applicant is answered as if the case or permit did not exist (no existence oracle).
 CASE_NOT_FOUND = Expect(404, "CASE_NOT_FOUND")
@@ -456,6 +457,16 @@ MATRIX: list[Row] = [
     Row("SignIn", "POST", "/v1/sessions:signIn", sign_in_call, token_ignored(everyone(OK, anonymous=OK)),
         how="each caller presents a fresh ticket of its own identity (anonymous: the carrier's); "
             "after a refusal the ticket still signs in"),
+    Row("StartSignIn", "POST", "/v1/sessions:start",
+        post(lambda w: "/v1/sessions:start", lambda w: {"channel": "CHANNEL_APP"}),
+        token_ignored(everyone(OK, anonymous=OK)),
+        how="anyone starts a sign-in at the platform: the answer is its URL and a fresh state"),
+    Row("CompleteSignIn", "POST", "/v1/sessions:complete",
+        post(lambda w: "/v1/sessions:complete", lambda w: {"code": "made-up-code", "state": "made-up-state"}),
+        {**everyone(SIGN_IN_STATE_INVALID, anonymous=SIGN_IN_STATE_INVALID),
+         **dict.fromkeys(TOKEN_ANSWERS, SIGN_IN_STATE_INVALID)},
+        how="a code with a state no sign-in started is refused to everyone, a bad token sent along ignored; "
+            "real completions on every channel: test_oidc_sign_in.py"),
     Row("RefreshSession", "POST", "/v1/sessions:refresh", refresh_call, token_ignored(everyone(OK, anonymous=OK)),
         how="each caller refreshes a fresh session of its own; after a refusal the refresh token still works"),
     Row("SignOut", "POST", "/v1/sessions:signOut", sign_out_call,

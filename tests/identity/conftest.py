@@ -53,7 +53,9 @@ class Clock:
 
 
 def settings_for(url: str, **env: str) -> Settings:
-    return Settings.from_env({"PERMIT_IDENTITY_DATABASE_URL": url, "PERMIT_LOG_JSON": "0", **env})
+    # The tests sign personas in with development tickets: switched on explicitly (SI-2).
+    return Settings.from_env({"PERMIT_IDENTITY_DATABASE_URL": url, "PERMIT_LOG_JSON": "0",
+                              "PERMIT_IDENTITY_DEV_SIGN_IN": "1", **env})
 
 
 @dataclass

@@ -35,6 +35,8 @@ log = structlog.get_logger("permit_gateway")
 FD = descriptor.FieldDescriptor
 # Calls that hand out tokens: an expired or invalid token sent along is ignored.
 TOKEN_ISSUING = frozenset({"permit.identity.v1.IdentityService/SignIn",
+                           "permit.identity.v1.IdentityService/StartSignIn",
+                           "permit.identity.v1.IdentityService/CompleteSignIn",
                            "permit.identity.v1.IdentityService/RefreshSession"})
 SIGN_OUT = "permit.identity.v1.IdentityService/SignOut"
 # Why each non-error status a route can answer with is refused, for the JSON body.

@@ -158,6 +158,20 @@ REQUIREMENTS: dict[str, str] = {
 # reason -> (gRPC status name, what it means). The HTTP status follows from the
 # gRPC status (permit_gateway.errors.HTTP_STATUS).
 REASONS: dict[str, tuple[str, str]] = {
+    "AUTHORIZATION_CODE_INVALID": ("UNAUTHENTICATED", "授权码无效或已使用"),
+    "CODE_REQUIRED": ("INVALID_ARGUMENT", "缺少授权码"),
+    "DEV_SIGN_IN_DISABLED": ("FAILED_PRECONDITION", "本环境不接受开发测试登录凭据，须通过统一身份认证登录"),
+    "ID_TOKEN_EXPIRED": ("UNAUTHENTICATED", "统一身份认证的身份令牌已过期"),
+    "ID_TOKEN_INVALID": ("UNAUTHENTICATED", "统一身份认证的身份令牌校验未通过（签名、签发方、受众或随机数不符）"),
+    "IDENTITY_PROVIDER_UNAVAILABLE": ("UNAVAILABLE", "统一身份认证服务暂时无法访问，请稍后重试"),
+    "NONCE_REQUIRED": ("INVALID_ARGUMENT", "小程序登录缺少随机数（nonce）"),
+    "OFFICER_PROVINCE_MISMATCH": ("PERMISSION_DENIED", "工作人员目录中的所属省份与本系统登记不一致"),
+    "OFFICER_ROLES_MISSING": ("PERMISSION_DENIED", "工作人员目录未授予本系统登记的任何岗位"),
+    "REAL_NAME_LEVEL_TOO_LOW": ("FAILED_PRECONDITION", "实名认证等级不足"),
+    "REDIRECT_URI_INVALID": ("INVALID_ARGUMENT", "登录回调地址未登记"),
+    "SIGN_IN_CHANNEL_NOT_CONFIGURED": ("FAILED_PRECONDITION", "该入口尚未接入统一身份认证"),
+    "SIGN_IN_STATE_INVALID": ("UNAUTHENTICATED", "登录请求已失效或已完成，须重新发起登录"),
+    "STATE_REQUIRED": ("INVALID_ARGUMENT", "缺少登录请求标识（state）"),
     "APPLICATION_INCOMPLETE": ("FAILED_PRECONDITION", "申请信息尚未填写完整"),
     "APPLICATION_NOT_DRAFT": ("FAILED_PRECONDITION", "只有未提交的申请可以修改或删除"),
     "APPLICATION_NOT_FOUND": ("NOT_FOUND", "申请不存在或不属于当前申请人"),
@@ -331,15 +345,39 @@ OPERATIONS: dict[str, Operation] = {
     "SignIn": Operation(
         "登录（APP、支付宝、微信小程序或审批人员工作台）",
         ("身份与登录",), (APPLICANT, OFFICER, PUBLIC),
-        "用国家政务服务平台下发的登录凭据（ticket）按入口渠道登录，返回访问令牌与刷新令牌。"
+        "用登录凭据（ticket）按入口渠道登录，返回访问令牌与刷新令牌。仅开发测试环境显式开启开发身份提供方时可用，"
+        "生产环境一律拒绝（DEV_SIGN_IN_DISABLED），正式登录请用 `POST /v1/sessions:start` 与 `POST /v1/sessions:complete`。"
         "支付宝、微信小程序只支持个人用户；老用户首次进入时自动关联电脑端原账户（申请、企业信息、车辆、经办人）；"
         "法人用户须用法人账号登录才会关联原法人账户，用个人账号登录时 `me.linkHint` 给出提示。"
         "交通运输部政务服务平台的账号不能登录。",
         "任何人（无需登录）；审批人员使用 `CHANNEL_STAFF` 渠道。",
         ("CHANNEL_REQUIRED", "TICKET_REQUIRED", "INVALID_USCC", "INVALID_ID_NUMBER", "TICKET_INVALID",
          "TICKET_EXPIRED", "TICKET_REPLAYED", "TICKET_CHANNEL_MISMATCH", "OFFICER_UNKNOWN", "CHANNEL_PERSON_ONLY",
-         "MINISTRY_PORTAL_ACCOUNT", "OFFICER_DISABLED", "RATE_LIMITED"),
+         "MINISTRY_PORTAL_ACCOUNT", "OFFICER_DISABLED", "RATE_LIMITED", "DEV_SIGN_IN_DISABLED"),
         ("ID-1", "ID-2", "ID-3", "ID-4")),
+    "StartSignIn": Operation(
+        "发起统一身份认证登录（APP、H5 页面或审批人员工作台）", ("身份与登录",), (APPLICANT, OFFICER, PUBLIC),
+        "通过国家政务服务平台统一身份认证（OpenID Connect）登录：返回须打开的认证页地址（授权码模式，"
+        "带 PKCE、state 与 nonce，均由服务端保存）。认证完成后平台带着授权码和 state 回到登记的回调地址，"
+        "再调用 `POST /v1/sessions:complete`。审批人员用 `CHANNEL_STAFF`，经本省工作人员目录认证。",
+        "任何人（无需登录）。",
+        ("CHANNEL_REQUIRED", "REDIRECT_URI_INVALID", "SIGN_IN_CHANNEL_NOT_CONFIGURED", "IDENTITY_PROVIDER_UNAVAILABLE"),
+        ("ID-1", "ID-6")),
+    "CompleteSignIn": Operation(
+        "完成统一身份认证登录", ("身份与登录",), (APPLICANT, OFFICER, PUBLIC),
+        "用认证平台返回的授权码完成登录：APP、H5 页面和审批人员带上 `state`；支付宝、微信小程序交来本小程序"
+        "认证得到的授权码和 `nonce`，由服务端向平台换取身份令牌。身份令牌的签名、签发方、受众、有效期和随机数"
+        "（只能使用一次）均经校验；随后与 `POST /v1/sessions:signIn` 一样适用渠道与账号规则：小程序只支持个人用户，"
+        "交通运输部政务服务平台账号不能登录，老用户自动关联原账户；审批人员的省份与岗位须与本系统登记一致。"
+        "认证平台无法访问时返回 503，不留下任何登录记录。",
+        "任何人（无需登录）。",
+        ("CODE_REQUIRED", "STATE_REQUIRED", "NONCE_REQUIRED", "CHANNEL_REQUIRED", "REDIRECT_URI_INVALID",
+         "INVALID_USCC", "INVALID_ID_NUMBER", "SIGN_IN_STATE_INVALID", "AUTHORIZATION_CODE_INVALID",
+         "ID_TOKEN_INVALID", "ID_TOKEN_EXPIRED", "TICKET_REPLAYED", "TICKET_CHANNEL_MISMATCH", "OFFICER_UNKNOWN",
+         "CHANNEL_PERSON_ONLY", "MINISTRY_PORTAL_ACCOUNT", "REAL_NAME_LEVEL_TOO_LOW",
+         "SIGN_IN_CHANNEL_NOT_CONFIGURED", "OFFICER_DISABLED", "OFFICER_PROVINCE_MISMATCH", "OFFICER_ROLES_MISSING",
+         "RATE_LIMITED", "IDENTITY_PROVIDER_UNAVAILABLE"),
+        ("ID-1", "ID-2", "ID-3", "ID-4", "ID-6")),
     "RefreshSession": Operation(
         "刷新登录状态", ("身份与登录",), (APPLICANT, OFFICER, PUBLIC),
         "用刷新令牌换取新的访问令牌和刷新令牌（旧刷新令牌随即作废，只能用一次）。"

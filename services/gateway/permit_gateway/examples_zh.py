@@ -154,6 +154,16 @@ def request_examples(today: dt.date) -> dict[str, dict[str, Example]]:
             "wechat": Example("微信小程序登录（仅个人用户）",
                               {"channel": "CHANNEL_WECHAT", "ticket": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3eCJ9.c2ln"}),
         },
+        "StartSignIn": {
+            "app": Example("APP 发起统一身份认证登录", {"channel": "CHANNEL_APP"}),
+            "staff": Example("审批人员经本省工作人员目录登录", {"channel": "CHANNEL_STAFF"}),
+        },
+        "CompleteSignIn": {
+            "app": Example("认证平台回调后完成登录（APP、H5、审批人员）",
+                           {"code": "Zk3mP0qR8sT1uV4w", "state": "q5ZC3c1rY4bK2m9w"}),
+            "wechat": Example("微信小程序交来授权码（仅个人用户）",
+                              {"channel": "CHANNEL_WECHAT", "code": "Zk3mP0qR8sT1uV4w", "nonce": "n8Yb2Lx5Qa7Wc1Ve"}),
+        },
         "RefreshSession": {"refresh": Example("用刷新令牌换取新令牌", {"refreshToken": "rt_2f4e6a8c0b1d3f5e7a9c"})},
         "SignOut": {"one": Example("结束本设备的登录会话", {"refreshToken": "rt_2f4e6a8c0b1d3f5e7a9c"})},
         "SubmitLicence": {"licence": Example("新用户提交道路运输经营许可证（先上传许可证图片）", {

@@ -857,6 +857,24 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
         "portal_credential": "交通运输部政务服务平台的账号密码；此类账号一律不能登录（返回 MINISTRY_PORTAL_ACCOUNT），"
                              "请在国家政务服务平台重新注册。",
     },
+    "permit.identity.v1.StartSignInRequest": {
+        "channel": "登录入口渠道；审批人员为 `CHANNEL_STAFF`（经本省工作人员目录认证）。",
+        "redirect_uri": Field("认证完成后返回的回调地址，须为该渠道登记的地址之一（APP 或 H5 页面）；为空时用第一个。",
+                              ("https://zwfw.example.gov.cn/h5/oidc/callback",)),
+    },
+    "permit.identity.v1.SignInStart": {
+        "authorization_url": Field("须打开的统一身份认证页地址。",
+                                   ("https://uias.example.gov.cn/auth?response_type=code&client_id=app",)),
+        "state": Field("登录请求标识，认证平台回调时原样带回，完成登录时交回。", ("q5ZC3c1rY4bK2m9w",)),
+        "expire_time": "登录请求失效时间（10 分钟）。",
+    },
+    "permit.identity.v1.CompleteSignInRequest": {
+        "channel": "登录入口渠道；小程序交来授权码时必填，其余情况须与发起登录时一致。",
+        "code": Field("认证平台下发的授权码（只能使用一次）。", ("Zk3mP0qR8sT1uV4w",)),
+        "state": Field("发起登录时返回的登录请求标识；小程序交来授权码时为空。", ("q5ZC3c1rY4bK2m9w",)),
+        "nonce": Field("小程序本次认证请求使用的随机数（仅小程序，只能使用一次）。", ("n8Yb2Lx5Qa7Wc1Ve",)),
+        "redirect_uri": "小程序本次认证请求的回调地址（仅小程序；为空时用该渠道登记的第一个）。",
+    },
     "permit.identity.v1.PortalCredential": {
         "account": "交通运输部政务服务平台账号。",
         "password": "密码（不保存、不记录）。",

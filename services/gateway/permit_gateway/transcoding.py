@@ -28,6 +28,8 @@ CONTEXTS = ("identity", "application", "routing", "documents", "approval", "noti
 # documents service refuses a download with neither token nor caller).
 PUBLIC_METHODS = frozenset({
     "permit.identity.v1.IdentityService/SignIn",
+    "permit.identity.v1.IdentityService/StartSignIn",
+    "permit.identity.v1.IdentityService/CompleteSignIn",
     "permit.identity.v1.IdentityService/RefreshSession",
     "permit.identity.v1.IdentityService/ListPublicKeys",
     "permit.routing.v1.RoutingService/ListProvinces",

@@ -84,12 +84,17 @@ def serve() -> int:
     from sqlalchemy.exc import DBAPIError
 
     from permit_identity import services
+    from permit_identity.bootstrap import build
+    from permit_identity.config import Settings
     from permitkit.server import serve as serve_app
 
-    app = _app()
+    settings = Settings.from_env(os.environ)
+    settings.check_serving()
+    app = build(settings)
     _configure_logging(app.settings)
     try:
         with app.uow() as uow:
+            services.encrypt_stored_keys(uow, policy=app.policy)
             services.ensure_signing_key(uow, now=app.clock(), policy=app.policy)
             uow.commit()
     except DBAPIError as e:

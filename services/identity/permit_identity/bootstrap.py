@@ -17,6 +17,14 @@ from permit_identity.config import Settings
 from permit_identity.enterprise import CasePort
 from permit_identity.errors import DOMAIN
 from permit_identity.models import Channel, outbox_table
+from permit_identity.oidc import (
+    STAFF_SCOPE,
+    USER_SCOPE,
+    ClientSettings,
+    OidcProvider,
+    OidcSignIn,
+    ProviderSettings,
+)
 from permit_identity.ports import CalendarPort, DocumentsPort
 from permit_identity.services import Policy
 from permit_identity.tickets import ChannelProvider, DevTicketProvider
@@ -45,6 +53,7 @@ class App:
     relay: OutboxRelay
     calendar: CalendarPort
     cases: CasePort
+    oidc: OidcSignIn
     channels: list[grpc.Channel] = field(default_factory=list)
 
     @property
@@ -75,6 +84,7 @@ class App:
             close = getattr(peer, "close", None)
             if close:
                 close()
+        self.oidc.close()
         for ch in self.channels:
             ch.close()
         self.engine.dispose()
@@ -101,17 +111,37 @@ def policy_of(settings: Settings) -> Policy:
     )
 
 
+def oidc_of(settings: Settings) -> OidcSignIn:
+    """The OpenID providers per channel: the national platform, the staff directory (SI-1)."""
+    by_issuer: dict[str, dict[Channel, ClientSettings]] = {}
+    for name, c in settings.oidc_clients.items():
+        ch = Channel(name)
+        issuer = settings.staff_oidc_issuer if ch == Channel.STAFF else settings.oidc_issuer
+        by_issuer.setdefault(issuer, {})[ch] = ClientSettings(
+            client_id=c.client_id, client_secret=c.client_secret, redirect_uris=c.redirect_uris,
+            scope=STAFF_SCOPE if ch == Channel.STAFF else USER_SCOPE)
+    providers: dict[Channel, OidcProvider] = {}
+    for issuer, clients in by_issuer.items():
+        p = OidcProvider(ProviderSettings(issuer=issuer, clients=clients, timeout=settings.oidc_timeout,
+                                          jwks_min_refresh=settings.oidc_jwks_min_refresh))
+        providers.update(dict.fromkeys(clients, p))
+    return OidcSignIn(providers=providers, min_real_name_level=settings.min_real_name_level)
+
+
 def build(settings: Settings, *, clock: Clock | None = None,
           providers: Mapping[Channel, ChannelProvider] | None = None,
           engine: Engine | None = None, documents: DocumentsPort | None = None,
           calendar: CalendarPort | None = None, documents_sink: Deliver | None = None,
-          notifications_sink: Deliver | None = None, cases: CasePort | None = None) -> App:
+          notifications_sink: Deliver | None = None, cases: CasePort | None = None,
+          oidc: OidcSignIn | None = None) -> App:
     """Wire the service. Tests pass a clock, providers or peers; nothing else constructs things."""
     engine = engine or make_engine(settings.database_url)
     factory = make_session_factory(engine)
-    # Real channel adapters replace the development provider per channel here.
+    # SI-2: development tickets only when the development provider is switched on.
     dev = DevTicketProvider(settings.dev_ticket_key)
     channels: list[grpc.Channel] = []
+    dev_providers: Mapping[Channel, ChannelProvider] = (
+        {ch: dev for ch in Channel} if settings.dev_sign_in else {})
     if documents is None:
         client = DocumentsClient(settings.documents_addr)
         documents = client
@@ -123,7 +153,7 @@ def build(settings: Settings, *, clock: Clock | None = None,
     return App(
         settings=settings, engine=engine, uow=lambda: IdentityUnitOfWork(factory),
         policy=policy_of(settings),
-        providers=providers or {ch: dev for ch in Channel},
+        providers=providers if providers is not None else dev_providers,
         clock=clock or utcnow,
         documents=documents,
         relay=OutboxRelay(engine, outbox_table, subscriptions(documents_sink, notifications_sink),
@@ -131,4 +161,5 @@ def build(settings: Settings, *, clock: Clock | None = None,
         channels=channels,
         calendar=calendar or ApprovalCalendar(settings.approval_addr, timeout=settings.calendar_timeout),
         cases=cases or ApprovalCases(settings.approval_addr, timeout=settings.calendar_timeout),
+        oidc=oidc if oidc is not None else oidc_of(settings),
     )

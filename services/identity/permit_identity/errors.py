@@ -16,6 +16,7 @@ from permitkit.errors import (
     PermissionDenied,
     ResourceExhausted,
     Unauthenticated,
+    Unavailable,
 )
 
 DOMAIN = "permit.identity"
@@ -242,3 +243,74 @@ class ProvinceInvalid(InvalidArgument):
 def field_error(reason: str, message: str, field: str) -> InvalidArgument:
     """A bad request field (LICENCE_NUMBER_REQUIRED on `licence_number`, ...)."""
     return InvalidArgument(message, reason=reason, field=field)
+
+
+# --- OpenID Connect sign-in (SI-1, SI-2) -------------------------------------------
+class IdentityProviderUnavailable(Unavailable):
+    reason = "IDENTITY_PROVIDER_UNAVAILABLE"
+    message = "统一身份认证服务暂时无法访问，请稍后重试。"
+
+
+class ChannelNotConfigured(FailedPrecondition):
+    reason = "SIGN_IN_CHANNEL_NOT_CONFIGURED"
+    message = "该入口尚未接入统一身份认证，请使用其他入口登录。"
+
+
+class DevSignInDisabled(FailedPrecondition):
+    reason = "DEV_SIGN_IN_DISABLED"
+    message = "本环境不接受开发测试登录凭据，请通过国家政务服务平台统一身份认证登录。"
+
+
+class RedirectUriInvalid(InvalidArgument):
+    reason = "REDIRECT_URI_INVALID"
+    message = "登录回调地址未登记。"
+
+
+class CodeRequired(InvalidArgument):
+    reason = "CODE_REQUIRED"
+    message = "缺少授权码，请重新登录。"
+
+
+class StateRequired(InvalidArgument):
+    reason = "STATE_REQUIRED"
+    message = "缺少登录请求标识，请重新登录。"
+
+
+class NonceRequired(InvalidArgument):
+    reason = "NONCE_REQUIRED"
+    message = "缺少登录请求随机数，请重新登录。"
+
+
+class SignInStateInvalid(Unauthenticated):
+    reason = "SIGN_IN_STATE_INVALID"
+    message = "登录请求已失效或已完成，请重新登录。"
+
+
+class AuthorizationCodeInvalid(Unauthenticated):
+    reason = "AUTHORIZATION_CODE_INVALID"
+    message = "授权码无效或已使用，请重新登录。"
+
+
+class IdTokenInvalid(Unauthenticated):
+    reason = "ID_TOKEN_INVALID"
+    message = "统一身份认证返回的身份令牌校验未通过，请重新登录。"
+
+
+class IdTokenExpired(Unauthenticated):
+    reason = "ID_TOKEN_EXPIRED"
+    message = "统一身份认证返回的身份令牌已过期，请重新登录。"
+
+
+class RealNameLevelTooLow(FailedPrecondition):
+    reason = "REAL_NAME_LEVEL_TOO_LOW"
+    message = "请先在国家政务服务平台完成实名认证后再登录。"
+
+
+class OfficerProvinceMismatch(PermissionDenied):
+    reason = "OFFICER_PROVINCE_MISMATCH"
+    message = "工作人员目录中的所属省份与本系统登记不一致，请联系管理员。"
+
+
+class OfficerRolesMissing(PermissionDenied):
+    reason = "OFFICER_ROLES_MISSING"
+    message = "工作人员目录未授予本系统登记的任何岗位，请联系管理员。"

@@ -10,7 +10,7 @@ from permit.identity.v1 import identity_internal_pb2_grpc as igrpc
 from permit.identity.v1 import identity_pb2 as pb
 from permit.identity.v1 import identity_service_pb2 as spb
 from permit.identity.v1 import identity_service_pb2_grpc as sgrpc
-from permit_identity import convert, enterprise, services
+from permit_identity import convert, enterprise, oidc_sign_in, services
 from permit_identity.bootstrap import App
 from permitkit.context import current_principal
 
@@ -35,6 +35,23 @@ class IdentityServicer(sgrpc.IdentityServiceServicer):
             self.app.uow(), providers=self.app.providers, policy=self.app.policy, now=self._now(),
             channel=convert.channel_name(request.channel), ticket=request.ticket,
             portal_account=portal)
+        return convert.session_pb(view)
+
+    def StartSignIn(self, request: spb.StartSignInRequest,
+                    context: grpc.ServicerContext) -> spb.SignInStart:
+        start = oidc_sign_in.start_sign_in(
+            self.app.uow(), oidc=self.app.oidc, now=self._now(),
+            channel=convert.channel_name(request.channel), redirect_uri=request.redirect_uri)
+        return spb.SignInStart(authorization_url=start.authorization_url, state=start.state,
+                               expire_time=convert.ts(start.expire_time))
+
+    def CompleteSignIn(self, request: spb.CompleteSignInRequest,
+                       context: grpc.ServicerContext) -> pb.Session:
+        channel = convert.channel_name(request.channel) if request.channel else ""
+        view = oidc_sign_in.complete_sign_in(
+            self.app.uow(), oidc=self.app.oidc, policy=self.app.policy, now=self._now(),
+            channel=channel, code=request.code, state=request.state, nonce=request.nonce,
+            redirect_uri=request.redirect_uri)
         return convert.session_pb(view)
 
     def RefreshSession(self, request: spb.RefreshSessionRequest,

@@ -258,6 +258,8 @@ class AuthSession(Base):
     expire_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     revoke_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoke_reason: Mapped[str | None] = mapped_column(String(40))
+    # Roles the staff directory granted at sign-in (comma list); None: not signed in through it.
+    granted_roles: Mapped[str | None] = mapped_column(String(500))
 
     @property
     def name(self) -> str:
@@ -295,6 +297,21 @@ class UsedTicket(Base):
 
     ticket_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
+    expire_time: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SignInRequest(Base):
+    """A started OpenID Connect sign-in (SI-1): what its completion must match.
+    Keyed by the hash of ``state``; spent when the sign-in completes."""
+
+    __tablename__ = "sign_in_request"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    create_time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expire_time: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
 
 

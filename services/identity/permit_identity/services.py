@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,6 +189,19 @@ def ensure_signing_key(uow: IdentityUnitOfWork, *, now: dt.datetime, policy: Pol
     return current
 
 
+def encrypt_stored_keys(uow: IdentityUnitOfWork, *, policy: Policy) -> int:
+    """Encrypt at rest any signing key still stored in the clear; their key ids stay."""
+    n = 0
+    for k in uow.keys.all():
+        pem = tokens.encrypt_private_key(k.private_key_pem, policy.key_passphrase)
+        if pem is not None:
+            k.private_key_pem = pem
+            n += 1
+    if n:
+        log.info("signing_keys_encrypted", count=n)
+    return n
+
+
 def _add_key(uow: IdentityUnitOfWork, *, now: dt.datetime, activate_at: dt.datetime,
              policy: Policy) -> SigningKey:
     pair = tokens.generate_key_pair(now, policy.key_passphrase)
@@ -227,9 +240,10 @@ def _issue_refresh(uow: IdentityUnitOfWork, session: AuthSession, *, now: dt.dat
 
 
 def _open_session(uow: IdentityUnitOfWork, me: MeView, *, now: dt.datetime,
-                  policy: Policy) -> SessionView:
+                  policy: Policy, granted_roles: Sequence[str] | None = None) -> SessionView:
     session = AuthSession(id=new_id(), subject=me.user, channel=me.channel, create_time=now,
-                          expire_time=now + policy.session_max)
+                          expire_time=now + policy.session_max,
+                          granted_roles=",".join(granted_roles) if granted_roles is not None else None)
     uow.sessions.add(session)
     uow.flush()
     refresh, refresh_exp = _issue_refresh(uow, session, now=now, policy=policy)
@@ -256,9 +270,21 @@ def sign_in(uow: IdentityUnitOfWork, *, providers: Mapping[Channel, ChannelProvi
         raise errors.TicketRequired(field="ticket")
     provider = providers.get(ch)
     if provider is None:
-        raise errors.TicketInvalid()
+        # SI-2: development tickets only where the development provider is on.
+        raise errors.DevSignInDisabled()
     identity = provider.verify(ticket, channel=ch, now=now)
+    return sign_in_verified(uow, identity, policy=policy, now=now)
 
+
+def sign_in_verified(uow: IdentityUnitOfWork, identity: PlatformIdentity, *, policy: Policy,
+                     now: dt.datetime,
+                     spend: Callable[[IdentityUnitOfWork], bool] | None = None) -> SessionView:
+    """Sign in an identity a provider vouched for: rate limit, single use of its
+    ticket (or nonce), channel and account rules, binding, session.
+
+    ``spend`` runs in the first commit with the ticket (the OpenID Connect
+    sign-in spends its started request there); False refuses the sign-in."""
+    ch = identity.channel
     with uow:
         # Rate limit per claimed subject, and spend the ticket, in their own commit
         # so that a refused sign-in still counts and still burns the ticket.
@@ -271,7 +297,10 @@ def sign_in(uow: IdentityUnitOfWork, *, providers: Mapping[Channel, ChannelProvi
         uow.attempts.add(SignInAttempt(subject_key=identity.subject_key, attempt_time=now))
         fresh = uow.tickets.consume(ticket_key=identity.ticket_key, channel=ch.value,
                                     expire_time=identity.expires_at)
+        spent = spend(uow) if spend is not None else True
         uow.commit()
+        if not spent:
+            raise errors.SignInStateInvalid(field="state")
         if not fresh:
             log.info("sign_in_refused", reason="TICKET_REPLAYED", channel=ch.value)
             raise errors.TicketReplayed()
@@ -282,7 +311,8 @@ def sign_in(uow: IdentityUnitOfWork, *, providers: Mapping[Channel, ChannelProvi
                     me = _staff_sign_in(uow, identity)
                 else:
                     me = _user_sign_in(uow, identity, now=now)
-                view = _open_session(uow, me, now=now, policy=policy)
+                view = _open_session(uow, me, now=now, policy=policy,
+                                     granted_roles=identity.roles if ch == Channel.STAFF else None)
                 uow.tickets.purge(now)
                 uow.commit()
                 break
@@ -303,7 +333,18 @@ def _staff_sign_in(uow: IdentityUnitOfWork, identity: PlatformIdentity) -> MeVie
         raise errors.OfficerUnknown()
     if not officer.active:
         raise errors.OfficerDisabled()
-    return _me_of_officer(officer)
+    me = _me_of_officer(officer)
+    if identity.province is not None and identity.province != officer.province:
+        # ID-6: the staff directory and the officer records must agree on the province.
+        log.info("sign_in_refused", reason="OFFICER_PROVINCE_MISMATCH", officer=officer.name)
+        raise errors.OfficerProvinceMismatch()
+    if identity.roles is not None:
+        # Only roles both the directory grants and the records hold.
+        me.roles = [r for r in officer.roles if r in identity.roles]
+        if not me.roles:
+            log.info("sign_in_refused", reason="OFFICER_ROLES_MISSING", officer=officer.name)
+            raise errors.OfficerRolesMissing()
+    return me
 
 
 def _checked_identity(identity: PlatformIdentity) -> tuple[PartyKind, str]:
@@ -481,7 +522,12 @@ def _current_me(uow: IdentityUnitOfWork, session: AuthSession, *, now: dt.dateti
             session.revoke(now=now, reason="OFFICER_DISABLED")
             uow.commit()
             raise errors.OfficerDisabled()
-        return _me_of_officer(officer)
+        me = _me_of_officer(officer)
+        if session.granted_roles is not None:
+            # Signed in through the staff directory: never more than it granted (ID-6).
+            granted = set(session.granted_roles.split(","))
+            me.roles = [r for r in me.roles if r in granted]
+        return me
     user = uow.users.get(session.subject.removeprefix("users/"))
     if user is None:
         raise errors.UserNotFound()

@@ -44,6 +44,9 @@ class PlatformIdentity:
     id_number: str | None = None
     officer_login: str | None = None
     account_source: str = "NATIONAL_PLATFORM"
+    # Staff directory claims (OpenID Connect sign-in of officers, ID-6); None: not claimed.
+    province: str | None = None
+    roles: tuple[str, ...] | None = None
 
     @property
     def subject_key(self) -> str:

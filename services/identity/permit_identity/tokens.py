@@ -41,9 +41,22 @@ def generate_key_pair(now: dt.datetime, passphrase: str = "") -> KeyPair:
 
 
 def load_private_key(pem: str, passphrase: str = "") -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(pem.encode(), password=passphrase.encode() or None)
+    # A key stored before encryption at rest was the default loads without the
+    # passphrase (serve re-encrypts such keys at start: encrypt_private_key).
+    encrypted = "ENCRYPTED" in pem.split("\n", 1)[0]
+    key = serialization.load_pem_private_key(
+        pem.encode(), password=passphrase.encode() if passphrase and encrypted else None)
     assert isinstance(key, Ed25519PrivateKey)
     return key
+
+
+def encrypt_private_key(pem: str, passphrase: str) -> str | None:
+    """The key re-encrypted under ``passphrase`` when it is stored in the clear; else None."""
+    if not passphrase or "ENCRYPTED" in pem.split("\n", 1)[0]:
+        return None
+    key = load_private_key(pem)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.BestAvailableEncryption(passphrase.encode())).decode()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def cli_env(make_database: Callable[[str], str], tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "PERMIT_IDENTITY_DATABASE_URL": make_database("identity_cli"),
-            "PERMIT_LOG_JSON": "1", "PERMIT_DATA_DIR": str(tmp_path)}
+            "PERMIT_LOG_JSON": "1", "PERMIT_DATA_DIR": str(tmp_path), "PERMIT_IDENTITY_DEV_SIGN_IN": "1"}
 
 
 def cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -131,9 +131,26 @@ def test_serve_on_an_unmigrated_database_stops_with_one_line(cli_env: dict[str, 
         "configuration error: the identity database is not reachable or not migrated")
 
 
-def test_production_refuses_the_default_ticket_key_at_start(cli_env: dict[str, str]) -> None:
-    r = cli({**cli_env, "PERMIT_IDENTITY_ENV": "production"}, "serve", check=False)
-    assert r.returncode == 2 and "PERMIT_IDENTITY_DEV_TICKET_KEY" in r.stderr
+def test_production_with_development_sign_in_on_exits_at_start_SI_2(cli_env: dict[str, str]) -> None:
+    """SI-2: a service started with the production profile and the development
+    provider switched on stops before serving, with one clear line."""
+    env = {**cli_env, "PERMIT_IDENTITY_ENV": "production", "PERMIT_IDENTITY_DEV_SIGN_IN": "1",
+           "PERMIT_IDENTITY_KEY_PASSPHRASE": "p" * 32, "PERMIT_IDENTITY_GRPC_PORT": str(free_port()),
+           "PERMIT_IDENTITY_OIDC_ISSUER": "https://uias.example.gov.cn"}
+    r = cli(env, "serve", check=False)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1] == (
+        "configuration error: PERMIT_IDENTITY_DEV_SIGN_IN is on but PERMIT_IDENTITY_ENV is production: "
+        "production refuses development sign-in tickets; switch it off")
+
+
+def test_production_without_a_provider_or_key_passphrase_exits_at_start_SI_1(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "PERMIT_IDENTITY_ENV": "production", "PERMIT_IDENTITY_DEV_SIGN_IN": "0",
+           "PERMIT_IDENTITY_GRPC_PORT": str(free_port())}
+    r = cli(env, "serve", check=False)
+    assert r.returncode == 2 and "PERMIT_IDENTITY_KEY_PASSPHRASE must be set in production" in r.stderr
+    r = cli({**env, "PERMIT_IDENTITY_KEY_PASSPHRASE": "p" * 32}, "serve", check=False)
+    assert r.returncode == 2 and "production needs PERMIT_IDENTITY_OIDC_ISSUER" in r.stderr
 
 
 def test_the_calendar_has_one_administrator_path_in_approval_ID_5(cli_env: dict[str, str]) -> None:

@@ -88,3 +88,18 @@ def test_refresh_token_names_its_session_and_is_stored_hashed() -> None:
     token, digest = tokens.new_refresh_token("sess1")
     assert token.startswith("sess1.") and len(token) > 40
     assert digest == tokens.hash_refresh_token(token) and token not in digest
+
+
+def test_a_key_stored_in_the_clear_is_encrypted_at_rest_and_keeps_signing() -> None:
+    """Keys stored before encryption at rest became the default still load, and
+    serve re-encrypts them under the passphrase (encrypt_private_key)."""
+    plain = tokens.generate_key_pair(NOW)
+    assert "ENCRYPTED" not in plain.private_key_pem
+    tokens.load_private_key(plain.private_key_pem, "p" * 20)  # a legacy key loads with a passphrase set
+    sealed = tokens.encrypt_private_key(plain.private_key_pem, "p" * 20)
+    assert sealed is not None and sealed.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    assert tokens.encrypt_private_key(sealed, "p" * 20) is None  # already encrypted
+    token, _ = tokens.sign_access_token(tokens.AccessClaims("users/u", "s", ("applicant",), "ACTIVE"),
+                                        key_id=plain.key_id, private_key_pem=sealed, now=NOW, ttl=TTL,
+                                        passphrase="p" * 20)
+    assert tokens.verify_access_token(token, {plain.key_id: plain.public_key_pem}, now=NOW)["sub"] == "users/u"
