@@ -15,6 +15,7 @@ from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1 import application_service_pb2_grpc as spb_grpc
 from permit_application import convert as cv
 from permit_application import services as svc
+from permit_application.dates import checked_date
 from permit_application.errors import InvalidExport, ServiceOnly
 from permit_application.services import DocumentChecker, RouteValidator, StepInput, UnitOfWork
 from permitkit.context import current_principal
@@ -127,8 +128,8 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
                              context: grpc.ServicerContext) -> spb.CheckVehicleScheduleResponse:
         conflicts = svc.check_vehicle_schedule(
             self.uow(), now=self.clock(), principal=current_principal(), name=request.name,
-            start=cv.date_from_pb(request.start_date) if request.HasField("start_date") else None,
-            end=cv.date_from_pb(request.end_date) if request.HasField("end_date") else None,
+            start=checked_date(request.start_date, "start_date") if request.HasField("start_date") else None,
+            end=checked_date(request.end_date, "end_date") if request.HasField("end_date") else None,
             plates=list(request.plate_numbers) or None)
         resp = spb.CheckVehicleScheduleResponse(ok=not conflicts, conflicts=[
             pb.VehicleConflict(plate_number=c.plate_number, applications=[a.name for a in c.applications],
