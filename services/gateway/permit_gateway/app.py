@@ -44,6 +44,9 @@ _HTTP_REASONS = {
 # After identity failed in transport, token checks fail at once for this long
 # instead of each request waiting out its own deadline.
 IDENTITY_COOL_DOWN = 2.0
+# Room for an error's details beyond gRPC's default 8 KB of trailers (services cap
+# theirs under it; this is a margin, never the only guard).
+CHANNEL_OPTIONS = [("grpc.max_metadata_size", 64 * 1024)]
 
 
 def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | None = None,
@@ -56,7 +59,7 @@ def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # grpc.aio channels must be made inside the running loop.
         own = channels is None
-        chans = channels or {c: grpc.aio.insecure_channel(a) for c, a in settings.peers.items()}
+        chans = channels or {c: grpc.aio.insecure_channel(a, options=CHANNEL_OPTIONS) for c, a in settings.peers.items()}
         state["channels"] = chans
         identity = chans["identity"]
         state["verifier"] = verifier or TokenVerifier(
