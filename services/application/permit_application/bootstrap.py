@@ -14,6 +14,7 @@ from permit_application.clients import ApprovalClient, DocumentsClient, RoutingC
 from permit_application.config import Settings
 from permit_application.grpc_api import ApplicationServicer
 from permit_application.models import OUTBOX
+from permit_application.notice import NoticeSigner
 from permit_application.services import RouteValidator, UnitOfWork
 from permit_application.unit_of_work import SqlAlchemyUnitOfWork
 from permitkit.client import make_channel
@@ -80,5 +81,5 @@ def build(settings: Settings, *, handlers: dict[str, Handler] | None = None,
     relay = OutboxRelay(engine, OUTBOX, handlers, service="application")
     relay_box.append(relay)
     servicer = ApplicationServicer(uow_factory, route_validator=route_validator, document_checker=documents,
-                                   clock=clock)
+                                   clock=clock, notices=NoticeSigner(settings.notice_key))
     return App(engine, uow_factory, servicer, relay, channels)

@@ -28,6 +28,9 @@ class Settings:
     log_level: str
     relay_enabled: bool
     peer_timeout: float
+    # Signs the permit notice's receipts (AP-1); replicas must share it. Unset: a
+    # random key per process (a restart asks for the notice again).
+    notice_key: bytes | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -46,4 +49,12 @@ class Settings:
             log_level=level,
             relay_enabled=env_bool(env, "PERMIT_APPLICATION_RELAY", True),
             peer_timeout=env_float(env, "PERMIT_APPLICATION_PEER_TIMEOUT", 5.0, minimum=0.1),
+            notice_key=_notice_key(env),
         )
+
+
+def _notice_key(env: Mapping[str, str]) -> bytes | None:
+    key = env_str(env, "PERMIT_APPLICATION_NOTICE_KEY", "")
+    if key and len(key) < 16:
+        raise SettingsError("PERMIT_APPLICATION_NOTICE_KEY must be at least 16 characters")
+    return key.encode() if key else None

@@ -11,6 +11,7 @@ from google.type import date_pb2
 
 from permit.application.v1 import application_pb2 as pb
 from permit_application import values as vo
+from permit_application.actions import allowed_actions
 from permit_application.dates import checked_date
 from permit_application.identifiers import mask_id_number
 from permit_application.models import (
@@ -266,6 +267,8 @@ def application_to_pb(app: Application, requirements: list[Requirement]) -> pb.A
         shown = app.permit_state_on(dt.datetime.now(SHANGHAI).date())
         out.permit_state = pb.Application.PermitState.Value(f"PERMIT_STATE_{shown}")
         out.permit_state_label = PERMIT_STATE_LABELS.get(shown, "")
+    out.allowed_actions.extend(pb.ApplicationAction.Value(f"APPLICATION_ACTION_{a.value}")
+                               for a in allowed_actions(app, dt.datetime.now(SHANGHAI).date()))
     return out
 
 

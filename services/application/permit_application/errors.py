@@ -45,6 +45,11 @@ class NoticeNotRead(FailedPrecondition):
     message = "请阅读许可须知至少 5 秒后再开始填报。"
 
 
+class NoticeReceiptInvalid(FailedPrecondition):
+    reason = "NOTICE_RECEIPT_INVALID"
+    message = "许可须知的阅读凭证无效，请重新打开许可须知。"
+
+
 class InvalidField(InvalidArgument):
     reason = "INVALID_FIELD"
     message = "填写内容有误，请按提示修改。"
