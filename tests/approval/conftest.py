@@ -27,6 +27,7 @@ from permit_approval.config import Settings
 from permit_approval.server import build_server as build_approval_server
 from permitkit.client import call_metadata, service_principal
 from permitkit.context import Principal
+from permitkit.errors import FailedPrecondition
 from permitkit.migrations import upgrade
 from permitkit.server import build_server
 
@@ -51,6 +52,11 @@ class Clock:
         self.now = dt.datetime(y, m, d, hour, tzinfo=dt.timezone(dt.timedelta(hours=8))).astimezone(dt.UTC)
 
 
+class VehicleTimeConflictForTest(FailedPrecondition):
+    reason = "VEHICLE_TIME_CONFLICT"
+    message = "车辆冀A99999在所选通行期内已有 2 件申请。时间发生冲突。"
+
+
 class FakeApplicationService(application_service_pb2_grpc.ApplicationServiceServicer):
     """Records RecordReviewEvent calls (deduplicated by event id, like a real inbox) and
     serves fleet vehicles for GetVehicle."""
@@ -59,6 +65,11 @@ class FakeApplicationService(application_service_pb2_grpc.ApplicationServiceServ
         self.events: list[application_service_pb2.RecordReviewEventRequest] = []
         self.metadata: list[dict[str, str]] = []
         self.vehicles: dict[str, application_pb2.Vehicle] = {}
+        # AP-6: what vehicle changes and extensions reserved and released, and the
+        # plates whose time is full (a reservation of them is refused).
+        self.reserved: list[application_service_pb2.ReserveVehicleTimeRequest] = []
+        self.released: list[str] = []
+        self.full_plates: set[str] = set()
         self._seen: set[str] = set()
         self._lock = threading.Lock()
 
@@ -70,6 +81,18 @@ class FakeApplicationService(application_service_pb2_grpc.ApplicationServiceServ
             self._seen.add(request.event_id)
             self.events.append(request)
         return application_service_pb2.RecordReviewEventResponse(applied=True)
+
+    def ReserveVehicleTime(self, request: Any, context: Any) -> Any:
+        if set(request.plate_numbers) & self.full_plates:
+            raise VehicleTimeConflictForTest()
+        with self._lock:
+            self.reserved.append(request)
+        return application_service_pb2.ReserveVehicleTimeResponse()
+
+    def ReleaseVehicleTime(self, request: Any, context: Any) -> Any:
+        with self._lock:
+            self.released.append(request.key)
+        return application_service_pb2.ReleaseVehicleTimeResponse(released=True)
 
     def GetVehicle(self, request: Any, context: Any) -> Any:
         v = self.vehicles.get(request.name)

@@ -14,7 +14,7 @@ from permit.application.v1 import application_pb2 as pb
 from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1 import application_service_pb2_grpc as spb_grpc
 from permit_application import convert as cv
-from permit_application import notice
+from permit_application import holds, notice
 from permit_application import services as svc
 from permit_application.dates import checked_date
 from permit_application.errors import InvalidExport, NoticeNotRead, ServiceOnly
@@ -180,6 +180,20 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
             provinces=list(request.provinces), documents=list(request.documents))
         applied = svc.record_review_event(self.uow(), now=self.clock(), principal=current_principal(), event=event)
         return spb.RecordReviewEventResponse(applied=applied)
+
+    def ReserveVehicleTime(self, request: spb.ReserveVehicleTimeRequest,
+                           context: grpc.ServicerContext) -> spb.ReserveVehicleTimeResponse:
+        holds.reserve_vehicle_time(
+            self.uow(), now=self.clock(), principal=current_principal(), application=request.application,
+            key=request.key, plates=list(request.plate_numbers),
+            start=checked_date(request.start_date, "start_date") if request.HasField("start_date") else None,
+            end=checked_date(request.end_date, "end_date") if request.HasField("end_date") else None)
+        return spb.ReserveVehicleTimeResponse()
+
+    def ReleaseVehicleTime(self, request: spb.ReleaseVehicleTimeRequest,
+                           context: grpc.ServicerContext) -> spb.ReleaseVehicleTimeResponse:
+        return spb.ReleaseVehicleTimeResponse(
+            released=holds.release_vehicle_time(self.uow(), principal=current_principal(), key=request.key))
 
     def ImportLegacyRecords(self, request: spb.ImportLegacyRecordsRequest,
                             context: grpc.ServicerContext) -> spb.ImportLegacyRecordsResponse:

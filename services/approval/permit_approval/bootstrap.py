@@ -19,12 +19,14 @@ from permit_approval.clients import (
     GrpcRouteValidator,
     ReviewEventSender,
     RouteValidator,
+    VehicleTimeReleaser,
 )
 from permit_approval.config import Settings
 from permit_approval.grpc_api import ApprovalServicer
 from permit_approval.models import OUTBOX
 from permit_approval.unit_of_work import (
     DOCUMENT_GRANT_TOPIC,
+    RELEASE_VEHICLE_TIME_TOPIC,
     REVIEW_EVENT_TOPIC,
     ApprovalUnitOfWork,
 )
@@ -54,7 +56,7 @@ class App:
 def build(settings: Settings, *, engine: Engine | None = None,
           event_sender: Handler | None = None, fleet: FleetDirectory | None = None,
           routes: RouteValidator | None = None, document_grants: Handler | None = None,
-          documents: DocumentDirectory | None = None,
+          documents: DocumentDirectory | None = None, vehicle_time: Handler | None = None,
           clock: Callable[[], dt.datetime] | None = None,
           relay_poll_interval: float = 0.5) -> App:
     """Wire engine, unit of work, peer clients, outbox relay and servicer."""
@@ -78,8 +80,13 @@ def build(settings: Settings, *, engine: Engine | None = None,
                                                                  timeout=settings.peer_timeout)
         documents = documents or GrpcDocumentDirectory(documents_channel,
                                                        timeout=settings.peer_timeout)
-    relay = OutboxRelay(engine, OUTBOX, {REVIEW_EVENT_TOPIC: event_sender,
-                                         DOCUMENT_GRANT_TOPIC: document_grants},
+    handlers: dict[str, Handler] = {REVIEW_EVENT_TOPIC: event_sender, DOCUMENT_GRANT_TOPIC: document_grants}
+    if vehicle_time is None:
+        vehicle_time_channel = make_channel(settings.application_addr)
+        channels.append(vehicle_time_channel)
+        vehicle_time = VehicleTimeReleaser(vehicle_time_channel, timeout=settings.peer_timeout)
+    handlers[RELEASE_VEHICLE_TIME_TOPIC] = vehicle_time
+    relay = OutboxRelay(engine, OUTBOX, handlers,
                         service="approval", poll_interval=relay_poll_interval)
 
     def uow_factory() -> ApprovalUnitOfWork:

@@ -3,7 +3,10 @@
 - ``ReviewEventSender``: the outbox handler that delivers review events as
   ``ApplicationService.RecordReviewEvent`` under the ``service`` principal.
 - ``GrpcFleetDirectory``: fleet vehicles for PQ-10 through
-  ``ApplicationService.GetVehicle`` / ``SuggestVehicles``.
+  ``ApplicationService.GetVehicle`` / ``SuggestVehicles``, and the duplicate check
+  of a vehicle change or an extension (AP-6) through ``ReserveVehicleTime``.
+- ``VehicleTimeReleaser``: the outbox handler that gives back the time a refused
+  vehicle change or extension held (``ReleaseVehicleTime``).
 - ``GrpcRouteValidator``: suggested routes (PQ-7) through
   ``RoutingService.ValidateRoute``.
 - ``DocumentGrantSender``: the outbox handler that delivers document grants
@@ -85,6 +88,24 @@ class ReviewEventSender:
             metadata=tuple(call_metadata(service_principal(SERVICE_NAME), current_request_id())))
 
 
+class VehicleTimeReleaser:
+    """Delivers one outbox payload as ``ReleaseVehicleTime`` (idempotent by key)."""
+
+    def __init__(self, channel_or_stub: Any, *, timeout: float = 5.0) -> None:
+        from permit.application.v1 import application_service_pb2_grpc
+
+        self._stub = (channel_or_stub if hasattr(channel_or_stub, "ReleaseVehicleTime")
+                      else application_service_pb2_grpc.ApplicationServiceStub(channel_or_stub))
+        self._timeout = timeout
+
+    def __call__(self, event_id: str, payload: dict[str, Any]) -> None:
+        from permit.application.v1 import application_service_pb2 as svc
+
+        self._stub.ReleaseVehicleTime(
+            svc.ReleaseVehicleTimeRequest(key=payload["key"]), timeout=self._timeout,
+            metadata=tuple(call_metadata(service_principal(SERVICE_NAME), current_request_id())))
+
+
 class DocumentGrantSender:
     """Delivers one grant as ``DocumentService.GrantAccess``: officers of the provinces
     reviewing an application may read its documents. GrantAccess is idempotent, so a
@@ -122,6 +143,16 @@ class FleetDirectory(Protocol):
         """The caller's vehicle with exactly this plate, or None."""
         ...
 
+    def reserve_time(self, *, application: str, key: str, plates: list[str],
+                     start: dt.date | None = None, end: dt.date | None = None) -> None:
+        """The duplicate check of a vehicle change or extension (AP-6), holding the
+        vehicles' time under ``key``; raises VEHICLE_TIME_CONFLICT."""
+        ...
+
+    def release_time(self, key: str) -> None:
+        """Give back what ``key`` held (best effort; the outbox makes it certain)."""
+        ...
+
 
 def _vehicle_dict(v: Any) -> dict[str, Any]:
     return {"plate_number": v.plate_number, "owner": v.owner, "source": v.source,
@@ -154,6 +185,25 @@ class GrpcFleetDirectory:
         from permit.application.v1 import application_service_pb2 as svc
 
         return _vehicle_dict(self._call(self._stub.GetVehicle, svc.GetVehicleRequest(name=name)))
+
+    def reserve_time(self, *, application: str, key: str, plates: list[str],
+                     start: dt.date | None = None, end: dt.date | None = None) -> None:
+        from permit.application.v1 import application_service_pb2 as svc
+
+        req = svc.ReserveVehicleTimeRequest(application=application, key=key, plate_numbers=plates,
+                                            start_date=_date(start.isoformat() if start else None),
+                                            end_date=_date(end.isoformat() if end else None))
+        try:
+            self._stub.ReserveVehicleTime(req, timeout=self._timeout, metadata=tuple(
+                call_metadata(service_principal(SERVICE_NAME), current_request_id())))
+        except grpc.RpcError as e:
+            details = ErrorDetails.from_rpc_error(e)
+            if details.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise Unavailable() from e
+            raise details.to_error() from e
+
+    def release_time(self, key: str) -> None:
+        VehicleTimeReleaser(self._stub, timeout=self._timeout)("", {"key": key})
 
     def find_by_plate(self, plate_number: str) -> dict[str, Any] | None:
         from permit.application.v1 import application_service_pb2 as svc

@@ -600,7 +600,8 @@ class Case(TimestampMixin, Base):
     def request_vehicle_change(self, *, old_plate: str, new_vehicle: str,
                                new_spec: dict[str, Any], power_of_attorney: str, actor: Actor,
                                now: dt.datetime,
-                               old_spec: dict[str, Any] | None = None) -> VehicleChange:
+                               old_spec: dict[str, Any] | None = None,
+                               change_id: str | None = None) -> VehicleChange:
         """Only another fleet vehicle with identical curb mass, axle count, wheelbase and tyre
         count (PQ-10)."""
         if self.state not in (CaseState.UNDER_REVIEW, CaseState.READY_TO_ISSUE):
@@ -624,7 +625,7 @@ class Case(TimestampMixin, Base):
             # Another vehicle of the same combination cannot stand in for this one.
             raise errors.VehicleAlreadyOnCase(field="new_vehicle")
         figures = {k: new_spec.get(k) for k in ("plate_number", *VEHICLE_SPEC_KEYS)}
-        vc = VehicleChange(id=new_id(), old_plate_number=old_plate, new_vehicle=new_vehicle,
+        vc = VehicleChange(id=change_id or new_id(), old_plate_number=old_plate, new_vehicle=new_vehicle,
                            new_plate_number=new_spec["plate_number"], new_spec=figures,
                            power_of_attorney=power_of_attorney, state=ChangeState.PENDING,
                            reason="", officer="", create_time=now)
@@ -936,7 +937,8 @@ class Permit(TimestampMixin, Base):
                    permit_end_date=self.end_date.isoformat())
 
     def request_extension(self, *, case: Case, new_end_date: dt.date, provinces: list[str],
-                          reason: str, actor: Actor, now: dt.datetime) -> Extension:
+                          reason: str, actor: Actor, now: dt.datetime,
+                          extension_id: str | None = None) -> Extension:
         """A new end date, provinces and reason, for those provinces to approve (PQ-11)."""
         self._ensure_active(local_date(now))
         if any(e.state == ChangeState.PENDING for e in self.extensions):
@@ -952,7 +954,7 @@ class Permit(TimestampMixin, Base):
             raise errors.ProvinceNotOnRoute(field="provinces")
         if not reason.strip():
             raise errors.required("reason", "请填写延期原因。")
-        ext = Extension(id=new_id(), new_end_date=new_end_date, provinces=provinces,
+        ext = Extension(id=extension_id or new_id(), new_end_date=new_end_date, provinces=provinces,
                         reason=reason, state=ChangeState.PENDING,
                         decisions={p: {"state": ReviewState.PENDING.value} for p in provinces},
                         create_time=now)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +15,12 @@ from permit_approval.clients import DocumentDirectory, FleetDirectory, RouteVali
 from permit_approval.models import (
     CalendarYear,
     Case,
+    ChangeState,
     Decision,
     Permit,
     PermitState,
     local_date,
+    new_id,
 )
 from permit_approval.unit_of_work import ApprovalUnitOfWork
 from permit_approval.verification import PermitSigner
@@ -408,6 +411,7 @@ def request_vehicle_change(uow: ApprovalUnitOfWork, *, fleet: FleetDirectory,
     with uow:
         case = _load_case(uow, case_id)
         applicant, old_spec = case.applicant, case.vehicle_spec(old_plate_number)
+        application = case.application
         uow.commit()
     p = access.require_applicant_of(principal, applicant, errors.CaseNotFound)
     # Peer calls happen outside the transaction: no row lock is held while waiting.
@@ -424,13 +428,40 @@ def request_vehicle_change(uow: ApprovalUnitOfWork, *, fleet: FleetDirectory,
     if old_spec is None and old_plate_number:
         # The submission carried no vehicle figures: look the replaced one up in the fleet.
         old_spec = fleet.find_by_plate(old_plate_number)
-    with uow:
+    # AP-6: the application service checks and holds the new vehicle's time (race-free,
+    # under its per-vehicle lock) before the request is recorded here.
+    change_id = new_id()
+    key = vehicle_change_key(case_id, change_id)
+    fleet.reserve_time(application=application, key=key, plates=[str(spec.get("plate_number") or "")])
+    with _released_on_failure(fleet, key), uow:
         case = _load_case(uow, case_id, for_update=True)
         case.request_vehicle_change(old_plate=old_plate_number, new_vehicle=new_vehicle,
                                     new_spec=spec, power_of_attorney=power_of_attorney,
-                                    actor=access.actor(p), now=now, old_spec=old_spec)
+                                    actor=access.actor(p), now=now, old_spec=old_spec,
+                                    change_id=change_id)
         _save(uow, case)
         return case
+
+
+def vehicle_change_key(case_id: str, change_id: str) -> str:
+    """What a vehicle change holds its new vehicle's time under (AP-6)."""
+    return f"cases/{case_id}/vehicleChanges/{change_id}"
+
+
+def extension_key(permit_id: str, extension_id: str) -> str:
+    """What an extension holds its vehicles' extra days under (AP-6)."""
+    return f"permits/{permit_id}/extensions/{extension_id}"
+
+
+@contextlib.contextmanager
+def _released_on_failure(fleet: FleetDirectory, key: str) -> Iterator[None]:
+    """A request refused after its time was held gives the time back at once."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):  # the hold is harmless until the next check
+            fleet.release_time(key)
+        raise
 
 
 def decide_vehicle_change(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
@@ -448,6 +479,8 @@ def decide_vehicle_change(uow: ApprovalUnitOfWork, *, principal: Principal | Non
         if decision == Decision.APPROVE:
             # The new power of attorney joins the case: the provinces may read it.
             uow.grant_documents(case)
+        else:
+            uow.release_vehicle_time(vehicle_change_key(case_id, change_id))  # AP-6
         _save(uow, case)
         return case
 
@@ -540,17 +573,31 @@ def abolish_permit(uow: ApprovalUnitOfWork, *, principal: Principal | None, name
 
 def request_extension(uow: ApprovalUnitOfWork, *, principal: Principal | None, permit_name: str,
                       new_end_date: dt.date | None, provinces: list[str], reason: str,
-                      now: dt.datetime) -> Permit:
-    """Ask the chosen provinces to move the permit's end date (PQ-11)."""
+                      now: dt.datetime, fleet: FleetDirectory | None = None) -> Permit:
+    """Ask the chosen provinces to move the permit's end date (PQ-11); the extra days must
+    pass the duplicate check (AP-6) first."""
     access.authenticated(principal)
     (permit_id,) = _parse(permit_name, "permits", field="permit")
     if new_end_date is None:
         raise errors.required("new_end_date", "请选择延期通行的截止日期。")
-    with uow:
+    extension_id, key = new_id(), ""
+    if fleet is not None:
+        with uow:
+            permit = _load_permit(uow, permit_id)
+            access.require_applicant_of(principal, permit.holder, errors.PermitNotFound)
+            # The vehicles as they are now: a vehicle change may have replaced one.
+            plates = list(_load_case(uow, permit.case_id).plate_numbers or permit.plate_numbers)
+            application, end = permit.application, permit.end_date
+            uow.commit()
+        if new_end_date > end:  # else the permit refuses it below (NEW_END_DATE_INVALID)
+            key = extension_key(permit_id, extension_id)
+            fleet.reserve_time(application=application, key=key, plates=plates,
+                               start=end + dt.timedelta(days=1), end=new_end_date)
+    with _released_on_failure(fleet, key) if fleet is not None and key else contextlib.nullcontext(), uow:
         permit, case = _permit_and_case(uow, permit_id)
         p = access.require_applicant_of(principal, permit.holder, errors.PermitNotFound)
         permit.request_extension(case=case, new_end_date=new_end_date, provinces=provinces,
-                                 reason=reason, actor=access.actor(p), now=now)
+                                 reason=reason, actor=access.actor(p), now=now, extension_id=extension_id)
         _save_permit(uow, permit, case)
         return permit
 
@@ -565,9 +612,11 @@ def decide_extension(uow: ApprovalUnitOfWork, *, principal: Principal | None, na
     with uow:
         permit, case = _permit_and_case(uow, permit_id)
         assert p.province is not None
-        permit.decide_extension(case=case, extension_id=extension_id, province=p.province,
-                                approve=decision == Decision.APPROVE, reason=reason,
-                                actor=access.actor(p), now=now)
+        ext = permit.decide_extension(case=case, extension_id=extension_id, province=p.province,
+                                      approve=decision == Decision.APPROVE, reason=reason,
+                                      actor=access.actor(p), now=now)
+        if ext.state == ChangeState.DENIED:
+            uow.release_vehicle_time(extension_key(permit_id, extension_id))  # AP-6
         _save_permit(uow, permit, case)
         return permit
 

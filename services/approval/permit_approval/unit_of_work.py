@@ -19,6 +19,9 @@ from permitkit.db import SqlAlchemyUnitOfWork
 
 # The outbox topic of every event for ApplicationService.RecordReviewEvent.
 REVIEW_EVENT_TOPIC = "application.record_review_event"
+# The outbox topic of ApplicationService.ReleaseVehicleTime: a refused vehicle change or
+# extension gives back the vehicles' time it held (AP-6).
+RELEASE_VEHICLE_TIME_TOPIC = "application.release_vehicle_time"
 # The outbox topic of DocumentService.GrantAccess: officers of the route provinces may
 # read the documents the case references.
 DOCUMENT_GRANT_TOPIC = "documents.grant_access"
@@ -70,6 +73,11 @@ class ApprovalUnitOfWork(SqlAlchemyUnitOfWork):
             "owner": case.applicant})
         log.info("document_grant_queued", event_id=event_id, application=case.application,
                  provinces=provinces, documents=len(documents))
+        self._queued += 1
+
+    def release_vehicle_time(self, key: str) -> None:
+        """Queue, in this transaction, the release of what the refused request ``key`` held."""
+        outbox.record_event(self.session, OUTBOX, RELEASE_VEHICLE_TIME_TOPIC, {"key": key})
         self._queued += 1
 
     def first_delivery(self, event_id: str, topic: str) -> bool:
