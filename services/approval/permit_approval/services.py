@@ -399,6 +399,9 @@ def respond_to_adjustment(uow: ApprovalUnitOfWork, *, documents: DocumentDirecto
 
 # -- vehicle change (PQ-10) -------------------------------------------------------------------
 
+# The case states in which the applicant may ask to change a vehicle (as Case checks).
+VEHICLE_CHANGE_STATES = ("UNDER_REVIEW", "READY_TO_ISSUE")
+
 def request_vehicle_change(uow: ApprovalUnitOfWork, *, fleet: FleetDirectory,
                            documents: DocumentDirectory, principal: Principal | None,
                            case_name: str, old_plate_number: str, new_vehicle: str,
@@ -411,9 +414,11 @@ def request_vehicle_change(uow: ApprovalUnitOfWork, *, fleet: FleetDirectory,
     with uow:
         case = _load_case(uow, case_id)
         applicant, old_spec = case.applicant, case.vehicle_spec(old_plate_number)
-        application = case.application
+        application, open_for_change = case.application, case.state in VEHICLE_CHANGE_STATES
         uow.commit()
     p = access.require_applicant_of(principal, applicant, errors.CaseNotFound)
+    if not open_for_change:  # before any peer call or hold (the case checks again, locked)
+        raise errors.CaseNotUnderReview()
     # Peer calls happen outside the transaction: no row lock is held while waiting.
     if power_of_attorney:  # an empty one is refused by the case (POWER_OF_ATTORNEY_REQUIRED)
         _require_own_document(documents, name=power_of_attorney, applicant=applicant,
