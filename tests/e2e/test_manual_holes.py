@@ -39,9 +39,9 @@ from tests.e2e.test_manual_3_progress import (
     current,
     reached,
     submitted,
+    twin_carrier,  # noqa: F401 - the fixture, shared
     twin_fleet,
 )
-from tests.e2e.test_manual_3_progress import twin_carrier as _twin_carrier  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -134,7 +134,7 @@ def occupy(api_as, plate: str, *, start_in: int, n: int) -> None:
         submitted(carrier, hand_app(carrier, start_in=start_in, plate=plate))
 
 
-def test_a_vehicle_change_that_would_make_a_third_overlap_is_refused_PQ_10_AP_6(api_as, twin_carrier):
+def test_a_vehicle_change_that_would_make_a_third_overlap_is_refused_PQ_10_AP_6(api_as, twin_carrier):  # noqa: F811
     carrier, hebei = twin_carrier, api_as("hebei-accept")
     # The identical tractor already travels twice on those days (for another carrier, typed by hand).
     occupy(api_as, TWIN_TRACTORS[1], start_in=640, n=2)
@@ -148,7 +148,7 @@ def test_a_vehicle_change_that_would_make_a_third_overlap_is_refused_PQ_10_AP_6(
     assert current(carrier, app)["vehicles"][0]["plateNumber"] == TWIN_TRACTORS[0]
 
 
-def test_two_vehicle_changes_raced_onto_one_vehicle_make_no_third_overlap_PQ_10_AP_6(api_as, twin_carrier):
+def test_two_vehicle_changes_raced_onto_one_vehicle_make_no_third_overlap_PQ_10_AP_6(api_as, twin_carrier):  # noqa: F811
     carrier = twin_carrier
     occupy(api_as, TWIN_TRACTORS[1], start_in=650, n=1)
     cases = [accepted(api_as, twin_app(carrier, start_in=650), carrier) for _ in range(2)]
