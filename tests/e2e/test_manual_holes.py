@@ -155,9 +155,13 @@ def test_two_vehicle_changes_raced_onto_one_vehicle_make_no_third_overlap_PQ_10_
     poas = [f.upload(carrier, "POWER_OF_ATTORNEY") for _ in cases]
     answers = both_at_once(*(lambda c=c, p=p: change_to_twin(carrier, c, p) for c, p in zip(cases, poas, strict=True)))
     assert outcome(answers) == ["VEHICLE_TIME_CONFLICT", "ok"]
-    # And the tractor's places stay full for a new application of those days.
-    r = f.submit_raw(api_as("carrier"), hand_app(api_as("carrier"), start_in=651, days=1, plate=TWIN_TRACTORS[1]))
-    f.refused_zh(r, 400, "VEHICLE_TIME_CONFLICT")
+    # And the tractor's places stay full for any other application of those days: the
+    # pending change holds one of them.
+    demo = api_as("carrier")
+    check = demo.post(f"/v1/{f.new_draft(demo)['name']}:checkVehicleSchedule", {
+        "startDate": f.passage(651, 1)["startDate"], "endDate": f.passage(651, 1)["endDate"],
+        "plateNumbers": [TWIN_TRACTORS[1]]})
+    assert check["ok"] is False and check["conflicts"][0]["plateNumber"] == TWIN_TRACTORS[1]
 
 
 # ==== AP-6 on an extension (PQ-11) ============================================================
@@ -206,6 +210,9 @@ ACTIONS = ("EDIT", "SUBMIT", "DELETE", "WITHDRAW", "CORRECT", "RESPOND_TO_ADJUST
 # SUBMIT and CORRECT are one call (a submit, with the corrected steps or not): where one
 # is allowed the other is the same request, so it is not tried as "another" action.
 SAME_CALL = {"SUBMIT": "CORRECT", "CORRECT": "SUBMIT"}
+# A withdrawal repeated (a client's retry after a lost answer) answers the withdrawn
+# application as it is: nothing changes, so it is no other action.
+RETRIES = {("STATE_WITHDRAWN", "WITHDRAW")}
 
 
 def attempt(api, action: str, app: dict, case: str, permit: str, fleet_vehicle: str) -> httpx.Response:
@@ -224,7 +231,8 @@ def attempt(api, action: str, app: dict, case: str, permit: str, fleet_vehicle: 
         return h.post(f"/v1/{case}/reviews/{j.VIA}:respond", json={"accept": True})
     if action == "CHANGE_VEHICLE":
         return h.post(f"/v1/{case}/vehicleChanges", json={
-            "oldPlateNumber": app["vehicles"][0]["plateNumber"], "newVehicle": fleet_vehicle,
+            "oldPlateNumber": (app.get("vehicles") or [{"plateNumber": f.TRACTOR}])[0]["plateNumber"],
+            "newVehicle": fleet_vehicle,
             "powerOfAttorney": f.upload(api, "POWER_OF_ATTORNEY")})
     if action == "EXTEND":
         return h.post(f"/v1/{permit}/extensions", json={"newEndDate": j._date(f.TODAY + dt.timedelta(days=730)),
@@ -276,6 +284,9 @@ def test_the_allowed_actions_match_the_manual_for_each_of_the_seven_statuses_and
             if action in allowed or SAME_CALL.get(action) in allowed:
                 continue
             r = attempt(carrier, action, shown, case_name, permit_name, fleet_vehicle)
+            if (state, action) in RETRIES and r.status_code == 200:
+                assert r.json()["updateTime"] == shown["updateTime"], (state, action, r.text)
+                continue
             assert 400 <= r.status_code < 500, (state, action, r.status_code, r.text)
             assert f.chinese(r.json()["error"]["message"]), (state, action, r.text)
         assert current(carrier, app)["state"] == state, (state, "changed by a refused action")
