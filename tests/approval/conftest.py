@@ -91,7 +91,8 @@ class VehicleTimeConflictForTest(FailedPrecondition):
     message = "车辆冀A99999在所选通行期内已有 2 件申请。时间发生冲突。"
 
 
-class FakeApplicationService(application_service_pb2_grpc.ApplicationServiceServicer):
+class FakeApplicationService(application_service_pb2_grpc.ApplicationServiceServicer,
+                             application_internal_pb2_grpc.ApplicationInternalServiceServicer):
     """Serves fleet vehicles for GetVehicle and SuggestVehicles; ``events`` holds the approval
     events the application service applies (delivered to the fake event sink, deduplicated by
     event id like a real inbox)."""
