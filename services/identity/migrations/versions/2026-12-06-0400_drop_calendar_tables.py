@@ -4,8 +4,8 @@ The licence review due date (ID-5) is asked of approval's CalendarService;
 years an administrator loads go through approval (UpdateWorkingCalendar).
 Years entered here before are named in the log: load them into approval.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-06 04:00:00
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import permitkit.db
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = '0004'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
