@@ -164,6 +164,34 @@ def test_two_vehicle_changes_raced_onto_one_vehicle_make_no_third_overlap_PQ_10_
     assert check["ok"] is False and check["conflicts"][0]["plateNumber"] == TWIN_TRACTORS[1]
 
 
+def test_a_refused_vehicle_change_gives_its_place_back_PQ_10_AP_6(api_as, twin_carrier):  # noqa: F811
+    carrier, hebei, demo = twin_carrier, api_as("hebei-accept"), api_as("carrier")
+    occupy(api_as, TWIN_TRACTORS[1], start_in=670, n=1)
+    first, second = (accepted(api_as, twin_app(carrier, start_in=670), carrier) for _ in range(2))
+    case = carrier.post(f"/v1/{first['name']}/vehicleChanges",
+                        {"oldPlateNumber": TWIN_TRACTORS[0], "newVehicle": twin_fleet(carrier)[TWIN_TRACTORS[1]][
+                            "fleetVehicle"], "powerOfAttorney": f.upload(carrier, "POWER_OF_ATTORNEY")})
+    f.refused_zh(change_to_twin(carrier, second, f.upload(carrier, "POWER_OF_ATTORNEY")), 400,
+                 "VEHICLE_TIME_CONFLICT")  # the pending change holds the tractor's second place
+
+    draft = f.new_draft(demo)
+
+    def schedule_ok() -> bool:
+        return demo.post(f"/v1/{draft['name']}:checkVehicleSchedule", {
+            "startDate": f.passage(671, 1)["startDate"], "endDate": f.passage(671, 1)["endDate"],
+            "plateNumbers": [TWIN_TRACTORS[1]]})["ok"]
+
+    assert schedule_ok() is False
+    hebei.post(f"/v1/{case['vehicleChanges'][-1]['name']}:decide",
+               {"decision": "DECISION_DENY", "reason": "委托书未盖公章"})
+    # The denial's event reaches the application service, which gives the place back.
+    j.wait_for(schedule_ok, "the refused change's place given back")
+    case = carrier.post(f"/v1/{second['name']}/vehicleChanges",
+                        {"oldPlateNumber": TWIN_TRACTORS[0], "newVehicle": twin_fleet(carrier)[TWIN_TRACTORS[1]][
+                            "fleetVehicle"], "powerOfAttorney": f.upload(carrier, "POWER_OF_ATTORNEY")})
+    assert case["vehicleChanges"][-1]["state"] == "CHANGE_REQUEST_STATE_PENDING"
+
+
 # ==== AP-6 on an extension (PQ-11) ============================================================
 
 def extend(api, permit: dict, days: int) -> httpx.Response:

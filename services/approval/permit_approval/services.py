@@ -585,7 +585,10 @@ def request_extension(uow: ApprovalUnitOfWork, *, principal: Principal | None, p
             # The vehicles as they are now: a vehicle change may have replaced one.
             plates = list(_load_case(uow, permit.case_id).plate_numbers or permit.plate_numbers)
             application, end = permit.application, permit.end_date
+            ended = permit.effective_state(local_date(now)) in (PermitState.ABOLISHED, PermitState.EXPIRED)
             uow.commit()
+        if ended:  # before any hold (the permit checks again, locked)
+            raise errors.PermitNotActive()
         if new_end_date > end:  # else the permit refuses it below (NEW_END_DATE_INVALID)
             key = extension_key(permit_id, extension_id)
             fleet.reserve_time(application=application, key=key, plates=plates,
