@@ -16,7 +16,13 @@ import pytest
 from google.protobuf import any_pb2
 from google.type import date_pb2
 
-from permit.application.v1 import application_pb2, application_service_pb2, application_service_pb2_grpc
+from permit.application.v1 import (
+    application_internal_pb2,
+    application_internal_pb2_grpc,
+    application_pb2,
+    application_service_pb2,
+    application_service_pb2_grpc,
+)
 from permit.application.v1 import events_pb2 as application_events
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
@@ -31,6 +37,7 @@ from permit_approval.bootstrap import App, build
 from permit_approval.config import Settings
 from permitkit.client import call_metadata, service_principal
 from permitkit.context import Principal
+from permitkit.errors import FailedPrecondition
 from permitkit.migrations import upgrade
 from permitkit.server import build_server, grpc_server
 
@@ -79,7 +86,13 @@ GRANTING = {m.DESCRIPTOR.full_name: m for m in (ev.CaseOpened, ev.RouteAdjustmen
                                                  ev.VehicleChangeDecided)}
 
 
-class FakeApplicationService(application_service_pb2_grpc.ApplicationServiceServicer):
+class VehicleTimeConflictForTest(FailedPrecondition):
+    reason = "VEHICLE_TIME_CONFLICT"
+    message = "车辆冀A99999在所选通行期内已有 2 件申请。时间发生冲突。"
+
+
+class FakeApplicationService(application_service_pb2_grpc.ApplicationServiceServicer,
+                             application_internal_pb2_grpc.ApplicationInternalServiceServicer):
     """Serves fleet vehicles for GetVehicle and SuggestVehicles; ``events`` holds the approval
     events the application service applies (delivered to the fake event sink, deduplicated by
     event id like a real inbox)."""
@@ -88,6 +101,14 @@ class FakeApplicationService(application_service_pb2_grpc.ApplicationServiceServ
         self.events: list[Any] = []
         self.metadata: list[dict[str, str]] = []
         self.vehicles: dict[str, application_pb2.Vehicle] = {}
+        # AP-6: what vehicle changes and extensions reserved and released at once
+        # (ApplicationInternalService), and the plates whose time is full (a reservation
+        # of them is refused). ``decisions`` holds every VehicleChangeDecided and
+        # ExtensionDecided, approved or not: they name the hold to give back or replace.
+        self.reserved: list[application_internal_pb2.ReserveVehicleTimeRequest] = []
+        self.released: list[str] = []
+        self.decisions: list[Any] = []
+        self.full_plates: set[str] = set()
         self._seen: set[str] = set()
         self._lock = threading.Lock()
 
@@ -97,9 +118,23 @@ class FakeApplicationService(application_service_pb2_grpc.ApplicationServiceServ
             if event.event_id in self._seen:
                 return False
             self._seen.add(event.event_id)
+            if event.DESCRIPTOR.name in ("VehicleChangeDecided", "ExtensionDecided"):
+                self.decisions.append(event)
             if kind_of(event):
                 self.events.append(event)
         return True
+
+    def ReserveVehicleTime(self, request: Any, context: Any) -> Any:
+        if set(request.plate_numbers) & self.full_plates:
+            raise VehicleTimeConflictForTest()
+        with self._lock:
+            self.reserved.append(request)
+        return application_internal_pb2.ReserveVehicleTimeResponse()
+
+    def ReleaseVehicleTime(self, request: Any, context: Any) -> Any:
+        with self._lock:
+            self.released.append(request.key)
+        return application_internal_pb2.ReleaseVehicleTimeResponse(released=True)
 
     def GetVehicle(self, request: Any, context: Any) -> Any:
         v = self.vehicles.get(request.name)
@@ -265,6 +300,8 @@ class FakeApplicationServer:
             domain="permit.application",
             services=[(application_service_pb2_grpc.add_ApplicationServiceServicer_to_server,
                        self.servicer, "permit.application.v1.ApplicationService"),
+                      (application_internal_pb2_grpc.add_ApplicationInternalServiceServicer_to_server,
+                       self.servicer, "permit.application.v1.ApplicationInternalService"),
                       (routing_service_pb2_grpc.add_RoutingServiceServicer_to_server,
                        self.routing, "permit.routing.v1.RoutingService"),
                       (documents_service_pb2_grpc.add_DocumentServiceServicer_to_server,

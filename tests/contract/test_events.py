@@ -180,6 +180,21 @@ def test_the_application_service_applies_each_approval_event_once(make_harness: 
     returned = h.submit(h.fill(h.create()))
     assert each(returned, approval_events.CaseReturned(event_id="b1", province="130000", reason="补正",
                                                        **ref(returned))) == [True]
+    # A refused vehicle change names its AP-6 hold: the first delivery gives it back, a
+    # repeat finds nothing to give (PQ-10).
+    from permit.application.v1 import application_internal_pb2 as ipb
+    from permit.application.v1 import application_internal_pb2_grpc as ipb_grpc
+
+    changing = h.submit(h.fill(h.create(), start=dt.date(2026, 12, 21), end=dt.date(2026, 12, 25)))
+    hold = "cases/c9/vehicleChanges/v1"
+    ipb_grpc.ApplicationInternalServiceStub(h.channel).ReserveVehicleTime(
+        ipb.ReserveVehicleTimeRequest(application=changing.name, key=hold, plate_numbers=["冀A54321"]),
+        metadata=call_metadata(service_principal("approval")), timeout=30)
+    assert state()["vehicle_hold"]
+    assert each(changing, approval_events.VehicleChangeDecided(
+        event_id="h1", province="130000", approved=False, reason="车辆不符", vehicle_change=hold,
+        **ref(changing))) == [True]
+    assert state()["vehicle_hold"] == []
     denied = h.submit(h.fill(h.create(), start=dt.date(2026, 12, 21), end=dt.date(2026, 12, 25)))
     r = ref(denied)
     assert each(denied,

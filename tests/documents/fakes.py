@@ -62,9 +62,9 @@ class FakeDocumentRepository:
     def delete(self, obj: Document) -> None:
         self.rows.pop(obj.id, None)
 
-    def find_same_content(self, *, owner: str, kind: str, sha256: str) -> Document | None:
+    def find_same_content(self, *, owner: str, kind: str, sha256: str, filename: str) -> Document | None:
         return next((d for d in self.rows.values()
-                     if (d.owner, d.kind, d.sha256) == (owner, kind, sha256)), None)
+                     if (d.owner, d.kind, d.sha256, d.filename) == (owner, kind, sha256, filename)), None)
 
     def referenced_keys(self, keys: Iterable[str]) -> set[str]:
         used = {d.blob_key for d in self.rows.values()}

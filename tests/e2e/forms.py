@@ -58,7 +58,7 @@ def notice_shown(seconds_ago: float) -> str:
 
 
 def new_draft(api) -> dict:
-    return api.post("/v1/applications", {"noticeShownTime": notice_shown(6), "requestId": str(uuid.uuid4())})
+    return j.new_application(api)
 
 
 def save(api, app: dict, mask: str, body: dict, expect: int = 200):

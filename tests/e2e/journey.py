@@ -49,10 +49,31 @@ def wait_for(fn: Callable[[], Any], what: str, timeout: float = 30.0, interval: 
         time.sleep(interval)
 
 
+NOTICE_SECONDS = 5.2  # AP-1: 5 s by the server's clock, and a margin
+_RECEIPTS: dict[int, tuple[str, float]] = {}
+
+
+def notice_receipt(api) -> str:
+    """The receipt of the permit notice shown to ``api``'s party at least 5 s ago (AP-1).
+
+    A receipt stays good for a day, so each session reads the notice once and waits
+    once; the first call sleeps out the 5 seconds."""
+    key = id(api)
+    if key not in _RECEIPTS:
+        _RECEIPTS[key] = (api.get("/v1/notice")["receipt"], time.monotonic())
+    receipt, served = _RECEIPTS[key]
+    time.sleep(max(0.0, served + NOTICE_SECONDS - time.monotonic()))
+    return receipt
+
+
+def new_application(api) -> dict:
+    """我要申请 with the notice read."""
+    return api.post("/v1/applications", {"noticeReceipt": notice_receipt(api), "requestId": str(uuid.uuid4())})
+
+
 def fill_draft(carrier, *, start_in_days: int = 3, days: int = 7, plate_prefix: str = "冀A") -> dict:
     """我要申请 -> the six steps with the fleet's vehicles and agent -> one uploaded document."""
-    shown = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=6)).isoformat().replace("+00:00", "Z")
-    app = carrier.post("/v1/applications", {"noticeShownTime": shown, "requestId": str(uuid.uuid4())})
+    app = new_application(carrier)
     path = f"/v1/{app['name']}"
 
     fleet = carrier.get("/v1/vehicles:suggest", params={"platePrefix": "冀"})["vehicles"]

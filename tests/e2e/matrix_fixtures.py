@@ -267,8 +267,7 @@ class World:
 
     def throwaway_draft(self) -> dict[str, Any]:
         return ok(self.carrier, "POST", "/v1/applications",
-                  json={"noticeShownTime": (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=6)).isoformat()
-                        .replace("+00:00", "Z"), "requestId": str(uuid.uuid4())})
+                  json={"noticeReceipt": j.notice_receipt(self.carrier), "requestId": str(uuid.uuid4())})
 
     def throwaway_filled(self, purpose: str) -> dict[str, Any]:
         return self.filled(THROWAWAY_WINDOWS[purpose])

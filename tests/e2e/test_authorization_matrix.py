@@ -345,8 +345,13 @@ def submit_licence_call(w: World, who: str) -> Call:
                 expect_answer=state_is("STATE_PENDING"))
 
 
-def notice_body(_w: World) -> dict[str, Any]:
-    return {"noticeShownTime": forms.notice_shown(6), "requestId": str(uuid.uuid4())}
+def create_call(w: World, who: str) -> Call:
+    """我要申请 with the caller's own notice receipt (AP-1); callers who may not read the
+    notice send the carrier's, and are refused before it counts."""
+    reader = {OWNER: "carrier", OTHER_APPLICANT: "person"}.get(who, "carrier")
+    return Call("POST", "/v1/applications",
+                json={"noticeReceipt": j.notice_receipt(w.api(reader)), "requestId": str(uuid.uuid4())},
+                expect_answer=lambda a: _assert_eq(a["applicant"], PARTY_OF[who]))
 
 
 CARGO = {"emptyLoad": False, "name": "变压器", "weightKg": "30000", "lengthMm": "9000", "widthMm": "3200",
@@ -517,9 +522,9 @@ MATRIX: list[Row] = [
         answers(OK, OK, NOT_APPLICANT, NOT_APPLICANT)),
     Row("ValidatePlateNumber", "GET", "/v1/vehicles:validatePlate",
         get(lambda w: "/v1/vehicles:validatePlate", params={"plateNumber": TRACTOR}), everyone(OK)),
-    Row("CreateApplication", "POST", "/v1/applications",
-        post(lambda w: "/v1/applications", notice_body,
-             expect=lambda w, who, a: _assert_eq(a["applicant"], PARTY_OF[who])),
+    Row("GetPermitNotice", "GET", "/v1/notice", get(lambda w: "/v1/notice"),
+        answers(OK, OK, NOT_APPLICANT, NOT_APPLICANT), how="the notice with a receipt for the caller's party"),
+    Row("CreateApplication", "POST", "/v1/applications", create_call,
         answers(OK, OK, NOT_APPLICANT, NOT_APPLICANT), how="a new draft of the caller's own party"),
     Row("ListApplications", "GET", "/v1/applications",
         get(lambda w: "/v1/applications", params={"pageSize": 100}, expect=own_items("applications", "applicant")),

@@ -99,7 +99,10 @@ def refresh(stack, refresh_token: str) -> httpx.Response:
 
 def create_application(api: Api) -> httpx.Response:
     """我要申请 after the permit notice was read."""
-    return api.http.post("/v1/applications", json={"noticeShownTime": f.notice_shown(6),
+    r = api.http.get("/v1/notice")
+    if r.status_code != 200:
+        return r  # the caller may not read it (ID-5): nor may it apply
+    return api.http.post("/v1/applications", json={"noticeReceipt": j.notice_receipt(api),
                                                    "requestId": str(uuid.uuid4())})
 
 

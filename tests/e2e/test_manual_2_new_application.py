@@ -35,6 +35,7 @@ import hashlib
 import io
 import random
 import re
+import time
 import uuid
 from urllib.parse import urlsplit
 
@@ -99,14 +100,18 @@ def validated(api, rows: list[dict], origin: str = j.ORIGIN, destination: str = 
 # ==== 我要申请 =============================================================================
 
 def test_notice_shown_under_five_seconds_is_refused_AP_1(api_as):
+    """The 许可须知 comes with the server's receipt; 我要申请 waits 5 s by the server's clock."""
     carrier = api_as("carrier")
-    r = carrier.http.post("/v1/applications", json={"noticeShownTime": f.notice_shown(2),
+    notice = carrier.get("/v1/notice")
+    assert notice["title"] == "许可须知" and notice["readSeconds"] == 5 and "许可" in notice["text"]
+    r = carrier.http.post("/v1/applications", json={"noticeReceipt": notice["receipt"],
                                                     "requestId": str(uuid.uuid4())})
     err = f.refused(r, 400, "NOTICE_NOT_READ")
     assert err["metadata"]["required_seconds"] == "5"
     r = carrier.http.post("/v1/applications", json={"requestId": str(uuid.uuid4())})
     f.refused(r, 400, "NOTICE_NOT_READ")
-    app = carrier.post("/v1/applications", {"noticeShownTime": f.notice_shown(5.5), "requestId": str(uuid.uuid4())})
+    time.sleep(j.NOTICE_SECONDS)
+    app = carrier.post("/v1/applications", {"noticeReceipt": notice["receipt"], "requestId": str(uuid.uuid4())})
     assert app["state"] == "STATE_DRAFT" and app["stateLabel"] == "未提交"
 
 

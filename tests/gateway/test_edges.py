@@ -289,6 +289,8 @@ def test_upload_over_the_gateway_limit_is_refused_by_content_length_and_while_st
     with client(env, PERMIT_GATEWAY_MAX_UPLOAD_BYTES="8192") as c:
         err = refused(c.post("/v1/documents", headers={**auth(), **headers}, content=body), 413, "BODY_TOO_LARGE")
         assert [v["field"] for v in err["fieldViolations"]] == ["file"]
+        # AP-9: the carrier reads the file limit (1 MB), never the relay's allowance.
+        assert "1 MB" in err["message"] and "2 MB" not in err["message"], err["message"]
     with served(env, PERMIT_GATEWAY_MAX_UPLOAD_BYTES="8192") as (url, _):
         r = httpx.post(f"{url}/v1/documents", content=iter([body[:5000], body[5000:]]),
                        headers={**auth(), **headers}, timeout=PATIENCE)

@@ -469,3 +469,18 @@ def test_the_gateway_serves_the_documented_document():
     ops = {op["operationId"]: op for _, _, op in operations(served)}
     assert ops["CreateApplication"]["summary"] == docs_zh.OPERATIONS["CreateApplication"].summary
     assert served["x-tagGroups"] and chinese(served["info"]["description"])
+
+
+def test_docs_page_the_readme_advertises_lists_every_operation_in_chinese(doc):
+    """The README sends a newcomer to ``$G/docs``: it answers a page, without any file
+    from the internet, naming each operation of the document and linking the OpenAPI."""
+    with TestClient(create_app(Settings.from_env({}))) as client:
+        r = client.get("/docs")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/html")
+    page = r.text
+    assert "/openapi.json" in page and "/openapi/mobile.json" in page and "/openapi/officer.json" in page
+    for path, method, op in operations(doc):
+        assert f"{method.upper()} {path}" in page, (method, path)
+        assert op["summary"] in page
+    assert "http://" not in page and "https://" not in page  # works offline

@@ -35,6 +35,12 @@ class Echo:
         if text == "whoami":
             p = ctx.current_principal()
             return (f"{p.subject}|{p.party}|{','.join(sorted(p.roles))}|{p.province}" if p else "anon").encode()
+        if text.startswith("many:"):
+            n = int(text.split(":")[1])
+            raise InvalidArgument("填写内容有误，请按提示修改。", reason="INVALID_FIELD", violations=[
+                FieldViolation(f"materials[{i}].document", f"未找到所选材料 documents/{i:032d}，请重新上传。",
+                               "DOCUMENT_NOT_FOUND") for i in range(n)],
+                metadata={"plates": "冀A12345," * n})
         if text == "rid":
             return (ctx.current_request_id() or "").encode()
         return request
@@ -184,3 +190,21 @@ def test_text_with_nul_is_refused_before_the_servicer_with_the_field_path(grpc_s
     assert (d.code, d.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_CHARACTER")
     assert d.metadata["field"] == "field_violations[1].description"
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("n", [100, 300, 2000])
+def test_many_field_violations_stay_a_chinese_400_under_the_metadata_limit(channel, n):
+    """A step with hundreds of bad entries is INVALID_ARGUMENT (HTTP 400), never
+    RESOURCE_EXHAUSTED from an overflowing trailer: the list is capped and the message
+    says how many more there are. The receiving channel has gRPC's default limit."""
+    with pytest.raises(grpc.RpcError) as e:
+        call(channel, f"many:{n}")
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT, e.value.details()
+    d = ErrorDetails.from_rpc_error(e.value)
+    assert d.reason == "INVALID_FIELD"
+    assert 0 < len(d.violations) <= n
+    assert d.violations[0].field == "materials[0].document"
+    omitted = n - len(d.violations)
+    assert d.metadata["violation_count"] == str(n)
+    if omitted:
+        assert f"另有 {omitted} 处" in d.message and d.metadata["omitted_violations"] == str(omitted)

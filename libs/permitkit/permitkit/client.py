@@ -49,7 +49,9 @@ class _Details(grpc.ClientCallDetails):
 
 def make_channel(addr: str, *, options: Sequence[tuple[str, Any]] = ()) -> grpc.Channel:
     """An insecure channel (in-cluster) to ``host:port`` that forwards caller context."""
-    return grpc.intercept_channel(grpc.insecure_channel(addr, options=list(options)),
+    # A margin over gRPC's default 8 KB of trailers for an error's details.
+    opts = [("grpc.max_metadata_size", 64 * 1024), *options]
+    return grpc.intercept_channel(grpc.insecure_channel(addr, options=opts),
                                   _ForwardingInterceptor())
 
 

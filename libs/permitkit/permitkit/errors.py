@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -122,18 +123,31 @@ _BY_CODE: dict[grpc.StatusCode, type[PermitError]] = {
 }
 
 
-def to_status(err: PermitError, domain: str) -> status_pb2.Status:
-    """Build the ``google.rpc.Status`` (ErrorInfo, and BadRequest for field errors)."""
-    info = error_details_pb2.ErrorInfo(reason=err.reason, domain=domain, metadata=err.metadata)
-    details = [info]
-    if err.violations:
+# gRPC refuses trailers over 8 KB (RESOURCE_EXHAUSTED on the receiving side), and the
+# status travels in one (binary) plus its message (percent-encoded, 9 bytes a Chinese
+# character): the details are kept under this many bytes, the message and each ErrorInfo
+# value under these many characters; what does not fit is counted, not sent.
+MAX_STATUS_DETAIL_BYTES = 4000
+MAX_MESSAGE_CHARS = 300
+MAX_METADATA_VALUE_CHARS = 500
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _status(err: PermitError, domain: str, message: str, metadata: Mapping[str, str],
+            violations: Sequence[FieldViolation]) -> status_pb2.Status:
+    info = error_details_pb2.ErrorInfo(reason=err.reason, domain=domain, metadata=dict(metadata))
+    details: list[Message] = [info]
+    if violations:
         details.append(
             error_details_pb2.BadRequest(
                 field_violations=[
                     error_details_pb2.BadRequest.FieldViolation(
                         field=v.field, description=v.description, reason=v.reason or err.reason
                     )
-                    for v in err.violations
+                    for v in violations
                 ]
             )
         )
@@ -142,7 +156,38 @@ def to_status(err: PermitError, domain: str) -> status_pb2.Status:
         a = any_pb2.Any()
         a.Pack(d)
         packed.append(a)
-    return status_pb2.Status(code=err.code.value[0], message=err.message, details=packed)
+    return status_pb2.Status(code=err.code.value[0], message=message, details=packed)
+
+
+def to_status(err: PermitError, domain: str) -> status_pb2.Status:
+    """Build the ``google.rpc.Status`` (ErrorInfo, and BadRequest for field errors).
+
+    However many fields are wrong, the status fits gRPC's metadata limit: the first
+    violations that fit are sent, the message says how many more there are, and
+    ErrorInfo carries ``violation_count`` and ``omitted_violations``.
+    """
+    message = _clip(err.message, MAX_MESSAGE_CHARS)
+    metadata = {k: _clip(v, MAX_METADATA_VALUE_CHARS) for k, v in err.metadata.items()}
+    violations = list(err.violations)
+    status = _status(err, domain, message, metadata, violations)
+    if status.ByteSize() <= MAX_STATUS_DETAIL_BYTES:
+        return status
+    metadata["violation_count"] = str(len(violations))
+
+    def capped(n: int) -> status_pb2.Status:
+        omitted = len(violations) - n
+        note = f"（另有 {omitted} 处错误未列出，请先修改以上各项。）" if omitted else ""
+        return _status(err, domain, message + note, {**metadata, "omitted_violations": str(omitted)},
+                       violations[:n])
+
+    lo, hi = 0, len(violations)  # the largest n whose status fits
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if capped(mid).ByteSize() <= MAX_STATUS_DETAIL_BYTES:
+            lo = mid
+        else:
+            hi = mid - 1
+    return capped(lo)
 
 
 def to_rpc_status(err: PermitError, domain: str) -> grpc.Status:

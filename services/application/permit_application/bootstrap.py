@@ -17,6 +17,7 @@ from permit_application.config import Settings
 from permit_application.errors import DOMAIN
 from permit_application.grpc_api import ApplicationServicer, service_specs
 from permit_application.models import OUTBOX
+from permit_application.notice import NoticeSigner
 from permit_application.services import RouteValidator, UnitOfWork
 from permit_application.unit_of_work import SqlAlchemyUnitOfWork
 from permitkit.client import make_channel
@@ -99,7 +100,7 @@ def build(settings: Settings, *, subscriptions: list[Subscription] | None = None
     relay = OutboxRelay(engine, OUTBOX, subscriptions, service="application")
     relay_box.append(relay)
     servicer = ApplicationServicer(uow_factory, route_validator=route_validator, document_checker=documents,
-                                   clock=clock)
+                                   clock=clock, notices=NoticeSigner(settings.notice_key))
     sink = event_handlers.sink(uow_factory, clock)
     servicer.event_sink = sink
     return App(settings, engine, uow_factory, servicer, sink, relay, channels)

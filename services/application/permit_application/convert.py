@@ -11,6 +11,8 @@ from google.type import date_pb2
 from permit.application.v1 import application_pb2 as pb
 from permit.type.v1 import types_pb2 as tpb
 from permit_application import values as vo
+from permit_application.actions import allowed_actions
+from permit_application.dates import checked_date
 from permit_application.identifiers import mask_id_number
 from permit_application.models import (
     PERMIT_STATE_LABELS,
@@ -125,8 +127,8 @@ def route_from_pb(rows: Any) -> list[vo.RouteRow]:
 def passage_from_pb(p: pb.Passage) -> vo.Passage:
     return vo.Passage(origin_province=p.origin_province, destination_province=p.destination_province,
                       route=route_from_pb(p.route),
-                      start_date=date_from_pb(p.start_date) if p.HasField("start_date") else None,
-                      end_date=date_from_pb(p.end_date) if p.HasField("end_date") else None,
+                      start_date=checked_date(p.start_date, "passage.start_date") if p.HasField("start_date") else None,
+                      end_date=checked_date(p.end_date, "passage.end_date") if p.HasField("end_date") else None,
                       multi_trip=p.multi_trip, origin_place=p.origin_place,
                       destination_place=p.destination_place, route_confirmed=p.route_confirmed)
 
@@ -267,6 +269,8 @@ def application_to_pb(app: Application, requirements: list[Requirement]) -> pb.A
         shown = app.permit_state_on(local_date(dt.datetime.now(dt.UTC)))
         out.permit_state = pb.Application.PermitState.Value(f"PERMIT_STATE_{shown}")
         out.permit_state_label = PERMIT_STATE_LABELS.get(shown, "")
+    out.allowed_actions.extend(pb.ApplicationAction.Value(f"APPLICATION_ACTION_{a.value}")
+                               for a in allowed_actions(app, local_date(dt.datetime.now(dt.UTC))))
     return out
 
 

@@ -54,6 +54,16 @@ class NoticeNotRead(FailedPrecondition):
     message = "请阅读许可须知至少 5 秒后再开始填报。"
 
 
+class ApplicationNotOccupying(FailedPrecondition):
+    reason = "APPLICATION_NOT_ACTIVE"
+    message = "该申请已撤销、不予许可或许可已失效，不能变更车辆或延期。"
+
+
+class NoticeReceiptInvalid(FailedPrecondition):
+    reason = "NOTICE_RECEIPT_INVALID"
+    message = "许可须知的阅读凭证无效，请重新打开许可须知。"
+
+
 class InvalidField(InvalidArgument):
     reason = "INVALID_FIELD"
     message = "填写内容有误，请按提示修改。"

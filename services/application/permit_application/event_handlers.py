@@ -70,15 +70,24 @@ def review_event_of(e: Any) -> ReviewEvent | None:
         if not e.approved:
             return None
         return ReviewEvent(kind=ReviewKind.PERMIT_EXTENDED, reason=e.reason, permit=e.permit,
-                           permit_number=e.permit_number,
+                           permit_number=e.permit_number, hold=e.extension,
                            permit_end_date=cv.date_from_pb(e.validity.end_date), **_common(e), **_officer(e))
     if isinstance(e, approval_events.VehicleChangeDecided):
         if not e.approved:
             return None
         return ReviewEvent(kind=ReviewKind.VEHICLE_CHANGED, old_plate_number=e.old_plate_number,
                            new_plate_number=e.new_plate_number, documents=list(e.documents),
-                           **_common(e), **_officer(e))
+                           hold=e.vehicle_change, **_common(e), **_officer(e))
     raise TypeError(type(e).__name__)  # pragma: no cover - the sink dispatches only the types above
+
+
+def refused_hold(e: Any) -> str:
+    """The AP-6 hold a refused vehicle change or extension gives back ("" for none)."""
+    if isinstance(e, approval_events.ExtensionDecided) and not e.approved:
+        return e.extension
+    if isinstance(e, approval_events.VehicleChangeDecided) and not e.approved:
+        return e.vehicle_change
+    return ""
 
 
 CONSUMED = (approval_events.CaseAccepted, approval_events.CaseReturned, approval_events.ReviewDecided,
@@ -92,6 +101,9 @@ def sink(uow_factory: Callable[[], svc.UnitOfWork], clock: Callable[[], dt.datet
 
     def handle(e: Any) -> bool:
         review = review_event_of(e)
+        if review is None and (hold := refused_hold(e)):
+            return svc.give_back_hold(uow_factory(), event_id=e.event_id, topic=e.DESCRIPTOR.full_name,
+                                      hold=hold)
         if review is None:
             return svc.note_event(uow_factory(), event_id=e.event_id, topic=e.DESCRIPTOR.full_name)
         return svc.record_review_event(uow_factory(), application=e.application.name, event=review, now=clock())

@@ -16,8 +16,11 @@ from permit.application.v1 import application_pb2 as pb
 from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1 import application_service_pb2_grpc as spb_grpc
 from permit_application import convert as cv
+from permit_application import holds, notice
 from permit_application import services as svc
-from permit_application.errors import InvalidExport, ServiceOnly
+from permit_application.dates import checked_date
+from permit_application.errors import InvalidExport, NoticeNotRead, ServiceOnly
+from permit_application.notice import NoticeSigner
 from permit_application.services import DocumentChecker, RouteValidator, StepInput, UnitOfWork
 from permitkit.context import current_principal
 from permitkit.db import utcnow
@@ -34,8 +37,10 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
     def __init__(self, uow_factory: Callable[[], UnitOfWork], *,
                  route_validator: RouteValidator | None = None,
                  document_checker: DocumentChecker | None = None,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = utcnow,
+                 notices: NoticeSigner | None = None) -> None:
         self.uow = uow_factory
+        self.notices = notices or NoticeSigner()
         self.route_validator = route_validator
         self.document_checker = document_checker
         self.clock = clock
@@ -45,11 +50,23 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
     def _app(self, app: Any) -> pb.Application:
         return cv.application_to_pb(app, svc.materials_for(app, self.clock()))
 
+    def GetPermitNotice(self, request: spb.GetPermitNoticeRequest, context: grpc.ServicerContext) -> pb.PermitNotice:
+        p = svc.require_applicant(current_principal())
+        n = self.notices.serve(party=svc.party_of(p), now=self.clock())
+        return pb.PermitNotice(title=n.title, text=n.text, receipt=n.receipt, issue_time=cv.ts_to_pb(n.issue_time),
+                               read_seconds=n.read_seconds)
+
     def CreateApplication(self, request: spb.CreateApplicationRequest, context: grpc.ServicerContext) -> pb.Application:
-        app = svc.create_application(
-            self.uow(), now=self.clock(), principal=current_principal(),
-            notice_shown_time=cv.ts_from_pb(request.notice_shown_time) if request.HasField("notice_shown_time") else None,
-            request_id=request.request_id)
+        # AP-1 by the server's clock: the time comes from the receipt; the phone's
+        # notice_shown_time is accepted for old clients but never trusted.
+        now, p = self.clock(), svc.require_applicant(current_principal())
+        if not request.notice_receipt:
+            raise NoticeNotRead("请先阅读许可须知（至少 5 秒）后再开始填报。", field="notice_receipt",
+                                metadata={"required_seconds": str(notice.NOTICE_SECONDS)})
+        shown = self.notices.shown_time(request.notice_receipt, party=svc.party_of(p))
+        notice.check_read(shown, now)
+        app = svc.create_application(self.uow(), now=now, principal=p, notice_shown_time=shown,
+                                     request_id=request.request_id)
         return self._app(app)
 
     def GetApplication(self, request: spb.GetApplicationRequest, context: grpc.ServicerContext) -> pb.Application:
@@ -134,8 +151,8 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
                              context: grpc.ServicerContext) -> spb.CheckVehicleScheduleResponse:
         conflicts = svc.check_vehicle_schedule(
             self.uow(), now=self.clock(), principal=current_principal(), name=request.name,
-            start=cv.date_from_pb(request.start_date) if request.HasField("start_date") else None,
-            end=cv.date_from_pb(request.end_date) if request.HasField("end_date") else None,
+            start=checked_date(request.start_date, "start_date") if request.HasField("start_date") else None,
+            end=checked_date(request.end_date, "end_date") if request.HasField("end_date") else None,
             plates=list(request.plate_numbers) or None)
         resp = spb.CheckVehicleScheduleResponse(ok=not conflicts, conflicts=[
             pb.VehicleConflict(plate_number=c.plate_number, applications=[a.name for a in c.applications],
@@ -201,10 +218,27 @@ class ApplicationServicer(spb_grpc.ApplicationServiceServicer):
 
 
 class ApplicationInternalServicer(ipb_grpc.ApplicationInternalServiceServicer):
-    """ApplicationInternalService: bulk operations for peers and operators (no HTTP route)."""
+    """ApplicationInternalService: what only peers and operators call (no HTTP route):
+    the legacy import and the AP-6 holds of vehicle changes and extensions."""
 
-    def __init__(self, uow_factory: Callable[[], UnitOfWork]) -> None:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork],
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.uow = uow_factory
+        self.clock = clock
+
+    def ReserveVehicleTime(self, request: ipb.ReserveVehicleTimeRequest,
+                           context: grpc.ServicerContext) -> ipb.ReserveVehicleTimeResponse:
+        holds.reserve_vehicle_time(
+            self.uow(), now=self.clock(), principal=current_principal(), application=request.application,
+            key=request.key, plates=list(request.plate_numbers),
+            start=checked_date(request.start_date, "start_date") if request.HasField("start_date") else None,
+            end=checked_date(request.end_date, "end_date") if request.HasField("end_date") else None)
+        return ipb.ReserveVehicleTimeResponse()
+
+    def ReleaseVehicleTime(self, request: ipb.ReleaseVehicleTimeRequest,
+                           context: grpc.ServicerContext) -> ipb.ReleaseVehicleTimeResponse:
+        return ipb.ReleaseVehicleTimeResponse(
+            released=holds.release_vehicle_time(self.uow(), principal=current_principal(), key=request.key))
 
     def ImportLegacyRecords(self, request: spb.ImportLegacyRecordsRequest,
                             context: grpc.ServicerContext) -> spb.ImportLegacyRecordsResponse:
@@ -224,7 +258,7 @@ def service_specs(servicer: ApplicationServicer) -> list[ServiceSpec]:
     """The public service, the internal one and the event sink, for permitkit.server.build_server."""
     specs: list[ServiceSpec] = [
         (spb_grpc.add_ApplicationServiceServicer_to_server, servicer, SERVICE_NAME),
-        (ipb_grpc.add_ApplicationInternalServiceServicer_to_server, ApplicationInternalServicer(servicer.uow),
+        (ipb_grpc.add_ApplicationInternalServiceServicer_to_server, ApplicationInternalServicer(servicer.uow, servicer.clock),
          INTERNAL_SERVICE_NAME)]
     if servicer.event_sink is not None:
         specs.append(servicer.event_sink.service_spec())

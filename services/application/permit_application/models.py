@@ -147,6 +147,9 @@ class ReviewEvent:
     new_plate_number: str = ""
     route: list[vo.RouteRow] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
+    # The decided vehicle change or extension's AP-6 hold ("cases/{c}/vehicleChanges/{id}",
+    # "permits/{p}/extensions/{id}"): replaced by the application's own data once decided.
+    hold: str = ""
 
     @property
     def label(self) -> str:
@@ -661,3 +664,17 @@ class VehicleLock(Base):
     __tablename__ = "vehicle_lock"
 
     plate_number: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class VehicleHold(Base):
+    """A vehicle's time taken by a pending vehicle change or extension (AP-6, PQ-10, PQ-11):
+    counted like an application of ``application_id`` until the change is decided."""
+
+    __tablename__ = "vehicle_hold"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # the approval side's request
+    plate_number: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    create_time: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

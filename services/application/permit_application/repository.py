@@ -18,6 +18,7 @@ from permit_application.models import (
     NumberCounter,
     State,
     StateChange,
+    VehicleHold,
     VehicleLock,
 )
 from permit_application.values import Agent, Vehicle
@@ -76,6 +77,45 @@ class ApplicationRepository(RepositoryBase[Application]):
             .order_by(Application.period_start, Application.id)
         ).all()
         return [(r[0], r[1]) for r in rows]
+
+    def holding(self, plates: Iterable[str], start: dt.date, end: dt.date,
+                *, exclude: str) -> list[tuple[str, Application, dt.date, dt.date]]:
+        """(plate, application, hold start, hold end) of other applications' pending vehicle
+        changes and extensions overlapping [start, end] (AP-6); the caller applies
+        ``occupies_vehicle``."""
+        plates = list(plates)
+        if not plates:
+            return []
+        rows = self.session.execute(
+            select(VehicleHold, Application)
+            .join(Application, Application.id == VehicleHold.application_id)
+            .where(VehicleHold.plate_number.in_(plates), Application.id != exclude,
+                   Application.state.in_([s.value for s in OCCUPYING_STATES]),
+                   VehicleHold.start_date <= end, VehicleHold.end_date >= start)
+            .order_by(VehicleHold.start_date, VehicleHold.key)
+        ).all()
+        return [(h.plate_number, a, h.start_date, h.end_date) for h, a in rows]
+
+    def has_hold(self, key: str) -> bool:
+        return self.session.execute(select(VehicleHold.key).where(VehicleHold.key == key)).first() is not None
+
+    def add_holds(self, key: str, application_id: str, plates: Iterable[str], start: dt.date,
+                  end: dt.date) -> None:
+        for plate in sorted(set(plates)):
+            self.session.add(VehicleHold(key=key, plate_number=plate, application_id=application_id,
+                                         start_date=start, end_date=end, create_time=utcnow()))
+
+    def release_holds(self, key: str) -> int:
+        return int(self.session.execute(delete(VehicleHold).where(VehicleHold.key == key)).rowcount or 0)
+
+    def release_covered_holds(self, app: Application) -> None:
+        """Holds the application now covers itself (its new vehicle or end date) go."""
+        plates = [p.plate_number for p in app.plates]
+        if not plates or app.period_start is None or app.period_end is None:
+            return
+        self.session.execute(delete(VehicleHold).where(
+            VehicleHold.application_id == app.id, VehicleHold.plate_number.in_(plates),
+            VehicleHold.start_date >= app.period_start, VehicleHold.end_date <= app.period_end))
 
     def lock_vehicles(self, plates: Iterable[str]) -> None:
         """Serialise AP-6 checks per vehicle: one locked row per plate, in a fixed order."""

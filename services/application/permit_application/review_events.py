@@ -59,6 +59,12 @@ def record_review_event(uow: UnitOfWork, *, application: str, event: ReviewEvent
                                      replacement=replacement)
         for change in result.changes:
             uow.applications.add_change(change)
+        # AP-6: a decided vehicle change or extension no longer holds time of its own; the
+        # application's new vehicle or end date now takes it (and what it covers goes).
+        if event.hold:
+            uow.applications.release_holds(event.hold)
+        if result.applied and event.kind in (ReviewKind.VEHICLE_CHANGED, ReviewKind.PERMIT_EXTENDED):
+            uow.applications.release_covered_holds(app)
         if result.applied and event.kind == ReviewKind.PERMIT_ISSUED:
             uow.record_event(published.route_approved(app, when=event.occur_time or now))
         uow.commit()
@@ -67,6 +73,20 @@ def record_review_event(uow: UnitOfWork, *, application: str, event: ReviewEvent
         else:
             log.warning("review_event_ignored", application=app.name, kind=event.kind.value, state=app.state)
         return result.applied
+
+
+def give_back_hold(uow: UnitOfWork, *, event_id: str, topic: str, hold: str) -> bool:
+    """A refused vehicle change (PQ-10) or extension (PQ-11): the time it held for its
+    vehicles (AP-6) is free again. Idempotent by event id (and by the hold's name);
+    True when a hold was given back."""
+    with uow:
+        if not uow.first_delivery(event_id, topic):
+            return False
+        released = uow.applications.release_holds(hold) if hold else 0
+        uow.commit()
+    if released:
+        log.info("vehicle_time_released", hold=hold, event_id=event_id)
+    return bool(released)
 
 
 def note_event(uow: UnitOfWork, *, event_id: str, topic: str) -> bool:

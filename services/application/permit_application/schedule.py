@@ -48,10 +48,14 @@ def find_conflicts(uow: UnitOfWork, *, party: str, app_id: str, plates: list[str
     """For each plate, the other applications that already fill its two places on
     some day of [start, end] (AP-6: at most two overlapping applications per vehicle),
     as seen by ``party``."""
-    by_plate: dict[str, list[Application]] = {}
+    by_plate: dict[str, list[tuple[Application, dt.date, dt.date]]] = {}
     for plate, other in uow.applications.occupying(plates, start, end, exclude=app_id):
+        if other.occupies_vehicle(today) and other.period_start and other.period_end:
+            by_plate.setdefault(plate, []).append((other, other.period_start, other.period_end))
+    # Pending vehicle changes and extensions take their time too (PQ-10, PQ-11).
+    for plate, other, s, e in uow.applications.holding(plates, start, end, exclude=app_id):
         if other.occupies_vehicle(today):
-            by_plate.setdefault(plate, []).append(other)
+            by_plate.setdefault(plate, []).append((other, s, e))
     out = []
     for plate in plates:
         worst = _busiest_day(by_plate.get(plate, []), start, end)
@@ -61,17 +65,17 @@ def find_conflicts(uow: UnitOfWork, *, party: str, app_id: str, plates: list[str
     return out
 
 
-def _busiest_day(others: list[Application], start: dt.date, end: dt.date) -> list[Application]:
+def _busiest_day(taken: list[tuple[Application, dt.date, dt.date]], start: dt.date,
+                 end: dt.date) -> list[Application]:
     """The applications covering the busiest day of [start, end]; that day is the start
-    of the window or of one of the periods."""
+    of the window or of one of the periods (an application's own period or a hold)."""
     worst: list[Application] = []
-    if len(others) < MAX_OVERLAPPING:
+    if len({a.id for a, _, _ in taken}) < MAX_OVERLAPPING:
         return worst
-    for t in {start, *(max(start, o.period_start) for o in others if o.period_start)}:
+    for t in {start, *(max(start, s) for _, s, _ in taken)}:
         if t > end:
             continue
-        covering = [o for o in others if o.period_start and o.period_end
-                    and o.period_start <= t <= o.period_end]
+        covering = list({a.id: a for a, s, e in taken if s <= t <= e}.values())
         if len(covering) > len(worst):
             worst = covering
     return worst

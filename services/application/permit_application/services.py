@@ -80,6 +80,7 @@ from permit_application.progress import (  # noqa: F401
     withdraw_application,
 )
 from permit_application.review_events import (  # noqa: F401
+    give_back_hold,
     note_event,
     record_review_event,
 )

@@ -1,7 +1,11 @@
 """Wrappers over peer services' stubs, each call with a deadline.
 
 - ``GrpcFleetDirectory``: fleet vehicles for PQ-10 through
-  ``ApplicationService.GetVehicle`` / ``SuggestVehicles``.
+  ``ApplicationService.GetVehicle`` / ``SuggestVehicles``, and the duplicate check
+  of a vehicle change or an extension (AP-6) through the internal
+  ``ApplicationInternalService.ReserveVehicleTime`` / ``ReleaseVehicleTime`` (a
+  refused request's hold is given back by the application service itself when
+  it reads the VehicleChangeDecided / ExtensionDecided event).
 - ``GrpcRouteValidator``: suggested routes (PQ-7) through
   ``RoutingService.ValidateRoute``.
 - ``GrpcDocumentDirectory``: the applicant's own uploads (PQ-7, PQ-10) through
@@ -10,13 +14,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import grpc
+from google.type import date_pb2
 
 from permit_approval import errors
-from permitkit.client import call_metadata
+from permitkit.client import call_metadata, service_principal
 from permitkit.context import current_principal, current_request_id
 from permitkit.errors import ErrorDetails, Unavailable
 
@@ -25,6 +31,10 @@ SERVICE_NAME = "approval"
 # else's (it never says which), or a malformed name.
 _DOCUMENT_REFUSALS = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED,
                       grpc.StatusCode.INVALID_ARGUMENT)
+
+
+def _date(d: dt.date | None) -> date_pb2.Date | None:
+    return date_pb2.Date(year=d.year, month=d.month, day=d.day) if d else None
 
 
 class FleetDirectory(Protocol):
@@ -36,6 +46,17 @@ class FleetDirectory(Protocol):
 
     def find_by_plate(self, plate_number: str) -> dict[str, Any] | None:
         """The caller's vehicle with exactly this plate, or None."""
+        ...
+
+    def reserve_time(self, *, application: str, key: str, plates: list[str],
+                     start: dt.date | None = None, end: dt.date | None = None) -> None:
+        """The duplicate check of a vehicle change or extension (AP-6), holding the
+        vehicles' time under ``key``; raises VEHICLE_TIME_CONFLICT."""
+        ...
+
+    def release_time(self, key: str) -> None:
+        """Give back what ``key`` held when the request could not be recorded after all
+        (best effort: a hold without a pending request only narrows the next check)."""
         ...
 
 
@@ -50,9 +71,10 @@ class GrpcFleetDirectory:
     """``ApplicationService.GetVehicle`` with the caller's identity and a deadline."""
 
     def __init__(self, channel: grpc.Channel, *, timeout: float = 3.0) -> None:
-        from permit.application.v1 import application_service_pb2_grpc
+        from permit.application.v1 import application_internal_pb2_grpc, application_service_pb2_grpc
 
         self._stub = application_service_pb2_grpc.ApplicationServiceStub(channel)
+        self._internal = application_internal_pb2_grpc.ApplicationInternalServiceStub(channel)
         self._timeout = timeout
 
     def _call(self, method: Any, request: Any) -> Any:
@@ -71,6 +93,28 @@ class GrpcFleetDirectory:
         from permit.application.v1 import application_service_pb2 as svc
 
         return _vehicle_dict(self._call(self._stub.GetVehicle, svc.GetVehicleRequest(name=name)))
+
+    def reserve_time(self, *, application: str, key: str, plates: list[str],
+                     start: dt.date | None = None, end: dt.date | None = None) -> None:
+        from permit.application.v1 import application_internal_pb2 as ipb
+
+        req = ipb.ReserveVehicleTimeRequest(application=application, key=key, plate_numbers=plates,
+                                            start_date=_date(start), end_date=_date(end))
+        try:
+            self._internal.ReserveVehicleTime(req, timeout=self._timeout, metadata=tuple(
+                call_metadata(service_principal(SERVICE_NAME), current_request_id())))
+        except grpc.RpcError as e:
+            details = ErrorDetails.from_rpc_error(e)
+            if details.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise Unavailable() from e
+            raise details.to_error() from e
+
+    def release_time(self, key: str) -> None:
+        from permit.application.v1 import application_internal_pb2 as ipb
+
+        self._internal.ReleaseVehicleTime(
+            ipb.ReleaseVehicleTimeRequest(key=key), timeout=self._timeout,
+            metadata=tuple(call_metadata(service_principal(SERVICE_NAME), current_request_id())))
 
     def find_by_plate(self, plate_number: str) -> dict[str, Any] | None:
         from permit.application.v1 import application_service_pb2 as svc

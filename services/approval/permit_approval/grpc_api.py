@@ -223,7 +223,7 @@ class ApprovalServicer(svc_grpc.ApprovalServiceServicer):
         return self._permit(services.request_extension(
             self._uow(), principal=current_principal(), permit_name=request.permit,
             new_end_date=_date(request, "new_end_date"), provinces=list(request.provinces),
-            reason=request.reason, now=self._clock()))
+            reason=request.reason, now=self._clock(), fleet=self._fleet))
 
     def DecideExtension(self, request: svc.DecideExtensionRequest, context: Any) -> pb.Permit:
         permit = services.decide_extension(

@@ -107,13 +107,15 @@ def messages(e: OutgoingEvent, case: Case) -> list[Message]:
         return [ev.ExtensionDecided(officer=officer, permit=f["permit"], permit_number=f["permit_number"],
                                     approved=k == EventKind.PERMIT_EXTENDED,
                                     validity=_validity(f.get("permit_start_date"), f.get("permit_end_date")),
-                                    provinces=list(f.get("provinces") or []), reason=f.get("reason") or "", **h)]
+                                    provinces=list(f.get("provinces") or []), reason=f.get("reason") or "",
+                                    extension=f.get("extension") or "", **h)]
     if k in (EventKind.VEHICLE_CHANGED, EventKind.VEHICLE_CHANGE_DENIED):
         return [ev.VehicleChangeDecided(
             officer=officer, approved=k == EventKind.VEHICLE_CHANGED,
             old_plate_number=f.get("old_plate_number") or "", new_plate_number=f.get("new_plate_number") or "",
             new_vehicle=f.get("new_vehicle") or "", documents=list(f.get("documents") or []),
-            route_provinces=provinces_of(case), reason=f.get("reason") or "", **h)]
+            route_provinces=provinces_of(case), reason=f.get("reason") or "",
+            vehicle_change=f.get("vehicle_change") or "", **h)]
     raise ValueError(f"no event message for {k}")
 
 

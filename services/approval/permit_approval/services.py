@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
@@ -25,6 +26,7 @@ from permit_approval.models import (
     PermitState,
     changes_between,
     local_date,
+    new_id,
 )
 from permit_approval.unit_of_work import ApprovalUnitOfWork
 from permit_approval.verification import PermitSigner
@@ -488,6 +490,9 @@ def respond_to_adjustment(uow: ApprovalUnitOfWork, *, documents: DocumentDirecto
 
 # -- vehicle change (PQ-10) -------------------------------------------------------------------
 
+# The case states in which the applicant may ask to change a vehicle (as Case checks).
+VEHICLE_CHANGE_STATES = ("UNDER_REVIEW", "READY_TO_ISSUE")
+
 def request_vehicle_change(uow: ApprovalUnitOfWork, *, fleet: FleetDirectory,
                            documents: DocumentDirectory, principal: Principal | None,
                            case_name: str, old_plate_number: str, new_vehicle: str,
@@ -500,8 +505,11 @@ def request_vehicle_change(uow: ApprovalUnitOfWork, *, fleet: FleetDirectory,
     with uow:
         case = _load_case(uow, case_id)
         applicant, old_spec = case.applicant, case.vehicle_spec(old_plate_number)
+        application, open_for_change = case.application, case.state in VEHICLE_CHANGE_STATES
         uow.commit()
     p = access.require_applicant_of(principal, applicant, errors.CaseNotFound)
+    if not open_for_change:  # before any peer call or hold (the case checks again, locked)
+        raise errors.CaseNotUnderReview()
     # Peer calls happen outside the transaction: no row lock is held while waiting.
     if power_of_attorney:  # an empty one is refused by the case (POWER_OF_ATTORNEY_REQUIRED)
         _require_own_document(documents, name=power_of_attorney, applicant=applicant,
@@ -516,13 +524,42 @@ def request_vehicle_change(uow: ApprovalUnitOfWork, *, fleet: FleetDirectory,
     if old_spec is None and old_plate_number:
         # The submission carried no vehicle figures: look the replaced one up in the fleet.
         old_spec = fleet.find_by_plate(old_plate_number)
-    with uow:
+    # AP-6: the application service checks and holds the new vehicle's time (race-free,
+    # under its per-vehicle lock) before the request is recorded here.
+    change_id = new_id()
+    key = vehicle_change_key(case_id, change_id)
+    fleet.reserve_time(application=application, key=key, plates=[str(spec.get("plate_number") or "")])
+    with _released_on_failure(fleet, key), uow:
         case = _load_case(uow, case_id, for_update=True)
         case.request_vehicle_change(old_plate=old_plate_number, new_vehicle=new_vehicle,
                                     new_spec=spec, power_of_attorney=power_of_attorney,
-                                    actor=access.actor(p), now=now, old_spec=old_spec)
+                                    actor=access.actor(p), now=now, old_spec=old_spec,
+                                    change_id=change_id)
         _save(uow, case)
         return case
+
+
+def vehicle_change_key(case_id: str, change_id: str) -> str:
+    """What a vehicle change holds its new vehicle's time under (AP-6); its
+    VehicleChangeDecided names it (``Case.vehicle_change_name``)."""
+    return f"cases/{case_id}/vehicleChanges/{change_id}"
+
+
+def extension_key(permit_id: str, extension_id: str) -> str:
+    """What an extension holds its vehicles' extra days under (AP-6); its
+    ExtensionDecided names it (``Permit.extension_name``)."""
+    return f"permits/{permit_id}/extensions/{extension_id}"
+
+
+@contextlib.contextmanager
+def _released_on_failure(fleet: FleetDirectory, key: str) -> Iterator[None]:
+    """A request refused after its time was held gives the time back at once."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):  # the hold is harmless until the next check
+            fleet.release_time(key)
+        raise
 
 
 def decide_vehicle_change(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
@@ -632,17 +669,34 @@ def abolish_permit(uow: ApprovalUnitOfWork, *, principal: Principal | None, name
 
 def request_extension(uow: ApprovalUnitOfWork, *, principal: Principal | None, permit_name: str,
                       new_end_date: dt.date | None, provinces: list[str], reason: str,
-                      now: dt.datetime) -> Permit:
-    """Ask the chosen provinces to move the permit's end date (PQ-11)."""
+                      now: dt.datetime, fleet: FleetDirectory | None = None) -> Permit:
+    """Ask the chosen provinces to move the permit's end date (PQ-11); the extra days must
+    pass the duplicate check (AP-6) first."""
     access.authenticated(principal)
     (permit_id,) = _parse(permit_name, "permits", field="permit")
     if new_end_date is None:
         raise errors.required("new_end_date", "请选择延期通行的截止日期。")
-    with uow:
+    extension_id, key = new_id(), ""
+    if fleet is not None:
+        with uow:
+            permit = _load_permit(uow, permit_id)
+            access.require_applicant_of(principal, permit.holder, errors.PermitNotFound)
+            # The vehicles as they are now: a vehicle change may have replaced one.
+            plates = list(_load_case(uow, permit.case_id).plate_numbers or permit.plate_numbers)
+            application, end = permit.application, permit.end_date
+            ended = permit.effective_state(local_date(now)) in (PermitState.ABOLISHED, PermitState.EXPIRED)
+            uow.commit()
+        if ended:  # before any hold (the permit checks again, locked)
+            raise errors.PermitNotActive()
+        if new_end_date > end:  # else the permit refuses it below (NEW_END_DATE_INVALID)
+            key = extension_key(permit_id, extension_id)
+            fleet.reserve_time(application=application, key=key, plates=plates,
+                               start=end + dt.timedelta(days=1), end=new_end_date)
+    with _released_on_failure(fleet, key) if fleet is not None and key else contextlib.nullcontext(), uow:
         permit, case = _permit_and_case(uow, permit_id)
         p = access.require_applicant_of(principal, permit.holder, errors.PermitNotFound)
         permit.request_extension(case=case, new_end_date=new_end_date, provinces=provinces,
-                                 reason=reason, actor=access.actor(p), now=now)
+                                 reason=reason, actor=access.actor(p), now=now, extension_id=extension_id)
         _save_permit(uow, permit, case)
         return permit
 
@@ -659,6 +713,8 @@ def decide_extension(uow: ApprovalUnitOfWork, *, principal: Principal | None, na
     with uow:
         permit, case = _permit_and_case(uow, permit_id)
         assert p.province is not None
+        # A denial's ExtensionDecided names the extension: the application service gives
+        # back the vehicles' extra days it held (AP-6) when it reads the event.
         ext = permit.decide_extension(case=case, extension_id=extension_id, province=p.province,
                                       approve=decision == Decision.APPROVE, reason=reason,
                                       actor=access.actor(p), now=now)

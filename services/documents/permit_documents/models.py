@@ -108,7 +108,10 @@ class Document(Base):
     """An uploaded file's metadata; the content is the blob at ``blob_key``."""
 
     __tablename__ = "document"
-    __table_args__ = (UniqueConstraint("owner", "kind", "sha256", name="uq_document_owner_kind_sha256"),)
+    # The same content under another file name is its own document (sharing the blob):
+    # the carrier always sees the name it gave.
+    __table_args__ = (UniqueConstraint("owner", "kind", "sha256", "filename",
+                                       name="uq_document_owner_kind_sha256_filename"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_document_id)
     owner: Mapped[str] = mapped_column(String(80), index=True)

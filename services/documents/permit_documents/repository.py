@@ -15,9 +15,9 @@ class DocumentRepository(RepositoryBase[Document]):
 
     model = Document
 
-    def find_same_content(self, *, owner: str, kind: str, sha256: str) -> Document | None:
+    def find_same_content(self, *, owner: str, kind: str, sha256: str, filename: str) -> Document | None:
         stmt = select(Document).where(Document.owner == owner, Document.kind == kind,
-                                      Document.sha256 == sha256)
+                                      Document.sha256 == sha256, Document.filename == filename)
         return self.session.scalars(stmt).first()
 
     def referenced_keys(self, keys: Iterable[str]) -> set[str]:

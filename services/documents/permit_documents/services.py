@@ -119,8 +119,9 @@ def upload_document(
 
     The blob is written before the metadata row commits (AP-4/AP-8/AP-9): a
     failed write leaves no row, a failed commit leaves a blob that the sweeper
-    removes. The same owner uploading the same content for the same kind gets
-    the document already stored.
+    removes. The same owner uploading the same content for the same kind under
+    the same file name (a retry) gets the document already stored; under another
+    name it gets a document of its own with that name, sharing the stored blob.
     """
     owner = _require_owner(principal)
     if kind is None:
@@ -143,11 +144,12 @@ def _store_checked(uow: DocumentsUnitOfWork, store: BlobStore, *, owner: str, ki
     stored = sanitize.strip_metadata(content, detected.format)
     sha256 = hashlib.sha256(stored).hexdigest()
     key = blob_key_for(owner, sha256)
+    name = clean_filename(filename, detected.format)
 
     # Two short transactions around the blob write: no database transaction
     # (nor SQLite's write lock) is held while object storage is slow or down.
     with uow:
-        existing = uow.documents.find_same_content(owner=owner, kind=kind.name, sha256=sha256)
+        existing = uow.documents.find_same_content(owner=owner, kind=kind.name, sha256=sha256, filename=name)
         if existing is not None:
             log.info("document_deduplicated", document=existing.name, kind=kind.name)
             return existing
@@ -155,7 +157,7 @@ def _store_checked(uow: DocumentsUnitOfWork, store: BlobStore, *, owner: str, ki
     with uow:
         doc = Document(
             id=new_document_id(), create_time=utcnow(), owner=owner, kind=kind.name,
-            filename=clean_filename(filename, detected.format), content_type=detected.format.content_type, format=detected.format.name,
+            filename=name, content_type=detected.format.content_type, format=detected.format.name,
             size_bytes=len(stored), sha256=sha256, blob_key=key,
         )
         uow.documents.add(doc)
@@ -166,7 +168,7 @@ def _store_checked(uow: DocumentsUnitOfWork, store: BlobStore, *, owner: str, ki
                 raise
             uow.rollback()
             # A concurrent identical upload won the race: return its document.
-            existing = uow.documents.find_same_content(owner=owner, kind=kind.name, sha256=sha256)
+            existing = uow.documents.find_same_content(owner=owner, kind=kind.name, sha256=sha256, filename=name)
             if existing is None:
                 raise
             return existing

@@ -12,13 +12,13 @@ from urllib.parse import quote
 import grpc
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from google.protobuf import descriptor, json_format
 from google.protobuf.message import Message
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from permit_gateway import docs_zh, uploads, verify_page
+from permit_gateway import docs_page, docs_zh, uploads, verify_page
 from permit_gateway.auth import AuthError, PublicKey, TokenVerifier
 from permit_gateway.bodies import BodyTooLarge, ClientTooSlow, LimitedBody, check_declared_length, human_size
 from permit_gateway.config import Settings
@@ -47,6 +47,9 @@ _HTTP_REASONS = {
 # After identity failed in transport, token checks fail at once for this long
 # instead of each request waiting out its own deadline.
 IDENTITY_COOL_DOWN = 2.0
+# Room for an error's details beyond gRPC's default 8 KB of trailers (services cap
+# theirs under it; this is a margin, never the only guard).
+CHANNEL_OPTIONS = [("grpc.max_metadata_size", 64 * 1024)]
 
 
 def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | None = None,
@@ -59,7 +62,7 @@ def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # grpc.aio channels must be made inside the running loop.
         own = channels is None
-        chans = channels or {c: grpc.aio.insecure_channel(a) for c, a in settings.peers.items()}
+        chans = channels or {c: grpc.aio.insecure_channel(a, options=CHANNEL_OPTIONS) for c, a in settings.peers.items()}
         state["channels"] = chans
         identity = chans["identity"]
         state["verifier"] = verifier or TokenVerifier(
@@ -76,7 +79,7 @@ def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | No
     # No trailing-slash redirects: "/v1/applications/" is an empty resource id
     # (404), not the collection.
     app = FastAPI(title="跨省大件运输并联许可 掌上办 API", version="v1", lifespan=lifespan,
-                  docs_url="/docs", openapi_url=None, redirect_slashes=False)
+                  docs_url=None, openapi_url=None, redirect_slashes=False)
     if settings.cors_origins:
         app.add_middleware(JsonCORSMiddleware, origins=settings.cors_origins)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so CORS refusals carry the id too
@@ -120,6 +123,14 @@ def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | No
         if audience not in documents:
             raise StarletteHTTPException(404)
         return JSONResponse(documents[audience])
+
+    reference = docs_page.render(doc, {"全部接口 /openapi.json": "/openapi.json",
+                                       "掌上办 API（申请人） /openapi/mobile.json": "/openapi/mobile.json",
+                                       "审批端 API（审批人员） /openapi/officer.json": "/openapi/officer.json"})
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(reference)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -238,8 +249,13 @@ def _refusal(e: Exception, rule: Rule, rid: str) -> Response | None:
 
 
 def _too_large(e: BodyTooLarge, rid: str) -> JSONResponse:
-    what = "上传内容" if e.field else "请求内容"
-    return error_response(413, grpc.StatusCode.INVALID_ARGUMENT, f"{what}过大，不能超过 {human_size(e.limit)}。",
+    if e.field:
+        # The carrier chose a file: name the file limit, not the relay's (which adds framing).
+        limit = uploads.FILE_LIMIT_BYTES
+        message = f"文件大小不能超过 {human_size(limit)}（{limit:,} 字节），请压缩后重新上传。"
+    else:
+        message = f"请求内容过大，不能超过 {human_size(e.limit)}。"
+    return error_response(413, grpc.StatusCode.INVALID_ARGUMENT, message,
                           "BODY_TOO_LARGE", rid, field=e.field, metadata={"limit_bytes": str(e.limit)})
 
 

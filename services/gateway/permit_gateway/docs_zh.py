@@ -241,6 +241,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "NEW_END_DATE_INVALID": ("INVALID_ARGUMENT", "延期截止日期须晚于当前截止日期"),
     "NEW_END_DATE_REQUIRED": ("INVALID_ARGUMENT", "未选择延期截止日期"),
     "NOTICE_NOT_READ": ("FAILED_PRECONDITION", "许可须知阅读不足 5 秒"),
+    "NOTICE_RECEIPT_INVALID": ("FAILED_PRECONDITION", "许可须知的阅读凭证无效（伪造或他人的凭证）"),
     "NOT_ADMIN": ("PERMISSION_DENIED", "仅系统管理员可操作"),
     "NOT_APPLICANT": ("PERMISSION_DENIED", "仅申请人可操作，或不是本单位（本人）的数据"),
     "NOT_LICENCE_OFFICER": ("PERMISSION_DENIED", "仅经营许可证审核岗可操作"),
@@ -461,12 +462,21 @@ OPERATIONS: dict[str, Operation] = {
          "REASON_REQUIRED", "LICENCE_NOT_PENDING", "ETAG_MISMATCH"),
         ("ID-5", "ID-6")),
     # ---- 申请填报 ------------------------------------------------------------
+    "GetPermitNotice": Operation(
+        "许可须知（附服务器签发的阅读凭证）", ("申请填报",), (APPLICANT,),
+        "“我要申请”前展示的许可须知全文，附服务器按自身时钟签发的阅读凭证 `receipt`："
+        "展示满 `readSeconds`（5）秒后，把凭证交给“我要申请”。",
+        _APPLICANT,
+        ("LICENCE_REQUIRED", "LICENCE_REVIEW_PENDING", "LICENCE_REJECTED", "NOT_APPLICANT"),
+        ("AP-1",)),
     "CreateApplication": Operation(
         "我要申请：新建申请草稿", ("申请填报",), (APPLICANT,),
-        "“我要申请”：新建一件未提交的申请（草稿）。须先展示许可须知至少 5 秒，`noticeShownTime` 为开始展示的时间；"
+        "“我要申请”：新建一件未提交的申请（草稿）。须带上许可须知的阅读凭证 `noticeReceipt`，"
+        "按服务器时钟签发满 5 秒（且不超过 24 小时）才可新建；客户端的 `noticeShownTime` 仅兼容旧版本，不作判断。"
         "同一 `requestId` 重试返回同一草稿。随后按六步用 UpdateApplication 保存。",
         _APPLICANT,
-        ("NOTICE_NOT_READ", "LICENCE_REQUIRED", "LICENCE_REVIEW_PENDING", "LICENCE_REJECTED", "NOT_APPLICANT"),
+        ("NOTICE_NOT_READ", "NOTICE_RECEIPT_INVALID", "LICENCE_REQUIRED", "LICENCE_REVIEW_PENDING",
+         "LICENCE_REJECTED", "NOT_APPLICANT"),
         ("AP-1",)),
     "GetApplication": Operation(
         "查看申请详情", ("申请填报", "进度查询"), (APPLICANT,),

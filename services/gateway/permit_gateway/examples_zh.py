@@ -146,7 +146,6 @@ def _update_steps(w: Window) -> dict[str, tuple[str, Example]]:
 def request_examples(today: dt.date) -> dict[str, dict[str, Example]]:
     """operationId -> example name -> request body example."""
     w = Window(today)
-    shown = _time(today - dt.timedelta(days=1))
     return {
         "SignIn": {
             "app": Example("国家政务服务平台 APP 登录（法人用户或个人用户）",
@@ -176,8 +175,9 @@ def request_examples(today: dt.date) -> dict[str, dict[str, Example]]:
                                                "etag": "1"}),
         },
         "CreateApplication": {"new": Example(
-            "我要申请：许可须知展示满 5 秒后新建草稿",
-            {"noticeShownTime": shown, "requestId": "0b6f3c1e-7d2a-4e59-9a7b-2c4d6e8f0a1b"})},
+            "我要申请：许可须知展示满 5 秒后，带上其阅读凭证新建草稿",
+            {"noticeReceipt": "eyJwIjoicGFydGllcy9MMTAwMSIsInQiOjE3OTY1MjM0NTYwMDB9.c2lnbmF0dXJlLWV4YW1wbGU",
+             "requestId": "0b6f3c1e-7d2a-4e59-9a7b-2c4d6e8f0a1b"})},
         "UpdateApplication": {name: ex for name, (_, ex) in _update_steps(w).items()},
         "SubmitApplication": {
             "submit": Example("提交许可", {"etag": "7", "requestId": "5e0c9b8a-1f2d-4c3b-8a7e-6d5c4b3a2f1e"}),

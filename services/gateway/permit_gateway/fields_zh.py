@@ -31,6 +31,7 @@ _OUTPUT = "（只读）"
 
 MESSAGES: dict[str, str] = {
     "google.type.Date": "日期（公历，不含时区）。",
+    "permit.application.v1.PermitNotice": "许可须知及服务器签发的阅读凭证（AP-1）。",
     "permit.application.v1.Application": "许可申请（“掌上办”六步填报的内容、状态和审批进度）。资源名 `applications/{申请单号}`。",
     "permit.application.v1.Cargo": "第一步 货物信息。重量单位千克、尺寸单位毫米（整数）；也可用按吨/米填写的文本字段，返回时补足 3 位小数。",
     "permit.application.v1.Vehicle": "第二步 车辆信息中的一辆车：货车、牵引车或挂车。",
@@ -156,6 +157,8 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
         "permit_state": "许可证状态（有效、已延期、已废止、已过期）。" + _OUTPUT,
         "permit_state_label": Field("许可证状态的中文名称。" + _OUTPUT, ("有效",)),
         "overall_reference": "第三步的填写参考：按车辆和货物推算的最小总质量、外廓尺寸，平均轴荷及按车辆轴距推算的轴距。" + _OUTPUT,
+        "allowed_actions": Field("当前可办理的操作（手册“操作列”），客户端据此显示按钮；其他操作均被拒绝。" + _OUTPUT,
+                                 (["APPLICATION_ACTION_WITHDRAW", "APPLICATION_ACTION_CLONE"],)),
     },
     "permit.application.v1.Cargo": {
         "empty_load": Field("空载：为 true 时无需填写货物信息，其他字段被忽略并清空。", (False,)),
@@ -285,8 +288,16 @@ FIELDS: dict[str, dict[str, FieldDoc]] = {
         "applications": Field("时间重叠的本人申请，`applications/{申请单号}`（其他申请人的申请不列出）。", (["applications/DJ1320261130000012"],)),
         "application_numbers": Field("时间重叠的本人申请单号（其他申请人的申请不列出）。", (["DJ1320261130000012"],)),
     },
+    "permit.application.v1.PermitNotice": {
+        "title": Field("标题。", ("许可须知",)),
+        "text": "许可须知全文，段落之间以换行分隔。",
+        "receipt": "服务器签发的阅读凭证：展示满 readSeconds 秒后交给“我要申请”（noticeReceipt）。",
+        "issue_time": "服务器签发凭证的时间（服务器时钟）。",
+        "read_seconds": Field("须展示的最短秒数。", (5,)),
+    },
     "permit.application.v1.CreateApplicationRequest": {
-        "notice_shown_time": "开始展示许可须知的时间（客户端时钟）；距今不足 5 秒时返回 NOTICE_NOT_READ。",
+        "notice_receipt": "许可须知的阅读凭证（GET /v1/notice 的 receipt）；签发不足 5 秒返回 NOTICE_NOT_READ。",
+        "notice_shown_time": "开始展示许可须知的时间（客户端时钟），仅为兼容旧版本保留，不作判断。",
         "request_id": Field("客户端生成的幂等键（如 UUID），用同一键重试返回同一草稿。", ("0b6f3c1e-7d2a-4e59-9a7b-2c4d6e8f0a1b",)),
     },
     "permit.application.v1.GetApplicationRequest": {"name": "申请，`applications/{申请单号}`。"},
@@ -1191,6 +1202,19 @@ ENUMS: dict[str, dict[str, str]] = {
         "DECISION_UNSPECIFIED": "未指定（拒绝）",
         "DECISION_APPROVE": "通过",
         "DECISION_REJECT": "驳回（须填写原因）",
+    },
+    "permit.application.v1.ApplicationAction": {
+        "APPLICATION_ACTION_UNSPECIFIED": "未指定",
+        "APPLICATION_ACTION_EDIT": "修改（保存填报步骤）",
+        "APPLICATION_ACTION_SUBMIT": "提交",
+        "APPLICATION_ACTION_DELETE": "删除草稿",
+        "APPLICATION_ACTION_WITHDRAW": "撤销",
+        "APPLICATION_ACTION_CORRECT": "修改补正",
+        "APPLICATION_ACTION_RESPOND_TO_ADJUSTMENT": "回应路线调整建议",
+        "APPLICATION_ACTION_CHANGE_VEHICLE": "车辆变更",
+        "APPLICATION_ACTION_EXTEND": "延期",
+        "APPLICATION_ACTION_ABOLISH": "废止",
+        "APPLICATION_ACTION_CLONE": "再来一件",
     },
     "permit.application.v1.Application.State": {
         "STATE_UNSPECIFIED": "未指定",

@@ -34,6 +34,9 @@ FD = descriptor.FieldDescriptor
 CHUNK = 64 * 1024
 TAIL = 4096
 FILE_FIELD = "file"
+# AP-4/8/9: the largest file a carrier may upload (the documents service enforces it;
+# the gateway relays a little more for the multipart framing).
+FILE_LIMIT_BYTES = 1024 * 1024
 # Form fields before the file: a few short values (kind, filename, content type).
 MAX_FIELDS = 16
 MAX_FIELD_BYTES = 4096

@@ -15,13 +15,19 @@ What it accepts:
 - list numbering in front of a line (``1、`` ``1.`` ``(1)`` ``①`` ``一、``): this is
   why ``、`` is a road separator only after the colon;
 - every province name, short name and alias, optionally followed by
-  ``段``/``境内``; a missing colon when the line starts with a province name.
+  ``段``/``境内``; a missing colon when the line starts with a province name;
+- every expressway's name and the short names of the reference data
+  (``成渝环线高速`` is G93 成渝地区环线高速).
+
+A road holding a character no road name has (an emoji, a symbol) is kept as typed
+with a note at that character's line and column.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -39,6 +45,15 @@ _LIST_PUNCTUATION = frozenset("、,，﹐﹑")
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 
 MAX_PROBLEMS = 200
+
+# No road name holds a symbol, an emoji or a control character (Unicode categories
+# S*, C*, and the emoji variation selectors): such a character is noted where it is.
+_ODD_CATEGORIES = frozenset({"So", "Sm", "Sc", "Sk", "Co", "Cn", "Cc", "Cs", "Cf"})
+_ODD_MARKS = frozenset("\ufe0e\ufe0f\u20e3")
+
+
+def _odd(ch: str) -> bool:
+    return ch in _ODD_MARKS or unicodedata.category(ch) in _ODD_CATEGORIES or 0x1F000 <= ord(ch) <= 0x1FAFF
 
 # Headings people paste above the rows; alone before a colon they carry nothing.
 HEADER_WORDS = frozenset({"路线", "通行路线", "行驶路线", "线路", "路径", "途经路线", "途经省份", "通行线路"})
@@ -307,6 +322,10 @@ class _Recogniser:
                 self.problem(sep, "EMPTY_ROAD", f"连字符“{sep.raw}”前后缺少道路名称。")
                 continue
             typed = _text(piece)
+            odd = next((t for t in piece if t.kind != _SPACE and _odd(t.raw)), None)
+            if odd is not None:
+                self.problem(odd, "ROAD_NAME_ODD_CHARACTER",
+                             f"道路“{_raw(piece)}”中含有道路名称不会有的字符“{odd.raw}”，请核对。")
             border = self.ref.border_crossing(typed)
             if border is not None:
                 # The manual: border crossings are not written; keep the route clean, say so.

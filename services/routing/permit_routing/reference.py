@@ -50,6 +50,13 @@ class Expressway:
     from_city: str
     to_city: str
     kind: str
+    # Short names and former names people write (成渝环线高速 for 成渝地区环线高速).
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the recogniser takes for this expressway."""
+        return (self.name, *self.aliases)
 
     @property
     def display_name(self) -> str:
@@ -111,8 +118,11 @@ class ReferenceData:
         self._expressway_by_code = {e.code: e for e in self.expressways}
         self._expressway_by_name = {}
         for e in self.expressways:
-            for n in (e.name, e.name + "公路"):
-                self._expressway_by_name[n] = e
+            for name in e.names:
+                for n in (name, name + "公路"):
+                    other = self._expressway_by_name.setdefault(n, e)
+                    if other is not e:
+                        raise ValueError(f"expressway name {n!r} is ambiguous: {other.code} and {e.code}")
 
     # -- provinces ---------------------------------------------------------
 
@@ -256,7 +266,8 @@ def load_reference_data(directory: Path = DATA_DIR) -> ReferenceData:
             raise ValueError(f"province_adjacency.csv names an unknown province {e}") from None
         links[pair] = Link(r["link"])
     expressways = tuple(
-        Expressway(code=r["code"], name=r["name"], from_city=r["from"], to_city=r["to"], kind=r["kind"])
+        Expressway(code=r["code"], name=r["name"], from_city=r["from"], to_city=r["to"], kind=r["kind"],
+                   aliases=tuple(a for a in r.get("aliases", "").split("|") if a))
         for r in _read_csv(directory / "expressways.csv")
     )
     return ReferenceData(version=version, provinces=provinces, links=links, expressways=expressways)

@@ -155,9 +155,11 @@ class Harness:
         return call_metadata(SERVICE)
 
     def create(self, principal: Principal = APPLICANT, seconds: float = 6) -> pb.Application:
+        """我要申请 with a notice the server served ``seconds`` ago (AP-1)."""
+        receipt = self.app.servicer.notices.serve(party=principal.party or "",
+                                                  now=NOW - dt.timedelta(seconds=seconds)).receipt
         return self.stub.CreateApplication(
-            spb.CreateApplicationRequest(notice_shown_time=ts(NOW - dt.timedelta(seconds=seconds))),
-            metadata=self.md(principal))
+            spb.CreateApplicationRequest(notice_receipt=receipt), metadata=self.md(principal))
 
     def update(self, app: pb.Application, *paths: str, principal: Principal = APPLICANT) -> pb.Application:
         return self.stub.UpdateApplication(

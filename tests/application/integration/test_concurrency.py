@@ -64,3 +64,42 @@ def test_parallel_retries_of_one_submit_send_one_case_AP_10(pg: Harness) -> None
     assert labels == ["未受理"] * 4
     assert pg.app.relay.run_once() == 1
     assert len(pg.approval.sink.received) == 1
+
+
+def test_parallel_vehicle_changes_onto_one_vehicle_leave_at_most_two_overlapping_AP_6_PQ_10(
+        harness: Harness) -> None:
+    """Four applications ask at once to change onto the same vehicle for the same days
+    (ReserveVehicleTime, as the approval service does before recording each change):
+    two get it, two are told of the time conflict."""
+    import datetime as dt
+
+    from google.type import date_pb2
+
+    from permit.application.v1 import application_internal_pb2 as ipb
+    from permit.application.v1 import application_internal_pb2_grpc as ipb_grpc
+
+    pg = harness
+    windows = [(dt.date(2026, 12, 10), dt.date(2026, 12, 14)), (dt.date(2026, 12, 16), dt.date(2026, 12, 20))]
+    apps = [pg.submit(pg.fill(pg.create(), start=s, end=e)) for s, e in windows for _ in range(2)]
+    barrier = threading.Barrier(len(apps))
+    internal = ipb_grpc.ApplicationInternalServiceStub(pg.channel)
+
+    def reserve(app):  # type: ignore[no-untyped-def]
+        barrier.wait()
+        try:
+            internal.ReserveVehicleTime(ipb.ReserveVehicleTimeRequest(
+                application=app.name, key=f"cases/{app.number}/vehicleChanges/1", plate_numbers=["冀A54321"],
+                start_date=date_pb2.Date(year=2026, month=12, day=12),
+                end_date=date_pb2.Date(year=2026, month=12, day=18)), metadata=pg.service_md())
+            return "ok"
+        except grpc.RpcError as e:
+            return error_of(e).reason
+
+    with ThreadPoolExecutor(len(apps)) as pool:
+        results = list(pool.map(reserve, apps))
+    assert sorted(results) == ["VEHICLE_TIME_CONFLICT", "VEHICLE_TIME_CONFLICT", "ok", "ok"]
+    engine = create_engine(pg.url)
+    with engine.connect() as conn:
+        held = conn.execute(text("SELECT count(*) FROM vehicle_hold WHERE plate_number = '冀A54321'")).scalar()
+    engine.dispose()
+    assert held == 2

@@ -56,6 +56,8 @@ class Store:
         self.outbox: list[tuple[str, str, Any]] = []
         self.inbox: set[str] = set()
         self.locked: list[list[str]] = []
+        # (key, plate) -> (application id, start, end); written at once, not per unit of work.
+        self.holds: dict[tuple[str, str], tuple[str, dt.date, dt.date]] = {}
 
 
 class FakeApplications:
@@ -114,6 +116,38 @@ class FakeApplications:
                 if p.plate_number in plates:
                     out.append((p.plate_number, a))
         return sorted(out, key=lambda x: (x[1].period_start, x[1].id))
+
+    def holding(self, plates: Iterable[str], start: dt.date, end: dt.date,
+                *, exclude: str) -> list[tuple[str, Application, dt.date, dt.date]]:
+        plates = set(plates)
+        out = []
+        for (_, plate), (app_id, s, e) in self.uow.store.holds.items():
+            a = self._live(app_id)
+            if (plate in plates and a is not None and a.id != exclude and a.status in OCCUPYING_STATES
+                    and s <= end and e >= start):
+                out.append((plate, a, s, e))
+        return out
+
+    def has_hold(self, key: str) -> bool:
+        return any(k == key for k, _ in self.uow.store.holds)
+
+    def add_holds(self, key: str, application_id: str, plates: Iterable[str], start: dt.date,
+                  end: dt.date) -> None:
+        for plate in set(plates):
+            self.uow.store.holds[(key, plate)] = (application_id, start, end)
+
+    def release_holds(self, key: str) -> int:
+        keys = [k for k in self.uow.store.holds if k[0] == key]
+        for k in keys:
+            del self.uow.store.holds[k]
+        return len(keys)
+
+    def release_covered_holds(self, app: Application) -> None:
+        plates = {p.plate_number for p in app.plates}
+        for k, (app_id, s, e) in list(self.uow.store.holds.items()):
+            if (app_id == app.id and k[1] in plates and app.period_start and app.period_end
+                    and s >= app.period_start and e <= app.period_end):
+                del self.uow.store.holds[k]
 
     def lock_vehicles(self, plates: Iterable[str]) -> None:
         self.store.locked.append(sorted(set(plates)))

@@ -8,31 +8,33 @@ from collections.abc import Callable
 
 import grpc
 import pytest
-from google.protobuf import field_mask_pb2, timestamp_pb2
+from google.protobuf import field_mask_pb2
 
 from permit.application.v1 import application_pb2 as pb
 from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1 import application_service_pb2_grpc as sgrpc
 from permit_application import services as svc
 from permit_application.grpc_api import ApplicationServicer, service_specs
+from permit_application.notice import NoticeSigner
 from permitkit.client import call_metadata
 from permitkit.errors import ErrorDetails
 from tests.application.conftest import APPLICANT, DEMO_EXPORT, NOW
 from tests.application.unit.fakes import FakeUnitOfWork, Store
+
+NOTICES = NoticeSigner(b"k" * 32)
 
 
 @pytest.fixture
 def stub(grpc_serve: Callable[..., grpc.Channel]) -> sgrpc.ApplicationServiceStub:
     store = Store()
     svc.import_legacy_records(FakeUnitOfWork(store), export=DEMO_EXPORT, check_caller=False, now=NOW)
-    servicer = ApplicationServicer(lambda: FakeUnitOfWork(store), clock=lambda: NOW)
+    servicer = ApplicationServicer(lambda: FakeUnitOfWork(store), clock=lambda: NOW, notices=NOTICES)
     return sgrpc.ApplicationServiceStub(grpc_serve(service_specs(servicer), domain="permit.application"))
 
 
 def create(stub: sgrpc.ApplicationServiceStub) -> pb.Application:
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(NOW - dt.timedelta(seconds=5))
-    return stub.CreateApplication(spb.CreateApplicationRequest(notice_shown_time=ts), metadata=call_metadata(APPLICANT))
+    receipt = NOTICES.serve(party=APPLICANT.party or "", now=NOW - dt.timedelta(seconds=5)).receipt
+    return stub.CreateApplication(spb.CreateApplicationRequest(notice_receipt=receipt), metadata=call_metadata(APPLICANT))
 
 
 def test_a_draft_round_trips_with_three_decimal_quantities_AP_3(stub: sgrpc.ApplicationServiceStub) -> None:

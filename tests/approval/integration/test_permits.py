@@ -175,6 +175,35 @@ class TestExtension:
         assert permit.extensions[0].state == pb.CHANGE_REQUEST_STATE_DENIED
         assert permit.end_date.day == 20
 
+    def test_the_extra_days_pass_the_duplicate_check_first_and_a_denial_gives_them_back_PQ_11_AP_6(
+            self, running: Running) -> None:
+        permit = issued(running)
+        fake = running.fake.servicer
+        fake.full_plates = {"冀B6789挂"}
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.RequestExtension(
+                svc.RequestExtensionRequest(permit=permit.name, new_end_date=d(2026, 12, 27),
+                                            provinces=[SHANDONG], reason="延误"), metadata=running.applicant())
+        assert e.value.code() == grpc.StatusCode.FAILED_PRECONDITION and reason_of(e.value) == "VEHICLE_TIME_CONFLICT"
+        assert list(running.stub.GetPermit(svc.GetPermitRequest(name=permit.name),
+                                           metadata=running.applicant()).extensions) == []
+        fake.full_plates = set()
+        permit = running.stub.RequestExtension(
+            svc.RequestExtensionRequest(permit=permit.name, new_end_date=d(2026, 12, 27),
+                                        provinces=[SHANDONG], reason="延误"), metadata=running.applicant())
+        ext = permit.extensions[0]
+        [held] = fake.reserved
+        assert held.key == ext.name and held.application == permit.application
+        assert (list(held.plate_numbers), held.start_date.day, held.end_date.day) == (
+            list(permit.plate_numbers), 21, 27)  # only the days the permit does not cover yet
+        running.stub.DecideExtension(svc.DecideExtensionRequest(name=ext.name, decision=pb.DECISION_DENY,
+                                                                reason="施工期间不予延期"),
+                                     metadata=running.officer(SHANDONG))
+        running.deliver()
+        [decided] = fake.decisions  # the application service gives the days back on reading it
+        assert (decided.approved, decided.extension) == (False, ext.name)
+        assert fake.released == []
+
     def test_extension_must_move_the_end_later_and_stay_on_the_route_PQ_11(
             self, running: Running) -> None:
         permit = issued(running)
@@ -217,6 +246,39 @@ class TestVehicleChange:
         ev = next(e for e in running.fake.servicer.events
                   if kind_of(e) == "VEHICLE_CHANGED")
         assert (ev.old_plate_number, ev.new_plate_number) == ("冀A12345", "冀A99999")
+
+    def test_a_change_onto_a_vehicle_whose_time_is_full_is_refused_and_not_recorded_PQ_10_AP_6(
+            self, running: Running) -> None:
+        self._fleet(running)
+        running.fake.servicer.full_plates = {"冀A99999"}
+        case = running.accept(running.submit())
+        with pytest.raises(grpc.RpcError) as e:
+            running.stub.RequestVehicleChange(
+                svc.RequestVehicleChangeRequest(case=case.name, old_plate_number="冀A12345",
+                                                new_vehicle="vehicles/v9", power_of_attorney="documents/poa2"),
+                metadata=running.applicant())
+        assert reason_of(e.value) == "VEHICLE_TIME_CONFLICT" and "冀A99999" in e.value.details()
+        case = running.stub.GetCase(svc.GetCaseRequest(name=case.name), metadata=running.officer(HEBEI))
+        assert list(case.vehicle_changes) == []
+
+    def test_a_denied_change_gives_its_vehicle_time_back_PQ_10_AP_6(self, running: Running) -> None:
+        self._fleet(running)
+        case = running.accept(running.submit())
+        case = running.stub.RequestVehicleChange(
+            svc.RequestVehicleChangeRequest(case=case.name, old_plate_number="冀A12345",
+                                            new_vehicle="vehicles/v9", power_of_attorney="documents/poa2"),
+            metadata=running.applicant())
+        change = case.vehicle_changes[0]
+        [held] = running.fake.servicer.reserved
+        assert (held.key, held.application, list(held.plate_numbers)) == (
+            change.name, case.application, ["冀A99999"])
+        running.stub.DecideVehicleChange(
+            svc.DecideVehicleChangeRequest(name=change.name, decision=pb.DECISION_DENY, reason="车辆不符"),
+            metadata=running.officer(HEBEI))
+        running.deliver()
+        [decided] = running.fake.servicer.decisions  # the application service gives the time back
+        assert (decided.approved, decided.vehicle_change) == (False, change.name)
+        assert running.fake.servicer.released == []
 
     @pytest.mark.parametrize("field", ["curb_mass_kg", "axle_count", "wheelbase_mm", "tyre_count"])
     def test_vehicle_with_any_different_figure_is_refused_PQ_10(self, running: Running,

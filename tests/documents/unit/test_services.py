@@ -55,6 +55,15 @@ class TestUpload:
         assert again.id == first.id
         assert store.puts == 1 and len(store.blobs) == 1 and len(uow.committed) == 1
 
+    def test_same_content_under_another_file_name_answers_the_name_given_AP_9(self, uow, store):
+        """A carrier uploading the same picture as 运输方案.jpg after 行驶证.jpg sees 运输方案.jpg."""
+        first = upload(uow, store, filename="行驶证.jpg")
+        second = upload(uow, store, filename="运输方案.jpg")
+        assert second.filename == "运输方案.jpg" and first.filename == "行驶证.jpg"
+        assert second.id != first.id and second.blob_key == first.blob_key
+        assert store.puts <= 2 and len(store.blobs) == 1
+        assert upload(uow, store, filename="运输方案.jpg").id == second.id  # a retry
+
     def test_same_content_as_another_kind_shares_the_blob_AP_8(self, uow, store):
         a = upload(uow, store, kind=DocumentKind.ID_CARD_FRONT)
         b = upload(uow, store, kind=DocumentKind.POWER_OF_ATTORNEY)

@@ -213,3 +213,29 @@ def test_province_suffix_before_a_missing_colon_stays_with_the_province_AP_7b(ty
     assert [(r.province, r.roads) for r in result.rows] == [("130000", ("G4京港澳高速",)),
                                                            ("320000", ("G2京沪高速",))]
     assert [p.reason for p in result.problems] == ["MISSING_COLON"]
+
+
+@pytest.mark.parametrize("typed", ["成渝环线高速", "G93成渝环线高速", "成渝环线高速公路", "成渝地区环线高速", "G93"])
+def test_short_forms_of_an_expressway_name_come_from_the_reference_data_AP_7b(typed: str) -> None:
+    """成渝环线高速 is how people write G93 成渝地区环线高速; the short names are data."""
+    result = parse_route_text(REF, f"重庆：G65-{typed}；")
+    assert result.rows == (Row("500000", ("G65包茂高速", "G93成渝地区环线高速")),)
+    assert result.problems == ()
+    assert "成渝环线高速" in next(e for e in REF.expressways if e.code == "G93").aliases
+
+
+@pytest.mark.parametrize(("text", "line", "column", "odd"), [
+    ("河北：G4-G45🚚；", 1, 10, "🚚"), ("河北：G4；\n河南：★G4", 2, 4, "★"), ("河北：G4-G45\u2764\ufe0f", 1, 10, "\u2764"),
+    ("河北：G4-S201$", 1, 11, "$"),
+])
+def test_a_road_with_a_character_no_road_name_has_gets_a_note_at_it_AP_7b(text, line, column, odd) -> None:
+    result = parse_route_text(REF, text)
+    notes = [p for p in result.problems if p.reason == "ROAD_NAME_ODD_CHARACTER"]
+    assert [(p.line, p.column) for p in notes] == [(line, column)]
+    assert odd in notes[0].message and f"第{line}行第{column}列" in notes[0].message
+    assert result.rows  # the rows still parse; the road is kept as typed for the user to fix
+
+
+def test_ordinary_road_names_get_no_odd_character_note_AP_7b() -> None:
+    result = parse_route_text(REF, "河北：G4-S201(石家庄段)-京昆高速·北段-G107国道#2；")
+    assert [p.reason for p in result.problems] == []

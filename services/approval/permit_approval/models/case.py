@@ -506,7 +506,8 @@ class Case(TimestampMixin, Base):
     def request_vehicle_change(self, *, old_plate: str, new_vehicle: str,
                                new_spec: dict[str, Any], power_of_attorney: str, actor: Actor,
                                now: dt.datetime,
-                               old_spec: dict[str, Any] | None = None) -> VehicleChange:
+                               old_spec: dict[str, Any] | None = None,
+                               change_id: str | None = None) -> VehicleChange:
         """Only another fleet vehicle with identical curb mass, axle count, wheelbase and tyre
         count (PQ-10)."""
         if self.state not in (CaseState.UNDER_REVIEW, CaseState.READY_TO_ISSUE):
@@ -530,7 +531,7 @@ class Case(TimestampMixin, Base):
             # Another vehicle of the same combination cannot stand in for this one.
             raise errors.VehicleAlreadyOnCase(field="new_vehicle")
         figures = {k: new_spec.get(k) for k in ("plate_number", *VEHICLE_SPEC_KEYS)}
-        vc = VehicleChange(id=new_id(), old_plate_number=old_plate, new_vehicle=new_vehicle,
+        vc = VehicleChange(id=change_id or new_id(), old_plate_number=old_plate, new_vehicle=new_vehicle,
                            new_plate_number=new_spec["plate_number"], new_spec=figures,
                            power_of_attorney=power_of_attorney, state=ChangeState.PENDING,
                            reason="", officer="", create_time=now)
@@ -539,6 +540,11 @@ class Case(TimestampMixin, Base):
         self.audit("VEHICLE_CHANGE_REQUESTED", actor, None, ChangeState.PENDING,
                    f"{old_plate} -> {vc.new_plate_number}", now)
         return vc
+
+    def vehicle_change_name(self, change_id: str) -> str:
+        """"cases/{case}/vehicleChanges/{id}": what the change holds its new vehicle's time
+        under at the application service (AP-6)."""
+        return f"{self.name}/vehicleChanges/{change_id}"
 
     def decide_vehicle_change(self, *, change_id: str, approve: bool, reason: str, actor: Actor,
                               now: dt.datetime) -> VehicleChange:
@@ -557,7 +563,8 @@ class Case(TimestampMixin, Base):
                        actor.province)
             self._emit(EventKind.VEHICLE_CHANGE_DENIED, actor, now, province=actor.province or "",
                        reason=reason, old_plate_number=vc.old_plate_number,
-                       new_plate_number=vc.new_plate_number, new_vehicle=vc.new_vehicle)
+                       new_plate_number=vc.new_plate_number, new_vehicle=vc.new_vehicle,
+                       vehicle_change=self.vehicle_change_name(vc.id))
             return vc
         vc.state = ChangeState.APPROVED
         self.plate_numbers = [vc.new_plate_number if p == vc.old_plate_number else p
@@ -571,7 +578,8 @@ class Case(TimestampMixin, Base):
         # PQ-10: the application carries the new vehicle and the agent's new power of attorney.
         self._emit(EventKind.VEHICLE_CHANGED, actor, now, province=actor.province or "",
                    old_plate_number=vc.old_plate_number, new_plate_number=vc.new_plate_number,
-                   new_vehicle=vc.new_vehicle, documents=[vc.power_of_attorney])
+                   new_vehicle=vc.new_vehicle, documents=[vc.power_of_attorney],
+                   vehicle_change=self.vehicle_change_name(vc.id))
         return vc
 
     # -- deadlines (RV-4) -----------------------------------------------------------------

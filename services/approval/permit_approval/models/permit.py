@@ -149,8 +149,14 @@ class Permit(TimestampMixin, Base):
                    permit_start_date=self.start_date.isoformat(),
                    permit_end_date=self.end_date.isoformat())
 
+    def extension_name(self, extension_id: str) -> str:
+        """"permits/{permit}/extensions/{id}": what the extension holds its vehicles' extra
+        days under at the application service (AP-6)."""
+        return f"{self.name}/extensions/{extension_id}"
+
     def request_extension(self, *, case: Case, new_end_date: dt.date, provinces: list[str],
-                          reason: str, actor: Actor, now: dt.datetime) -> Extension:
+                          reason: str, actor: Actor, now: dt.datetime,
+                          extension_id: str | None = None) -> Extension:
         """A new end date, provinces and reason, for those provinces to approve (PQ-11)."""
         self._ensure_active(local_date(now))
         if any(e.state == ChangeState.PENDING for e in self.extensions):
@@ -166,7 +172,7 @@ class Permit(TimestampMixin, Base):
             raise errors.ProvinceNotOnRoute(field="provinces")
         if not reason.strip():
             raise errors.required("reason", "请填写延期原因。")
-        ext = Extension(id=new_id(), new_end_date=new_end_date, provinces=provinces,
+        ext = Extension(id=extension_id or new_id(), new_end_date=new_end_date, provinces=provinces,
                         reason=reason, state=ChangeState.PENDING,
                         decisions={p: {"state": ReviewState.PENDING.value} for p in provinces},
                         create_time=now)
@@ -203,7 +209,8 @@ class Permit(TimestampMixin, Base):
         if not approve:
             ext.state = ChangeState.DENIED
             self._emit(EventKind.EXTENSION_DENIED, actor, now, case.submission, province=province,
-                       reason=reason, provinces=list(ext.provinces))
+                       reason=reason, provinces=list(ext.provinces),
+                       extension=self.extension_name(ext.id))
         elif all(d.get("state") == ReviewState.APPROVED.value for d in decisions.values()):
             ext.state = ChangeState.APPROVED
             case.audit("PERMIT_EXTENDED", actor, self.state, PermitState.EXTENDED,
@@ -213,7 +220,7 @@ class Permit(TimestampMixin, Base):
             self._emit(EventKind.PERMIT_EXTENDED, actor, now, case.submission,
                        permit_start_date=self.start_date.isoformat(),
                        permit_end_date=self.end_date.isoformat(), provinces=list(ext.provinces),
-                       reason=ext.reason)
+                       reason=ext.reason, extension=self.extension_name(ext.id))
         return ext
 
 
