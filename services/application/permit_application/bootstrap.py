@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -18,13 +18,10 @@ from permit_application.services import RouteValidator, UnitOfWork
 from permit_application.unit_of_work import SqlAlchemyUnitOfWork
 from permitkit.client import make_channel
 from permitkit.db import make_engine, make_session_factory, utcnow
+from permitkit.health_watch import PeerHealthWatch, hurry_outbox, watch_peers
 from permitkit.outbox import Handler, OutboxRelay
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-# In-cluster peers: reconnect quickly after a peer restarts, so the outbox drains soon.
-PEER_CHANNEL_OPTIONS = (("grpc.initial_reconnect_backoff_ms", 200), ("grpc.min_reconnect_backoff_ms", 200),
-                        ("grpc.max_reconnect_backoff_ms", 2000))
 
 
 @dataclass
@@ -36,8 +33,11 @@ class App:
     servicer: ApplicationServicer
     relay: OutboxRelay
     channels: list[grpc.Channel]
+    watches: list[PeerHealthWatch] = field(default_factory=list)
 
     def close(self) -> None:
+        for w in self.watches:
+            w.stop()
         self.relay.stop()
         for ch in self.channels:
             ch.close()
@@ -63,22 +63,26 @@ def build(settings: Settings, *, handlers: dict[str, Handler] | None = None,
         return SqlAlchemyUnitOfWork(session_factory, on_commit=wake)
 
     routing = None
+    watched: dict[str, grpc.Channel] = {}
     if handlers is None or (route_validator is None and use_routing):
-        approval_ch = make_channel(settings.approval_addr, options=PEER_CHANNEL_OPTIONS)
-        routing_ch = make_channel(settings.routing_addr, options=PEER_CHANNEL_OPTIONS)
+        approval_ch = make_channel(settings.approval_addr)
+        routing_ch = make_channel(settings.routing_addr)
         channels += [approval_ch, routing_ch]
         routing = RoutingClient(routing_ch, timeout=settings.peer_timeout)
         if handlers is None:
+            watched = {"approval": approval_ch, "routing": routing_ch}
             handlers = relay_handlers(ApprovalClient(approval_ch, timeout=settings.peer_timeout), routing)
     if route_validator is None and use_routing:
         route_validator = routing
     documents = None
     if use_documents:
-        documents_ch = make_channel(settings.documents_addr, options=PEER_CHANNEL_OPTIONS)
+        documents_ch = make_channel(settings.documents_addr)
         channels.append(documents_ch)
         documents = DocumentsClient(documents_ch, timeout=settings.peer_timeout)
     relay = OutboxRelay(engine, OUTBOX, handlers, service="application")
     relay_box.append(relay)
+    # The relay's peers back: deliver what waits at once, not after its backoff.
+    watches = watch_peers(watched, hurry_outbox(engine, OUTBOX, relay.wake)) if watched else []
     servicer = ApplicationServicer(uow_factory, route_validator=route_validator, document_checker=documents,
                                    clock=clock)
-    return App(engine, uow_factory, servicer, relay, channels)
+    return App(engine, uow_factory, servicer, relay, channels, watches)

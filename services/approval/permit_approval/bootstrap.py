@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -31,6 +31,7 @@ from permit_approval.unit_of_work import (
 from permit_approval.verification import PermitSigner
 from permitkit.client import make_channel
 from permitkit.db import make_engine, make_session_factory, utcnow
+from permitkit.health_watch import PeerHealthWatch, hurry_outbox, watch_peers
 from permitkit.outbox import Handler, OutboxRelay
 
 
@@ -43,8 +44,11 @@ class App:
     servicer: ApprovalServicer
     relay: OutboxRelay
     channels: list[grpc.Channel]
+    watches: list[PeerHealthWatch] = field(default_factory=list)
 
     def close(self) -> None:
+        for w in self.watches:
+            w.stop()
         self.relay.stop()
         for ch in self.channels:
             ch.close()
@@ -61,9 +65,12 @@ def build(settings: Settings, *, engine: Engine | None = None,
     engine = engine or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     channels: list[grpc.Channel] = []
+    watched: dict[str, grpc.Channel] = {}
     if event_sender is None or fleet is None:
         app_channel = make_channel(settings.application_addr)
         channels.append(app_channel)
+        if event_sender is None:
+            watched["application"] = app_channel
         event_sender = event_sender or ReviewEventSender(app_channel,
                                                          timeout=settings.peer_timeout)
         fleet = fleet or GrpcFleetDirectory(app_channel, timeout=settings.peer_timeout)
@@ -74,6 +81,8 @@ def build(settings: Settings, *, engine: Engine | None = None,
     if document_grants is None or documents is None:
         documents_channel = make_channel(settings.documents_addr)
         channels.append(documents_channel)
+        if document_grants is None:
+            watched["documents"] = documents_channel
         document_grants = document_grants or DocumentGrantSender(documents_channel,
                                                                  timeout=settings.peer_timeout)
         documents = documents or GrpcDocumentDirectory(documents_channel,
@@ -81,6 +90,8 @@ def build(settings: Settings, *, engine: Engine | None = None,
     relay = OutboxRelay(engine, OUTBOX, {REVIEW_EVENT_TOPIC: event_sender,
                                          DOCUMENT_GRANT_TOPIC: document_grants},
                         service="approval", poll_interval=relay_poll_interval)
+    # The relay's peers back: deliver what waits at once, not after its backoff.
+    watches = watch_peers(watched, hurry_outbox(engine, OUTBOX, relay.wake)) if watched else []
 
     def uow_factory() -> ApprovalUnitOfWork:
         return ApprovalUnitOfWork(session_factory, on_commit=relay.wake)
@@ -89,7 +100,7 @@ def build(settings: Settings, *, engine: Engine | None = None,
                                 signer=PermitSigner(settings.verification_key.encode()),
                                 fleet=fleet, documents=documents, routes=routes,
                                 clock=clock or utcnow)
-    return App(settings, engine, servicer, relay, channels)
+    return App(settings, engine, servicer, relay, channels, watches)
 
 
 def services_of(app: App) -> list[tuple[Callable[[Any, grpc.Server], None], Any, str]]:

@@ -28,6 +28,7 @@ from permit_gateway.middleware import JsonCORSMiddleware, RequestIdMiddleware, r
 from permit_gateway.openapi import audience_document, build_openapi
 from permit_gateway.ratelimit import RateLimiter, retry_after_seconds
 from permit_gateway.transcoding import Rule, collect_rules
+from permitkit.client import make_aio_channel
 from permitkit.context import REQUEST_ID, Principal
 
 log = structlog.get_logger("permit_gateway")
@@ -42,8 +43,9 @@ _HTTP_REASONS = {
     405: (grpc.StatusCode.UNIMPLEMENTED, "该地址不支持此请求方法。", "METHOD_NOT_ALLOWED"),
 }
 # After identity failed in transport, token checks fail at once for this long
-# instead of each request waiting out its own deadline.
-IDENTITY_COOL_DOWN = 2.0
+# instead of each request waiting out its own deadline; short, so that identity
+# back is identity used again within a second.
+IDENTITY_COOL_DOWN = 0.5
 
 
 def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | None = None,
@@ -56,7 +58,7 @@ def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # grpc.aio channels must be made inside the running loop.
         own = channels is None
-        chans = channels or {c: grpc.aio.insecure_channel(a) for c, a in settings.peers.items()}
+        chans = channels or {c: make_aio_channel(a) for c, a in settings.peers.items()}
         state["channels"] = chans
         identity = chans["identity"]
         state["verifier"] = verifier or TokenVerifier(

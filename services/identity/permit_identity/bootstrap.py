@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -17,6 +17,7 @@ from permit_identity.services import Policy
 from permit_identity.tickets import ChannelProvider, DevTicketProvider
 from permit_identity.unit_of_work import IdentityUnitOfWork
 from permitkit.db import make_engine, make_session_factory, utcnow
+from permitkit.health_watch import PeerHealthWatch, hurry_outbox, watch_peers
 from permitkit.outbox import OutboxRelay
 
 Clock = Callable[[], dt.datetime]
@@ -34,6 +35,7 @@ class App:
     clock: Clock
     documents: DocumentsPort
     relay: OutboxRelay
+    watches: list[PeerHealthWatch] = field(default_factory=list)
 
     @property
     def document_check(self) -> DocumentsPort | None:
@@ -41,6 +43,8 @@ class App:
         return self.documents if self.settings.verify_documents else None
 
     def close(self) -> None:
+        for w in self.watches:
+            w.stop()
         close = getattr(self.documents, "close", None)
         if close:
             close()
@@ -75,12 +79,17 @@ def build(settings: Settings, *, clock: Clock | None = None,
     factory = make_session_factory(engine)
     # Real channel adapters replace the development provider per channel here.
     dev = DevTicketProvider(settings.dev_ticket_key)
+    own_documents = documents is None
     documents = documents or DocumentsClient(settings.documents_addr)
+    relay = OutboxRelay(engine, outbox_table, licence_handlers(documents), service="identity")
+    # Documents back: grant what waits at once, not after the relay's backoff.
+    watches = (watch_peers({"documents": documents.channel}, hurry_outbox(engine, outbox_table, relay.wake))
+               if own_documents and isinstance(documents, DocumentsClient) else [])
     return App(
         settings=settings, engine=engine, uow=lambda: IdentityUnitOfWork(factory),
         policy=policy_of(settings),
         providers=providers or {ch: dev for ch in Channel},
         clock=clock or utcnow,
         documents=documents,
-        relay=OutboxRelay(engine, outbox_table, licence_handlers(documents), service="identity"),
+        relay=relay, watches=watches,
     )

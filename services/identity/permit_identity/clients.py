@@ -19,6 +19,10 @@ class DocumentsClient:
         self._stub = documents_service_pb2_grpc.DocumentServiceStub(self._channel)
         self._timeout = timeout
 
+    @property
+    def channel(self) -> grpc.Channel:
+        return self._channel
+
     def _md(self) -> tuple[tuple[str, str | bytes], ...]:
         return tuple(call_metadata(service_principal("identity")))
 
