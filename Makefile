@@ -8,7 +8,7 @@ CONTEXTS := identity application routing documents approval
 PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: install protos proto-deps token demo run test test-unit test-integration test-e2e lint bench migrate clean up down
+.PHONY: install protos proto-deps token demo run test test-unit test-integration test-e2e test-faults soak lint bench migrate clean up down
 
 install: $(VENV)/.installed
 
@@ -63,6 +63,10 @@ test-integration: protos
 
 test-e2e: protos
 	bash scripts/test.sh -m e2e $(PYTEST_ARGS)
+
+# Kill, stop or cut one part of the started system at a time (also part of `make test`).
+test-faults: protos
+	PYTEST_WORKERS=1 bash scripts/test.sh -m faults tests/faults $(PYTEST_ARGS)
 
 lint: protos proto-deps
 	$(PY) -m ruff check .

@@ -1,4 +1,4 @@
-"""Gateway replicas sharing rate limits and sign-outs through Redis (127.0.0.1:6379), and what
+"""Gateway replicas sharing rate limits and sign-outs through a real Redis server, and what
 each purpose does while Redis is away: limits per replica, revocations never skipped (ID-6)."""
 
 from __future__ import annotations
@@ -20,15 +20,13 @@ from permit_gateway.shared import RedisStore, StoreUnavailable
 from permitkit.testing import free_port
 from tests.gateway.test_gateway import FakeIdentity, auth, token
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
 
 @pytest.fixture
-def prefix():
-    """A key prefix of this test's own on the shared Redis; its keys are removed after."""
+def prefix(redis_url):
+    """A key prefix of this test's own (the Redis may be shared); its keys are removed after."""
     p = f"test:{uuid.uuid4().hex[:12]}:"
     yield p
-    r = redis.Redis.from_url(REDIS_URL)
+    r = redis.Redis.from_url(redis_url)
     keys = list(r.scan_iter(f"{p}*"))
     if keys:
         r.delete(*keys)
@@ -67,20 +65,20 @@ def replica(port: int, redis_url: str, prefix: str, **extra: str) -> TestClient:
     return TestClient(create_app(Settings.from_env(env)))
 
 
-def test_two_replicas_enforce_one_user_limit_ID_6(identity, prefix):
+def test_two_replicas_enforce_one_user_limit_ID_6(identity, prefix, redis_url):
     _, port = identity
     limits = {"PERMIT_GATEWAY_RATE_PER_USER": "0.01", "PERMIT_GATEWAY_RATE_PER_USER_BURST": "6"}
     tok = token(sid="s1", sub=f"users/{uuid.uuid4().hex[:6]}")
-    with replica(port, REDIS_URL, prefix, **limits) as a, replica(port, REDIS_URL, prefix, **limits) as b:
+    with replica(port, redis_url, prefix, **limits) as a, replica(port, redis_url, prefix, **limits) as b:
         codes = [(a if i % 2 else b).get("/v1/me", headers=auth(tok)).status_code for i in range(10)]
     # One bucket of 6 for both replicas, not 6 each.
     assert codes.count(200) == 6 and codes.count(429) == 4, codes
 
 
-def test_a_sign_out_on_one_replica_stops_the_token_on_the_other_at_once_ID_6(identity, prefix):
+def test_a_sign_out_on_one_replica_stops_the_token_on_the_other_at_once_ID_6(identity, prefix, redis_url):
     ident, port = identity
     tok = token(sid=f"s-{uuid.uuid4().hex[:6]}")
-    with replica(port, REDIS_URL, prefix) as a, replica(port, REDIS_URL, prefix) as b:
+    with replica(port, redis_url, prefix) as a, replica(port, redis_url, prefix) as b:
         assert b.get("/v1/me", headers=auth(tok)).status_code == 200  # b has confirmed the session
         assert a.post("/v1/sessions:signOut", json={}, headers=auth(tok)).status_code == 200
         r = b.get("/v1/me", headers=auth(tok))
@@ -112,9 +110,9 @@ def test_redis_down_limits_fall_back_to_each_replica_and_revocations_ask_identit
         assert body["reason"] == "SESSION_CHECK_UNAVAILABLE" and body["message"] == "暂时无法确认登录状态，请稍后重试。"
 
 
-def test_a_sign_out_while_redis_is_away_is_written_when_it_answers_again(prefix):
+def test_a_sign_out_while_redis_is_away_is_written_when_it_answers_again(prefix, redis_url):
     async def scenario() -> None:
-        store = RedisStore(REDIS_URL, prefix=prefix, cool_down=0.1)
+        store = RedisStore(redis_url, prefix=prefix, cool_down=0.1)
         store._down_since = time.monotonic()  # as if Redis just failed
         with pytest.raises(StoreUnavailable):
             await store.revoke("late", until=time.time() + 60)
@@ -125,9 +123,9 @@ def test_a_sign_out_while_redis_is_away_is_written_when_it_answers_again(prefix)
     asyncio.run(scenario())
 
 
-def test_the_shared_bucket_refills_at_its_rate(prefix):
+def test_the_shared_bucket_refills_at_its_rate(prefix, redis_url):
     async def scenario() -> None:
-        store = RedisStore(REDIS_URL, prefix=prefix)
+        store = RedisStore(redis_url, prefix=prefix)
         waits = [await store.take("user:x", 20.0, 2) for _ in range(3)]
         assert waits[:2] == [0.0, 0.0] and 0 < waits[2] <= 0.05 + 1e-6
         await asyncio.sleep(0.1)

@@ -46,7 +46,7 @@ _HTTP_REASONS = {
 # After identity failed in transport, token checks fail at once for this long
 # instead of each request waiting out its own deadline; short, so that identity
 # back is identity used again within a second.
-IDENTITY_COOL_DOWN = 0.5
+IDENTITY_COOL_DOWN = 0.25
 
 
 def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | None = None,
