@@ -78,6 +78,12 @@ bench: protos
 	$(PY) -m tests.bench.run
 	@if [ -f tests/bench/bench_routing.py ]; then $(PY) tests/bench/bench_routing.py; fi
 
+# Steady load at half the measured capacity for SOAK_SECONDS (default 180); fails when a
+# process's memory grows more than 5 % (tests/soak/run.py --help).
+SOAK_SECONDS ?= 180
+soak: protos
+	SOAK_SECONDS=$(SOAK_SECONDS) $(PY) -m tests.soak.run
+
 # Needs a Docker engine (not available on every machine): the compose stack of deploy/.
 up:
 	docker compose -f deploy/compose.yaml up --build -d

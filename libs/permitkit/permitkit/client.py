@@ -51,14 +51,14 @@ class _Details(grpc.ClientCallDetails):
 # restarts is reached again within a second. gRPC's default reconnect backoff
 # grows to 120 s, so a channel that saw its peer down once kept failing fast for
 # many seconds after the peer was back. Here the backoff starts at 0.1 s and
-# stops growing at 0.6 s (gRPC adds up to 20 % jitter: 0.72 s at most): a peer that
-# stays down still gets at most one connection attempt a second per channel, and
+# stops growing at 0.5 s (gRPC adds up to 20 % jitter: 0.6 s at most): a peer that
+# stays down still gets no more than two connection attempts a second per channel, and
 # each attempt against a closed port costs one refused SYN. The connect timeout
 # (``min_reconnect_backoff``) stays at 2 s so a busy peer can finish its handshake.
 # Keepalive pings notice a silently dead connection (a host gone, a cut cable)
 # in about 30 s instead of the kernel's TCP timeout of minutes.
 RECONNECT_INITIAL_MS = 100
-RECONNECT_MAX_MS = 600
+RECONNECT_MAX_MS = 500
 CHANNEL_OPTIONS: tuple[tuple[str, Any], ...] = (
     ("grpc.initial_reconnect_backoff_ms", RECONNECT_INITIAL_MS),
     ("grpc.min_reconnect_backoff_ms", 2000),
