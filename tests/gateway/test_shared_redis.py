@@ -39,8 +39,11 @@ class Identity(FakeIdentity):
     def __init__(self) -> None:
         self.state = "open"
         self.checks = 0
+        self.ended: set[str] = set()  # sessions ended by a sign-out
 
     def SignOut(self, request, context):
+        # Here a refresh token is the id of the session it belongs to.
+        self.ended.add(request.refresh_token)
         return id_pb.SignOutResponse(revoked_count=1)
 
     def IntrospectToken(self, request, context):
@@ -48,7 +51,7 @@ class Identity(FakeIdentity):
         if self.state == "crash":
             raise RuntimeError("identity database away")
         sid = jwt.decode(request.access_token, options={"verify_signature": False})["sid"]
-        gone = self.state == "revoked" or sid.startswith("gone")
+        gone = self.state == "revoked" or sid.startswith("gone") or sid in self.ended
         return id_pb.IntrospectTokenResponse(active=not gone, reason="SESSION_REVOKED" if gone else "")
 
 
@@ -80,12 +83,25 @@ def test_a_sign_out_on_one_replica_stops_the_token_on_the_other_at_once_ID_6(ide
     tok = token(sid=f"s-{uuid.uuid4().hex[:6]}")
     with replica(port, redis_url, prefix) as a, replica(port, redis_url, prefix) as b:
         assert b.get("/v1/me", headers=auth(tok)).status_code == 200  # b has confirmed the session
-        assert a.post("/v1/sessions:signOut", json={}, headers=auth(tok)).status_code == 200
+        sid = jwt.decode(tok, options={"verify_signature": False})["sid"]
+        assert a.post("/v1/sessions:signOut", json={"refreshToken": sid}, headers=auth(tok)).status_code == 200
         r = b.get("/v1/me", headers=auth(tok))
         assert (r.status_code, r.json()["error"]["reason"]) == (401, "SESSION_REVOKED")
         assert r.json()["error"]["message"] == "您已退出登录，请重新登录。"
         # Other sessions are untouched.
         assert b.get("/v1/me", headers=auth(token(sid="other"))).status_code == 200
+
+
+def test_signing_out_another_session_leaves_the_callers_token_working_ID_6(identity, prefix, redis_url):
+    """The sign-out named another session (its refresh token): identity says the caller's own
+    session is still open, so its token is not revoked anywhere."""
+    _, port = identity
+    tok = token(sid=f"s-{uuid.uuid4().hex[:6]}")
+    with replica(port, redis_url, prefix) as a, replica(port, redis_url, prefix) as b:
+        assert a.post("/v1/sessions:signOut", json={"refreshToken": "another-phone"},
+                      headers=auth(tok)).status_code == 200
+        assert a.get("/v1/me", headers=auth(tok)).status_code == 200
+        assert b.get("/v1/me", headers=auth(tok)).status_code == 200
 
 
 def test_redis_down_limits_fall_back_to_each_replica_and_revocations_ask_identity_ID_6(identity, prefix):

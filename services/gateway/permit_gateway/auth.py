@@ -114,8 +114,10 @@ class TokenVerifier:
         )
 
     async def signed_out(self, token: str) -> None:
-        """After a sign-out through this gateway: the session is revoked here at once and,
-        through the shared store, on every replica (kept and written later if it is away)."""
+        """After a sign-out through this gateway. The request may have ended another session
+        than the token's (a refresh token names it), so identity is asked about the token's
+        own session; when it is over (or identity cannot say), it is revoked here at once
+        and, through the shared store, on every replica (kept and written later if Redis is away)."""
         try:
             claims = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
@@ -123,6 +125,13 @@ class TokenVerifier:
         sid, exp = claims.get("sid"), claims.get("exp")
         if not isinstance(sid, str) or not sid:
             return
+        if self._session_check is not None:
+            try:
+                if await self._session_check(token):
+                    self._remember(self._sessions, sid, True)
+                    return
+            except Exception:  # noqa: BLE001 - cannot tell: the safe side is revoked
+                pass
         self._remember(self._sessions, sid, False)
         if self._revocations is not None:
             until = float(exp) if isinstance(exp, int | float) else time.time() + 24 * 3600
