@@ -6,11 +6,14 @@
    the applicant's list) as fast as ``--workers`` phones can drive it for
    ``--measure`` seconds. This also warms every process up (imports, pools,
    caches), so memory is taken after it.
-3. Soak: the same slices at half that rate for ``--seconds`` (default 180,
-   ``SOAK_SECONDS``), paced evenly.
-4. Each service's resident memory (VmRSS) at the start and at the end of the
-   soak (median of three readings a second apart, after the load stops); a
-   process that grew more than ``--max-growth`` percent (default 5) fails the run.
+3. Warm-up: the same slices at half that rate for ``--warmup`` seconds
+   (default 60): every server thread, connection and allocator arena a process
+   will use at that load exists by then; what grows after it is kept.
+4. Soak: the same slices at half the capacity for ``--seconds`` (default 180,
+   ``SOAK_SECONDS``), paced evenly; memory printed every 30 s.
+5. Each service's resident memory (VmRSS) at the start and at the end of the
+   soak (median of three readings a second apart); a process that grew more
+   than ``--max-growth`` percent (default 5) fails the run.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +101,8 @@ def capacity(slices: Slices, workers: int, seconds: float) -> float:
     return (slices.done - start_done) / (time.monotonic() - t0)
 
 
-def soak(slices: Slices, rate: float, seconds: float, workers: int) -> int:
+def soak(slices: Slices, rate: float, seconds: float, workers: int,
+         on_tick: Callable[[int], None] | None = None) -> int:
     """Schedule one slice every 1/rate s for ``seconds`` on a pool of ``workers``; all run to the end.
     Returns how many were scheduled."""
     interval = 1.0 / rate
@@ -119,8 +124,8 @@ def soak(slices: Slices, rate: float, seconds: float, workers: int) -> int:
         scheduled += 1
         nxt += interval
         now = time.monotonic()
-        if now - last_print >= 30:
-            print(f"  {int(seconds - (end - now))} s: {slices.done} slices done", flush=True)
+        if now - last_print >= 30 and on_tick is not None:
+            on_tick(int(seconds - (end - now)))
             last_print = now
         time.sleep(max(0.0, nxt - now))
     for _ in threads:
@@ -134,6 +139,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=float(os.environ.get("SOAK_SECONDS", "180")))
     ap.add_argument("--measure", type=float, default=30.0, help="seconds of the capacity run (also the warm-up)")
+    ap.add_argument("--warmup", type=float, default=60.0, help="seconds at half capacity before memory is taken")
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--max-growth", type=float, default=5.0, help="percent of memory growth that fails")
     args = ap.parse_args()
@@ -165,13 +171,17 @@ def main() -> int:
             return 1
         rate = cap / 2
         print(f"capacity: {cap:.2f} slices/s ({slices.done} in {args.measure:.0f} s, {args.workers} phones); "
-              f"soak at {rate:.2f} slices/s for {args.seconds:.0f} s", flush=True)
-        time.sleep(2)
+              f"warm-up {args.warmup:.0f} s, then soak at {rate:.2f} slices/s for {args.seconds:.0f} s", flush=True)
+        soak(slices, rate, args.warmup, args.workers)
         before = memory(stack)
+        print("  0 s: " + _mib(before), flush=True)
+
+        def tick(elapsed: int) -> None:
+            now = {n: rss_kib(p.pid) for n, p in stack.procs.items()}
+            print(f"  {elapsed} s: {slices.done} slices done; " + _mib(now), flush=True)
         failed_before = len(slices.failed)
         done_before = slices.done
-        started = soak(slices, rate, args.seconds, args.workers)
-        time.sleep(2)
+        started = soak(slices, rate, args.seconds, args.workers, tick)
         after = memory(stack)
         done = slices.done - done_before
         failed = len(slices.failed) - failed_before
@@ -198,6 +208,10 @@ def main() -> int:
             drop_database(admin, u)
         if throwaway:
             throwaway.stop()
+
+
+def _mib(kib: dict[str, int]) -> str:
+    return " ".join(f"{n}={v / 1024:.1f}" for n, v in kib.items()) + " MiB"
 
 
 def _has_redis() -> bool:
