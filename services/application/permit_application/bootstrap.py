@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -22,14 +22,11 @@ from permit_application.unit_of_work import SqlAlchemyUnitOfWork
 from permitkit.client import make_channel
 from permitkit.db import make_engine, make_session_factory, utcnow
 from permitkit.events import EventSink
+from permitkit.health_watch import PeerHealthWatch, watch_consumers
 from permitkit.outbox import OutboxRelay, Subscription
 from permitkit.server import ServiceSpec
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-# In-cluster peers: reconnect quickly after a peer restarts, so the outbox drains soon.
-PEER_CHANNEL_OPTIONS = (("grpc.initial_reconnect_backoff_ms", 200), ("grpc.min_reconnect_backoff_ms", 200),
-                        ("grpc.max_reconnect_backoff_ms", 2000))
 
 
 @dataclass
@@ -45,6 +42,9 @@ class App:
     sink: EventSink
     relay: OutboxRelay
     channels: list[grpc.Channel]
+    # The relay's consumers' channels: a peer back is served at once (start() watches them).
+    watched: dict[str, grpc.Channel] = field(default_factory=dict)
+    watches: list[PeerHealthWatch] = field(default_factory=list)
 
     def grpc_services(self) -> Sequence[ServiceSpec]:
         return service_specs(self.servicer)
@@ -52,8 +52,11 @@ class App:
     def start(self) -> None:
         if self.settings.relay_enabled:
             self.relay.start()
+            self.watches = watch_consumers(self.relay, self.watched)
 
     def close(self) -> None:
+        for w in self.watches:
+            w.stop()
         self.relay.stop()
         for ch in self.channels:
             ch.close()
@@ -79,18 +82,20 @@ def build(settings: Settings, *, subscriptions: list[Subscription] | None = None
         return SqlAlchemyUnitOfWork(session_factory, on_commit=wake)
 
     routing = None
+    watched: dict[str, grpc.Channel] = {}
     if subscriptions is None or (route_validator is None and use_routing):
-        approval_ch = make_channel(settings.approval_addr, options=PEER_CHANNEL_OPTIONS)
-        routing_ch = make_channel(settings.routing_addr, options=PEER_CHANNEL_OPTIONS)
+        approval_ch = make_channel(settings.approval_addr)
+        routing_ch = make_channel(settings.routing_addr)
         channels += [approval_ch, routing_ch]
         routing = RoutingClient(routing_ch, timeout=settings.peer_timeout)
         if subscriptions is None:
+            watched = {"approval": approval_ch, "routing": routing_ch}
             subscriptions = relay_subscriptions(approval_ch, routing_ch, timeout=settings.peer_timeout)
     if route_validator is None and use_routing:
         route_validator = routing
     documents = None
     if use_documents:
-        documents_ch = make_channel(settings.documents_addr, options=PEER_CHANNEL_OPTIONS)
+        documents_ch = make_channel(settings.documents_addr)
         channels.append(documents_ch)
         documents = DocumentsClient(documents_ch, timeout=settings.peer_timeout)
     relay = OutboxRelay(engine, OUTBOX, subscriptions, service="application")
@@ -99,4 +104,4 @@ def build(settings: Settings, *, subscriptions: list[Subscription] | None = None
                                    clock=clock)
     sink = event_handlers.sink(uow_factory, clock)
     servicer.event_sink = sink
-    return App(settings, engine, uow_factory, servicer, sink, relay, channels)
+    return App(settings, engine, uow_factory, servicer, sink, relay, channels, watched)

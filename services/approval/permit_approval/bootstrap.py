@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import grpc
@@ -30,6 +30,7 @@ from permit_approval.verification import PermitSigner
 from permitkit.client import make_channel
 from permitkit.db import make_engine, make_session_factory, utcnow
 from permitkit.events import EventSink
+from permitkit.health_watch import PeerHealthWatch, watch_consumers
 from permitkit.outbox import Deliver, GrpcSink, OutboxRelay, Subscription
 from permitkit.server import ServiceSpec
 
@@ -47,6 +48,9 @@ class App:
     relay: OutboxRelay
     channels: list[grpc.Channel]
     uow_factory: Callable[[], ApprovalUnitOfWork]
+    # The relay's consumers' channels: a peer back is served at once (start() watches them).
+    watched: dict[str, grpc.Channel] = field(default_factory=dict)
+    watches: list[PeerHealthWatch] = field(default_factory=list)
 
     def grpc_services(self) -> Sequence[ServiceSpec]:
         return [(add_to_server, self.servicer, FULL_NAME), self.sink.service_spec(),
@@ -54,8 +58,11 @@ class App:
 
     def start(self) -> None:
         self.relay.start()
+        self.watches = watch_consumers(self.relay, self.watched)
 
     def close(self) -> None:
+        for w in self.watches:
+            w.stop()
         self.relay.stop()
         for ch in self.channels:
             ch.close()
@@ -72,9 +79,12 @@ def build(settings: Settings, *, engine: Engine | None = None,
     engine = engine or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     channels: list[grpc.Channel] = []
+    watched: dict[str, grpc.Channel] = {}
     if application_sink is None or fleet is None:
         app_channel = make_channel(settings.application_addr)
         channels.append(app_channel)
+        if application_sink is None:
+            watched["application"] = app_channel
         application_sink = application_sink or GrpcSink(app_channel, producer="approval",
                                                          timeout=settings.peer_timeout)
         fleet = fleet or GrpcFleetDirectory(app_channel, timeout=settings.peer_timeout)
@@ -85,6 +95,8 @@ def build(settings: Settings, *, engine: Engine | None = None,
     if documents_sink is None or documents is None:
         documents_channel = make_channel(settings.documents_addr)
         channels.append(documents_channel)
+        if documents_sink is None:
+            watched["documents"] = documents_channel
         documents_sink = documents_sink or GrpcSink(documents_channel, producer="approval",
                                                     timeout=settings.peer_timeout)
         documents = documents or GrpcDocumentDirectory(documents_channel,
@@ -100,7 +112,7 @@ def build(settings: Settings, *, engine: Engine | None = None,
                                 fleet=fleet, documents=documents, routes=routes,
                                 clock=clock or utcnow)
     sink = event_handlers.sink(uow_factory, clock or utcnow)
-    return App(settings, engine, servicer, sink, relay, channels, uow_factory)
+    return App(settings, engine, servicer, sink, relay, channels, uow_factory, watched)
 
 
 def subscriptions(application: Deliver, documents: Deliver) -> list[Subscription]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
+import grpc
 from sqlalchemy.engine import Engine
 
 from permit.identity.v1 import events_pb2 as identity_events
@@ -20,6 +21,7 @@ from permit_identity.services import Policy
 from permit_identity.tickets import ChannelProvider, DevTicketProvider
 from permit_identity.unit_of_work import IdentityUnitOfWork
 from permitkit.db import make_engine, make_session_factory, utcnow
+from permitkit.health_watch import PeerHealthWatch, watch_consumers
 from permitkit.outbox import Deliver, GrpcSink, OutboxRelay, Subscription
 from permitkit.server import ServiceSpec
 
@@ -41,6 +43,9 @@ class App:
     documents: DocumentsPort
     relay: OutboxRelay
     calendar: CalendarPort
+    # The relay's consumers' channels: a peer back is served at once (start() watches them).
+    watched: dict[str, grpc.Channel] = field(default_factory=dict)
+    watches: list[PeerHealthWatch] = field(default_factory=list)
 
     @property
     def document_check(self) -> DocumentsPort | None:
@@ -63,8 +68,11 @@ class App:
 
     def start(self) -> None:
         self.relay.start()
+        self.watches = watch_consumers(self.relay, self.watched)
 
     def close(self) -> None:
+        for w in self.watches:
+            w.stop()
         self.relay.stop()
         for peer in (self.documents, self.calendar):
             close = getattr(peer, "close", None)
@@ -99,10 +107,13 @@ def build(settings: Settings, *, clock: Clock | None = None,
     factory = make_session_factory(engine)
     # Real channel adapters replace the development provider per channel here.
     dev = DevTicketProvider(settings.dev_ticket_key)
+    watched: dict[str, grpc.Channel] = {}
     if documents is None:
         client = DocumentsClient(settings.documents_addr)
         documents = client
-        documents_sink = documents_sink or GrpcSink(client.channel, producer="identity")
+        if documents_sink is None:
+            documents_sink = GrpcSink(client.channel, producer="identity")
+            watched["documents"] = client.channel
     return App(
         settings=settings, engine=engine, uow=lambda: IdentityUnitOfWork(factory),
         policy=policy_of(settings),
@@ -111,4 +122,5 @@ def build(settings: Settings, *, clock: Clock | None = None,
         documents=documents,
         relay=OutboxRelay(engine, outbox_table, subscriptions(documents_sink), service="identity"),
         calendar=calendar or ApprovalCalendar(settings.approval_addr, timeout=settings.calendar_timeout),
+        watched=watched,
     )
