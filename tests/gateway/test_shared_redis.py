@@ -12,6 +12,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from permit.identity.v1 import identity_internal_pb2_grpc as id_igrpc
 from permit.identity.v1 import identity_service_pb2 as id_pb
 from permit.identity.v1 import identity_service_pb2_grpc as id_grpc
 from permit_gateway.app import create_app
@@ -34,7 +35,8 @@ def prefix(redis_url):
 
 
 class Identity(FakeIdentity):
-    """Sign-out works; the session check says what ``state`` says (open / revoked / crash)."""
+    """Sign-out works; the session check (IdentityInternalService.IntrospectToken, served from
+    here too) says what ``state`` says (open / revoked / crash)."""
 
     def __init__(self) -> None:
         self.state = "open"
@@ -58,7 +60,11 @@ class Identity(FakeIdentity):
 @pytest.fixture
 def identity(grpc_serve):
     ident = Identity()
-    ch = grpc_serve([(id_grpc.add_IdentityServiceServicer_to_server, ident, "permit.identity.v1.IdentityService")])
+    internal = id_igrpc.IdentityInternalServiceServicer()
+    internal.IntrospectToken = ident.IntrospectToken  # type: ignore[method-assign]
+    ch = grpc_serve([(id_grpc.add_IdentityServiceServicer_to_server, ident, "permit.identity.v1.IdentityService"),
+                     (id_igrpc.add_IdentityInternalServiceServicer_to_server, internal,
+                      "permit.identity.v1.IdentityInternalService")])
     return ident, ch.port
 
 
