@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 WEB_SOURCES := $(filter-out web/src/api/schema.d.ts,$(shell find web/src web/public -type f 2>/dev/null)) web/index.html web/openapi.json web/vite.config.ts web/tsconfig.json web/package.json web/scripts/size.mjs
 
-.PHONY: install protos proto-deps proto-baseline web web-deps web-test openapi-snapshot token demo run test test-unit test-integration test-e2e lint bench migrate clean up down
+.PHONY: install protos proto-deps proto-baseline web web-deps web-test openapi-snapshot token demo run test test-unit test-integration test-e2e test-faults soak lint bench migrate clean up down
 
 install: $(VENV)/.installed
 
@@ -85,6 +85,10 @@ test-integration: protos
 test-e2e: protos web
 	bash scripts/test.sh -m e2e $(PYTEST_ARGS)
 
+# Kill, stop or cut one part of the started system at a time (also part of `make test`).
+test-faults: protos
+	PYTEST_WORKERS=1 bash scripts/test.sh -m faults tests/faults $(PYTEST_ARGS)
+
 # The released contracts `buf breaking` compares against (protos/buf-image.binpb).
 PROTO_BASELINE := protos/buf-image.binpb
 
@@ -105,6 +109,12 @@ proto-baseline: proto-deps
 bench: protos
 	$(PY) -m tests.bench.run
 	@if [ -f tests/bench/bench_routing.py ]; then $(PY) tests/bench/bench_routing.py; fi
+
+# Steady load at half the measured capacity for SOAK_SECONDS (default 180); fails when a
+# process's memory grows more than 5 % (tests/soak/run.py --help).
+SOAK_SECONDS ?= 180
+soak: protos
+	SOAK_SECONDS=$(SOAK_SECONDS) $(PY) -m tests.soak.run
 
 # Needs a Docker engine (not available on every machine): the compose stack of deploy/.
 up:

@@ -392,7 +392,7 @@ def secrets_in(resources: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, st
 # ---------------------------------------------------------------------------
 
 EXPECTED_COMPOSE_SERVICES = frozenset(
-    {"postgres", "minio", "minio-buckets", "gateway", *CONTEXTS, *(f"{c}-migrate" for c in CONTEXTS)})
+    {"postgres", "minio", "minio-buckets", "redis", "gateway", *CONTEXTS, *(f"{c}-migrate" for c in CONTEXTS)})
 
 
 def env_of(service: Mapping[str, Any]) -> dict[str, str]:

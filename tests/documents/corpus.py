@@ -125,6 +125,34 @@ def pdf_without_trailer() -> bytes:
     return whole[: whole.index(b"trailer")]
 
 
+def pdf_with_object_stream(action: str = "<< /S /JavaScript /JS (app.alert(1)) >>") -> bytes:
+    """A PDF 1.5 whose open action (object 5) is packed in a compressed object stream and
+    indexed by a cross-reference stream: no name of it appears in the file's bytes."""
+    packed_body = f"5 0 {action}".encode()
+    packed = zlib.compress(packed_body)
+    objects: dict[int, bytes] = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        4: (b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(packed)
+            + packed + b"\nendstream"),
+    }
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for num, body in objects.items():
+        offsets[num] = len(out)
+        out += b"%d 0 obj\n" % num + body + b"\nendobj\n"
+    xref_at = len(out)
+    rows = [struct.pack(">BIH", 0, 0, 65535)]
+    rows += [struct.pack(">BIH", 1, offsets[n], 0) for n in (1, 2, 3, 4)]
+    rows += [struct.pack(">BIH", 2, 4, 0), struct.pack(">BIH", 1, xref_at, 0)]
+    table = b"".join(rows)
+    out += (b"6 0 obj\n<< /Type /XRef /Size 7 /Root 1 0 R /W [1 4 2] /Length %d >>\nstream\n" % len(table)
+            + table + b"\nendstream\nendobj\n")
+    out += b"startxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
+
+
 def pdf_with_javascript() -> bytes:
     return pdf("/AA << /O << /S /J#61vaScript /JS (app.alert(1)) >> >> ")
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from collections.abc import Callable
 from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -105,6 +106,78 @@ def is_unique_violation(exc: BaseException) -> bool:
 
 
 M = TypeVar("M")
+
+
+# --- transient database errors ---------------------------------------------------
+# A connection cut under a unit of work (the server restarted, a failover, an
+# operator's pg_terminate_backend) is not a bug of the request: the work is
+# retried once on a fresh connection when nothing was committed yet, else the
+# caller is told to try again (UNAVAILABLE, DATABASE_UNAVAILABLE), never a 500.
+
+# SQLSTATE classes of a lost or refused connection: 08 connection exception,
+# 57P01-57P03 admin shutdown / crash shutdown / cannot connect now.
+_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_transient_db_error(exc: BaseException) -> bool:
+    """True when ``exc`` (or what it wraps) is a lost or refused database connection."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, DBAPIError) and (e.connection_invalidated or isinstance(e, OperationalError | InterfaceError)):
+            return True
+        sqlstate = getattr(e, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES):
+            return True
+        if type(e).__module__.startswith("psycopg") and type(e).__name__ in ("OperationalError", "InterfaceError"):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
+class _CommitLog:
+    """How many commits this request has sent to the database (any engine, any session)."""
+
+    __slots__ = ("commits",)
+
+    def __init__(self) -> None:
+        self.commits = 0
+
+
+_commit_log: contextvars.ContextVar[_CommitLog | None] = contextvars.ContextVar("permit_commit_log", default=None)
+
+
+@event.listens_for(Engine, "commit")
+def _count_commit(_conn: Any) -> None:
+    log = _commit_log.get()
+    if log is not None:
+        log.commits += 1
+
+
+def track_commits() -> _CommitLog:
+    """Start counting the commits of the current request (the server calls this per RPC)."""
+    log = _CommitLog()
+    _commit_log.set(log)
+    return log
+
+
+def retry_transient(work: Callable[[], M], *, retries: int = 1) -> M:
+    """Run ``work``; on a lost connection before anything was committed, run it again.
+
+    A failure after a commit went out is not retried here (the write may have
+    landed): the caller gets the error and retries with the same request id,
+    which the use cases answer idempotently.
+    """
+    attempt = 0
+    while True:
+        log = track_commits()
+        try:
+            return work()
+        except Exception as e:
+            if attempt >= retries or log.commits or not is_transient_db_error(e):
+                raise
+            attempt += 1
 
 
 class RepositoryBase(Generic[M]):

@@ -233,10 +233,29 @@ class OutboxRelay:
         """Every topic some consumer subscribes to."""
         return frozenset(t for s in self.subscriptions.values() for t in s.topics)
 
-    def wake(self) -> None:
-        """Deliver soon (called after a commit that queued an event)."""
-        for w in self._wakes.values():
-            w.set()
+    def wake(self, consumer: str | None = None) -> None:
+        """Deliver soon (called after a commit that queued an event): ``consumer``'s
+        thread, or every consumer's."""
+        for name, w in self._wakes.items():
+            if consumer is None or name == consumer:
+                w.set()
+
+    def retry_now(self, consumer: str | None = None) -> None:
+        """The consumer's peer is back (``permitkit.health_watch``): a delivery waiting out
+        its backoff is due now, with the backoff started afresh, and the consumer's thread
+        is woken. Every consumer when None; a consumer not waiting is only woken."""
+        if consumer is not None and consumer not in self.subscriptions:
+            raise KeyError(f"{self.service} relay has no consumer {consumer!r}")
+        names = [consumer] if consumer else list(self.subscriptions)
+        now = utcnow()
+        with self.engine.begin() as conn:
+            hurried = conn.execute(update(self.consumers).where(
+                self.consumers.c.consumer.in_(names), self.consumers.c.next_attempt_time > now)
+                .values(attempts=0, next_attempt_time=now, update_time=now)).rowcount
+        if hurried:
+            log.info("outbox_retry_now", service=self.service, consumers=names)
+        for name in names:
+            self.wake(name)
 
     def pending(self, consumer: str | None = None) -> int:
         """Events not yet delivered (or parked) for ``consumer``, or for any consumer."""

@@ -19,7 +19,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from permitkit import context as ctx
-from permitkit.errors import InvalidArgument, PermitError, to_rpc_status
+from permitkit.db import is_transient_db_error, retry_transient, track_commits
+from permitkit.errors import InvalidArgument, PermitError, Unavailable, to_rpc_status
 from permitkit.metrics import observe_rpc
 from permitkit.settings import ServiceSettings
 
@@ -76,6 +77,9 @@ class _Interceptor(grpc.ServerInterceptor):
             return tokens, time.perf_counter(), principal.subject if principal else "-"
 
         def fail(exc: BaseException, context: grpc.ServicerContext) -> grpc.StatusCode:
+            if not isinstance(exc, PermitError) and is_transient_db_error(exc):
+                log.warning("rpc_database_unavailable", method=method, error=str(exc)[:300])
+                exc = DatabaseUnavailable()
             if isinstance(exc, PermitError):
                 context.abort_with_status(to_rpc_status(exc, domain))
             log.exception("rpc_unhandled_exception", method=method)
@@ -95,15 +99,21 @@ class _Interceptor(grpc.ServerInterceptor):
                 return c.name if isinstance(c, grpc.StatusCode) else "OK"
             if isinstance(exc, PermitError):
                 return exc.code.name
+            if is_transient_db_error(exc):
+                return "UNAVAILABLE"
             return "INTERNAL" if not _is_abort(exc) else "ABORTED_BY_HANDLER"
 
-        def wrap_unary(behavior: Callable[..., Any]) -> Callable[..., Any]:
+        def wrap_unary(behavior: Callable[..., Any], unary_request: bool) -> Callable[..., Any]:
             def inner(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
                 tokens, started, subject = prepare(context)
                 exc: BaseException | None = None
                 try:
                     if isinstance(request_or_iterator, Message):
                         reject_nul(request_or_iterator)
+                    if unary_request:
+                        # A lost database connection before any commit: once more, on a fresh one.
+                        return retry_transient(lambda: behavior(request_or_iterator, context))
+                    track_commits()  # a streamed request cannot be read twice: no retry
                     return behavior(request_or_iterator, context)
                 except Exception as e:  # noqa: BLE001 - translated below
                     exc = e
@@ -133,15 +143,22 @@ class _Interceptor(grpc.ServerInterceptor):
 
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                wrap_unary(handler.unary_unary), handler.request_deserializer, handler.response_serializer)
+                wrap_unary(handler.unary_unary, True), handler.request_deserializer, handler.response_serializer)
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
-                wrap_unary(handler.stream_unary), handler.request_deserializer, handler.response_serializer)
+                wrap_unary(handler.stream_unary, False), handler.request_deserializer, handler.response_serializer)
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 wrap_stream(handler.unary_stream), handler.request_deserializer, handler.response_serializer)
         return grpc.stream_stream_rpc_method_handler(
             wrap_stream(handler.stream_stream), handler.request_deserializer, handler.response_serializer)
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database could not be reached (or dropped the connection) for this request."""
+
+    reason = "DATABASE_UNAVAILABLE"
+    message = "数据服务暂时不可用，请稍后重试。"
 
 
 def _nul_field(msg: Message, prefix: str = "") -> str | None:
@@ -232,7 +249,9 @@ def grpc_server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc"),
         interceptors=[_Interceptor(domain), *interceptors],
         # No SO_REUSEPORT: a second process on the same port must fail, not share it.
-        options=[("grpc.so_reuseport", 0), *options],
+        # Peers' channels send keepalive pings every 20 s (permitkit.client): accept them.
+        options=[("grpc.so_reuseport", 0), ("grpc.keepalive_permit_without_calls", 1),
+                 ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000), *options],
     )
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -230,6 +230,54 @@ def s3_endpoint(s3_server: S3Server | None) -> S3Endpoint:
     return s3_server.endpoint
 
 
+class RedisServer:
+    """A private redis-server process on a loopback port; can be stopped and started again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="permit-redis-"))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        exe = shutil.which("redis-server")
+        if exe is None:
+            raise RuntimeError("redis-server is not installed (Debian package redis-server) "
+                               "and PERMIT_TEST_REDIS_URL is not set")
+        self.proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", str(self.dir)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port("127.0.0.1", self.port, proc=self.proc)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis server: PERMIT_TEST_REDIS_URL, or a private redis-server process for this run."""
+    url = os.environ.get("PERMIT_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    server = RedisServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.close()
+
+
 @pytest.fixture
 def grpc_serve() -> Iterator[Callable[..., grpc.Channel]]:
     """``grpc_serve(app)`` (a service's composition root) or

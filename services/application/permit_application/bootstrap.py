@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,14 +23,11 @@ from permit_application.unit_of_work import SqlAlchemyUnitOfWork
 from permitkit.client import make_channel
 from permitkit.db import make_engine, make_session_factory, utcnow
 from permitkit.events import EventSink
+from permitkit.health_watch import PeerHealthWatch, watch_consumers
 from permitkit.outbox import OutboxRelay, Subscription
 from permitkit.server import ServiceSpec
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-# In-cluster peers: reconnect quickly after a peer restarts, so the outbox drains soon.
-PEER_CHANNEL_OPTIONS = (("grpc.initial_reconnect_backoff_ms", 200), ("grpc.min_reconnect_backoff_ms", 200),
-                        ("grpc.max_reconnect_backoff_ms", 2000))
 
 
 @dataclass
@@ -46,6 +43,9 @@ class App:
     sink: EventSink
     relay: OutboxRelay
     channels: list[grpc.Channel]
+    # The relay's consumers' channels: a peer back is served at once (start() watches them).
+    watched: dict[str, grpc.Channel] = field(default_factory=dict)
+    watches: list[PeerHealthWatch] = field(default_factory=list)
 
     def grpc_services(self) -> Sequence[ServiceSpec]:
         return service_specs(self.servicer)
@@ -53,8 +53,11 @@ class App:
     def start(self) -> None:
         if self.settings.relay_enabled:
             self.relay.start()
+            self.watches = watch_consumers(self.relay, self.watched)
 
     def close(self) -> None:
+        for w in self.watches:
+            w.stop()
         self.relay.stop()
         for ch in self.channels:
             ch.close()
@@ -80,21 +83,23 @@ def build(settings: Settings, *, subscriptions: list[Subscription] | None = None
         return SqlAlchemyUnitOfWork(session_factory, on_commit=wake)
 
     routing = None
+    watched: dict[str, grpc.Channel] = {}
     if subscriptions is None or (route_validator is None and use_routing):
-        approval_ch = make_channel(settings.approval_addr, options=PEER_CHANNEL_OPTIONS)
-        routing_ch = make_channel(settings.routing_addr, options=PEER_CHANNEL_OPTIONS)
+        approval_ch = make_channel(settings.approval_addr)
+        routing_ch = make_channel(settings.routing_addr)
         channels += [approval_ch, routing_ch]
         routing = RoutingClient(routing_ch, timeout=settings.peer_timeout)
         if subscriptions is None:
-            notifications_ch = make_channel(settings.notifications_addr, options=PEER_CHANNEL_OPTIONS)
+            notifications_ch = make_channel(settings.notifications_addr)
             channels.append(notifications_ch)
+            watched = {"approval": approval_ch, "routing": routing_ch, "notifications": notifications_ch}
             subscriptions = relay_subscriptions(approval_ch, routing_ch, notifications_ch,
                                                 timeout=settings.peer_timeout)
     if route_validator is None and use_routing:
         route_validator = routing
     documents = None
     if use_documents:
-        documents_ch = make_channel(settings.documents_addr, options=PEER_CHANNEL_OPTIONS)
+        documents_ch = make_channel(settings.documents_addr)
         channels.append(documents_ch)
         documents = DocumentsClient(documents_ch, timeout=settings.peer_timeout)
     relay = OutboxRelay(engine, OUTBOX, subscriptions, service="application")
@@ -103,4 +108,4 @@ def build(settings: Settings, *, subscriptions: list[Subscription] | None = None
                                    clock=clock, notices=NoticeSigner(settings.notice_key))
     sink = event_handlers.sink(uow_factory, clock)
     servicer.event_sink = sink
-    return App(settings, engine, uow_factory, servicer, sink, relay, channels)
+    return App(settings, engine, uow_factory, servicer, sink, relay, channels, watched)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import grpc
@@ -41,6 +41,7 @@ from permit_approval.verification import PermitSigner
 from permitkit.client import make_channel
 from permitkit.db import make_engine, make_session_factory, utcnow
 from permitkit.events import EventSink
+from permitkit.health_watch import PeerHealthWatch, watch_consumers
 from permitkit.outbox import Deliver, GrpcSink, OutboxRelay, Subscription
 from permitkit.server import ServiceSpec
 
@@ -60,6 +61,9 @@ class App:
     uow_factory: Callable[[], ApprovalUnitOfWork]
     # CT-1: renders and stores the certificate versions recorded with permits.
     certificate_worker: CertificateWorker
+    # The relay's consumers' channels: a peer back is served at once (start() watches them).
+    watched: dict[str, grpc.Channel] = field(default_factory=dict)
+    watches: list[PeerHealthWatch] = field(default_factory=list)
 
     def grpc_services(self) -> Sequence[ServiceSpec]:
         return [(add_to_server, self.servicer, FULL_NAME), self.sink.service_spec(),
@@ -68,8 +72,11 @@ class App:
     def start(self) -> None:
         self.relay.start()
         self.certificate_worker.start()
+        self.watches = watch_consumers(self.relay, self.watched)
 
     def close(self) -> None:
+        for w in self.watches:
+            w.stop()
         self.relay.stop()
         self.certificate_worker.stop()
         for ch in self.channels:
@@ -88,9 +95,12 @@ def build(settings: Settings, *, engine: Engine | None = None,
     engine = engine or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     channels: list[grpc.Channel] = []
+    watched: dict[str, grpc.Channel] = {}
     if application_sink is None or fleet is None:
         app_channel = make_channel(settings.application_addr)
         channels.append(app_channel)
+        if application_sink is None:
+            watched["application"] = app_channel
         application_sink = application_sink or GrpcSink(app_channel, producer="approval",
                                                          timeout=settings.peer_timeout)
         fleet = fleet or GrpcFleetDirectory(app_channel, timeout=settings.peer_timeout)
@@ -101,6 +111,8 @@ def build(settings: Settings, *, engine: Engine | None = None,
     if documents_sink is None or documents is None:
         documents_channel = make_channel(settings.documents_addr)
         channels.append(documents_channel)
+        if documents_sink is None:
+            watched["documents"] = documents_channel
         documents_sink = documents_sink or GrpcSink(documents_channel, producer="approval",
                                                     timeout=settings.peer_timeout)
         documents = documents or GrpcDocumentDirectory(documents_channel,
@@ -109,6 +121,7 @@ def build(settings: Settings, *, engine: Engine | None = None,
         notifications_channel = make_channel(settings.notifications_addr)
         channels.append(notifications_channel)
         notifications_sink = GrpcSink(notifications_channel, producer="approval", timeout=settings.peer_timeout)
+        watched["notifications"] = notifications_channel
     relay = OutboxRelay(engine, OUTBOX, subscriptions(application_sink, documents_sink, notifications_sink),
                         service="approval", poll_interval=relay_poll_interval)
 
@@ -138,7 +151,7 @@ def build(settings: Settings, *, engine: Engine | None = None,
                                 clock=clock or utcnow,
                                 certificates=CertificateDesk(issuer, keys, certificate_store))
     sink = event_handlers.sink(uow_factory, clock or utcnow)
-    return App(settings, engine, servicer, sink, relay, channels, uow_factory, worker)
+    return App(settings, engine, servicer, sink, relay, channels, uow_factory, worker, watched)
 
 
 # What the notifications service tells carriers and officers of (MS-1, MS-2), with the

@@ -131,5 +131,11 @@ class ServiceRoleRequired(PermissionDenied):
 
 
 class StorageUnavailable(Unavailable):
+    """The object store cannot be reached; the message says what to do again (upload or download)."""
+
     reason = "STORAGE_UNAVAILABLE"
-    message = "文件存储服务暂时不可用，请稍后重新上传。"
+    message = "文件存储服务暂时不可用，请稍后重试。"
+
+
+STORAGE_UNAVAILABLE_UPLOAD = "文件存储服务暂时不可用，请稍后重新上传。"
+STORAGE_UNAVAILABLE_DOWNLOAD = "文件存储服务暂时不可用，请稍后再下载。"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import io
+import logging
 import re
 import struct
 import warnings
@@ -15,6 +16,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+import olefile
+import pypdf
 from PIL import Image
 
 from permit_documents import errors
@@ -102,7 +105,7 @@ _FOREIGN_MARKERS = (
 )
 _FOREIGN_BINARY_MARKERS = (b"PK\x03\x04", b"%PDF-", b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c", b"\x7fELF")
 
-_PDF_ACTIVE_NAMES = frozenset({"JavaScript", "JS", "Launch", "EmbeddedFile", "RichMedia", "XFA"})
+_PDF_ACTIVE_NAMES = frozenset({"JavaScript", "JS", "Launch", "EmbeddedFile", "EmbeddedFiles", "RichMedia", "XFA"})
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -377,10 +380,17 @@ def _check_png(data: bytes) -> Detected:
 
 
 # --- PDF ---------------------------------------------------------------------
+# The file's shape (header, trailer, startxref) is checked on the bytes; the
+# objects are read by pypdf, every one of them, including those packed in
+# compressed object streams (PDF 1.5+), where a byte scan sees nothing.
 
 _PDF_HEADER = re.compile(rb"%PDF-[12]\.\d")
 _PDF_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
 _PDF_NAME = re.compile(rb"/([A-Za-z0-9#_.\-]+)")
+# pypdf inflates object streams in memory: no more than the upload limits allow.
+_PDF_MAX_OBJECTS = 50_000
+_PDF_MAX_DEPTH = 64
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # damaged files are refused here, not logged there
 
 
 def _check_pdf(data: bytes) -> Detected:
@@ -402,13 +412,59 @@ def _check_pdf(data: bytes) -> Detected:
     if b"trailer" not in data and b"/XRef" not in data:
         raise errors.FileCorrupt("PDF 文件不完整（缺少文件尾），请重新导出 PDF 后上传。", field="chunk",
                                  metadata={"missing": "trailer"})
-    names = {_pdf_name(m.group(1)) for m in _PDF_NAME.finditer(data)}
+    names = _pdf_object_names(data)
+    # Names written in the open anywhere in the file too (an object no
+    # cross-reference lists is still read by lenient viewers).
+    names |= {_pdf_name(m.group(1)) for m in _PDF_NAME.finditer(data)}
     active = names & _PDF_ACTIVE_NAMES
     if active:
         raise errors.ActiveContent("PDF 文件包含脚本或嵌入文件，出于安全原因不能上传，请重新导出为普通 PDF 后上传。",
                                    field="chunk", metadata={"names": ",".join(sorted(active))})
     _refuse_foreign_content(data, binary_markers=False)
     return Detected(Format.PDF)
+
+
+def _pdf_object_names(data: bytes) -> set[str]:
+    """Every name (dictionary keys and name values) of every object pypdf finds in the file."""
+    corrupt = errors.FileCorrupt("PDF 文件已损坏，无法读取，请重新导出 PDF 后上传。", field="chunk")
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise errors.UnsupportedFormat("不能上传加密的文档，请取消密码后重新上传。", field="chunk",
+                                           metadata={"detected": "encrypted"})
+        refs = [(num, gen) for gen, table in reader.xref.items() for num in table]
+        refs += [(num, 0) for num in reader.xref_objStm]
+        if len(refs) > _PDF_MAX_OBJECTS:
+            raise errors.ArchiveUnsafe(field="chunk", metadata={"objects": str(len(refs))})
+        names: set[str] = set()
+        _collect_pdf_names(reader.trailer, names, 0)
+        for num, gen in refs:
+            obj = reader.get_object(pypdf.generic.IndirectObject(num, gen, reader))
+            _collect_pdf_names(obj, names, 0)
+        return names
+    except PermitError:
+        raise
+    except RecursionError:
+        raise corrupt from None
+    except Exception:  # noqa: BLE001 - pypdf raises many types on damaged or forged files
+        raise corrupt from None
+
+
+def _collect_pdf_names(obj: object, names: set[str], depth: int) -> None:
+    if depth > _PDF_MAX_DEPTH:
+        raise errors.FileCorrupt("PDF 文件结构异常，请重新导出 PDF 后上传。", field="chunk")
+    generic = pypdf.generic
+    if isinstance(obj, generic.IndirectObject):
+        return  # every object is visited on its own
+    if isinstance(obj, generic.NameObject):
+        names.add(str(obj).lstrip("/"))
+    elif isinstance(obj, dict):  # DictionaryObject and StreamObject
+        for key, value in obj.items():
+            names.add(str(key).lstrip("/"))
+            _collect_pdf_names(value, names, depth + 1)
+    elif isinstance(obj, list):
+        for item in obj:
+            _collect_pdf_names(item, names, depth + 1)
 
 
 def _pdf_name(raw: bytes) -> str:
@@ -530,74 +586,45 @@ def _check_zip_name(name: str) -> None:
 
 
 # --- DOC (OLE2 compound file) --------------------------------------------------
-
-_FREE, _END_OF_CHAIN = 0xFFFFFFFF, 0xFFFFFFFE
+# Read by olefile: header, FAT, DIFAT and directory chains, each checked to
+# stay inside the file.
 
 
 def ole2_entries(data: bytes) -> dict[str, int]:
-    """Names of an OLE2 compound file's directory entries -> entry type.
+    """Names of an OLE2 compound file's directory entries -> entry type (olefile's STGTY_*).
 
-    Walks the header, the FAT and the directory chain, refusing anything that
-    points outside the file (a truncated or forged file).
+    Every entry of the directory is listed, also one no storage links to (a
+    lenient reader may still find it by name). A truncated or forged file is
+    refused (FILE_CORRUPT).
     """
     corrupt = errors.FileCorrupt("DOC 文件已损坏或不完整，请重新导出后上传。", field="chunk")
-    if len(data) < 512:
-        raise corrupt
-    major, byte_order, sector_shift = struct.unpack("<HHH", data[0x1A:0x20])
-    if byte_order != 0xFFFE or (major, sector_shift) not in ((3, 9), (4, 12)):
-        raise corrupt
-    sector_size = 1 << sector_shift
-    num_fat, first_dir = struct.unpack("<II", data[0x2C:0x34])
-    first_difat, num_difat = struct.unpack("<II", data[0x44:0x4C])
-    max_sectors = len(data) // sector_size
-
-    def sector(i: int) -> bytes:
-        off = (i + 1) * sector_size
-        if off + sector_size > len(data):
-            raise corrupt
-        return data[off:off + sector_size]
-
-    fat_sectors = [s for s in struct.unpack("<109I", data[0x4C:0x200]) if s not in (_FREE,)]
-    difat = first_difat
-    seen: set[int] = set()
-    for _ in range(num_difat):
-        if difat in (_END_OF_CHAIN, _FREE) or difat in seen:
-            break
-        seen.add(difat)
-        ints = struct.unpack(f"<{sector_size // 4}I", sector(difat))
-        fat_sectors.extend(s for s in ints[:-1] if s != _FREE)
-        difat = ints[-1]
-    fat_sectors = fat_sectors[:num_fat]
-    if len(fat_sectors) != num_fat or num_fat == 0:
-        raise corrupt
-    fat: list[int] = []
-    for s in fat_sectors:
-        fat.extend(struct.unpack(f"<{sector_size // 4}I", sector(s)))
-
-    entries: dict[str, int] = {}
-    current, hops = first_dir, 0
-    while current != _END_OF_CHAIN:
-        hops += 1
-        if current >= len(fat) or hops > max_sectors:
-            raise corrupt
-        block = sector(current)
-        for off in range(0, sector_size, 128):
-            raw = block[off:off + 128]
-            name_len = struct.unpack("<H", raw[0x40:0x42])[0]
-            etype = raw[0x42]
-            if etype == 0:
-                continue
-            if name_len < 2 or name_len > 64:
-                raise corrupt
-            name = raw[:name_len - 2].decode("utf-16-le", errors="replace")
-            entries[name] = etype
-        current = fat[current]
-    if entries.get("Root Entry") != 5:
+    try:
+        # DEFECT_INCORRECT and worse: anything beyond a harmless oddity stops the read.
+        with olefile.OleFileIO(io.BytesIO(data), raise_defects=olefile.DEFECT_INCORRECT) as ole:
+            entries: dict[str, int] = {}
+            fp = ole.directory_fp
+            for sid in range(len(ole.direntries)):
+                entry = ole.direntries[sid]
+                if entry is None:
+                    fp.seek(sid * 128)
+                    raw = fp.read(128)
+                    etype = raw[0x42] if len(raw) == 128 else olefile.STGTY_EMPTY
+                    if etype == olefile.STGTY_EMPTY:
+                        continue
+                    entry = olefile.olefile.OleDirectoryEntry(raw, sid, ole)
+                entries[entry.name] = entry.entry_type
+    except PermitError:
+        raise
+    except Exception:  # noqa: BLE001 - olefile raises many types on damaged or forged files
+        raise corrupt from None
+    if entries.get("Root Entry") != olefile.STGTY_ROOT:
         raise corrupt
     return entries
 
 
 def _check_doc(data: bytes) -> Detected:
+    if not olefile.isOleFile(data=data):
+        raise errors.FileCorrupt("DOC 文件已损坏或不完整，请重新导出后上传。", field="chunk")
     entries = ole2_entries(data)
     if "WordDocument" not in entries:
         raise errors.UnsupportedFormat(

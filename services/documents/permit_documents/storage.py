@@ -21,7 +21,11 @@ import urllib3
 from minio import Minio
 from minio.error import InvalidResponseError, S3Error, ServerError
 
-from permit_documents.errors import StorageUnavailable
+from permit_documents.errors import (
+    STORAGE_UNAVAILABLE_DOWNLOAD,
+    STORAGE_UNAVAILABLE_UPLOAD,
+    StorageUnavailable,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -123,10 +127,10 @@ class S3BlobStore:
                                         content_type=content_type)
         except S3Error as e:
             log.error("s3_put_failed", key=key, s3_code=e.code)
-            raise StorageUnavailable(metadata={"s3_code": e.code or ""}) from e
+            raise StorageUnavailable(STORAGE_UNAVAILABLE_UPLOAD, metadata={"s3_code": e.code or ""}) from e
         except _UNAVAILABLE_ERRORS as e:
             log.warning("s3_unreachable", op="put", error=type(e).__name__)
-            raise StorageUnavailable() from e
+            raise StorageUnavailable(STORAGE_UNAVAILABLE_UPLOAD) from e
 
     def get(self, key: str) -> bytes:
         try:
@@ -139,10 +143,10 @@ class S3BlobStore:
         except S3Error as e:
             if e.code in ("NoSuchKey", "NoSuchBucket"):
                 raise BlobMissing(key) from e
-            raise StorageUnavailable(metadata={"s3_code": e.code or ""}) from e
+            raise StorageUnavailable(STORAGE_UNAVAILABLE_DOWNLOAD, metadata={"s3_code": e.code or ""}) from e
         except _UNAVAILABLE_ERRORS as e:
             log.warning("s3_unreachable", op="get", error=type(e).__name__)
-            raise StorageUnavailable() from e
+            raise StorageUnavailable(STORAGE_UNAVAILABLE_DOWNLOAD) from e
 
     def delete(self, key: str) -> None:
         try:
@@ -204,7 +208,7 @@ class FolderBlobStore:
                 raise
         except OSError as e:
             log.error("folder_store_write_failed", error=type(e).__name__)
-            raise StorageUnavailable() from e
+            raise StorageUnavailable(STORAGE_UNAVAILABLE_UPLOAD) from e
 
     def get(self, key: str) -> bytes:
         try:
@@ -212,7 +216,7 @@ class FolderBlobStore:
         except FileNotFoundError as e:
             raise BlobMissing(key) from e
         except OSError as e:
-            raise StorageUnavailable() from e
+            raise StorageUnavailable(STORAGE_UNAVAILABLE_DOWNLOAD) from e
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from permit_gateway import docs_page, docs_zh, uploads, verify_page
-from permit_gateway.auth import AuthError, PublicKey, TokenVerifier
+from permit_gateway.auth import AuthError, PublicKey, SessionCheckUnavailable, TokenVerifier
 from permit_gateway.bodies import BodyTooLarge, ClientTooSlow, LimitedBody, check_declared_length, human_size
 from permit_gateway.config import Settings
 from permit_gateway.errors import error_response, rpc_error_response
@@ -27,8 +27,10 @@ from permit_gateway.messages import BadRequest, NotRouted, build_message, upload
 from permit_gateway.middleware import JsonCORSMiddleware, RequestIdMiddleware, request_id_of
 from permit_gateway.openapi import audience_document, build_openapi
 from permit_gateway.ratelimit import RateLimiter, retry_after_seconds
+from permit_gateway.shared import RedisStore
 from permit_gateway.transcoding import Rule, collect_rules
 from permit_gateway.web import mount_web
+from permitkit.client import make_aio_channel
 from permitkit.context import REQUEST_ID, Principal
 
 log = structlog.get_logger("permit_gateway")
@@ -45,36 +47,37 @@ _HTTP_REASONS = {
     405: (grpc.StatusCode.UNIMPLEMENTED, "该地址不支持此请求方法。", "METHOD_NOT_ALLOWED"),
 }
 # After identity failed in transport, token checks fail at once for this long
-# instead of each request waiting out its own deadline.
-IDENTITY_COOL_DOWN = 2.0
-# Room for an error's details beyond gRPC's default 8 KB of trailers (services cap
-# theirs under it; this is a margin, never the only guard).
-CHANNEL_OPTIONS = [("grpc.max_metadata_size", 64 * 1024)]
+# instead of each request waiting out its own deadline; short, so that identity
+# back is identity used again within a second.
+IDENTITY_COOL_DOWN = 0.25
 
 
 def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | None = None,
                verifier: TokenVerifier | None = None) -> FastAPI:
     """Build the gateway; ``channels``/``verifier`` may be given by tests."""
     rules = collect_rules()
-    state: dict[str, Any] = {"limiter": RateLimiter(settings)}
+    # Shared by the replicas (rate limits, sign-outs) when Redis is configured.
+    store = RedisStore(settings.redis_url, prefix=settings.redis_prefix) if settings.redis_url else None
+    state: dict[str, Any] = {"limiter": RateLimiter(settings, store)}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # grpc.aio channels must be made inside the running loop.
         own = channels is None
-        chans = channels or {c: grpc.aio.insecure_channel(a, options=CHANNEL_OPTIONS) for c, a in settings.peers.items()}
+        chans = channels or {c: make_aio_channel(a) for c, a in settings.peers.items()}
         state["channels"] = chans
         identity = chans["identity"]
         state["verifier"] = verifier or TokenVerifier(
             _FailFast(_key_fetcher(identity, settings.call_timeout), IDENTITY_COOL_DOWN),
             issuer=settings.token_issuer, audience=settings.token_audience,
-            session_check=(_FailFast(_session_check(identity, settings.call_timeout), IDENTITY_COOL_DOWN)
-                           if settings.session_recheck_seconds > 0 else None),
-            recheck_after=settings.session_recheck_seconds)
+            session_check=_FailFast(_session_check(identity, settings.call_timeout), IDENTITY_COOL_DOWN),
+            recheck_after=settings.session_recheck_seconds, revocations=store)
         yield
         if own:
             for ch in chans.values():
                 await ch.close()
+        if store is not None:
+            await store.close()
 
     # No trailing-slash redirects: "/v1/applications/" is an empty resource id
     # (404), not the collection.
@@ -267,7 +270,7 @@ def _handler(rule: Rule, settings: Settings, state: dict[str, Any]) -> Callable[
         rid = request_id_of(request)
         limiter: RateLimiter = state["limiter"]
         peer = request.client.host if request.client else None
-        if wait := limiter.address_wait(peer, request.headers.getlist("x-forwarded-for")):
+        if wait := await limiter.address_wait(peer, request.headers.getlist("x-forwarded-for")):
             return _rate_limited(wait, "address", rid)
         auth = request.headers.get("authorization", "")
         try:
@@ -275,11 +278,14 @@ def _handler(rule: Rule, settings: Settings, state: dict[str, Any]) -> Callable[
             principal = await _authenticate(rule, auth, state["verifier"])
         except BodyTooLarge as e:
             return _too_large(e, rid)
+        except SessionCheckUnavailable as e:
+            return error_response(503, grpc.StatusCode.UNAVAILABLE, e.message, e.reason, rid,
+                                  metadata={"service": "identity"})
         except AuthError as e:
             return error_response(401, grpc.StatusCode.UNAUTHENTICATED, e.message, e.reason, rid)
         except grpc.RpcError as e:
             return rpc_error_response(e, rid, "identity")
-        if principal is not None and (wait := limiter.user_wait(principal.subject)):
+        if principal is not None and (wait := await limiter.user_wait(principal.subject)):
             return _rate_limited(wait, "user", rid)
         metadata = [(REQUEST_ID, rid), *(principal.to_metadata() if principal else [])]
         try:
@@ -290,7 +296,7 @@ def _handler(rule: Rule, settings: Settings, state: dict[str, Any]) -> Callable[
                 raise
             return refusal
         if rule.full_method == SIGN_OUT and auth:
-            state["verifier"].forget_session_of(auth.partition(" ")[2].strip())
+            await state["verifier"].signed_out(auth.partition(" ")[2].strip())
         return response  # the edge middleware adds the request id header
 
     return handle

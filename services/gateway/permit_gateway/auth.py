@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from permit_gateway.shared import RedisStore, StoreUnavailable
 from permitkit.context import Principal
 
 
@@ -20,6 +21,19 @@ class AuthError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.message = message
+
+
+class SessionCheckUnavailable(AuthError):
+    """Neither the shared store nor identity can say whether a session is still open (503)."""
+
+    def __init__(self) -> None:
+        super().__init__("SESSION_CHECK_UNAVAILABLE", "暂时无法确认登录状态，请稍后重试。")
+
+
+def _revoked() -> AuthError:
+    return AuthError("SESSION_REVOKED", "您已退出登录，请重新登录。")
+# While Redis is away, identity's answer for a session is reused for this long.
+FALLBACK_RECHECK = 0.5
 
 
 @dataclass
@@ -38,7 +52,8 @@ class TokenVerifier:
     """Caches the published keys; refetches (at most every ``min_refresh`` s) on an unknown kid."""
 
     def __init__(self, fetch: KeyFetcher, *, issuer: str, audience: str, min_refresh: float = 5.0,
-                 session_check: SessionCheck | None = None, recheck_after: float = 30.0) -> None:
+                 session_check: SessionCheck | None = None, recheck_after: float = 30.0,
+                 revocations: RedisStore | None = None) -> None:
         self._fetch = fetch
         # Sign-out revokes the session at once; tokens are checked locally, so the
         # session of each token is confirmed with identity at most every
@@ -46,6 +61,9 @@ class TokenVerifier:
         self._session_check = session_check
         self._recheck_after = recheck_after
         self._sessions: dict[str, tuple[bool, float]] = {}
+        # Sign-outs through any replica (Redis): looked up on every request.
+        self._revocations = revocations
+        self._fallback: dict[str, tuple[bool, float]] = {}
         self._keys: dict[str, tuple[str, object]] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
@@ -82,8 +100,10 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise AuthError("TOKEN_INVALID", "登录凭证无效，请重新登录。") from None
         sid = claims.get("sid")
-        if self._session_check is not None and isinstance(sid, str) and sid:
-            await self._confirm_session(sid, token)
+        if isinstance(sid, str) and sid:
+            await self._check_revocation(sid, token)
+            if self._session_check is not None and self._recheck_after > 0:
+                await self._confirm_session(sid, token)
         roles = claims.get("roles") or []
         return Principal(
             subject=str(claims["sub"]),
@@ -93,14 +113,68 @@ class TokenVerifier:
             onboarding=claims.get("onb") or None,
         )
 
-    def forget_session_of(self, token: str) -> None:
-        """After a sign-out through this gateway: check that token's session again next time."""
+    async def signed_out(self, token: str) -> None:
+        """After a sign-out through this gateway. The request may have ended another session
+        than the token's (a refresh token names it), so identity is asked about the token's
+        own session; when it is over (or identity cannot say), it is revoked here at once
+        and, through the shared store, on every replica (kept and written later if Redis is away)."""
         try:
-            sid = jwt.decode(token, options={"verify_signature": False}).get("sid")
+            claims = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             return
-        if isinstance(sid, str):
-            self._sessions.pop(sid, None)
+        sid, exp = claims.get("sid"), claims.get("exp")
+        if not isinstance(sid, str) or not sid:
+            return
+        if self._session_check is not None:
+            try:
+                if await self._session_check(token):
+                    self._remember(self._sessions, sid, True)
+                    return
+            except Exception:  # noqa: BLE001 - cannot tell: the safe side is revoked
+                pass
+        self._remember(self._sessions, sid, False)
+        if self._revocations is not None:
+            until = float(exp) if isinstance(exp, int | float) else time.time() + 24 * 3600
+            try:
+                await self._revocations.revoke(sid, until)
+            except StoreUnavailable:
+                pass  # kept by the store and written once Redis answers; identity covers meanwhile
+
+    @staticmethod
+    def _remember(cache: dict[str, tuple[bool, float]], sid: str, active: bool) -> None:
+        if len(cache) > 100_000:
+            cache.clear()
+        cache[sid] = (active, time.monotonic())
+
+    async def _check_revocation(self, sid: str, token: str) -> None:
+        """Signed out on any replica? Asked of Redis on every request; while it is away,
+        of identity (its answer reused under a second); neither answering: refused (503)."""
+        known = self._sessions.get(sid)
+        if known is not None and not known[0]:
+            raise _revoked()
+        if self._revocations is None:
+            return
+        try:
+            if await self._revocations.is_revoked(sid):
+                self._remember(self._sessions, sid, False)
+                raise _revoked()
+            return
+        except StoreUnavailable:
+            pass
+        cached = self._fallback.get(sid)
+        if cached is not None and time.monotonic() - cached[1] < FALLBACK_RECHECK:
+            active = cached[0]
+        else:
+            if self._session_check is None:
+                raise SessionCheckUnavailable()
+            try:
+                active = await self._session_check(token)
+            except Exception:  # noqa: BLE001 - identity away too: refuse rather than guess
+                raise SessionCheckUnavailable() from None
+            self._remember(self._fallback, sid, active)
+        if not active:
+            self._remember(self._sessions, sid, False)
+            raise _revoked()
 
     async def _confirm_session(self, sid: str, token: str) -> None:
         assert self._session_check is not None
@@ -117,4 +191,4 @@ class TokenVerifier:
                 self._sessions.clear()
             self._sessions[sid] = (active, now)
         if not active:
-            raise AuthError("SESSION_REVOKED", "您已退出登录，请重新登录。")
+            raise _revoked()

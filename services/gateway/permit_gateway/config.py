@@ -40,6 +40,8 @@ class Settings:
     rate_per_user: RateLimit
     rate_per_address: RateLimit
     trusted_proxies: tuple[IPNetwork, ...]
+    redis_url: str = ""
+    redis_prefix: str = "permit:gateway:"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -64,6 +66,9 @@ class Settings:
             rate_per_user=_rate(env, "PERMIT_GATEWAY_RATE_PER_USER", 10.0, 40),
             rate_per_address=_rate(env, "PERMIT_GATEWAY_RATE_PER_ADDRESS", 50.0, 200),
             trusted_proxies=_networks(env, "PERMIT_GATEWAY_TRUSTED_PROXIES"),
+            # The replicas' shared rate limits and sign-outs (redis://host:6379/0); empty: in-process.
+            redis_url=_redis_url(env, "PERMIT_GATEWAY_REDIS_URL"),
+            redis_prefix=env_str(env, "PERMIT_GATEWAY_REDIS_PREFIX", "permit:gateway:"),
         )
 
 
@@ -94,3 +99,10 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[IPNetwork, ...]:
         return tuple(ipaddress.ip_network(s, strict=False) for s in _items(env, name))
     except ValueError as e:
         raise SettingsError(f"{name} must list IP addresses or networks: {e}") from None
+
+
+def _redis_url(env: Mapping[str, str], name: str) -> str:
+    url = env_str(env, name, "")
+    if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(f"{name} must be a redis://host:port/db URL, got {url!r}")
+    return url

@@ -1,4 +1,5 @@
-"""Rate limits per user and per client address: token buckets in memory, idle ones dropped."""
+"""Rate limits per user and per client address: token buckets shared by the replicas in
+Redis, or in memory (idle ones dropped) without Redis and while it does not answer."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from permit_gateway.config import IPNetwork, RateLimit, Settings
+from permit_gateway.shared import RedisStore, StoreUnavailable
 
 
 class TokenBuckets:
@@ -87,17 +89,32 @@ def _trusted(addr: str, trusted: tuple[IPNetwork, ...]) -> bool:
 
 
 class RateLimiter:
-    """The gateway's two limits: per client address (before the token is checked) and per user."""
+    """The gateway's two limits: per client address (before the token is checked) and per user.
 
-    def __init__(self, settings: Settings) -> None:
+    With a ``store`` (Redis) every replica takes from one shared bucket per key;
+    while the store does not answer, each replica falls back to its own buckets.
+    """
+
+    def __init__(self, settings: Settings, store: RedisStore | None = None) -> None:
         self._trusted = settings.trusted_proxies
+        self._store = store
+        self._limits = {"address": settings.rate_per_address, "user": settings.rate_per_user}
         self._addresses = TokenBuckets(settings.rate_per_address) if settings.rate_per_address.enabled else None
         self._users = TokenBuckets(settings.rate_per_user) if settings.rate_per_user.enabled else None
 
-    def address_wait(self, peer: str | None, forwarded_for: Iterable[str]) -> float:
+    async def _take(self, kind: str, local: TokenBuckets, key: str) -> float:
+        if self._store is not None and self._store.available:
+            limit = self._limits[kind]
+            try:
+                return await self._store.take(f"{kind}:{key}", limit.rate, limit.burst)
+            except StoreUnavailable:
+                pass  # this replica's own bucket until Redis answers again
+        return local.take(key)
+
+    async def address_wait(self, peer: str | None, forwarded_for: Iterable[str]) -> float:
         if self._addresses is None:
             return 0.0
-        return self._addresses.take(client_address(peer, forwarded_for, self._trusted))
+        return await self._take("address", self._addresses, client_address(peer, forwarded_for, self._trusted))
 
-    def user_wait(self, subject: str) -> float:
-        return 0.0 if self._users is None else self._users.take(subject)
+    async def user_wait(self, subject: str) -> float:
+        return 0.0 if self._users is None else await self._take("user", self._users, subject)

@@ -31,6 +31,7 @@ from permit_identity.tickets import ChannelProvider, DevTicketProvider
 from permit_identity.unit_of_work import IdentityUnitOfWork
 from permitkit.client import make_channel
 from permitkit.db import make_engine, make_session_factory, utcnow
+from permitkit.health_watch import PeerHealthWatch, watch_consumers
 from permitkit.outbox import Deliver, GrpcSink, OutboxRelay, Subscription
 from permitkit.server import ServiceSpec
 
@@ -55,6 +56,9 @@ class App:
     cases: CasePort
     oidc: OidcSignIn
     channels: list[grpc.Channel] = field(default_factory=list)
+    # The relay's consumers' channels: a peer back is served at once (start() watches them).
+    watched: dict[str, grpc.Channel] = field(default_factory=dict)
+    watches: list[PeerHealthWatch] = field(default_factory=list)
 
     @property
     def document_check(self) -> DocumentsPort | None:
@@ -77,8 +81,11 @@ class App:
 
     def start(self) -> None:
         self.relay.start()
+        self.watches = watch_consumers(self.relay, self.watched)
 
     def close(self) -> None:
+        for w in self.watches:
+            w.stop()
         self.relay.stop()
         for peer in (self.documents, self.calendar, self.cases):
             close = getattr(peer, "close", None)
@@ -142,14 +149,18 @@ def build(settings: Settings, *, clock: Clock | None = None,
     channels: list[grpc.Channel] = []
     dev_providers: Mapping[Channel, ChannelProvider] = (
         {ch: dev for ch in Channel} if settings.dev_sign_in else {})
+    watched: dict[str, grpc.Channel] = {}
     if documents is None:
         client = DocumentsClient(settings.documents_addr)
         documents = client
-        documents_sink = documents_sink or GrpcSink(client.channel, producer="identity")
+        if documents_sink is None:
+            documents_sink = GrpcSink(client.channel, producer="identity")
+            watched["documents"] = client.channel
         if notifications_sink is None:
             notifications = make_channel(settings.notifications_addr)
             channels.append(notifications)
             notifications_sink = GrpcSink(notifications, producer="identity")
+            watched["notifications"] = notifications
     return App(
         settings=settings, engine=engine, uow=lambda: IdentityUnitOfWork(factory),
         policy=policy_of(settings),
@@ -162,4 +173,5 @@ def build(settings: Settings, *, clock: Clock | None = None,
         calendar=calendar or ApprovalCalendar(settings.approval_addr, timeout=settings.calendar_timeout),
         cases=cases or ApprovalCases(settings.approval_addr, timeout=settings.calendar_timeout),
         oidc=oidc if oidc is not None else oidc_of(settings),
+        watched=watched,
     )

@@ -58,7 +58,13 @@ def test_upload_answers_unavailable_while_s3_is_down_and_works_when_back_AP_4(
         client.upload(party, corpus.jpeg(color=(2, 2, 2)))
     err = ErrorDetails.from_rpc_error(info.value)
     assert (err.code, err.reason) == (grpc.StatusCode.UNAVAILABLE, "STORAGE_UNAVAILABLE")
-    assert "存储" in err.message and "稍后" in err.message
+    assert "存储" in err.message and "稍后重新上传" in err.message
+    # A download meanwhile is told to try the download again, not to upload anew.
+    with pytest.raises(grpc.RpcError) as info:
+        client.download(party, before.name)
+    err = ErrorDetails.from_rpc_error(info.value)
+    assert (err.code, err.reason) == (grpc.StatusCode.UNAVAILABLE, "STORAGE_UNAVAILABLE")
+    assert "存储" in err.message and "下载" in err.message and "上传" not in err.message
     # Nothing half-stored: no metadata row for the failed upload.
     assert rows_of(documents_db_url, party.party) == 1
 

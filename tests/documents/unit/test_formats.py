@@ -118,6 +118,20 @@ class TestBadFilesAreRefused:
         reason, meta = _reason(corpus.pdf_with_javascript())
         assert reason == "FILE_ACTIVE_CONTENT" and "JavaScript" in meta["names"]
 
+    def test_pdf_with_javascript_hidden_in_an_object_stream_is_refused_AP_9(self):
+        data = corpus.pdf_with_object_stream()
+        assert b"JavaScript" not in data and b"/JS" not in data  # nothing for a byte scan to find
+        reason, meta = _reason(data)
+        assert reason == "FILE_ACTIVE_CONTENT" and {"JavaScript", "JS"} <= set(meta["names"].split(","))
+
+    def test_pdf_with_a_launch_action_in_an_object_stream_is_refused_AP_9(self):
+        reason, meta = _reason(corpus.pdf_with_object_stream("<< /S /Launch /F (cmd.exe) >>"))
+        assert reason == "FILE_ACTIVE_CONTENT" and "Launch" in meta["names"]
+
+    def test_pdf_with_a_harmless_object_stream_is_accepted_AP_9(self):
+        data = corpus.pdf_with_object_stream("<< /S /GoTo /D [3 0 R /Fit] >>")
+        assert formats.detect(data).format is Format.PDF
+
     def test_docx_bomb_is_refused_AP_9(self):
         assert _reason(corpus.docx_bomb())[0] == "ARCHIVE_UNSAFE"
 
