@@ -85,8 +85,12 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    # No ping before every checkout (a round trip per use case): connections are
+    # recycled before a server or proxy idle timeout would drop them, and a
+    # connection found dead is invalidated with its pool (SQLAlchemy's disconnect
+    # handling), so the next checkout opens a fresh one.
     return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
-                         pool_pre_ping=True)
+                         pool_pre_ping=False, pool_recycle=300, pool_use_lifo=True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
