@@ -315,28 +315,33 @@ def whole_slices(b: Bench, per_worker: int) -> tuple[Figure, Figure]:
     return whole, Figure("  its HTTP calls, all kinds", len(call_lat), whole.seconds, call_lat)
 
 
-def reads(b: Bench, calls: int, sample: dict[str, dict[str, str]]) -> list[Figure]:
+def reads(b: Bench, calls: int, sample: dict[str, dict[str, str]], workers: int) -> list[Figure]:
     """The progress pages: list, search by number and by plate, one application with its
-    state changes, the officer's work queue."""
-    per = max(1, calls // b.workers)
+    state changes, the officer's work queue; ``workers`` clients at once."""
+    per = max(1, calls // workers)
     out = []
     out.append(run_parallel("list (GET /v1/applications)",
-                            lambda w, k: b.carriers[w].get("/v1/applications"), per, b.workers))
+                            lambda w, k: b.carriers[w].get("/v1/applications"), per, workers))
     out.append(run_parallel("search by number", lambda w, k: b.carriers[w].get(
-        "/v1/applications:search", params={"query": sample[b.parties[w]]["number"]}), per, b.workers))
+        "/v1/applications:search", params={"query": sample[b.parties[w]]["number"]}), per, workers))
     out.append(run_parallel("search by plate", lambda w, k: b.carriers[w].get(
-        "/v1/applications:search", params={"query": sample[b.parties[w]]["plate"]}), per, b.workers))
+        "/v1/applications:search", params={"query": sample[b.parties[w]]["plate"]}), per, workers))
 
     def page(w: int, k: int) -> None:
         name = f"applications/{sample[b.parties[w]]['number']}"
         b.carriers[w].get(f"/v1/{name}")
         b.carriers[w].get(f"/v1/{name}/stateChanges")
-    out.append(run_parallel("progress page (application + changes)", page, per, b.workers))
+    out.append(run_parallel("progress page (application + changes)", page, per, workers))
     assert b.officer is not None
     officer = b.officer
     out.append(run_parallel("officer work queue (GET /v1/workQueue)",
-                            lambda w, k: officer.get("/v1/workQueue", params={"pageSize": 20}), per, b.workers))
+                            lambda w, k: officer.get("/v1/workQueue", params={"pageSize": 20}), per, workers))
     return out
+
+
+def read_suite(b: Bench, calls: int, sample: dict[str, dict[str, str]]) -> tuple[list[Figure], list[Figure]]:
+    """The reads answered one at a time (one client), then with every client at once."""
+    return reads(b, calls // 4, sample, 1), reads(b, calls, sample, b.workers)
 
 
 def rss_mb(pid: int) -> float:
@@ -434,8 +439,9 @@ def main() -> int:
         for w in range(w_n):
             first = b.carriers[w].get("/v1/applications", params={"pageSize": 1})["applications"][0]
             own[b.parties[w]] = {"number": first["number"], "plate": f"冀A9{w:04d}"}
-        empty = reads(b, args.calls, own)
-        loaded_figs: list[Figure] | None = None
+        empty1, empty8 = read_suite(b, args.calls, own)
+        loaded1: list[Figure] | None = None
+        loaded8: list[Figure] | None = None
         if args.scale != "none":
             n_parties, n_apps, n_open = national.SCALES[args.scale]
             print(f"== loading '{args.scale}' data: {n_apps:,} applications, {n_parties:,} parties, "
@@ -443,18 +449,23 @@ def main() -> int:
             loaded = national.load(urls["application"], urls["approval"], scale=args.scale,
                                    bench_parties=b.parties, progress=lambda s: print(s, flush=True))
             print(f"  loaded in {loaded.seconds:.0f} s ({loaded.state_changes:,} state changes)\n", flush=True)
-            loaded_figs = reads(b, args.calls, loaded.sample)
-        print(f"== progress-page reads, {w_n} clients: p99 (p50) ms, almost empty vs '{args.scale}'")
-        print(f"{'read':<42} {'empty p99':>10} {'(p50)':>7} {args.scale + ' p99':>14} {'(p50)':>7}")
-        print("-" * 84)
-        for i, e in enumerate(empty):
-            line = f"{e.name:<42} {e.p99:>10.1f} {e.p50:>7.1f}"
-            if loaded_figs is not None:
-                f = loaded_figs[i]
-                line += f" {f.p99:>14.1f} {f.p50:>7.1f}"
-                if f.p99 > GOAL_READ_P99:
-                    line += f"  p99 > {GOAL_READ_P99:.0f} ms"
-                    misses.append(f"{f.name} at {args.scale} scale: p99 {f.p99:.0f} ms")
+            loaded1, loaded8 = read_suite(b, args.calls, loaded.sample)
+        print(f"== progress-page reads: p99 (p50) ms, almost empty database vs '{args.scale}', "
+              f"answered one at a time (1 client) and with {w_n} clients at once")
+        print(f"{'read':<40} {'empty, 1':>14} {args.scale + ', 1':>16} {'empty, ' + str(w_n):>15} "
+              f"{args.scale + ', ' + str(w_n):>17}")
+        print("-" * 106)
+
+        def cell(f: Figure, width: int) -> str:
+            return f"{f'{f.p99:.1f} ({f.p50:.1f})':>{width}}"
+        for i, e in enumerate(empty1):
+            line = f"{e.name:<40} {cell(e, 14)}"
+            line += f" {cell(loaded1[i], 16)}" if loaded1 else f" {'-':>16}"
+            line += f" {cell(empty8[i], 15)}"
+            line += f" {cell(loaded8[i], 17)}" if loaded8 else f" {'-':>17}"
+            if loaded1 and loaded1[i].p99 > GOAL_READ_P99:
+                line += f"  p99 > {GOAL_READ_P99:.0f} ms"
+                misses.append(f"{e.name} at {args.scale} scale (1 client): p99 {loaded1[i].p99:.0f} ms")
             print(line)
 
         print("\n== resident memory after the bench")

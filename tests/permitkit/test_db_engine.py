@@ -31,7 +31,8 @@ def test_plain_reads_and_locking_reads_are_told_apart() -> None:
     for s in ("SELECT id FROM item FOR UPDATE", "SELECT id FROM item FOR UPDATE OF item SKIP LOCKED",
               "select id from item for no key update", "SELECT id FROM item FOR SHARE",
               "INSERT INTO item VALUES (2, 'x')", "UPDATE item SET note = 'x'", "DELETE FROM item",
-              "SAVEPOINT sa_savepoint_1", "WITH x AS (DELETE FROM item RETURNING id) SELECT id FROM x"):
+              "SAVEPOINT sa_savepoint_1", "SELECT pg_advisory_xact_lock(%(k)s)",
+              "SELECT set_config('app.user', %(u)s, true)", "WITH x AS (DELETE FROM item RETURNING id) SELECT id FROM x"):
         assert needs_transaction(s), s
 
 

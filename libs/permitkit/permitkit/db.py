@@ -110,12 +110,14 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
     return engine
 
 
-_LOCKING_READ = re.compile(r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
+# Row locks, and functions whose effect lasts only as long as the transaction.
+_LOCKING_READ = re.compile(r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b"
+                           r"|pg_advisory_xact|pg_try_advisory_xact|set_config", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4096)
 def needs_transaction(statement: str) -> bool:
-    """False only for a plain read: a SELECT that locks no rows."""
+    """False only for a plain read: a SELECT that locks nothing and sets nothing."""
     head = statement.lstrip(" \t\r\n(")[:6].upper()
     return head != "SELECT" or _LOCKING_READ.search(statement) is not None
 
