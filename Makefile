@@ -14,13 +14,14 @@ install: $(VENV)/.installed
 
 # uv installs the same pinned requirements several times faster than pip; it is
 # bootstrapped into the venv with pip once (the version pinned in requirements-dev.txt).
+# Bytecode is compiled at install time, so the first start of six services does not.
 UV := $(VENV)/bin/uv
 UV_PIN = $(shell grep -E '^uv==' requirements-dev.txt)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	test -x $(UV) || $(PY) -m pip install -q --disable-pip-version-check "$(UV_PIN)"
-	$(UV) pip install -q --python $(PY) -r requirements-dev.txt
+	$(UV) pip install -q --compile-bytecode --python $(PY) -r requirements-dev.txt
 	$(PY) -c 'import sys, sysconfig; open(sysconfig.get_paths()["purelib"] + "/permit-workspace.pth", "w").write("\n".join(sys.argv[1:]) + "\n")' \
 	  $(CURDIR)/gen/python $(CURDIR)/libs/permitkit $(CURDIR)/services/gateway $(CURDIR)/scripts \
 	  $(foreach c,$(CONTEXTS),$(CURDIR)/services/$(c))
