@@ -61,6 +61,13 @@ def _fill(msg: Message, rng: random.Random, depth: int) -> None:
     if name == "google.protobuf.Duration":
         msg.FromSeconds(rng.randint(0, 10_000))  # type: ignore[attr-defined]
         return
+    if name == "google.protobuf.Any":
+        # An Any prints only with a type the pool knows (an event envelope packs a real event).
+        from google.protobuf import timestamp_pb2
+        ts = timestamp_pb2.Timestamp()
+        ts.FromSeconds(rng.randint(0, 2_000_000_000))
+        msg.Pack(ts)  # type: ignore[attr-defined]
+        return
     if name == "google.protobuf.FieldMask":
         msg.paths.extend(rng.sample(["cargo", "vehicles", "passage_route"], 2))  # type: ignore[attr-defined]
         return
