@@ -14,9 +14,16 @@ WEB_SOURCES := $(filter-out web/src/api/schema.d.ts,$(shell find web/src web/pub
 
 install: $(VENV)/.installed
 
+# uv installs the same pinned requirements several times faster than pip; it is
+# bootstrapped into the venv with pip once (the version pinned in requirements-dev.txt).
+# Bytecode is compiled at install time, so the first start of six services does not.
+UV := $(VENV)/bin/uv
+UV_PIN = $(shell grep -E '^uv==' requirements-dev.txt)
+
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	test -x $(UV) || $(PY) -m pip install -q --disable-pip-version-check "$(UV_PIN)"
+	$(UV) pip install -q --compile-bytecode --python $(PY) -r requirements-dev.txt
 	$(PY) -c 'import sys, sysconfig; open(sysconfig.get_paths()["purelib"] + "/permit-workspace.pth", "w").write("\n".join(sys.argv[1:]) + "\n")' \
 	  $(CURDIR)/gen/python $(CURDIR)/libs/permitkit $(CURDIR)/services/gateway $(CURDIR)/scripts \
 	  $(foreach c,$(CONTEXTS),$(CURDIR)/services/$(c))
@@ -106,8 +113,11 @@ proto-baseline: proto-deps
 	test -x node_modules/.bin/buf || npm install --no-audit --no-fund
 	npx --no-install buf build --exclude-source-info -o $(PROTO_BASELINE)
 
+# BENCH_SCALE=national (default: bulk-loads 1,000,000 applications, a few minutes
+# more) | small | none. Not part of `make test`.
+BENCH_SCALE ?= national
 bench: protos
-	$(PY) -m tests.bench.run
+	BENCH_SCALE=$(BENCH_SCALE) $(PY) -m tests.bench.run
 	@if [ -f tests/bench/bench_routing.py ]; then $(PY) tests/bench/bench_routing.py; fi
 
 # Steady load at half the measured capacity for SOAK_SECONDS (default 180); fails when a

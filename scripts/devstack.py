@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -110,12 +111,13 @@ class Stack:
         return proc
 
     def migrate(self) -> None:
-        for c in CONTEXTS:
-            self.run(f"permit_{c}", "migrate")
+        # Each context has its own database: migrate them side by side.
+        with ThreadPoolExecutor(len(CONTEXTS)) as pool:
+            list(pool.map(lambda c: self.run(f"permit_{c}", "migrate"), CONTEXTS))
 
     def seed_demo(self) -> None:
-        self.run("permit_identity", "seed-demo")
-        self.run("permit_application", "seed-demo")
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda c: self.run(f"permit_{c}", "seed-demo"), ("identity", "application")))
 
     def start(self) -> None:
         for name in (*CONTEXTS, "gateway"):

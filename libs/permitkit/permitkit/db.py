@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import functools
+import re
 from collections.abc import Callable
 from typing import Any, Generic, Self, TypeVar
 
@@ -86,8 +88,39 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
-                         pool_pre_ping=True)
+    # No ping before every checkout (a round trip per use case): connections are
+    # recycled before a server or proxy idle timeout would drop them, and a
+    # connection found dead is invalidated with its pool (SQLAlchemy's disconnect
+    # handling), so the next checkout opens a fresh one.
+    #
+    # Transactions begin at the first statement that writes or locks: reads before
+    # it run on their own (under READ COMMITTED every statement takes a fresh
+    # snapshot anyway), so a read-only use case costs one round trip per query
+    # instead of BEGIN + query + ROLLBACK. COMMIT and ROLLBACK go to the server only
+    # when a transaction was begun (psycopg skips them on an idle connection).
+    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
+                           pool_pre_ping=False, pool_recycle=300, pool_use_lifo=True,
+                           isolation_level="AUTOCOMMIT")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin_before_writes(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        dbapi_conn = cursor.connection
+        if dbapi_conn.info.transaction_status == 0 and needs_transaction(statement):  # 0: idle
+            dbapi_conn.execute("BEGIN")
+
+    return engine
+
+
+# Row locks, and functions whose effect lasts only as long as the transaction.
+_LOCKING_READ = re.compile(r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b"
+                           r"|pg_advisory_xact|pg_try_advisory_xact|set_config", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def needs_transaction(statement: str) -> bool:
+    """False only for a plain read: a SELECT that locks nothing and sets nothing."""
+    head = statement.lstrip(" \t\r\n(")[:6].upper()
+    return head != "SELECT" or _LOCKING_READ.search(statement) is not None
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -12,7 +12,18 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from permit_application import values as vo
@@ -168,10 +179,14 @@ class Application(TimestampMixin, Base):
     """A permit application of one applicant party; id == display number."""
 
     __tablename__ = "application"
-    __table_args__ = (UniqueConstraint("party", "create_request_id"),)
+    __table_args__ = (
+        UniqueConstraint("party", "create_request_id"),
+        # The applicant's list, newest first (PQ-2): read backwards, no sort.
+        Index("ix_application_party_create_time", "party", "create_time", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    party: Mapped[str] = mapped_column(String(100), index=True)
+    party: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(20), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(100), default="")

@@ -6,8 +6,9 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, insert, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import delete, exists, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session, joinedload
 
 from permit_application.models import (
     OCCUPYING_STATES,
@@ -31,11 +32,17 @@ class ApplicationRepository(RepositoryBase[Application]):
     model = Application
 
     def get(self, ident: str, *, for_update: bool = False) -> Application | None:
+        """One statement: the application with its plates and progress (joined), its row
+        locked when ``for_update`` (the plates and progress rows belong to it)."""
         stmt = select(Application).where(Application.id == ident).options(
-            selectinload(Application.plates), selectinload(Application.progress))
+            joinedload(Application.plates), joinedload(Application.progress))
         if for_update:
             stmt = stmt.with_for_update(of=Application)
-        return self.session.execute(stmt).scalars().first()
+        return self.session.execute(stmt).unique().scalars().first()
+
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
 
     def find_by_create_request(self, party: str, request_id: str) -> Application | None:
         return self.session.execute(select(Application).where(
@@ -49,17 +56,26 @@ class ApplicationRepository(RepositoryBase[Application]):
             conds.append(Application.state == state.value)
         q = query.strip().upper()
         if q:
-            plate_match = select(ApplicationVehicle.application_id).where(
+            # Correlated: the party's own applications are probed by primary key, so
+            # the search does not scan every party's plates.
+            plate_match = exists().where(
+                ApplicationVehicle.application_id == Application.id,
                 func.upper(ApplicationVehicle.plate_number).contains(q, autoescape=True))
-            conds.append(or_(func.upper(Application.id).contains(q, autoescape=True),
-                             Application.id.in_(plate_match)))
-        total = self.session.execute(select(func.count()).select_from(Application).where(*conds)).scalar_one()
+            conds.append(or_(func.upper(Application.id).contains(q, autoescape=True), plate_match))
+        # One statement: the page (index ix_application_party_create_time, newest
+        # first), its plates and progress joined, and the total as a window count.
+        total_col = func.count().over().label("total")
         rows = self.session.execute(
-            select(Application).where(*conds)
-            .options(selectinload(Application.plates), selectinload(Application.progress))
+            select(Application, total_col).where(*conds)
+            .options(joinedload(Application.plates), joinedload(Application.progress))
             .order_by(Application.create_time.desc(), Application.id.desc()).offset(offset).limit(limit)
-        ).scalars().all()
-        return list(rows), int(total)
+        ).unique().all()
+        if rows:
+            return [r[0] for r in rows], int(rows[0][1])
+        total = 0
+        if offset:  # past the end: the total still has to be told
+            total = self.session.execute(select(func.count()).select_from(Application).where(*conds)).scalar_one()
+        return [], int(total)
 
     def occupying(self, plates: Iterable[str], start: dt.date, end: dt.date,
                   *, exclude: str) -> list[tuple[str, Application]]:
@@ -119,7 +135,19 @@ class ApplicationRepository(RepositoryBase[Application]):
 
     def lock_vehicles(self, plates: Iterable[str]) -> None:
         """Serialise AP-6 checks per vehicle: one locked row per plate, in a fixed order."""
-        for plate in sorted(set(plates)):
+        ordered = sorted(set(plates))
+        if not ordered:
+            return
+        if self._postgres:
+            # One statement: create the missing rows and lock every row (an upsert's
+            # DO UPDATE takes the row lock), in plate order so two submits sharing
+            # vehicles cannot deadlock.
+            stmt = pg_insert(VehicleLock).values([{"plate_number": p} for p in ordered])
+            self.session.execute(stmt.on_conflict_do_update(
+                index_elements=[VehicleLock.plate_number],
+                set_={"plate_number": stmt.excluded.plate_number}))
+            return
+        for plate in ordered:
             if self.session.get(VehicleLock, plate) is None:
                 try:
                     with self.session.begin_nested():
@@ -132,6 +160,11 @@ class ApplicationRepository(RepositoryBase[Application]):
 
     def next_number(self, day: str) -> int:
         """The next sequence number of ``day`` (yyyymmdd), safe under concurrency."""
+        if self._postgres:
+            stmt = pg_insert(NumberCounter).values(day=day, last=1)
+            return int(self.session.execute(stmt.on_conflict_do_update(
+                index_elements=[NumberCounter.day], set_={"last": NumberCounter.last + 1})
+                .returning(NumberCounter.last)).scalar_one())
         for _ in range(5):
             row = self.session.execute(update(NumberCounter).where(NumberCounter.day == day)
                                        .values(last=NumberCounter.last + 1)

@@ -67,10 +67,13 @@ class CaseRepository(RepositoryBase[Case]):
                 VehicleChange.state == ChangeState.PENDING, Case.origin_province == province,
                 Case.state.in_([CaseState.UNDER_REVIEW, CaseState.READY_TO_ISSUE])))
         if review:
-            parts.append(select(Review.case_id.label("case_id"), Review.due_date.label("due"))
-                         .join(Case, Case.id == Review.case_id).where(
-                Case.state == CaseState.UNDER_REVIEW, Review.province == province,
-                Review.state == ReviewState.PENDING))
+            # The province's pending reviews, each case's state looked up by its key
+            # (a join would read every case under review in the country).
+            case_state = (select(Case.state).where(Case.id == Review.case_id)
+                          .correlate(Review).scalar_subquery())
+            parts.append(select(Review.case_id.label("case_id"), Review.due_date.label("due")).where(
+                Review.province == province, Review.state == ReviewState.PENDING,
+                case_state == CaseState.UNDER_REVIEW))
         if not parts:
             return []
         q = union_all(*parts).subquery()

@@ -13,7 +13,7 @@ import grpc
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from google.protobuf import descriptor, json_format
+from google.protobuf import descriptor
 from google.protobuf.message import Message
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -23,6 +23,7 @@ from permit_gateway.auth import AuthError, PublicKey, SessionCheckUnavailable, T
 from permit_gateway.bodies import BodyTooLarge, ClientTooSlow, LimitedBody, check_declared_length, human_size
 from permit_gateway.config import Settings
 from permit_gateway.errors import error_response, rpc_error_response
+from permit_gateway.jsonout import message_to_dict
 from permit_gateway.messages import BadRequest, NotRouted, build_message, upload_header
 from permit_gateway.middleware import JsonCORSMiddleware, RequestIdMiddleware, request_id_of
 from permit_gateway.openapi import audience_document, build_openapi
@@ -307,7 +308,7 @@ async def _call(rule: Rule, request: Request, channel: grpc.aio.Channel, metadat
     req_cls, resp_cls = rule.request_class(), rule.response_class()
     if rule.client_streaming:
         resp = await _upload(rule, request, channel, metadata, settings)
-        return JSONResponse(json_format.MessageToDict(resp))
+        return JSONResponse(message_to_dict(resp))
     raw = await _read_body(request, settings) if rule.body else b""
     msg = build_message(rule, dict(request.path_params), list(request.query_params.multi_items()), raw)
     if rule.server_streaming:
@@ -315,7 +316,7 @@ async def _call(rule: Rule, request: Request, channel: grpc.aio.Channel, metadat
     call = channel.unary_unary(rule.grpc_path, request_serializer=req_cls.SerializeToString,
                                response_deserializer=resp_cls.FromString)
     resp = await call(msg, timeout=settings.call_timeout, metadata=metadata)
-    return JSONResponse(json_format.MessageToDict(resp))
+    return JSONResponse(message_to_dict(resp))
 
 
 async def _read_body(request: Request, settings: Settings) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -43,6 +44,39 @@ class PublicKey:
     pem: str
 
 
+class VerifiedTokens:
+    """Tokens whose signature and claims were checked, by the token itself: least
+    recently used evicted beyond ``capacity``, none kept past its own ``exp`` (nor
+    ``max_age`` seconds). Only the signature check is skipped on a hit; the session
+    (sign-out) is still confirmed on every call."""
+
+    def __init__(self, capacity: int = 10_000, max_age: float = 300.0) -> None:
+        self.capacity = capacity
+        self.max_age = max_age
+        self._items: OrderedDict[str, tuple[Principal, str, float]] = OrderedDict()
+
+    def get(self, token: str, now: float) -> tuple[Principal, str] | None:
+        hit = self._items.get(token)
+        if hit is None:
+            return None
+        if now >= hit[2]:
+            del self._items[token]
+            return None
+        self._items.move_to_end(token)
+        return hit[0], hit[1]
+
+    def put(self, token: str, principal: Principal, sid: str, exp: float, now: float) -> None:
+        if self.capacity <= 0:
+            return
+        self._items[token] = (principal, sid, min(exp, now + self.max_age))
+        self._items.move_to_end(token)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 KeyFetcher = Callable[[], Awaitable[list[PublicKey]]]
 # Asks the identity service whether the session behind a token is still open.
 SessionCheck = Callable[[str], Awaitable[bool]]
@@ -53,8 +87,9 @@ class TokenVerifier:
 
     def __init__(self, fetch: KeyFetcher, *, issuer: str, audience: str, min_refresh: float = 5.0,
                  session_check: SessionCheck | None = None, recheck_after: float = 30.0,
-                 revocations: RedisStore | None = None) -> None:
+                 revocations: RedisStore | None = None, cache_size: int = 10_000) -> None:
         self._fetch = fetch
+        self._verified = VerifiedTokens(cache_size)
         # Sign-out revokes the session at once; tokens are checked locally, so the
         # session of each token is confirmed with identity at most every
         # ``recheck_after`` seconds (a revoked one is remembered for good).
@@ -80,6 +115,23 @@ class TokenVerifier:
             self._fetched_at = time.monotonic()
 
     async def verify(self, token: str) -> Principal:
+        """The token's principal: the signature checked once per token (cached until its
+        expiry), its session's sign-out checked on every request (every replica, Redis)."""
+        now = time.time()
+        hit = self._verified.get(token, now)
+        if hit is not None:
+            principal, sid = hit
+        else:
+            principal, sid, exp = await self._verify_signed(token)
+            self._verified.put(token, principal, sid, exp, now)
+        if sid:
+            await self._check_revocation(sid, token)
+            if self._session_check is not None and self._recheck_after > 0:
+                await self._confirm_session(sid, token)
+        return principal
+
+    async def _verify_signed(self, token: str) -> tuple[Principal, str, float]:
+        """Signature, issuer, audience and expiry: (principal, session id, exp)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -100,18 +152,15 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise AuthError("TOKEN_INVALID", "登录凭证无效，请重新登录。") from None
         sid = claims.get("sid")
-        if isinstance(sid, str) and sid:
-            await self._check_revocation(sid, token)
-            if self._session_check is not None and self._recheck_after > 0:
-                await self._confirm_session(sid, token)
         roles = claims.get("roles") or []
-        return Principal(
+        principal = Principal(
             subject=str(claims["sub"]),
             party=claims.get("party") or None,
             roles=frozenset(str(r) for r in roles if str(r) != "service"),  # never from outside
             province=claims.get("prov") or None,
             onboarding=claims.get("onb") or None,
         )
+        return principal, sid if isinstance(sid, str) else "", float(claims["exp"])
 
     async def signed_out(self, token: str) -> None:
         """After a sign-out through this gateway. The request may have ended another session

@@ -1,7 +1,7 @@
 """vehicle_hold: time taken by pending vehicle changes and extensions (AP-6)
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-06 04:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import permitkit.db
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = '0004'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
