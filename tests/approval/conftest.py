@@ -465,7 +465,8 @@ def running(approval_db: str, fake_application: FakeApplicationServer,
         "DOCUMENTS_SERVICE_ADDR": fake_application.addr,
         "PERMIT_APPROVAL_VERIFICATION_KEY": "test-verification-key-0123456789",
     })
-    app = build(settings, clock=clock, relay_poll_interval=0.05)
+    # Notifications is not under test here: its events are taken as delivered.
+    app = build(settings, clock=clock, relay_poll_interval=0.05, notifications_sink=lambda envelope: None)
     server, port = build_server(app, port=0)
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")

@@ -30,7 +30,7 @@ from permit_gateway.middleware import request_id_of
 
 SOURCE_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 # Paths that belong to the API and its documents: never answered with the pages.
-RESERVED = ("v1/", "v1", "openapi", "docs", "redoc", "healthz", "dev/", "dev")
+RESERVED = ("v1/", "v1", "openapi", "docs", "redoc", "healthz", "dev/", "dev", "verify")
 # Hashed build assets never change under one name; index.html always revalidates.
 IMMUTABLE = "public, max-age=31536000, immutable"
 

@@ -59,6 +59,7 @@ def certified(approval_db: str, fake_application: FakeApplicationServer,
     })
     store = FakeStore()
     app = build(settings, clock=clock, relay_poll_interval=0.05, certificate_store=store,
+                notifications_sink=lambda envelope: None,
                 parties=FakeParties())
     server, port = build_approval_server(app, port=0)
     server.start()
