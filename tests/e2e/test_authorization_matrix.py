@@ -124,6 +124,8 @@ def token_ignored(row: dict[str, Expect]) -> dict[str, Expect]:
     return {**row, **{bad: OK for bad in TOKEN_ANSWERS}}
 
 
+PARTY_REQUIRED = Expect(403, "PARTY_REQUIRED")
+WEBHOOK_NOT_FOUND = Expect(404, "WEBHOOK_NOT_FOUND")
 APPLICANTS_ONLY = answers(OK, APPLICATION_NOT_FOUND, NOT_APPLICANT, NOT_APPLICANT)
 REVIEWERS_ONLY = answers(NOT_OFFICER, NOT_OFFICER, OK, OTHER_PROVINCE)
 
@@ -596,6 +598,27 @@ MATRIX: list[Row] = [
                 NOT_APPLICANT), how="a mask naming the credit code: nothing changes"),
     Row("ListEnterpriseChanges", "GET", "/v1/enterprise/changes", get(lambda w: "/v1/enterprise/changes"),
         answers(OK, OK, NOT_APPLICANT, NOT_APPLICANT)),
+    # notifications: inboxes and webhooks (MS-1, MS-2, MS-3) ---------------------------------------
+    Row("ListMessages", "GET", "/v1/messages", get(lambda w: "/v1/messages"), everyone(OK),
+        how="each caller's own inbox: the party's or the province's"),
+    Row("GetUnreadCount", "GET", "/v1/messages:unreadCount", get(lambda w: "/v1/messages:unreadCount"),
+        everyone(OK)),
+    Row("MarkMessageRead", "POST", "/v1/messages/{message_id}:markRead",
+        post(lambda w: "/v1/messages/00000000000000000000000000000000:markRead"),
+        everyone(Expect(404, "MESSAGE_NOT_FOUND")), how="a message of nobody: another inbox's is not found either"),
+    Row("MarkAllMessagesRead", "POST", "/v1/messages:markAllRead", post(lambda w: "/v1/messages:markAllRead"),
+        everyone(OK)),
+    Row("CreateWebhook", "POST", "/v1/webhooks", post(lambda w: "/v1/webhooks", lambda w: {"url": "ftp://x"}),
+        answers(Expect(400, "WEBHOOK_URL_INVALID"), Expect(400, "WEBHOOK_URL_INVALID"), PARTY_REQUIRED,
+                PARTY_REQUIRED), how="an address that is not HTTPS: nothing is registered"),
+    Row("ListWebhooks", "GET", "/v1/webhooks", get(lambda w: "/v1/webhooks"),
+        answers(OK, OK, PARTY_REQUIRED, PARTY_REQUIRED)),
+    Row("DeleteWebhook", "DELETE", "/v1/webhooks/{webhook_id}",
+        post(lambda w: "/v1/webhooks/00000000000000000000000000000000", method="DELETE"),
+        answers(WEBHOOK_NOT_FOUND, WEBHOOK_NOT_FOUND, PARTY_REQUIRED, PARTY_REQUIRED), how="a webhook of nobody"),
+    Row("ListWebhookDeliveries", "GET", "/v1/webhooks/{webhook_id}/deliveries",
+        get(lambda w: "/v1/webhooks/00000000000000000000000000000000/deliveries"),
+        answers(WEBHOOK_NOT_FOUND, WEBHOOK_NOT_FOUND, PARTY_REQUIRED, PARTY_REQUIRED), how="a webhook of nobody"),
     # routing ------------------------------------------------------------------------------------
     Row("ParseRouteText", "POST", "/v1/routes:parse", post(lambda w: "/v1/routes:parse", lambda w: {"text": ROUTE_TEXT}),
         everyone(OK)),
