@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 import structlog
 from google.protobuf.message import Message
@@ -19,18 +18,18 @@ from permit_application.errors import (
     LicenceRequired,
     LicenceReviewPending,
     NotApplicant,
-    ServiceOnly,
 )
 from permit_application.models import (
     Application,
 )
 from permit_application.repository import ApplicationRepository, FleetRepository
+from permitkit import access as kit
 from permitkit.context import Principal
+from permitkit.dates import SHANGHAI, local_date  # noqa: F401 - SHANGHAI re-exported
 from permitkit.errors import FieldViolation, Unauthenticated
 
 log = structlog.get_logger()
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOTICE_SECONDS = 5  # AP-1: the permit notice is read for at least 5 seconds
 NUMBER_PREFIX = "DJ13"
 MAX_OVERLAPPING = 2  # AP-6: at most two applications per vehicle in an overlapping period
@@ -113,7 +112,7 @@ def local_route_check(passage: vo.Passage) -> RouteCheck:
 
 
 def today_of(now: dt.datetime) -> dt.date:
-    return now.astimezone(SHANGHAI).date()
+    return local_date(now)
 
 
 # ---- caller checks -----------------------------------------------------------------
@@ -142,11 +141,8 @@ def party_of(p: Principal) -> str:
 
 
 def require_service(principal: Principal | None) -> Principal:
-    if principal is None:
-        raise Unauthenticated()
-    if not principal.is_service:
-        raise ServiceOnly()
-    return principal
+    """Internal RPCs are for peer services only (permitkit's one check)."""
+    return kit.require_service(principal)
 
 
 def app_id_of(name: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from permitkit.dates import SHANGHAI, local_date  # noqa: F401 - re-exported for the models
 from permitkit.db import NAMING_CONVENTION, UTCDateTime
 from permitkit.outbox import add_outbox_tables
 
@@ -30,14 +31,6 @@ class Base(DeclarativeBase):
 
 
 OUTBOX, INBOX = add_outbox_tables(Base.metadata)
-
-SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
-
-
-def local_date(instant: dt.datetime) -> dt.date:
-    """The calendar date in Asia/Shanghai (dates of the domain are local)."""
-    return instant.astimezone(SHANGHAI).date()
-
 
 def new_id() -> str:
     return uuid.uuid4().hex[:20]
