@@ -599,8 +599,8 @@ MATRIX: list[Row] = [
     Row("ListEnterpriseChanges", "GET", "/v1/enterprise/changes", get(lambda w: "/v1/enterprise/changes"),
         answers(OK, OK, NOT_APPLICANT, NOT_APPLICANT)),
     # notifications: inboxes and webhooks (MS-1, MS-2, MS-3) ---------------------------------------
-    Row("ListMessages", "GET", "/v1/messages", get(lambda w: "/v1/messages"), everyone(OK),
-        how="each caller's own inbox: the party's or the province's"),
+    Row("ListMessages", "GET", "/v1/messages", get(lambda w: "/v1/messages"), everyone(OK), officer_sees=True,
+        how="each caller's own inbox: the party's, or the province's, whose officers are told of its cases"),
     Row("GetUnreadCount", "GET", "/v1/messages:unreadCount", get(lambda w: "/v1/messages:unreadCount"),
         everyone(OK)),
     Row("MarkMessageRead", "POST", "/v1/messages/{message_id}:markRead",

@@ -157,6 +157,10 @@ def faults(make_database, tmp_path_factory) -> Iterator[Faults]:
     data = tmp_path_factory.mktemp("faults-data")
     env["PERMIT_DATA_DIR"] = str(data)
     env["PERMIT_LOG_JSON"] = "1"
+    # The personas sign in with development tickets: switched on explicitly (SI-2).
+    env["PERMIT_IDENTITY_DEV_SIGN_IN"] = "1"
+    # Webhook receivers of tests listen on plain HTTP on loopback (MS-3).
+    env["PERMIT_NOTIFICATIONS_WEBHOOK_ALLOW_HTTP_LOOPBACK"] = "1"
     prefix = f"faults:{os.getpid()}:"
     env["PERMIT_GATEWAY_REDIS_URL"] = redis.url
     env["PERMIT_GATEWAY_REDIS_PREFIX"] = prefix

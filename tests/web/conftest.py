@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import anonymous, api_as, stack  # noqa: F401 - the started system, shared
+from tests.e2e.conftest import anonymous, api_as, oidc_provider, stack  # noqa: F401 - the started system, shared
 from tests.web.browser import ROOT, chromium, new_page
 
 

@@ -298,7 +298,8 @@ def serve_until_signal(server: grpc.Server, *, grace: float = 5.0,
     health_servicer = getattr(server, "_permit_health", None)
     if health_servicer is not None:
         health_servicer.enter_graceful_shutdown()
-    server.stop(grace).wait()
+    if not server.stop(grace).wait(grace + 5.0):
+        log.warning("server_stop_timed_out", grace=grace)
     if on_stop:
         on_stop()
     log.info("server_stopped")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,6 +163,15 @@ def run_main(main: Callable[[], int | None]) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         code = 130
+    # A process that has stopped serving must end even if a worker thread is still
+    # blocked (e.g. in a peer's health-watch stream the server failed to cancel):
+    # interpreter shutdown would join it for ever and the orchestrator kill it (-9).
+    stuck = [t for t in threading.enumerate()
+             if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    if stuck:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code or 0)
     sys.exit(code or 0)
 
 

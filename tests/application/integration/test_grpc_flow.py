@@ -144,7 +144,7 @@ def test_withdrawal_is_delivered_as_application_withdrawn_PQ_5(pg: Harness) -> N
     app = pg.stub.WithdrawApplication(spb.WithdrawApplicationRequest(name=app.name, reason="不运了"),
                                       metadata=pg.md())
     assert app.state_label == "已撤销"
-    assert pg.app.relay.run_once() == 2  # ApplicationSubmitted, then ApplicationWithdrawn, in order
+    assert pg.app.relay.run_once("approval") == 2  # ApplicationSubmitted, then ApplicationWithdrawn, in order
     assert [type(e).__name__ for e in pg.approval.sink.received.values()] == [
         "ApplicationSubmitted", "ApplicationWithdrawn"]
     (cancel,) = pg.approval.sink.of(ApplicationWithdrawn)
