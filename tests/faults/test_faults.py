@@ -8,7 +8,6 @@ CI machine does not fail the run (AP-2, RV-1, ID-6, AP-9)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import re
 import time
@@ -43,9 +42,9 @@ def draft(carrier: Api) -> dict:
     return j.fill_draft(carrier, start_in_days=3 + 3 * next(_periods), days=1)
 
 
-def create_body(rid: str) -> dict:
-    shown = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=6)).isoformat().replace("+00:00", "Z")
-    return {"noticeShownTime": shown, "requestId": rid}
+def create_body(rid: str, carrier: Api) -> dict:
+    """我要申请 with the notice's server receipt, read at least 5 s ago (AP-1)."""
+    return {"noticeReceipt": j.notice_receipt(carrier), "requestId": rid}
 
 
 def refusal(r: httpx.Response) -> tuple[int, str, str]:
@@ -104,7 +103,7 @@ def test_application_killed_mid_burst_loses_and_duplicates_nothing_AP_2(faults: 
     def create(i: int) -> httpx.Response:
         if i == n // 3:
             stack.kill("application")
-        r = carrier.http.post("/v1/applications", json=create_body(rids[i]))
+        r = carrier.http.post("/v1/applications", json=create_body(rids[i], carrier))
         done.append(i)
         return r
 
@@ -114,7 +113,7 @@ def test_application_killed_mid_burst_loses_and_duplicates_nothing_AP_2(faults: 
     reach = heal_time(lambda: carrier.http.get("/v1/applications").status_code == 200, back)
     # The phone tries again what failed, with the same request id.
     failed = [i for i, r in enumerate(first) if r.status_code != 200]
-    retried = [carrier.http.post("/v1/applications", json=create_body(rids[i])) for i in failed]
+    retried = [carrier.http.post("/v1/applications", json=create_body(rids[i], carrier)) for i in failed]
     assert [r.status_code for r in retried] == [200] * len(failed)
     rows = stack.query("application", "SELECT create_request_id, count(*) FROM application "
                        "WHERE create_request_id = ANY(%s) GROUP BY create_request_id", rids)
@@ -205,7 +204,7 @@ def test_database_connections_cut_give_no_500_AP_2_AP_9(faults: Faults, report):
             elif i == 5:
                 rid = str(uuid.uuid4())
                 rids.append(rid)
-                r = carrier.http.post("/v1/applications", json=create_body(rid))
+                r = carrier.http.post("/v1/applications", json=create_body(rid, carrier))
             else:
                 r = carrier.http.post("/v1/documents", data={"kind": "DOCUMENT_KIND_TRANSPORT_PLAN"},
                                       files={"file": (f"plan{k}.png", j.tiny_png((k % 255, 1, i)), "image/png")})
@@ -223,7 +222,7 @@ def test_database_connections_cut_give_no_500_AP_2_AP_9(faults: Faults, report):
     counts = assert_only_503(responses)
     # What was refused is tried again with the same request id: each draft once.
     for rid in rids:
-        r = carrier.http.post("/v1/applications", json=create_body(rid))
+        r = carrier.http.post("/v1/applications", json=create_body(rid, carrier))
         assert r.status_code == 200, r.text
     rows = stack.query("application", "SELECT create_request_id, count(*) FROM application "
                        "WHERE create_request_id = ANY(%s) GROUP BY create_request_id", rids)
@@ -271,11 +270,11 @@ def test_a_reply_lost_after_commit_is_answered_the_same_on_retry_AP_2(faults: Fa
         # A draft created, its answer lost.
         rid = str(uuid.uuid4())
         proxy.drop_next_reply()
-        lost = carrier.http.post("/v1/applications", json=create_body(rid))
+        lost = carrier.http.post("/v1/applications", json=create_body(rid, carrier))
         lost_status = refusal(lost)
         assert lost_status[0] == 503
         t0 = time.monotonic()
-        again = carrier.http.post("/v1/applications", json=create_body(rid))
+        again = carrier.http.post("/v1/applications", json=create_body(rid, carrier))
         retry_s = time.monotonic() - t0
         assert again.status_code == 200, again.text
         rows = stack.query("application", "SELECT id FROM application WHERE create_request_id = %s", rid)

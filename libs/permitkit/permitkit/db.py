@@ -158,6 +158,11 @@ def is_transient_db_error(exc: BaseException) -> bool:
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:
         seen.add(id(e))
+        # A deadlock or serialization failure (class 40) is the work's own race, not a
+        # lost connection: the use case's own handling (ABORTED, retry) applies.
+        code = getattr(getattr(e, "orig", None), "sqlstate", None) or getattr(e, "sqlstate", None)
+        if isinstance(code, str) and code.startswith("40"):
+            return False
         if isinstance(e, DBAPIError) and (e.connection_invalidated or isinstance(e, OperationalError | InterfaceError)):
             return True
         sqlstate = getattr(e, "sqlstate", None)
