@@ -159,6 +159,8 @@ def faults(make_database, tmp_path_factory) -> Iterator[Faults]:
     env["PERMIT_LOG_JSON"] = "1"
     # The personas sign in with development tickets: switched on explicitly (SI-2).
     env["PERMIT_IDENTITY_DEV_SIGN_IN"] = "1"
+    # Receipts of the notice (AP-1) stay good across the restarts the scenarios cause.
+    env["PERMIT_APPLICATION_NOTICE_KEY"] = "faults-notice-key-0123456789abcdef"
     # Webhook receivers of tests listen on plain HTTP on loopback (MS-3).
     env["PERMIT_NOTIFICATIONS_WEBHOOK_ALLOW_HTTP_LOOPBACK"] = "1"
     prefix = f"faults:{os.getpid()}:"
