@@ -267,6 +267,7 @@ def test_a_reply_lost_after_commit_is_answered_the_same_on_retry_AP_2(faults: Fa
         url = stack.start_gateway("gw-proxy", APPLICATION_SERVICE_ADDR=f"127.0.0.1:{proxy.port}")
         carrier = Api(url, faults.api_as("carrier").http.headers["authorization"].split()[1])
         assert carrier.http.get("/v1/applications").status_code == 200  # the connection is up
+        j.notice_receipt(carrier)  # read the notice (AP-1) before answers start to be dropped
         # A draft created, its answer lost.
         rid = str(uuid.uuid4())
         proxy.drop_next_reply()
