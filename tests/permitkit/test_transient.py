@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from permitkit.client import CHANNEL_OPTIONS, channel_options, make_channel
-from permitkit.db import is_transient_db_error, make_engine, retry_transient
+from permitkit.db import CONFLICT_RETRIES, is_transient_db_error, make_engine, retry_transient
 from permitkit.errors import ErrorDetails
 from permitkit.server import grpc_server
 
@@ -188,6 +188,80 @@ def test_server_retries_a_cut_read_once_and_answers_503_not_500_when_it_persists
         assert d.code == grpc.StatusCode.UNAVAILABLE
         assert d.reason == "DATABASE_UNAVAILABLE"
         assert "暂时不可用" in d.message
+    finally:
+        ch.close()
+        server.stop(0)
+
+
+def _deadlock_pair(engine) -> tuple[list[BaseException], int]:
+    """Two transactions that lock rows 'x' and 'y' in opposite orders, in step: PostgreSQL
+    detects the deadlock and rolls one of them back (40P01). Returns the errors left and the
+    number of attempts the two sides made."""
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO item VALUES ('x'), ('y') ON CONFLICT DO NOTHING"))
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+    attempts: list[str] = []
+
+    def side(first: str, second: str) -> None:
+        def work() -> None:
+            attempts.append(first)
+            with engine.connect() as c:
+                c.execute(text("SELECT id FROM item WHERE id = :i FOR UPDATE"), {"i": first})
+                if attempts.count(first) == 1:  # in step on the first attempt only
+                    barrier.wait(timeout=10)
+                c.execute(text("SELECT id FROM item WHERE id = :i FOR UPDATE"), {"i": second})
+                c.commit()
+        try:
+            retry_transient(work)
+        except BaseException as e:  # noqa: BLE001 - collected for the assertion
+            errors.append(e)
+
+    threads = [threading.Thread(target=side, args=p) for p in (("x", "y"), ("y", "x"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return errors, len(attempts)
+
+
+@pytest.mark.integration
+def test_a_deadlock_victim_is_run_again_and_both_sides_finish(pg):
+    """A deadlock rolls the victim's whole transaction back: nothing of it was written, so the
+    unit of work runs again (after a short pause) instead of answering 500."""
+    _, engine = pg
+    errors, attempts = _deadlock_pair(engine)
+    assert errors == []
+    assert attempts == 3  # the victim ran twice
+
+
+@pytest.mark.integration
+def test_a_conflict_that_persists_is_aborted_concurrent_update_not_internal(pg):
+    url, engine = pg
+    attempts: list[int] = []
+
+    def call(request: bytes, context: grpc.ServicerContext) -> bytes:
+        attempts.append(1)
+        with engine.connect() as c:
+            # Raised by the server for this transaction, as a real deadlock victim's would be.
+            c.execute(text("DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END $$"))
+        return b""
+
+    def add(s, server):
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, {
+            "Call": grpc.unary_unary_rpc_method_handler(call, _identity, _identity)}),))
+
+    server, port = grpc_server(domain="permit.test", services=[(add, None, SERVICE)], port=0)
+    server.start()
+    ch = make_channel(f"127.0.0.1:{port}")
+    stub = ch.unary_unary(f"/{SERVICE}/Call", request_serializer=_identity, response_deserializer=_identity)
+    try:
+        with pytest.raises(grpc.RpcError) as ei:
+            stub(b"", timeout=10)
+        d = ErrorDetails.from_rpc_error(ei.value)
+        assert (d.code, d.reason) == (grpc.StatusCode.ABORTED, "CONCURRENT_UPDATE")
+        assert "同时修改" in d.message
+        assert len(attempts) == 1 + CONFLICT_RETRIES
     finally:
         ch.close()
         server.stop(0)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import functools
+import random
 import re
+import time
 from collections.abc import Callable
 from typing import Any, Generic, Self, TypeVar
 
@@ -200,22 +202,52 @@ def track_commits() -> _CommitLog:
     return log
 
 
-def retry_transient(work: Callable[[], M], *, retries: int = 1) -> M:
-    """Run ``work``; on a lost connection before anything was committed, run it again.
+# SQLSTATEs of a transaction the server rolled back because it lost a race with another:
+# 40001 serialization failure, 40P01 deadlock detected. The whole transaction is gone,
+# so running the unit of work again from the start is the standard remedy.
+_CONFLICT_SQLSTATES = ("40001", "40P01")
+CONFLICT_RETRIES = 3
 
+
+def is_db_conflict(exc: BaseException) -> bool:
+    """True when ``exc`` (or what it wraps) is a deadlock or serialization failure."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        code = getattr(getattr(e, "orig", None), "sqlstate", None) or getattr(e, "sqlstate", None)
+        if code in _CONFLICT_SQLSTATES:
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
+def retry_transient(work: Callable[[], M], *, retries: int = 1, conflict_retries: int = CONFLICT_RETRIES) -> M:
+    """Run ``work``; when it failed before anything was committed, run it again.
+
+    A lost connection is retried ``retries`` times on a fresh one; a deadlock or
+    serialization failure (the server rolled the transaction back) up to
+    ``conflict_retries`` times, after a short random pause so the racers part.
     A failure after a commit went out is not retried here (the write may have
     landed): the caller gets the error and retries with the same request id,
     which the use cases answer idempotently.
     """
-    attempt = 0
+    lost = conflicts = 0
     while True:
         log = track_commits()
         try:
             return work()
         except Exception as e:
-            if attempt >= retries or log.commits or not is_transient_db_error(e):
+            if log.commits:
                 raise
-            attempt += 1
+            if is_db_conflict(e) and conflicts < conflict_retries:
+                conflicts += 1
+                time.sleep(random.uniform(0.005, 0.02) * conflicts)
+                continue
+            if lost < retries and is_transient_db_error(e):
+                lost += 1
+                continue
+            raise
 
 
 class RepositoryBase(Generic[M]):

@@ -19,8 +19,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from permitkit import context as ctx
-from permitkit.db import is_transient_db_error, retry_transient, track_commits
-from permitkit.errors import InvalidArgument, PermitError, Unavailable, to_rpc_status
+from permitkit.db import is_db_conflict, is_transient_db_error, retry_transient, track_commits
+from permitkit.errors import Aborted, InvalidArgument, PermitError, Unavailable, to_rpc_status
 from permitkit.metrics import observe_rpc
 from permitkit.settings import ServiceSettings
 
@@ -77,7 +77,10 @@ class _Interceptor(grpc.ServerInterceptor):
             return tokens, time.perf_counter(), principal.subject if principal else "-"
 
         def fail(exc: BaseException, context: grpc.ServicerContext) -> grpc.StatusCode:
-            if not isinstance(exc, PermitError) and is_transient_db_error(exc):
+            if not isinstance(exc, PermitError) and is_db_conflict(exc):
+                log.warning("rpc_database_conflict", method=method, error=str(exc)[:300])
+                exc = DatabaseConflict()
+            elif not isinstance(exc, PermitError) and is_transient_db_error(exc):
                 log.warning("rpc_database_unavailable", method=method, error=str(exc)[:300])
                 exc = DatabaseUnavailable()
             if isinstance(exc, PermitError):
@@ -99,6 +102,8 @@ class _Interceptor(grpc.ServerInterceptor):
                 return c.name if isinstance(c, grpc.StatusCode) else "OK"
             if isinstance(exc, PermitError):
                 return exc.code.name
+            if is_db_conflict(exc):
+                return "ABORTED"
             if is_transient_db_error(exc):
                 return "UNAVAILABLE"
             return "INTERNAL" if not _is_abort(exc) else "ABORTED_BY_HANDLER"
@@ -152,6 +157,14 @@ class _Interceptor(grpc.ServerInterceptor):
                 wrap_stream(handler.unary_stream), handler.request_deserializer, handler.response_serializer)
         return grpc.stream_stream_rpc_method_handler(
             wrap_stream(handler.stream_stream), handler.request_deserializer, handler.response_serializer)
+
+
+class DatabaseConflict(Aborted):
+    """The database rolled the request's transaction back as a deadlock or serialization
+    failure, again on every retry: nothing was written, the caller may try again."""
+
+    reason = "CONCURRENT_UPDATE"
+    message = "数据正被同时修改，请稍后重试。"
 
 
 class DatabaseUnavailable(Unavailable):
