@@ -47,3 +47,33 @@ def run_env(target_metadata: MetaData) -> None:
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+def heads(script_location: str | Path) -> tuple[str, ...]:
+    """The head revisions of a migration tree: exactly one when the chain is linear."""
+    from alembic.script import ScriptDirectory
+
+    return tuple(ScriptDirectory.from_config(alembic_config("sqlite://", script_location)).get_heads())
+
+
+def schema_drift(url: str, target_metadata: MetaData) -> list[object]:
+    """What the database at ``url`` lacks or has beyond ``target_metadata`` (empty: none)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return list(compare_metadata(MigrationContext.configure(conn), target_metadata))
+    finally:
+        engine.dispose()
+
+
+def tables(url: str) -> set[str]:
+    from sqlalchemy import inspect
+
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
