@@ -125,6 +125,11 @@ class DownloadTokenExpired(PermissionDenied):
     message = "下载链接已过期，请重新获取。"
 
 
+class IssuedDocumentKept(FailedPrecondition):
+    reason = "CERTIFICATE_KEPT"
+    message = "许可证件由审批机关签发，不能删除；许可废止后证件随之失效。"
+
+
 class ServiceRoleRequired(PermissionDenied):
     reason = "SERVICE_ROLE_REQUIRED"
     message = "该接口仅供内部服务调用。"

@@ -160,7 +160,10 @@ class Document(Base):
         return True
 
     def ensure_deletable(self) -> None:
-        """A document that a review already uses stays (DOCUMENT_IN_REVIEW)."""
+        """A document that a review already uses stays (DOCUMENT_IN_REVIEW); so does a file a
+        service issued to its holder, such as the permit certificate (CERTIFICATE_KEPT, CT-1)."""
+        if DocumentKind[self.kind] in SERVICE_KINDS:
+            raise errors.IssuedDocumentKept(field="name", metadata={"name": self.name, "kind": self.kind})
         if self.grants:
             raise errors.DocumentInReview(field="name", metadata={"name": self.name})
 

@@ -194,6 +194,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "DECISION_REQUIRED": ("INVALID_ARGUMENT", "未选择审批结论"),
     "DISPLAY_NAME_REQUIRED": ("INVALID_ARGUMENT", "未填写工作人员姓名"),
     "DOCUMENT_IN_REVIEW": ("FAILED_PRECONDITION", "材料已被提交审核的申请使用，不能删除"),
+    "CERTIFICATE_KEPT": ("FAILED_PRECONDITION", "许可证件由审批机关签发，不能删除"),
     "DOCUMENT_KIND_MISSING": ("INVALID_ARGUMENT", "未选择材料类型"),
     "DOCUMENT_NOT_FOUND": ("NOT_FOUND", "材料不存在或无权查看"),
     "DOCUMENTS_UNAVAILABLE": ("UNAVAILABLE", "材料服务暂时不可用，暂时无法核对所选材料，请稍后重试"),
@@ -687,9 +688,9 @@ OPERATIONS: dict[str, Operation] = {
         ("AP-9",)),
     "DeleteDocument": Operation(
         "删除材料", ("材料上传",), (APPLICANT,),
-        "删除一个尚未被提交审核的申请使用的材料（如重新拍照前删除旧图片）。",
+        "删除一个尚未被提交审核的申请使用的材料（如重新拍照前删除旧图片）；签发的许可证件不能删除。",
         "上传该材料的申请人。",
-        ("DOCUMENT_NOT_FOUND", "DOCUMENT_IN_REVIEW"),
+        ("DOCUMENT_NOT_FOUND", "DOCUMENT_IN_REVIEW", "CERTIFICATE_KEPT"),
         ("AP-9",)),
     # ---- 进度查询 ------------------------------------------------------------
     "ListApplications": Operation(

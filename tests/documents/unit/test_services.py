@@ -276,6 +276,16 @@ class TestDeleteAndSweep:
         with pytest.raises(errors.DocumentInReview):
             services.delete_document(uow, principal=OWNER, name=doc.name)
 
+    def test_the_holder_cannot_delete_an_issued_certificate_CT_1(self, uow, store):
+        approval = Principal(subject="services/approval", roles=frozenset({"service"}))
+        cert = services.store_document(uow, store, principal=approval, kind=DocumentKind.CERTIFICATE,
+                                       owner="parties/p1", filename="通行证.pdf",
+                                       declared_content_type="application/pdf", content=corpus.pdf())
+        with pytest.raises(errors.IssuedDocumentKept) as e:
+            services.delete_document(uow, principal=OWNER, name=cert.name)
+        assert (e.value.reason, e.value.field) == ("CERTIFICATE_KEPT", "name")
+        assert cert.id in uow.committed
+
     def test_others_cannot_delete(self, uow, store):
         doc = upload(uow, store)
         with pytest.raises(errors.DocumentNotFound):
