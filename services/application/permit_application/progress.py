@@ -101,6 +101,7 @@ def withdraw_application(uow: UnitOfWork, *, principal: Principal | None, name: 
             return app  # a retry of a withdrawal that succeeded
         app.check_etag(etag)
         uow.applications.add_change(app.withdraw(actor=p.subject, reason=reason.strip(), now=now))
+        uow.applications.release_all_holds(app)  # AP-6: its pending changes hold nothing now
         uow.record_event(published.application_withdrawn(app, reason=reason.strip()))
         uow.commit()
         return app

@@ -124,6 +124,12 @@ class ApplicationRepository(RepositoryBase[Application]):
     def release_holds(self, key: str) -> int:
         return int(self.session.execute(delete(VehicleHold).where(VehicleHold.key == key)).rowcount or 0)
 
+    def release_all_holds(self, app: Application) -> int:
+        """Every hold of an application that no longer occupies its vehicles (withdrawn,
+        denied, permit abolished): pending changes of it cannot be granted any more."""
+        return int(self.session.execute(
+            delete(VehicleHold).where(VehicleHold.application_id == app.id)).rowcount or 0)
+
     def release_covered_holds(self, app: Application) -> None:
         """Holds the application now covers itself (its new vehicle or end date) go."""
         plates = [p.plate_number for p in app.plates]

@@ -10,7 +10,7 @@ from dataclasses import replace
 import structlog
 
 from permit_application import published
-from permit_application.access import UnitOfWork, app_id_of
+from permit_application.access import UnitOfWork, app_id_of, today_of
 from permit_application.errors import (
     ApplicationNotFound,
     InvalidEvent,
@@ -65,6 +65,8 @@ def record_review_event(uow: UnitOfWork, *, application: str, event: ReviewEvent
             uow.applications.release_holds(event.hold)
         if result.applied and event.kind in (ReviewKind.VEHICLE_CHANGED, ReviewKind.PERMIT_EXTENDED):
             uow.applications.release_covered_holds(app)
+        if result.applied and not app.occupies_vehicle(today_of(now)):
+            uow.applications.release_all_holds(app)  # denied or abolished: nothing pending holds time
         if result.applied and event.kind == ReviewKind.PERMIT_ISSUED:
             uow.record_event(published.route_approved(app, when=event.occur_time or now))
         uow.commit()

@@ -142,6 +142,12 @@ class FakeApplications:
             del self.uow.store.holds[k]
         return len(keys)
 
+    def release_all_holds(self, app: Application) -> int:
+        keys = [k for k, (app_id, _, _) in self.uow.store.holds.items() if app_id == app.id]
+        for k in keys:
+            del self.uow.store.holds[k]
+        return len(keys)
+
     def release_covered_holds(self, app: Application) -> None:
         plates = {p.plate_number for p in app.plates}
         for k, (app_id, s, e) in list(self.uow.store.holds.items()):

@@ -70,11 +70,13 @@ class TestVehicleChange:
         assert "冀A54321" in [p.plate_number for p in get(uow, app).plates]
         assert store.holds == {}  # the application itself now holds the vehicle
 
-    def test_a_withdrawn_application_holds_nothing_PQ_5_AP_6(self, uow: Callable[[], FakeUnitOfWork]) -> None:
+    def test_a_withdrawn_application_holds_nothing_PQ_5_AP_6(self, uow: Callable[[], FakeUnitOfWork],
+                                                              store: Store) -> None:
         others_on(uow, NEW_TRACTOR, n=1)
         app = submitted(uow)
         reserve(uow, app, "cases/c1/vehicleChanges/v1", [NEW_TRACTOR])
         svc.withdraw_application(uow(), principal=APPLICANT, name=app.name, now=NOW)
+        assert store.holds == {}  # the pending change's hold went with the withdrawal
         assert others_on(uow, NEW_TRACTOR, n=1)[0].status == State.SUBMITTED
         with pytest.raises(PermitError) as e:
             reserve(uow, app, "cases/c1/vehicleChanges/v2", [NEW_TRACTOR])
@@ -140,6 +142,22 @@ class TestDecisionEvents:
         assert store.holds == {}
         assert sink.handle(refused) is False  # a redelivery changes nothing
         assert others_on(uow, NEW_TRACTOR, n=1)[0].status == State.SUBMITTED  # the place is free again
+
+    def test_an_abolished_permit_leaves_no_hold_of_a_pending_extension_AP_6(
+            self, uow: Callable[[], FakeUnitOfWork], store: Store) -> None:
+        from permit.approval.v1 import events_pb2 as approval_events
+        from permit.type.v1 import types_pb2
+        from permit_application import event_handlers
+
+        app = TestExtension().issued(uow)
+        reserve(uow, app, "permits/p1/extensions/e1", ["冀A12345", "冀B6789挂"], END + DAY, END + 3 * DAY)
+        assert len(store.holds) == 2
+        sink = event_handlers.sink(uow, lambda: NOW)
+        ref = types_pb2.ApplicationRef(name=app.name, number=app.number)
+        assert sink.handle(approval_events.PermitAbolished(
+            event_id="ab1", application=ref, applicant=app.party, permit="permits/p1", reason="运输完成")) is True
+        assert get(uow, app).permit_state == "ABOLISHED"
+        assert store.holds == {}
 
     def test_a_refused_extension_gives_its_days_back_and_an_approved_one_replaces_them_PQ_11_AP_6(
             self, uow: Callable[[], FakeUnitOfWork], store: Store) -> None:
