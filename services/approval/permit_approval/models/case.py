@@ -47,6 +47,7 @@ from permit_approval.workdays import (
     review_days,
 )
 from permitkit.db import TimestampMixin
+from permitkit.etags import etag_matches, etag_of
 
 
 class Case(TimestampMixin, Base):
@@ -141,7 +142,7 @@ class Case(TimestampMixin, Base):
 
     @property
     def etag(self) -> str:
-        return str(self.version)
+        return etag_of(self.version)
 
     def review_for(self, province: str) -> Review:
         for r in self.reviews:
@@ -171,7 +172,7 @@ class Case(TimestampMixin, Base):
         self.audit(kind, actor, before, to, reason, now, province)
 
     def check_etag(self, etag: str | None) -> None:
-        if etag and etag != self.etag:
+        if not etag_matches(etag or "", self.version):
             raise errors.EtagMismatch(field="etag")
 
     def _close_open_reviews(self, actor: Actor, now: dt.datetime, *, keep: Review | None = None,

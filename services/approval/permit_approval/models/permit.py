@@ -33,6 +33,7 @@ from permit_approval.models.base import (
 )
 from permit_approval.models.case import Case, dedupe
 from permitkit.db import TimestampMixin
+from permitkit.etags import etag_of
 
 MULTI_TRIP_MONTHS = 6
 
@@ -90,7 +91,7 @@ class Permit(TimestampMixin, Base):
 
     @property
     def etag(self) -> str:
-        return str(self.version)
+        return etag_of(self.version)
 
     @classmethod
     def issue(cls, case: Case, *, number: str, actor: Actor, now: dt.datetime) -> Permit:
