@@ -63,7 +63,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_port(port: int, proc: subprocess.Popen[bytes], name: str, timeout: float = 30.0) -> None:
+# Generous: on a loaded machine six interpreters importing at once can take tens of seconds;
+# a process that exits during start-up is reported at once.
+def _wait_port(port: int, proc: subprocess.Popen[bytes], name: str, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
