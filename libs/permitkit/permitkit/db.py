@@ -8,7 +8,7 @@ import functools
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -154,25 +154,30 @@ M = TypeVar("M")
 _TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 
 
-def is_transient_db_error(exc: BaseException) -> bool:
-    """True when ``exc`` (or what it wraps) is a lost or refused database connection."""
+def _chain(exc: BaseException) -> Iterator[tuple[BaseException, str | None]]:
+    """``exc`` and what it wraps (cause or context), each with its SQLSTATE if any."""
     seen: set[int] = set()
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:
         seen.add(id(e))
-        # A deadlock or serialization failure (class 40) is the work's own race, not a
-        # lost connection: the use case's own handling (ABORTED, retry) applies.
         code = getattr(getattr(e, "orig", None), "sqlstate", None) or getattr(e, "sqlstate", None)
-        if isinstance(code, str) and code.startswith("40"):
+        yield e, code if isinstance(code, str) else None
+        e = e.__cause__ or e.__context__
+
+
+def is_transient_db_error(exc: BaseException) -> bool:
+    """True when ``exc`` (or what it wraps) is a lost or refused database connection."""
+    for e, code in _chain(exc):
+        # A deadlock or serialization failure (class 40) is the work's own race, not a
+        # lost connection: ``is_db_conflict`` and the retry below handle it.
+        if code is not None and code.startswith("40"):
             return False
         if isinstance(e, DBAPIError) and (e.connection_invalidated or isinstance(e, OperationalError | InterfaceError)):
             return True
-        sqlstate = getattr(e, "sqlstate", None)
-        if isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES):
+        if code is not None and code.startswith(_TRANSIENT_SQLSTATES):
             return True
         if type(e).__module__.startswith("psycopg") and type(e).__name__ in ("OperationalError", "InterfaceError"):
             return True
-        e = e.__cause__ or e.__context__
     return False
 
 
@@ -211,15 +216,7 @@ CONFLICT_RETRIES = 3
 
 def is_db_conflict(exc: BaseException) -> bool:
     """True when ``exc`` (or what it wraps) is a deadlock or serialization failure."""
-    seen: set[int] = set()
-    e: BaseException | None = exc
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
-        code = getattr(getattr(e, "orig", None), "sqlstate", None) or getattr(e, "sqlstate", None)
-        if code in _CONFLICT_SQLSTATES:
-            return True
-        e = e.__cause__ or e.__context__
-    return False
+    return any(code in _CONFLICT_SQLSTATES for _, code in _chain(exc))
 
 
 def retry_transient(work: Callable[[], M], *, retries: int = 1, conflict_retries: int = CONFLICT_RETRIES) -> M:
