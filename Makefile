@@ -68,7 +68,9 @@ web-test: web-deps
 openapi-snapshot: protos
 	$(PY) scripts/dump_openapi.py web/openapi.json
 
-run: protos web
+# The Python side (venv, protos) and the pages (npm ci, build) are prepared side by side.
+run:
+	$(MAKE) --no-print-directory -j2 protos web
 	$(PY) scripts/devstack.py
 
 # With `make run` going in another terminal: the whole permit journey over HTTP, step by step.
