@@ -206,11 +206,12 @@ def slice_calls(b: Bench, per_worker: int) -> list[Figure]:
     drafts: list[list[dict]] = [[] for _ in range(w_n)]
     bodies: list[list[dict]] = [[] for _ in range(w_n)]
     out: list[Figure] = []
-    shown = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=6)).isoformat().replace("+00:00", "Z")
+    # AP-1: each carrier reads the notice once (the receipt is good for a day), outside the figures.
+    receipts = [journey.notice_receipt(c) for c in b.carriers]
 
     def create(w: int, k: int) -> None:
         drafts[w].append(b.carriers[w].post("/v1/applications",
-                                            {"noticeShownTime": shown, "requestId": str(uuid.uuid4())}))
+                                            {"noticeReceipt": receipts[w], "requestId": str(uuid.uuid4())}))
     out.append(run_parallel("POST /v1/applications (new draft)", create, per_worker, w_n))
 
     fleets: list[tuple[list[dict], list[dict]]] = [([], []) for _ in range(w_n)]

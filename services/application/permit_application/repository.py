@@ -165,12 +165,20 @@ class ApplicationRepository(RepositoryBase[Application]):
                                  .with_for_update()).first()
 
     def next_number(self, day: str) -> int:
-        """The next sequence number of ``day`` (yyyymmdd), safe under concurrency."""
+        """The next sequence number of ``day`` (yyyymmdd), safe under concurrency.
+
+        On PostgreSQL the number is taken in a transaction of its own, committed at once:
+        the day's counter row is locked for one statement, not for the whole creation of
+        every new draft of the country (a creation that fails after it leaves a gap in the
+        day's numbers, as sequences do)."""
         if self._postgres:
             stmt = pg_insert(NumberCounter).values(day=day, last=1)
-            return int(self.session.execute(stmt.on_conflict_do_update(
-                index_elements=[NumberCounter.day], set_={"last": NumberCounter.last + 1})
-                .returning(NumberCounter.last)).scalar_one())
+            with self.session.get_bind().connect() as conn:
+                last = int(conn.execute(stmt.on_conflict_do_update(
+                    index_elements=[NumberCounter.day], set_={"last": NumberCounter.last + 1})
+                    .returning(NumberCounter.last)).scalar_one())
+                conn.commit()
+            return last
         for _ in range(5):
             row = self.session.execute(update(NumberCounter).where(NumberCounter.day == day)
                                        .values(last=NumberCounter.last + 1)

@@ -103,3 +103,19 @@ def test_parallel_vehicle_changes_onto_one_vehicle_leave_at_most_two_overlapping
         held = conn.execute(text("SELECT count(*) FROM vehicle_hold WHERE plate_number = '冀A54321'")).scalar()
     engine.dispose()
     assert held == 2
+
+
+def test_parallel_new_drafts_get_distinct_numbers_of_the_day_AP_1(harness: Harness) -> None:
+    """我要申请 from many phones at once: every draft its own number of the day, none lost
+    (PostgreSQL takes the number in a transaction of its own; SQLite under its write lock)."""
+    barrier = threading.Barrier(N)
+
+    def create(_: int) -> str:
+        barrier.wait()
+        return harness.create().number
+
+    with ThreadPoolExecutor(N) as pool:
+        numbers = list(pool.map(create, range(3 * N)))
+    assert len(set(numbers)) == 3 * N
+    seqs = sorted(int(n[-6:]) for n in numbers)
+    assert seqs == list(range(seqs[0], seqs[0] + 3 * N))  # consecutive: nothing taken twice or skipped
