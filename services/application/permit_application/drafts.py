@@ -221,10 +221,10 @@ def update_application(uow: UnitOfWork, *, principal: Principal | None, name: st
                                   route_validator=route_validator)
         if violations:
             raise InvalidField(violations=violations)
+        app.touch()  # before the query below flushes the steps: one UPDATE, not two
         if steps.passage is not None or steps.vehicles is not None:
             # AP-6 on choosing dates: warn now; the binding check runs (locked) on submit.
             raise_conflicts(uow, app, today_of(now))
-        app.touch()
         uow.commit()
         return app
 
