@@ -73,6 +73,8 @@ def test_an_abolished_permits_certificate_says_it_may_no_longer_be_used_CT_2_PQ_
     page.goto(f"/permits/{issued['permit'].rsplit('/', 1)[-1]}")
     expect(page.locator("[data-test=permit-state]")).to_have_text("已废止")
     expect(page.locator("[data-test=not-usable]")).to_contain_text("不能再用于通行")
+    expect(page.locator("[data-test=certificate-image]")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("路面检查时出示本页二维码")).to_have_count(0)
     shot(page, "52-certificate-abolished")
     assert_accessible(page, "certificate abolished")
 
