@@ -178,6 +178,11 @@ def test_each_status_offers_exactly_the_manuals_operations_and_each_works_PQ_3_t
     adjust.get_by_role("button", name="采纳建议路线").click()
     expect(page.locator("[data-test=adjust]")).to_have_count(0)
     assert w.operations(page) == w.OPERATIONS["STATE_PROCESSING"]
+    # The answer reaches the application's progress through the outbox, seconds later under load:
+    # the page says it is waiting, then shows the province reviewing again (as the carrier sees it).
+    via = page.locator(f"[data-province='{j.VIA}']")
+    expect(via.locator("[data-test=answered]")).to_have_count(0, timeout=40_000)
+    expect(via).not_to_contain_text("建议调整路线")
     page.get_by_role("button", name="车辆变更").click()
     dialog = page.get_by_role("dialog", name="车辆变更")
     expect(dialog.get_by_text("只能选择电脑端维护过")).to_be_visible()

@@ -12,6 +12,8 @@ export const router = createRouter({
     { path: '/apply/:id', component: () => import('./pages/Apply.vue'), meta: { title: '新申请填报' } },
     { path: '/progress', component: () => import('./pages/Progress.vue'), meta: { title: '进度查询与变更' } },
     { path: '/progress/:id', component: () => import('./pages/Detail.vue'), meta: { title: '申请详情' } },
+    { path: '/permits/:id', component: () => import('./pages/Certificate.vue'), meta: { title: '电子通行证' } },
+    { path: '/messages', component: () => import('./pages/Messages.vue'), meta: { title: '消息' } },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 })

@@ -6,6 +6,8 @@ export const store = reactive({
   me: null as Me | null,
   provinces: [] as Province[],
   flash: '',
+  // Unread messages (消息), shown as a badge on the home page and the tab bar; -1 until first known.
+  unread: -1,
 })
 
 let flashTimer = 0
@@ -19,6 +21,23 @@ export function flash(message: string): void {
 export async function loadMe(): Promise<Me> {
   store.me = await call(() => api.GET('/v1/me'))
   return store.me
+}
+
+let unreadInFlight: Promise<number> | null = null
+/** The unread count from the service (GET /v1/messages:unreadCount); keeps the last known on failure. */
+export function refreshUnread(): Promise<number> {
+  unreadInFlight ??= (async () => {
+    try {
+      const r = await call(() => api.GET('/v1/messages:unreadCount'), { retries: 0 })
+      store.unread = r.unreadCount ?? 0
+    } catch {
+      // The badge keeps its last value; the next refresh tries again.
+    } finally {
+      unreadInFlight = null
+    }
+    return store.unread
+  })()
+  return unreadInFlight
 }
 
 export async function loadProvinces(): Promise<Province[]> {

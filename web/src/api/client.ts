@@ -22,6 +22,7 @@ export type RouteProblem = S['permit.routing.v1.RouteProblem']
 export type RecommendedRoute = S['permit.routing.v1.RecommendedRoute']
 export type Document = S['permit.documents.v1.Document']
 export type Licence = S['permit.identity.v1.Licence']
+export type Message = S['permit.notifications.v1.Message']
 
 const SESSION_KEY = 'permit.session'
 
