@@ -258,7 +258,10 @@ class HealthServicer(health.HealthServicer):
                            service: str) -> Callable[[], None]:
         def callback() -> None:
             with self._lock:
-                self._send_response_callbacks.get(service, set()).discard(send_response_callback)
+                watching = self._send_response_callbacks.get(service, set())
+                if send_response_callback not in watching:
+                    return  # ended already, by the graceful stop
+                watching.discard(send_response_callback)
             send_response_callback(None)  # ends the stream; does not wait
         return callback
 
@@ -295,6 +298,8 @@ class HealthServicer(health.HealthServicer):
             send(health_pb2.HealthCheckResponse(status=status))
 
     def enter_graceful_shutdown(self) -> None:
+        """Every status NOT_SERVING, told to every watcher, whose stream then ends: an open
+        watch would otherwise hold the server's stop for its whole grace period."""
         with self._send_lock:
             with self._lock:
                 services = [] if self._gracefully_shutting_down else list(self._server_status)
@@ -302,6 +307,10 @@ class HealthServicer(health.HealthServicer):
                 self._set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
             with self._lock:
                 self._gracefully_shutting_down = True
+                watchers = [send for sends in self._send_response_callbacks.values() for send in sends]
+                self._send_response_callbacks.clear()
+            for send in watchers:
+                send(None)
 
 
 def grpc_server(
