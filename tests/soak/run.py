@@ -183,7 +183,7 @@ def main() -> int:
               f"warm-up {args.warmup:.0f} s, then soak at {rate:.2f} slices/s for {args.seconds:.0f} s", flush=True)
         soak(slices, rate, args.warmup, args.workers)
         before = memory(stack)
-        print("  0 s: " + _mib(before), flush=True)
+        print("  0 s (after the warm-up): " + _mib(before), flush=True)
         if args.trace:
             first = snapshot(stack, args.trace, trace_dir, 1)
 

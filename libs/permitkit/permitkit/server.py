@@ -128,14 +128,20 @@ class _Interceptor(grpc.ServerInterceptor):
                     finish(tokens, started, subject, context, code_of(exc, context))
             return inner
 
-        def wrap_stream(behavior: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+        def wrap_stream(behavior: Callable[..., Iterator[Any]], unary_request: bool) -> Callable[..., Iterator[Any]]:
             def inner(request_or_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
                 tokens, started, subject = prepare(context)
                 exc: BaseException | None = None
                 try:
                     if isinstance(request_or_iterator, Message):
                         reject_nul(request_or_iterator)
-                    yield from behavior(request_or_iterator, context)
+                    if unary_request:
+                        # Until the first answer is sent, as for unary calls: a lost
+                        # connection before any commit is retried once on a fresh one.
+                        yield from stream_retry_transient(lambda: behavior(request_or_iterator, context))
+                    else:
+                        track_commits()
+                        yield from behavior(request_or_iterator, context)
                 except Exception as e:  # noqa: BLE001
                     exc = e
                     if _is_abort(e):
@@ -153,9 +159,31 @@ class _Interceptor(grpc.ServerInterceptor):
                 wrap_unary(handler.stream_unary, False), handler.request_deserializer, handler.response_serializer)
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                wrap_stream(handler.unary_stream), handler.request_deserializer, handler.response_serializer)
+                wrap_stream(handler.unary_stream, True), handler.request_deserializer, handler.response_serializer)
         return grpc.stream_stream_rpc_method_handler(
-            wrap_stream(handler.stream_stream), handler.request_deserializer, handler.response_serializer)
+            wrap_stream(handler.stream_stream, False), handler.request_deserializer, handler.response_serializer)
+
+
+def stream_retry_transient(start: Callable[[], Iterator[Any]], *, retries: int = 1) -> Iterator[Any]:
+    """The answers of ``start()``; if it fails on a lost database connection before its first
+    answer and before any commit, it is started once more (``retry_transient`` for streams).
+    Once an answer went out, a failure reaches the caller."""
+    attempt = 0
+    while True:
+        log = track_commits()
+        answers = start()
+        try:
+            first = next(answers)
+        except StopIteration:
+            return
+        except Exception as e:
+            if attempt >= retries or log.commits or not is_transient_db_error(e):
+                raise
+            attempt += 1
+            continue
+        yield first
+        yield from answers
+        return
 
 
 class DatabaseUnavailable(Unavailable):

@@ -4,7 +4,8 @@ Uploads are client-streaming RPCs: the server's own retry on a lost connection
 covers unary requests only (a stream cannot be read twice). The documents
 service reads the stream into memory first and then runs the use case once more
 on a fresh connection when the first attempt lost its connection before any
-commit (AP-9: an upload is idempotent by content).
+commit (AP-9: an upload is idempotent by content). A download (server streaming)
+is retried by the server until its first answer went out.
 """
 
 from __future__ import annotations
@@ -58,6 +59,18 @@ def test_upload_after_connections_were_cut_succeeds_not_503_AP_9(
     again = folder_client.upload(party, corpus.jpeg(color=(40, 50, 60)))
     assert again.name == second.name
     assert rows_of(documents_db_url, party.party) == 2
+
+
+def test_download_after_connections_were_cut_streams_the_file_AP_9(
+    folder_client: DocumentsClient, documents_db_url: str,
+):
+    """Server streaming: the service retries until its first answer is sent, as for unary calls."""
+    party = new_party()
+    data = corpus.png_of_exact_size(150_000)
+    doc = folder_client.upload(party, data, filename="plan.png")
+    assert terminate_backends(documents_db_url) >= 1
+    got, content = folder_client.download(party, doc.name)
+    assert got.name == doc.name and len(content) == doc.size_bytes
 
 
 def _store_messages(data: bytes, owner: str) -> Iterator[documents_internal_pb2.StoreDocumentRequest]:
