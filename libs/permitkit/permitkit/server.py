@@ -263,7 +263,7 @@ def serve(app: ServiceApp) -> int:
     return 0
 
 
-class HealthServicer(health.HealthServicer):
+class HealthServicer(health.HealthServicer):  # type: ignore[misc]  # grpc_health has no types
     """gRPC health (Check, Watch) that never sends to a watcher while holding the state lock.
 
     grpc_health's servicer sends a status to each watcher with its lock held, and a
@@ -281,6 +281,7 @@ class HealthServicer(health.HealthServicer):
     def __init__(self) -> None:
         super().__init__(experimental_non_blocking=True)
         self._send_lock = threading.Lock()
+        self._gracefully_shutting_down: bool = False
 
     def _on_close_callback(self, send_response_callback: Callable[[Any], None],
                            service: str) -> Callable[[], None]:

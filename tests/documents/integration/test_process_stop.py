@@ -21,10 +21,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from permit.documents.v1 import documents_service_pb2_grpc
 from permitkit.testing import free_port, wait_for_port
 from tests.documents import corpus
 from tests.documents.integration.conftest import DocumentsClient, new_party
-from permit.documents.v1 import documents_service_pb2_grpc
 
 pytestmark = pytest.mark.integration
 
