@@ -100,6 +100,9 @@ def test_watcher_sees_each_status_in_order_then_not_serving_and_its_end_at_the_g
         with pytest.raises(StopIteration):
             next(stream)
         health.set("permit.test.v1.Thing", SERVING)  # ignored once stopping
+        late = list(health_pb2_grpc.HealthStub(channel).Watch(
+            health_pb2.HealthCheckRequest(service="permit.test.v1.Thing"), timeout=10))
+        assert [r.status for r in late] == [NOT_SERVING]  # a watch opened now is told and ended
         assert health_pb2_grpc.HealthStub(channel).Check(
             health_pb2.HealthCheckRequest(service="permit.test.v1.Thing"), timeout=10).status == NOT_SERVING
         started = time.monotonic()

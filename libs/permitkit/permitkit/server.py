@@ -304,7 +304,13 @@ class HealthServicer(health.HealthServicer):  # type: ignore[misc]  # grpc_healt
         with self._send_lock:
             with self._lock:
                 status = self._server_status.get(service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN)
-                self._send_response_callbacks.setdefault(service, set()).add(send_response_callback)
+                stopping = self._gracefully_shutting_down
+                if not stopping:
+                    self._send_response_callbacks.setdefault(service, set()).add(send_response_callback)
+            if stopping:  # a watch opened during the stop is told so and ended at once
+                send_response_callback(health_pb2.HealthCheckResponse(status=status))
+                send_response_callback(None)
+                return blocking_watcher
             closed = self._on_close_callback(send_response_callback, service)
             if not context.add_callback(closed):  # the call ended already
                 closed()
