@@ -70,7 +70,10 @@ class FakeDocumentRepository:
         used = {d.blob_key for d in self.rows.values()}
         return {k for k in keys if k in used}
 
-    def list_by_ids(self, ids: Iterable[str]) -> list[Document]:
+    def get_readable(self, ident: str, *, province: str | None) -> Document | None:
+        return self.rows.get(ident)
+
+    def list_by_ids(self, ids: Iterable[str], *, grants_of: str | None = None) -> list[Document]:
         return [self.rows[i] for i in ids if i in self.rows]
 
 

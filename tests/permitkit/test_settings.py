@@ -55,3 +55,30 @@ def test_run_main_prints_one_line_and_exits_2():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "configuration error: P must be an integer, got 'x'"
+
+
+def test_run_main_waits_for_threads_that_end_and_exits_with_the_code():
+    code = ("import threading, time\n"
+            "from permitkit.settings import run_main\n"
+            "def main():\n"
+            "    threading.Thread(target=time.sleep, args=(1.0,), name='finishing').start()\n"
+            "    return 3\n"
+            "run_main(main)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 3
+    assert proc.stderr == ""
+
+
+def test_run_main_names_a_thread_that_does_not_end_and_still_exits():
+    """A stopped service must end: a thread blocked for ever is named with its stack, not waited for."""
+    code = ("import threading\n"
+            "import permitkit.settings as s\n"
+            "s.STOP_JOIN_SECONDS = 1.0\n"
+            "def main():\n"
+            "    threading.Thread(target=threading.Event().wait, name='rpc_7').start()\n"
+            "    return 0\n"
+            "s.run_main(main)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0
+    assert "thread 'rpc_7' still running" in proc.stderr
+    assert "in wait" in proc.stderr  # its stack says where it is blocked

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from devstack import CONTEXTS, Stack  # noqa: E402
+from devstack import CONTEXTS, DEV_SIGN_IN, Stack  # noqa: E402
 from permitkit.testing import RedisServer, S3Server, create_database, drop_database, resolve_postgres  # noqa: E402
 from tests.e2e import journey  # noqa: E402
 from tests.e2e.conftest import Api  # noqa: E402
@@ -142,6 +142,10 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=60.0, help="seconds at half capacity before memory is taken")
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--max-growth", type=float, default=5.0, help="percent of memory growth that fails")
+    ap.add_argument("--trace", metavar="SERVICE", default=os.environ.get("SOAK_TRACE", ""),
+                    help="diagnosis: run SERVICE under tracemalloc (permitkit.debug), snapshot it when the "
+                         "soak starts and ends, and print what grew. Tracing costs memory of its own: "
+                         "that run's figures are not the soak's verdict.")
     args = ap.parse_args()
     admin, throwaway = resolve_postgres()
     s3 = S3Server()
@@ -152,12 +156,17 @@ def main() -> int:
     env.update(s3.endpoint.env())
     env.update({"PERMIT_DOCUMENTS_S3_BUCKET": "soak", "PERMIT_LOG_LEVEL": "WARNING",
                 "PERMIT_DATA_DIR": str(s3.data_dir / "data"),
-                "PERMIT_GATEWAY_RATE_PER_USER": "0", "PERMIT_GATEWAY_RATE_PER_ADDRESS": "0"})
+                "PERMIT_GATEWAY_RATE_PER_USER": "0", "PERMIT_GATEWAY_RATE_PER_ADDRESS": "0",
+                # The carrier signs in with a development ticket: switched on explicitly (SI-2).
+                DEV_SIGN_IN: "1"})
     if redis is not None:
         redis.start()
         env.update({"PERMIT_GATEWAY_REDIS_URL": redis.url,
                     # Limits on (through Redis) but far above the load: they run, they do not refuse.
                     "PERMIT_GATEWAY_RATE_PER_USER": "100000", "PERMIT_GATEWAY_RATE_PER_USER_BURST": "1000000"})
+    trace_dir = s3.data_dir / "tracemalloc"
+    if args.trace:
+        env[f"PERMIT_{args.trace.upper()}_DEBUG_TRACEMALLOC"] = str(trace_dir)
     stack = Stack(env=env, log_dir=s3.data_dir / "logs")
     try:
         stack.migrate()
@@ -174,7 +183,9 @@ def main() -> int:
               f"warm-up {args.warmup:.0f} s, then soak at {rate:.2f} slices/s for {args.seconds:.0f} s", flush=True)
         soak(slices, rate, args.warmup, args.workers)
         before = memory(stack)
-        print("  0 s: " + _mib(before), flush=True)
+        print("  0 s (after the warm-up): " + _mib(before), flush=True)
+        if args.trace:
+            first = snapshot(stack, args.trace, trace_dir, 1)
 
         def tick(elapsed: int) -> None:
             now = {n: rss_kib(p.pid) for n, p in stack.procs.items()}
@@ -183,6 +194,12 @@ def main() -> int:
         done_before = slices.done
         started = soak(slices, rate, args.seconds, args.workers, tick)
         after = memory(stack)
+        if args.trace:
+            from permitkit.debug import compare
+
+            print(f"\n--- {args.trace} under tracemalloc: what grew during the soak ---")
+            print(compare(str(first), str(snapshot(stack, args.trace, trace_dir, 2)), top=15))
+            print("--- (tracing's own memory is in these figures: a traced run is a diagnosis, not a verdict)\n")
         done = slices.done - done_before
         failed = len(slices.failed) - failed_before
         print(f"soak: {started} slices scheduled, {done} done, {failed} failed")
@@ -208,6 +225,21 @@ def main() -> int:
             drop_database(admin, u)
         if throwaway:
             throwaway.stop()
+
+
+def snapshot(stack: Stack, service: str, folder: Path, n: int) -> Path:
+    """Ask ``service`` for tracemalloc snapshot ``n`` (SIGUSR2) and wait until it is written."""
+    import signal
+
+    pid = stack.procs[service].pid
+    os.kill(pid, signal.SIGUSR2)
+    path = folder / f"{service}-{pid}-{n}.snapshot"
+    deadline = time.monotonic() + 120
+    while not (path.exists() and path.with_suffix(".json").exists()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no snapshot {path} from {service}")
+        time.sleep(0.2)
+    return path
 
 
 def _mib(kib: dict[str, int]) -> str:

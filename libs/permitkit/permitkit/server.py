@@ -5,6 +5,7 @@ line per RPC and a graceful stop on SIGTERM."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -19,6 +20,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from permitkit import context as ctx
+from permitkit import debug
 from permitkit.db import is_db_conflict, is_transient_db_error, retry_transient, track_commits
 from permitkit.errors import Aborted, InvalidArgument, PermitError, Unavailable, to_rpc_status
 from permitkit.metrics import observe_rpc
@@ -118,7 +120,9 @@ class _Interceptor(grpc.ServerInterceptor):
                     if unary_request:
                         # A lost database connection before any commit: once more, on a fresh one.
                         return retry_transient(lambda: behavior(request_or_iterator, context))
-                    track_commits()  # a streamed request cannot be read twice: no retry
+                    # A streamed request cannot be read twice: no retry here (a handler that
+                    # has read it in full retries its use case itself, e.g. documents uploads).
+                    track_commits()
                     return behavior(request_or_iterator, context)
                 except Exception as e:  # noqa: BLE001 - translated below
                     exc = e
@@ -129,14 +133,20 @@ class _Interceptor(grpc.ServerInterceptor):
                     finish(tokens, started, subject, context, code_of(exc, context))
             return inner
 
-        def wrap_stream(behavior: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+        def wrap_stream(behavior: Callable[..., Iterator[Any]], unary_request: bool) -> Callable[..., Iterator[Any]]:
             def inner(request_or_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
                 tokens, started, subject = prepare(context)
                 exc: BaseException | None = None
                 try:
                     if isinstance(request_or_iterator, Message):
                         reject_nul(request_or_iterator)
-                    yield from behavior(request_or_iterator, context)
+                    if unary_request:
+                        # Until the first answer is sent, as for unary calls: a lost
+                        # connection before any commit is retried once on a fresh one.
+                        yield from stream_retry_transient(lambda: behavior(request_or_iterator, context))
+                    else:
+                        track_commits()
+                        yield from behavior(request_or_iterator, context)
                 except Exception as e:  # noqa: BLE001
                     exc = e
                     if _is_abort(e):
@@ -154,9 +164,31 @@ class _Interceptor(grpc.ServerInterceptor):
                 wrap_unary(handler.stream_unary, False), handler.request_deserializer, handler.response_serializer)
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                wrap_stream(handler.unary_stream), handler.request_deserializer, handler.response_serializer)
+                wrap_stream(handler.unary_stream, True), handler.request_deserializer, handler.response_serializer)
         return grpc.stream_stream_rpc_method_handler(
-            wrap_stream(handler.stream_stream), handler.request_deserializer, handler.response_serializer)
+            wrap_stream(handler.stream_stream, False), handler.request_deserializer, handler.response_serializer)
+
+
+def stream_retry_transient(start: Callable[[], Iterator[Any]], *, retries: int = 1) -> Iterator[Any]:
+    """The answers of ``start()``; if it fails on a lost database connection before its first
+    answer and before any commit, it is started once more (``retry_transient`` for streams).
+    Once an answer went out, a failure reaches the caller."""
+    attempt = 0
+    while True:
+        log = track_commits()
+        answers = start()
+        try:
+            first = next(answers)
+        except StopIteration:
+            return
+        except Exception as e:
+            if attempt >= retries or log.commits or not is_transient_db_error(e):
+                raise
+            attempt += 1
+            continue
+        yield first
+        yield from answers
+        return
 
 
 class DatabaseConflict(Aborted):
@@ -233,6 +265,7 @@ def serve(app: ServiceApp) -> int:
         log.error("bind_failed", service=app.settings.context, error=str(e))
         app.close()
         return 1
+    debug.install(app.settings.context, os.environ)
     try:
         app.start()
         log.info("serving", service=app.settings.context, host=app.settings.grpc_host, port=port)
@@ -241,6 +274,91 @@ def serve(app: ServiceApp) -> int:
     finally:
         app.close()
     return 0
+
+
+class HealthServicer(health.HealthServicer):  # type: ignore[misc]  # grpc_health has no types
+    """gRPC health (Check, Watch) that never sends to a watcher while holding the state lock.
+
+    grpc_health's servicer sends a status to each watcher with its lock held, and a
+    send waits until the server's single event thread reports it done; that same
+    thread runs the callback of a watch that closed, which takes the lock. A peer's
+    watch closing while another opened (peers restarting) or while the status was set
+    (the graceful stop) left both threads waiting for each other for ever: the
+    worker thread never ended and the server never stopped (grpc/grpc#43403).
+
+    Here the state (statuses, watchers) has its own lock, held only briefly and
+    never while sending; sends are serialised by a second lock that the closing
+    callback never takes, so each watcher still sees the statuses in order.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(experimental_non_blocking=True)
+        self._send_lock = threading.Lock()
+        self._gracefully_shutting_down: bool = False
+
+    def _on_close_callback(self, send_response_callback: Callable[[Any], None],
+                           service: str) -> Callable[[], None]:
+        def callback() -> None:
+            with self._lock:
+                watching = self._send_response_callbacks.get(service, set())
+                if send_response_callback not in watching:
+                    return  # ended already, by the graceful stop
+                watching.discard(send_response_callback)
+            send_response_callback(None)  # ends the stream; does not wait
+        return callback
+
+    def Watch(self, request: Any, context: grpc.ServicerContext,  # noqa: N802 - gRPC method name
+              send_response_callback: Callable[[Any], None] | None = None) -> Any:
+        blocking_watcher = None
+        if send_response_callback is None:  # a server without non-blocking streams
+            blocking_watcher = health._Watcher()
+            send_response_callback = health._watcher_to_send_response_callback_adapter(blocking_watcher)
+        service = request.service
+        with self._send_lock:
+            with self._lock:
+                status = self._server_status.get(service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN)
+                stopping = self._gracefully_shutting_down
+                if not stopping:
+                    self._send_response_callbacks.setdefault(service, set()).add(send_response_callback)
+            if stopping:  # a watch opened during the stop is told so and ended at once
+                send_response_callback(health_pb2.HealthCheckResponse(status=status))
+                send_response_callback(None)
+                return blocking_watcher
+            closed = self._on_close_callback(send_response_callback, service)
+            if not context.add_callback(closed):  # the call ended already
+                closed()
+                return blocking_watcher
+            send_response_callback(health_pb2.HealthCheckResponse(status=status))
+        return blocking_watcher
+
+    def set(self, service: str, status: Any) -> None:
+        with self._send_lock:
+            self._set(service, status)
+
+    def _set(self, service: str, status: Any) -> None:
+        """``set`` with the send lock held."""
+        with self._lock:
+            if self._gracefully_shutting_down:
+                return
+            self._server_status[service] = status
+            watchers = list(self._send_response_callbacks.get(service, ()))
+        for send in watchers:
+            send(health_pb2.HealthCheckResponse(status=status))
+
+    def enter_graceful_shutdown(self) -> None:
+        """Every status NOT_SERVING, told to every watcher, whose stream then ends: an open
+        watch would otherwise hold the server's stop for its whole grace period."""
+        with self._send_lock:
+            with self._lock:
+                services = [] if self._gracefully_shutting_down else list(self._server_status)
+            for service in services:
+                self._set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
+            with self._lock:
+                self._gracefully_shutting_down = True
+                watchers = [send for sends in self._send_response_callbacks.values() for send in sends]
+                self._send_response_callbacks.clear()
+            for send in watchers:
+                send(None)
 
 
 def grpc_server(
@@ -258,15 +376,16 @@ def grpc_server(
     ``domain`` (``permit.application``) goes into every ErrorInfo. Port 0 binds
     a free port; the bound port is returned.
     """
+    executor = futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc")
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc"),
+        executor,
         interceptors=[_Interceptor(domain), *interceptors],
         # No SO_REUSEPORT: a second process on the same port must fail, not share it.
         # Peers' channels send keepalive pings every 20 s (permitkit.client): accept them.
         options=[("grpc.so_reuseport", 0), ("grpc.keepalive_permit_without_calls", 1),
                  ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000), *options],
     )
-    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = []
     for add_fn, servicer, full_name in services:
@@ -285,6 +404,7 @@ def grpc_server(
     if bound == 0:
         raise OSError(f"cannot bind gRPC port {host}:{port}")
     server._permit_health = health_servicer  # type: ignore[attr-defined]
+    server._permit_executor = executor  # type: ignore[attr-defined]
     return server, bound
 
 
@@ -313,6 +433,12 @@ def serve_until_signal(server: grpc.Server, *, grace: float = 5.0,
         health_servicer.enter_graceful_shutdown()
     if not server.stop(grace).wait(grace + 5.0):
         log.warning("server_stop_timed_out", grace=grace)
+    # grpc does not end its workers' pool: idle workers would wait for work until
+    # interpreter shutdown. Ended here, a worker still running is a handler that
+    # did not return, and the process names it at exit (permitkit.settings.run_main).
+    executor = getattr(server, "_permit_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=False, cancel_futures=True)
     if on_stop:
         on_stop()
     log.info("server_stopped")

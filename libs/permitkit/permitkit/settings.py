@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,6 +156,31 @@ def common_settings(env: Mapping[str, str], context: str) -> dict[str, Any]:
     }
 
 
+STOP_JOIN_SECONDS = 5.0
+"""How long a stopped service waits for its own non-daemon threads before it exits without them."""
+
+
+def _threads_ended(timeout: float) -> bool:
+    """Join the non-daemon threads still running after ``main`` returned, for at most
+    ``timeout`` seconds in all. Any left then is named, with its stack, on stderr."""
+    deadline = time.monotonic() + timeout
+    left = []
+    for t in threading.enumerate():
+        if t is threading.main_thread() or t.daemon:
+            continue
+        t.join(max(0.0, deadline - time.monotonic()))
+        if t.is_alive():
+            left.append(t)
+    if not left:
+        return True
+    frames = sys._current_frames()
+    for t in left:
+        stack = "".join(traceback.format_stack(frames[t.ident])) if t.ident in frames else "(no frame)\n"
+        print(f"warning: thread {t.name!r} still running {timeout:.0f} s after the service stopped; "
+              f"exiting without it. Its stack:\n{stack}", file=sys.stderr, end="")
+    return False
+
+
 def run_main(main: Callable[[], int | None]) -> None:
     """Run a CLI entry point; a SettingsError exits 2 with one line on stderr."""
     try:
@@ -163,12 +190,9 @@ def run_main(main: Callable[[], int | None]) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         code = 130
-    # A process that has stopped serving must end even if a worker thread is still
-    # blocked (e.g. in a peer's health-watch stream the server failed to cancel):
-    # interpreter shutdown would join it for ever and the orchestrator kill it (-9).
-    stuck = [t for t in threading.enumerate()
-             if t is not threading.main_thread() and not t.daemon and t.is_alive()]
-    if stuck:
+    if not _threads_ended(STOP_JOIN_SECONDS):
+        # Interpreter shutdown would join the thread named above for ever and the
+        # orchestrator kill the process (-9): exit without it, with the code we have.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code or 0)

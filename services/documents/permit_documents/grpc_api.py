@@ -15,7 +15,7 @@ from permit_documents.links import LinkSigner
 from permit_documents.storage import BlobStore
 from permit_documents.unit_of_work import DocumentsUnitOfWork
 from permitkit.context import current_principal
-from permitkit.db import utcnow
+from permitkit.db import retry_transient, utcnow
 
 DOWNLOAD_CHUNK_BYTES = 64 * 1024
 SERVICE_NAME = "permit.documents.v1.DocumentService"
@@ -55,11 +55,14 @@ class DocumentServicer(documents_service_pb2_grpc.DocumentServiceServicer):
                 raise errors.FileTooLarge(field="chunk", metadata={"limit_bytes": str(MAX_UPLOAD_BYTES)})
         if header is None:
             raise errors.UploadHeaderMissing(field="header")
-        doc = services.upload_document(
-            self._uow(), self._store, principal=principal,
-            kind=convert.kind_from_proto(header.kind), filename=header.filename,
-            declared_content_type=header.declared_content_type, content=bytes(content),
-        )
+        data, kind, head = bytes(content), convert.kind_from_proto(header.kind), header
+        del content
+        # The stream is in memory now: a connection lost before the commit (a pooled
+        # connection the database dropped) is retried once on a fresh one, as the
+        # server does for unary requests. The upload is idempotent by content (AP-9).
+        doc = retry_transient(lambda: services.upload_document(
+            self._uow(), self._store, principal=principal, kind=kind, filename=head.filename,
+            declared_content_type=head.declared_content_type, content=data))
         return convert.document_to_proto(doc)
 
     def GetDocument(self, request: documents_service_pb2.GetDocumentRequest,

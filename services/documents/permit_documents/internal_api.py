@@ -12,6 +12,7 @@ from permit_documents.formats import MAX_UPLOAD_BYTES
 from permit_documents.storage import BlobStore
 from permit_documents.unit_of_work import DocumentsUnitOfWork
 from permitkit.context import current_principal
+from permitkit.db import retry_transient
 from permitkit.server import ServiceSpec
 
 SERVICE_NAME = "permit.documents.v1.DocumentInternalService"
@@ -45,10 +46,13 @@ class DocumentInternalServicer(documents_internal_pb2_grpc.DocumentInternalServi
                 raise errors.FileTooLarge(field="chunk", metadata={"limit_bytes": str(MAX_UPLOAD_BYTES)})
         if header is None:
             raise errors.UploadHeaderMissing(field="header")
-        doc = services.store_document(
-            self._uow(), self._store, principal=principal, kind=convert.kind_from_proto(header.kind),
-            owner=header.owner, filename=header.filename,
-            declared_content_type=header.declared_content_type, content=bytes(content))
+        data, kind, head = bytes(content), convert.kind_from_proto(header.kind), header
+        del content
+        # Read in full: a connection lost before the commit is retried once on a fresh
+        # one (the server retries only unary requests); storing is idempotent by content.
+        doc = retry_transient(lambda: services.store_document(
+            self._uow(), self._store, principal=principal, kind=kind, owner=head.owner,
+            filename=head.filename, declared_content_type=head.declared_content_type, content=data))
         return convert.document_to_proto(doc)
 
 

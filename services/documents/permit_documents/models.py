@@ -124,8 +124,12 @@ class Document(Base):
     blob_key: Mapped[str] = mapped_column(String(200), index=True)
     create_time: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+    # Not loaded with the document: a file a carrier reuses gains a grant for every
+    # application and province that reviews it, and uploads, reads by the owner or
+    # a service, and the materials check need none of them. Use cases that do load
+    # only the rows they look at (DocumentRepository.get_readable, list_by_ids).
     grants: Mapped[list[DocumentGrant]] = relationship(
-        back_populates="document", cascade="all, delete-orphan", lazy="selectin",
+        back_populates="document", cascade="all, delete-orphan", lazy="select",
     )
 
     @property

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from permit_documents.models import Document
+from permit_documents.models import Document, DocumentGrant
 from permitkit.db import RepositoryBase
 
 
@@ -31,8 +33,23 @@ class DocumentRepository(RepositoryBase[Document]):
             ))
         return found
 
-    def list_by_ids(self, ids: Iterable[str]) -> list[Document]:
+    def get_readable(self, ident: str, *, province: str | None) -> Document | None:
+        """The document, its grants holding at most one of ``province``: all that
+        ``readable_by`` looks at for an officer of that province (none for anyone else)."""
+        doc = self.session.get(Document, ident)
+        if doc is not None and province:
+            one = self.session.scalars(select(DocumentGrant).where(
+                DocumentGrant.document_id == ident, DocumentGrant.province == province).limit(1)).all()
+            set_committed_value(doc, "grants", list(one))
+        return doc
+
+    def list_by_ids(self, ids: Iterable[str], *, grants_of: str | None = None) -> list[Document]:
+        """The documents with these ids; with ``grants_of``, each with only that
+        application's grants loaded (what ``Document.grant`` compares with)."""
         wanted = list(ids)
         if not wanted:
             return []
-        return list(self.session.scalars(select(Document).where(Document.id.in_(wanted))))
+        stmt = select(Document).where(Document.id.in_(wanted))
+        if grants_of is not None:
+            stmt = stmt.options(selectinload(Document.grants.and_(DocumentGrant.application == grants_of)))
+        return list(self.session.scalars(stmt))

@@ -179,7 +179,7 @@ def _store_checked(uow: DocumentsUnitOfWork, store: BlobStore, *, owner: str, ki
 
 def _readable(uow: DocumentsUnitOfWork, principal: Principal | None, name: str) -> Document:
     doc_id = document_id_from_name(name)
-    doc = uow.documents.get(doc_id)
+    doc = uow.documents.get_readable(doc_id, province=principal.province if principal else None)
     # Not revealing existence: someone else's document is "not found" too.
     if doc is None or not doc.readable_by(principal):
         raise errors.DocumentNotFound(field="name", metadata={"name": name})
@@ -296,7 +296,7 @@ def grant_access(
         with uow:
             if event is not None and not uow.first_delivery(*event):
                 return []
-            docs = {d.id: d for d in uow.documents.list_by_ids(unique_ids)}
+            docs = {d.id: d for d in uow.documents.list_by_ids(unique_ids, grants_of=application)}
             missing = [f"documents/{i}" for i in unique_ids if i not in docs]
             if missing:
                 raise errors.DocumentNotFound(field="documents", metadata={"names": ",".join(missing)})
