@@ -286,3 +286,48 @@ def test_unit_of_work_leaves_loaded_objects_readable_after_exit(tables):
         uow.session.add(Thing(id=2, label="never committed"))
     with SqlAlchemyUnitOfWork(sf) as uow:
         assert uow.session.get(Thing, 2) is None
+
+
+def test_events_committed_out_of_seq_order_are_all_delivered_AP_2(tables):
+    """Writers that queue an event and commit in another order than they took their seq, with
+    a relay running meanwhile: every event is delivered once. Without the writers' lock the
+    relay moves its position past an event still uncommitted and never delivers it."""
+    engine, outbox, _ = tables
+    sf = make_session_factory(engine)
+    got: list[str] = []
+    lock = threading.Lock()
+
+    def deliver(envelope: Any) -> None:
+        with lock:
+            got.append(unpack(envelope).reason)
+
+    relay = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], deliver)])
+    stop = threading.Event()
+
+    def relay_loop() -> None:
+        while not stop.is_set():
+            relay.run_once()
+            time.sleep(0.001)
+
+    def writer(n: int) -> None:
+        with sf() as s:
+            record_event(s, outbox, withdrawn(n))
+            time.sleep(0.002 * (7 - n % 8))  # later writers commit sooner
+            s.commit()
+
+    runner = threading.Thread(target=relay_loop)
+    runner.start()
+    try:
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        deadline = time.monotonic() + 10
+        while len(got) < 40 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        runner.join()
+    assert sorted(got) == sorted(f"r{n}" for n in range(40))
+    assert relay.pending() == 0

@@ -128,9 +128,29 @@ def record_event(session: Session, outbox: Table, message: Message, *, now: dt.d
     if "occur_time" in fields and not event.HasField("occur_time"):
         event.occur_time.FromDatetime(when.astimezone(dt.UTC))
     eid: str = event.event_id
+    if session.get_bind().dialect.name == "postgresql":
+        _serialise_outbox_writers(session, outbox)
     session.execute(insert(outbox).values(
         event_id=eid, topic=topic_of(event), payload=event.SerializeToString(), create_time=when))
     return eid
+
+
+def _serialise_outbox_writers(session: Session, outbox: Table) -> None:
+    """Make the outbox's ``seq`` order its commit order (PostgreSQL).
+
+    A relay reads past its position in ``seq`` order. Were two transactions to take
+    seq 10 and 11 and the second commit first, a relay could deliver 11, move its
+    position there and never see 10 once it commits: an event lost. So a writer takes
+    a transaction-scoped advisory lock before its outbox row gets its seq and keeps it
+    until it commits or rolls back: rows become visible in seq order. The caller's
+    pending changes are flushed first, so every row lock the transaction needs is
+    taken before it queues here (the wait holds nothing the lock holder may need);
+    the section under the lock is the event's insert and the commit. SQLite needs
+    nothing: its writers are serialised by BEGIN IMMEDIATE.
+    """
+    session.flush()
+    key = zlib.crc32(f"permit-outbox-writers:{outbox.name}".encode())
+    session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 def first_delivery(session: Session, inbox: Table, event_id: str, topic: str) -> bool:
