@@ -24,7 +24,7 @@ import datetime as dt
 import enum
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,10 +110,19 @@ def refused(record: str, source: str, error: PermitError) -> Outcome:
     return Outcome(record, source, SyncResult.REFUSED, error.reason, error.message, error.field or "")
 
 
+def held_prefixes(export: Any) -> tuple[str, ...]:
+    """The records an export asks not to flag this time (``"_held": ["accounts/L1001/", ...]``):
+    those of an account or application refused upstream in the same sync, which are
+    not missing from the export."""
+    held = export.get("_held") if isinstance(export, dict) else None
+    return tuple(str(x) for x in held or [] if str(x))
+
+
 def reconcile(session: Session, table: Table, items: Iterable[Item], *, now: dt.datetime,
-              prefix: str = "") -> list[Outcome]:
+              prefix: str = "", held: Sequence[str] = ()) -> list[Outcome]:
     """Apply an export's records against the ledger (see the module docstring); known
-    records under ``prefix`` that the export lacks are flagged. The caller commits."""
+    records under ``prefix`` that the export lacks are flagged, except those under a
+    ``held`` prefix. The caller commits."""
     known = {r.record: r for r in session.execute(
         select(table).where(table.c.record.startswith(prefix, autoescape=True))).all()}
     outcomes: list[Outcome] = []
@@ -154,7 +163,7 @@ def reconcile(session: Session, table: Table, items: Iterable[Item], *, now: dt.
                 fingerprint=it.fingerprint, source=it.source, sync_time=now, missing_since=None))
             outcomes.append(Outcome(it.record, it.source, SyncResult.UPDATED))
     for record, row in sorted(known.items()):
-        if record in seen:
+        if record in seen or any(record == h.rstrip("/") or record.startswith(h) for h in held):
             continue
         if row.missing_since is None:
             session.execute(update(table).where(table.c.record == record).values(missing_since=now))

@@ -281,14 +281,12 @@ def _checked_past(p: Any, legacy_id: str, i: int, fleet: dict[str, vo.Vehicle]) 
     return past
 
 
-def parse_sync_records(export: Any) -> tuple[list[SyncRecord], set[str]]:
+def parse_sync_records(export: Any) -> list[SyncRecord]:
     """The vehicles, agents and applications of an export, one record each (a bad one
-    carries its error), and the accounts whose records must not be flagged as missing
-    (``_held_accounts``: the accounts identity refused this time)."""
+    carries its error)."""
     accounts = export.get("accounts") if isinstance(export, Mapping) else None
     if not isinstance(accounts, list):
         raise InvalidExport("缺少 accounts 列表。", field="accounts")
-    held = {str(x) for x in (export.get("_held_accounts") or [])}
     out: list[SyncRecord] = []
     for n, a in enumerate(accounts):
         legacy_id = str(a.get("legacy_id") or "").strip() if isinstance(a, Mapping) else ""
@@ -321,4 +319,4 @@ def parse_sync_records(export: Any) -> tuple[list[SyncRecord], set[str]]:
             raw_number = (p.get("number") or p.get("application_number")) if isinstance(p, Mapping) else None
             key = value.id if value else str(raw_number or f"[{i}]")
             out.append(SyncRecord(f"{base}/applications/{key}", src, party, value, err))
-    return out, held
+    return out

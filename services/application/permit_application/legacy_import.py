@@ -76,12 +76,11 @@ def sync_legacy_records(uow: UnitOfWork, *, export: Mapping[str, Any], principal
     if principal is None or not (principal.is_service or principal.has_role("admin")):
         raise ServiceOnly()
     now = now or utcnow()
-    records, held = legacy.parse_sync_records(export)
+    records = legacy.parse_sync_records(export)
     with uow:
         items = [_item(uow, r, now) for r in records]
-        outcomes = legacy_sync.reconcile(uow.session, LEGACY_SYNC, items, now=now, prefix="accounts/")
-        outcomes = [o for o in outcomes if not (o.result == legacy_sync.SyncResult.FLAGGED
-                                                and o.record.split("/")[1] in held)]
+        outcomes = legacy_sync.reconcile(uow.session, LEGACY_SYNC, items, now=now, prefix="accounts/",
+                                         held=legacy_sync.held_prefixes(export))
         uow.commit()
     log.info("legacy_records_synced", **{k.value.lower(): sum(o.result == k for o in outcomes)
                                          for k in legacy_sync.SyncResult})

@@ -127,13 +127,12 @@ def _permit(d: Mapping[str, Any], holder: str, number: str, where: str) -> Legac
                         multi_trip=bool(p.get("multi_trip", False)), cargo=dict(cargo) if cargo else None)
 
 
-def parse_records(export: Any) -> tuple[list[Record], set[str]]:
+def parse_records(export: Any) -> list[Record]:
     """The issued applications of an export, one record each (a bad one carries its
-    error), and the accounts not to flag this time (``_held_accounts``)."""
+    error)."""
     accounts = export.get("accounts") if isinstance(export, Mapping) else None
     if not isinstance(accounts, list):
         raise LegacyPermitInvalid("缺少 accounts 列表。", field="accounts")
-    held = {str(x) for x in (export.get("_held_accounts") or [])}
     out: list[Record] = []
     for a in accounts:
         legacy_id = str(a.get("legacy_id") or "").strip() if isinstance(a, Mapping) else ""
@@ -152,7 +151,7 @@ def parse_records(export: Any) -> tuple[list[Record], set[str]]:
             except PermitError as e:
                 rec.error = e
             out.append(rec)
-    return out, held
+    return out
 
 
 def _create(uow: ApprovalUnitOfWork, lp: LegacyPermit, now: dt.datetime) -> None:
@@ -209,7 +208,7 @@ def import_legacy_permits(uow: ApprovalUnitOfWork, *, principal: Principal | Non
                           now: dt.datetime) -> list[legacy_sync.Outcome]:
     """The issued permits of a PC-system export as a repeatable sync (PC-3)."""
     kit.require_service(principal, or_admin=True)
-    records, held = parse_records(export)
+    records = parse_records(export)
     with uow:
         items = []
         for r in records:
@@ -223,9 +222,8 @@ def import_legacy_permits(uow: ApprovalUnitOfWork, *, principal: Principal | Non
 
             items.append(legacy_sync.Item(r.record, r.source, fingerprint=legacy_sync.fingerprint(asdict(lp)),
                                           apply=apply))
-        outcomes = legacy_sync.reconcile(uow.session, LEGACY_SYNC, items, now=now, prefix="accounts/")
-        outcomes = [o for o in outcomes if not (o.result == legacy_sync.SyncResult.FLAGGED
-                                                and o.record.split("/")[1] in held)]
+        outcomes = legacy_sync.reconcile(uow.session, LEGACY_SYNC, items, now=now, prefix="accounts/",
+                                         held=legacy_sync.held_prefixes(export))
         uow.commit()
     log.info("legacy_permits_synced", **{k.value.lower(): sum(o.result == k for o in outcomes)
                                          for k in legacy_sync.SyncResult})
