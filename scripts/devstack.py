@@ -219,7 +219,7 @@ def persona_claims(persona: str | Mapping[str, str]) -> dict[str, str]:
               "uid": p.get("uid", f"demo-{p.get('legacy', 'new')}-{p['user_type']}"),
               "name": p.get("name") or account.get("name", "演示用户")}
     if p["user_type"] == "LEGAL":
-        claims["uscc"] = account["uscc"]
+        claims["uscc"] = p.get("uscc") or account["uscc"]
     else:
         claims["id_number"] = p.get("id_number") or account["id_number"]
     return claims

@@ -78,7 +78,7 @@ class Carrier:
         self.lid = f"T{uuid.uuid4().hex[:10].upper()}"
         self.uscc = uscc()
         self.tractor, self.trailer, self.truck = plate(), plate(trailer=True), plate()
-        self.agent_a, self.agent_b = id_number(), id_number()
+        self.agent_a, self.agent_b, self.representative = id_number(), id_number(), id_number()
         self.apps = [f"LG{self.lid}A{i}" for i in (1, 2)]
 
     def export(self) -> dict:
@@ -86,7 +86,7 @@ class Carrier:
             "legacy_id": self.lid, "kind": "ENTERPRISE", "name": f"测试大件运输有限公司{self.lid}",
             "uscc": self.uscc, "province": j.ORIGIN, "address": "河北省石家庄市长安区测试路1号",
             "contact_phone": "0311-86000000",
-            "legal_representative": {"name": "赵测试", "id_number": id_number()},
+            "legal_representative": {"name": "赵测试", "id_number": self.representative},
             "vehicles": [vehicle(self.tractor, TRACTOR_FIGURES), vehicle(self.trailer, TRAILER_FIGURES)],
             "agents": [{"name": "钱导入", "id_number": self.agent_a, "phone": "13800000001"},
                        {"name": "孙导入", "id_number": self.agent_b, "phone": "13800000002"}],
@@ -199,7 +199,8 @@ def test_a_newer_export_applies_exactly_the_differences_and_flags_what_disappear
     assert carrier.get("/v1/enterprise")["address"] == "河北省石家庄市桥西区新址2号"
     app = next(a for a in carrier.get("/v1/applications", params={"pageSize": 50})["applications"]
                if a["number"] == c.apps[1])
-    permit = carrier.get(f"/v1/{carrier.get(f'/v1/{app['name']}')['permit']}")
+    name = app["name"]
+    permit = carrier.get("/v1/" + carrier.get(f"/v1/{name}")["permit"])
     assert dt.date(**permit["endDate"]) == TODAY + dt.timedelta(days=310)
 
     # The same newer export again: nothing changes; the flag is reported, not set again.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from permit_application import values as vo
@@ -53,6 +53,9 @@ class PastApplication:
     permit_start_date: dt.date | None = None
     permit_end_date: dt.date | None = None
     legacy_id: str = ""
+    # The vehicles as the export gave them (plates, or inline figures): what the
+    # sync compares, so a fleet vehicle's change does not count as the application's.
+    vehicle_refs: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -89,19 +92,30 @@ def _date(v: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(v)[:10]) if v else None
 
 
+def _cargo_value(key: str, v: Any) -> Any:
+    """A cargo field as the model holds it, whichever way the export spelled it."""
+    if key == "name":
+        return str(v or "")
+    if key == "empty_load":
+        return v if isinstance(v, bool) else str(v).strip().lower() in ("1", "true", "yes", "是")
+    return int(v or 0)
+
+
 def _past(d: Mapping[str, Any], legacy_id: str, i: int, fleet: dict[str, vo.Vehicle]) -> PastApplication:
     where = f"accounts[{legacy_id}].applications[{i}]"
     number = str(d.get("number") or d.get("application_number") or f"LEGACY{legacy_id}{i + 1:04d}")
     state = _STATES.get(str(d.get("state") or d.get("status") or "ISSUED"))
     if state is None:
         raise InvalidExport(f"申请状态不正确：{d.get('state')}", field=f"{where}.state")
-    vehicles = []
+    vehicles, refs = [], []
     for j, v in enumerate(d.get("vehicles") or []):
         if isinstance(v, str):
             plate = normalize_plate(v)
             vehicles.append(fleet.get(plate) or vo.Vehicle(plate_number=plate, source="FLEET"))
+            refs.append(plate)
         else:
             vehicles.append(parse_vehicle(v, f"{where}.vehicles[{j}]"))
+            refs.append(asdict(vehicles[-1]))
     p = d.get("passage") or d
     route = [vo.RouteRow(str(r.get("province", "")), [str(x) for x in r.get("roads") or []])
              for r in p.get("route") or []]
@@ -110,7 +124,8 @@ def _past(d: Mapping[str, Any], legacy_id: str, i: int, fleet: dict[str, vo.Vehi
                          start_date=_date(p.get("start_date")), end_date=_date(p.get("end_date")),
                          multi_trip=bool(p.get("multi_trip", False)))
     c = d.get("cargo")
-    cargo = vo.Cargo(**{k: c[k] for k in ("empty_load", "name", "weight_kg", "length_mm", "width_mm", "height_mm")
+    cargo = vo.Cargo(**{k: _cargo_value(k, c[k]) for k in ("empty_load", "name", "weight_kg", "length_mm",
+                                                            "width_mm", "height_mm")
                         if k in c}) if isinstance(c, Mapping) else None
     a = d.get("agent")
     agent = vo.Agent(name=str(a.get("name", "")), id_number=str(a.get("id_number", "")),
@@ -119,7 +134,7 @@ def _past(d: Mapping[str, Any], legacy_id: str, i: int, fleet: dict[str, vo.Vehi
         id=number, state=state, vehicles=vehicles, cargo=cargo, passage=passage, agent=agent,
         permit_class=int(d.get("permit_class") or 0), permit_number=str(d.get("permit_number") or ""),
         permit_start_date=_date(d.get("permit_start_date")), permit_end_date=_date(d.get("permit_end_date")),
-        legacy_id=f"{legacy_id}/{number}")
+        legacy_id=f"{legacy_id}/{number}", vehicle_refs=refs)
 
 
 def parse_export(export: Mapping[str, Any]) -> list[Account]:

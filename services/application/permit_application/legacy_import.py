@@ -116,5 +116,7 @@ def _item(uow: UnitOfWork, r: Any, now: dt.datetime) -> legacy_sync.Item:
             if legacy.refresh_application(app, value, now=now):
                 uow.applications.add_change(app.audit(before, app.status, actor="services/application",
                                                       reason="电脑端系统数据更新", now=now))
-    return legacy_sync.Item(r.record, r.source, fingerprint=legacy_sync.fingerprint(asdict(value)),
-                            apply=apply)
+    content = asdict(value)
+    if isinstance(value, legacy.PastApplication):
+        content.pop("vehicles")  # compared as the export referred to them (vehicle_refs)
+    return legacy_sync.Item(r.record, r.source, fingerprint=legacy_sync.fingerprint(content), apply=apply)

@@ -84,6 +84,18 @@ def _plate(v: Any) -> str:
     return str(raw).translate(_SEPARATORS).upper()
 
 
+def _cargo_value(key: str, v: Any) -> Any:
+    """A cargo field as a number, a flag or text, whichever way the export spelled it."""
+    if key.endswith(("_kg", "_mm")):
+        try:
+            return int(v or 0)
+        except (TypeError, ValueError):
+            raise LegacyPermitInvalid("货物数值格式不正确。", field=f"cargo.{key}") from None
+    if key == "empty_load":
+        return v if isinstance(v, bool) else str(v).strip().lower() in ("1", "true", "yes", "是")
+    return v
+
+
 def _permit(d: Mapping[str, Any], holder: str, number: str, where: str) -> LegacyPermit:
     p = d.get("passage") or d
     if not isinstance(p, Mapping):
@@ -120,11 +132,12 @@ def _permit(d: Mapping[str, Any], holder: str, number: str, where: str) -> Legac
     if not origin:
         raise LegacyPermitInvalid("已发证申请缺少起运省份。", reason="ORIGIN_PROVINCE_REQUIRED",
                                   field=f"{where}.passage.origin_province")
-    cargo = d.get("cargo") if isinstance(d.get("cargo"), Mapping) else None
+    raw_cargo = d.get("cargo")
+    cargo = {k: _cargo_value(k, v) for k, v in raw_cargo.items()} if isinstance(raw_cargo, Mapping) else None
     return LegacyPermit(application_id=number, holder=holder, number=permit_number, permit_class=permit_class,
                         origin_province=origin, destination_province=str(p.get("destination_province") or ""),
                         route=route, plate_numbers=plates, start_date=start, end_date=end,
-                        multi_trip=bool(p.get("multi_trip", False)), cargo=dict(cargo) if cargo else None)
+                        multi_trip=bool(p.get("multi_trip", False)), cargo=cargo or None)
 
 
 def parse_records(export: Any) -> list[Record]:
