@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -68,11 +69,14 @@ class Report:
         """The operator's report, in Chinese."""
         out = ["电脑端数据同步报告", ""]
         counts = self.counts()
-        out.append("类别      " + "".join(f"{RESULT_LABELS[r]:<8}" for r in RESULTS))
+        out.append(_pad("类别", 8) + "".join(_pad(RESULT_LABELS[r], 22 if r == "FLAGGED" else 10)
+                                             for r in RESULTS))
+        widths = [22 if r == "FLAGGED" else 10 for r in RESULTS]
         for kind in (*KINDS, "rows"):
             if kind in counts:
-                out.append(f"{KIND_LABELS[kind]:<8}" + "".join(f"{counts[kind][r]:<10}" for r in RESULTS))
-        out.append("合计    " + "".join(f"{self.total(r):<10}" for r in RESULTS))
+                out.append(_pad(KIND_LABELS[kind], 8) + "".join(_pad(str(counts[kind][r]), w)
+                                                                for r, w in zip(RESULTS, widths, strict=True)))
+        out.append(_pad("合计", 8) + "".join(_pad(str(self.total(r)), w) for r, w in zip(RESULTS, widths, strict=True)))
         for result in ("REFUSED", "FLAGGED", "UPDATED", "IMPORTED"):
             rows = [x for x in self.lines if x.result == result]
             if not rows:
@@ -85,6 +89,12 @@ class Report:
         if self.changed_nothing:
             out += ["", "与上次导入相比没有任何变化。"]
         return "\n".join(out)
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (a Chinese character takes two)."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    return text + " " * max(1, width - used)
 
 
 def _lines(response: Any, service: str) -> list[Line]:
