@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--report", help="also write the JSON report to this file")
     p.add_argument("--strict", action="store_true", help="exit 3 when a record was refused")
+    p.add_argument("--partial", action="store_true",
+                   help="the export holds only some accounts: flag only what is missing within them")
     p.add_argument("--identity", help="identity address (host:port)")
     p.add_argument("--application", help="application address (host:port)")
     p.add_argument("--approval", help="approval address (host:port)")
@@ -42,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except readers.ExportUnreadable as e:
         print(f"error: EXPORT_UNREADABLE: {e}", file=sys.stderr)
         return 1
+    if args.partial:
+        export.document["_partial"] = True
     callers, close = sync.grpc_callers(
         sync.addresses(identity=args.identity, application=args.application, approval=args.approval),
         timeout=args.timeout)

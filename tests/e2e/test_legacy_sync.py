@@ -20,12 +20,16 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 from permit_identity.identifiers import USCC_ALPHABET, uscc_check_char
 from permitkit.identifiers import gb11643_check_char
 from tests.e2e import forms as f
 from tests.e2e import journey as j
 from tests.e2e.conftest import Api
 from tests.e2e.test_pc_side import TRACTOR_FIGURES, TRAILER_FIGURES
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = dt.date.today()
@@ -106,9 +110,10 @@ class Carrier:
         return Api(stack.gateway_url, session["accessToken"])
 
 
-def sync(stack, *files: Path) -> dict:
+def sync(stack, *files: Path, partial: bool = False) -> dict:
     """`python -m permit_sync FILE... --json` against the started services."""
-    proc = subprocess.run([sys.executable, "-m", "permit_sync", *map(str, files), "--json"], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "permit_sync", *map(str, files), "--json",
+                           *(["--partial"] if partial else [])], cwd=ROOT,
                           env=stack.process_env(), capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)
@@ -353,3 +358,22 @@ def test_an_imported_issued_permit_is_abolished_through_the_api_and_frees_the_ve
     again = sync(stack, write_json(tmp_path, c.export()))
     assert by_result(again, only=c.records()) == {"UNCHANGED": c.records()}
     assert carrier.get(f"/v1/{first['permit']}")["state"] == "PERMIT_STATE_ABOLISHED"
+
+
+def test_a_partial_export_flags_only_what_is_missing_within_its_own_accounts_PC_3(stack, tmp_path) -> None:
+    a, b = Carrier(), Carrier()
+    sync(stack, write_json(tmp_path, a.export(), "a.json"))
+    # Only b's account, as a partial export: nothing of a's is missing from it.
+    report = sync(stack, write_json(tmp_path, b.export(), "b.json"), partial=True)
+    assert by_result(report, only=b.records()) == {"IMPORTED": b.records()}
+    assert not [r for r in mine(report, a.lid)]
+    # The same file as a full export: every record of a's is flagged, none deleted.
+    full = sync(stack, write_json(tmp_path, b.export(), "b.json"))
+    assert by_result(full, only=a.records()) == {"FLAGGED": a.records()}
+    assert set(kept_vehicles(a.api(stack))) == {a.tractor, a.trailer}
+    # a back in a later export: what was flagged is back, reported as updated.
+    both = b.export()
+    both["accounts"] += a.export()["accounts"]
+    back = sync(stack, write_json(tmp_path, both, "both.json"))
+    assert by_result(back, only=a.records()) == {"UPDATED": a.records()}
+    assert {r["reason"] for r in mine(back, a.lid)} == {"LEGACY_RECORD_RETURNED"}

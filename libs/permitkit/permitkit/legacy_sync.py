@@ -118,11 +118,30 @@ def held_prefixes(export: Any) -> tuple[str, ...]:
     return tuple(str(x) for x in held or [] if str(x))
 
 
+def partial_scope(export: Any) -> tuple[str, ...] | None:
+    """For a partial export (``"_partial": true``: only some accounts), the accounts it
+    covers (``accounts/L1001``): only their records can be missing from it. None for a
+    full export, where every known record can."""
+    if not isinstance(export, dict) or not export.get("_partial"):
+        return None
+    accounts = export.get("accounts")
+    if not isinstance(accounts, list):
+        return ()
+    return tuple(f"accounts/{str(a.get('legacy_id') or '').strip()}" for a in accounts
+                 if isinstance(a, dict) and str(a.get("legacy_id") or "").strip())
+
+
+def _under(record: str, prefixes: Iterable[str]) -> bool:
+    return any(record == p.rstrip("/") or record.startswith(p.rstrip("/") + "/") for p in prefixes)
+
+
 def reconcile(session: Session, table: Table, items: Iterable[Item], *, now: dt.datetime,
-              prefix: str = "", held: Sequence[str] = ()) -> list[Outcome]:
+              prefix: str = "", held: Sequence[str] = (),
+              scope: Sequence[str] | None = None) -> list[Outcome]:
     """Apply an export's records against the ledger (see the module docstring); known
     records under ``prefix`` that the export lacks are flagged, except those under a
-    ``held`` prefix. The caller commits."""
+    ``held`` prefix and, for a partial export, those outside its ``scope``. The caller
+    commits."""
     known = {r.record: r for r in session.execute(
         select(table).where(table.c.record.startswith(prefix, autoescape=True))).all()}
     outcomes: list[Outcome] = []
@@ -163,7 +182,7 @@ def reconcile(session: Session, table: Table, items: Iterable[Item], *, now: dt.
                 fingerprint=it.fingerprint, source=it.source, sync_time=now, missing_since=None))
             outcomes.append(Outcome(it.record, it.source, SyncResult.UPDATED))
     for record, row in sorted(known.items()):
-        if record in seen or any(record == h.rstrip("/") or record.startswith(h) for h in held):
+        if record in seen or _under(record, held) or (scope is not None and not _under(record, scope)):
             continue
         if row.missing_since is None:
             session.execute(update(table).where(table.c.record == record).values(missing_since=now))

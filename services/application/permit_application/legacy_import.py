@@ -80,7 +80,8 @@ def sync_legacy_records(uow: UnitOfWork, *, export: Mapping[str, Any], principal
     with uow:
         items = [_item(uow, r, now) for r in records]
         outcomes = legacy_sync.reconcile(uow.session, LEGACY_SYNC, items, now=now, prefix="accounts/",
-                                         held=legacy_sync.held_prefixes(export))
+                                         held=legacy_sync.held_prefixes(export),
+                                         scope=legacy_sync.partial_scope(export))
         uow.commit()
     log.info("legacy_records_synced", **{k.value.lower(): sum(o.result == k for o in outcomes)
                                          for k in legacy_sync.SyncResult})

@@ -236,7 +236,8 @@ def import_legacy_permits(uow: ApprovalUnitOfWork, *, principal: Principal | Non
             items.append(legacy_sync.Item(r.record, r.source, fingerprint=legacy_sync.fingerprint(asdict(lp)),
                                           apply=apply))
         outcomes = legacy_sync.reconcile(uow.session, LEGACY_SYNC, items, now=now, prefix="accounts/",
-                                         held=legacy_sync.held_prefixes(export))
+                                         held=legacy_sync.held_prefixes(export),
+                                         scope=legacy_sync.partial_scope(export))
         uow.commit()
     log.info("legacy_permits_synced", **{k.value.lower(): sum(o.result == k for o in outcomes)
                                          for k in legacy_sync.SyncResult})

@@ -205,7 +205,8 @@ class IdentityInternalServicer(igrpc.IdentityInternalServiceServicer):
             raise InvalidArgument("导入文件不是有效的 JSON。", reason="EXPORT_FORMAT_INVALID",
                                   field="export_json") from None
         outcomes = services.sync_legacy_accounts(self.app.uow(), principal=principal, now=self._now(),
-                                                 records=legacy.parse_sync_records(export))
+                                                 records=legacy.parse_sync_records(export),
+                                                 scope=legacy_sync.partial_scope(export))
         return ipb.SyncLegacyAccountsResponse(outcomes=[
             legacy_sync.outcome_pb(o, types_pb2.LegacySyncOutcome, types_pb2.LegacySyncResult)
             for o in outcomes])

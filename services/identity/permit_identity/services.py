@@ -702,7 +702,8 @@ class LegacySyncRecord:
 
 
 def sync_legacy_accounts(uow: IdentityUnitOfWork, *, principal: Principal | None, now: dt.datetime,
-                         records: Sequence[LegacySyncRecord]) -> list[legacy_sync.Outcome]:
+                         records: Sequence[LegacySyncRecord],
+                         scope: Sequence[str] | None = None) -> list[legacy_sync.Outcome]:
     """The accounts of a PC-system export as a repeatable sync (PC-3, ID-3): each
     account is imported, updated, left unchanged or refused; a known account the
     export lacks is flagged (never deleted). Idempotent by legacy id."""
@@ -726,7 +727,8 @@ def sync_legacy_accounts(uow: IdentityUnitOfWork, *, principal: Principal | None
             [a.legacy_id, checked[1].value, a.name, checked[2], checked[3],
              sorted(list(p) for p in a.associated_id_numbers), dict(a.enterprise_info)]), apply=apply))
     with uow:
-        outcomes = legacy_sync.reconcile(uow.session, legacy_sync_table, items, now=now, prefix="accounts/")
+        outcomes = legacy_sync.reconcile(uow.session, legacy_sync_table, items, now=now, prefix="accounts/",
+                                         scope=scope)
         uow.commit()
     log.info("legacy_accounts_synced", **{k.value.lower(): sum(o.result == k for o in outcomes)
                                           for k in legacy_sync.SyncResult})
