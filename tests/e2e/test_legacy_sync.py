@@ -377,3 +377,43 @@ def test_a_partial_export_flags_only_what_is_missing_within_its_own_accounts_PC_
     back = sync(stack, write_json(tmp_path, both, "both.json"))
     assert by_result(back, only=a.records()) == {"UPDATED": a.records()}
     assert {r["reason"] for r in mine(back, a.lid)} == {"LEGACY_RECORD_RETURNED"}
+
+
+def test_only_a_service_may_sync_and_a_file_that_cannot_be_read_changes_nothing_PC_3(stack, tmp_path) -> None:
+    """The three sync RPCs refuse a carrier's principal; the command refuses an unreadable
+    file as a whole, before any service is called."""
+    import grpc
+
+    from permit.application.v1 import application_internal_pb2 as app_pb
+    from permit.application.v1 import application_internal_pb2_grpc as app_grpc
+    from permit.approval.v1 import approval_internal_pb2 as apr_pb
+    from permit.approval.v1 import approval_internal_pb2_grpc as apr_grpc
+    from permit.identity.v1 import identity_internal_pb2 as id_pb
+    from permit.identity.v1 import identity_internal_pb2_grpc as id_grpc
+    from permitkit.client import call_metadata
+    from permitkit.context import Principal
+
+    c = Carrier()
+    doc = json.dumps(c.export(), ensure_ascii=False).encode()
+    carrier = Principal(subject="users/someone", roles=frozenset({"applicant"}), party=f"parties/{c.lid}")
+    calls = [
+        (id_grpc.IdentityInternalServiceStub, "identity", "SyncLegacyAccounts", id_pb.SyncLegacyAccountsRequest),
+        (app_grpc.ApplicationInternalServiceStub, "application", "SyncLegacyRecords",
+         app_pb.SyncLegacyRecordsRequest),
+        (apr_grpc.ApprovalInternalServiceStub, "approval", "ImportLegacyPermits", apr_pb.ImportLegacyPermitsRequest),
+    ]
+    for stub_cls, service, method, request in calls:
+        with grpc.insecure_channel(f"127.0.0.1:{stack.ports[service]}") as channel:
+            with pytest.raises(grpc.RpcError) as e:
+                getattr(stub_cls(channel), method)(request(export_json=doc), timeout=30,
+                                                   metadata=call_metadata(carrier))
+            assert e.value.code() == grpc.StatusCode.PERMISSION_DENIED, (method, e.value.details())
+
+    bad = tmp_path / "export.json"
+    bad.write_text("{\"accounts\": ", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "permit_sync", str(bad)], cwd=ROOT, env=stack.process_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "EXPORT_UNREADABLE" in proc.stderr
+    # An empty partial export reaches every service and changes nothing at all.
+    empty = sync(stack, write_json(tmp_path, {"accounts": []}), partial=True)
+    assert empty["totals"] == dict.fromkeys(("IMPORTED", "UPDATED", "UNCHANGED", "FLAGGED", "REFUSED"), 0)
