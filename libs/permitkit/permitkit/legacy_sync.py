@@ -15,7 +15,8 @@ records against the ledger:
   set once; nothing is deleted); when it comes back it is UPDATED;
 - a record that fails its checks is REFUSED with the reason, the Chinese message
   and the field; the other records still go in (each record runs in its own
-  savepoint, so a refused one leaves nothing half-written).
+  savepoint, so a refused one leaves nothing half-written); a record repeated in
+  the same export is refused after its first occurrence.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ MISSING_REASON = "LEGACY_RECORD_MISSING"
 MISSING_MESSAGE = "电脑端导出中已无此记录：已标记，未删除。"
 RETURNED_REASON = "LEGACY_RECORD_RETURNED"
 RETURNED_MESSAGE = "此前标记为缺失的记录重新出现在导出中。"
+DUPLICATE_REASON = "LEGACY_RECORD_DUPLICATE"
+DUPLICATE_MESSAGE = "同一记录在导出中重复出现，以首次出现的为准。"
 CONFLICT_REASON = "LEGACY_RECORD_CONFLICT"
 CONFLICT_MESSAGE = "与系统中已有的数据冲突，未导入。"
 
@@ -147,6 +150,9 @@ def reconcile(session: Session, table: Table, items: Iterable[Item], *, now: dt.
     outcomes: list[Outcome] = []
     seen: set[str] = set()
     for it in items:
+        if it.record in seen:
+            outcomes.append(Outcome(it.record, it.source, SyncResult.REFUSED, DUPLICATE_REASON, DUPLICATE_MESSAGE))
+            continue
         seen.add(it.record)
         if it.error is not None:
             outcomes.append(refused(it.record, it.source, it.error))
