@@ -326,6 +326,11 @@ def test_an_imported_issued_permit_is_abolished_through_the_api_and_frees_the_ve
     assert permit["number"] == f"冀{c.lid}-1"
     assert (dt.date(**permit["startDate"]), dt.date(**permit["endDate"])) == \
         (TODAY + dt.timedelta(days=300), TODAY + dt.timedelta(days=305))
+    # Its certificate, as for a permit issued here (CT-1).
+    j.wait_for(lambda: any(x.get("storeTime") for x in carrier.get(f"/v1/{first['permit']}").get("certificates", [])),
+               "the imported permit's certificate stored", timeout=60)
+    pdf = carrier.http.get(f"/v1/{first['permit']}/certificate", params={"format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
     # Both imported permits hold the tractor and trailer on day 304: a new application
     # for that day is refused by the duplicate check, naming the imported ones (AP-6).

@@ -42,9 +42,10 @@ class ApprovalInternalServicer(igrpc.ApprovalInternalServiceServicer):
     """Transport of the internal use cases."""
 
     def __init__(self, uow_factory: Callable[[], ApprovalUnitOfWork],
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = utcnow, certificates: Any = None) -> None:
         self._uow = uow_factory
         self._clock = clock
+        self._certificates = certificates  # CertificateIssuer: imported permits' certificates (CT-1)
 
     def CheckApplicantCase(self, request: ipb.CheckApplicantCaseRequest,
                            context: Any) -> ipb.CheckApplicantCaseResponse:
@@ -59,13 +60,16 @@ class ApprovalInternalServicer(igrpc.ApprovalInternalServiceServicer):
             export = json.loads(request.export_json.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise InvalidArgument("导入文件不是有效的 JSON。", reason="INVALID_FIELD", field="export_json") from None
-        outcomes = legacy.import_legacy_permits(self._uow(), principal=principal, export=export, now=self._clock())
+        outcomes = legacy.import_legacy_permits(self._uow(), principal=principal, export=export, now=self._clock(),
+                                                certificates=self._certificates)
+        if self._certificates is not None:
+            self._certificates.wake()
         return ipb.ImportLegacyPermitsResponse(outcomes=[
             legacy_sync.outcome_pb(o, types_pb2.LegacySyncOutcome, types_pb2.LegacySyncResult)
             for o in outcomes])
 
 
 def internal_service_spec(uow_factory: Callable[[], ApprovalUnitOfWork],
-                          clock: Callable[[], dt.datetime] = utcnow) -> ServiceSpec:
-    return (igrpc.add_ApprovalInternalServiceServicer_to_server, ApprovalInternalServicer(uow_factory, clock),
-            FULL_NAME)
+                          clock: Callable[[], dt.datetime] = utcnow, certificates: Any = None) -> ServiceSpec:
+    return (igrpc.add_ApprovalInternalServiceServicer_to_server,
+            ApprovalInternalServicer(uow_factory, clock, certificates), FULL_NAME)

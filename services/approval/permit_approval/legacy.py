@@ -24,6 +24,8 @@ from typing import Any
 
 import structlog
 
+from permit_approval.certificate.content import ISSUED as ISSUED_CERTIFICATE
+from permit_approval.certificate.issuing import CertificateIssuer
 from permit_approval.models import Case, CaseState, Permit, PermitState
 from permit_approval.models.base import LEGACY_SYNC, Actor, normalise_route
 from permit_approval.models.case import dedupe
@@ -167,7 +169,8 @@ def parse_records(export: Any) -> list[Record]:
     return out
 
 
-def _create(uow: ApprovalUnitOfWork, lp: LegacyPermit, now: dt.datetime) -> None:
+def _create(uow: ApprovalUnitOfWork, lp: LegacyPermit, now: dt.datetime,
+            certificates: CertificateIssuer | None = None) -> None:
     case_id = legacy_sync.legacy_object_id("case", lp.application_id)
     permit_id = legacy_sync.legacy_object_id("permit", lp.application_id)
     application = f"applications/{lp.application_id}"
@@ -195,12 +198,15 @@ def _create(uow: ApprovalUnitOfWork, lp: LegacyPermit, now: dt.datetime) -> None
     permit.extensions = []
     uow.cases.add(case)
     uow.permits.add(permit)
+    if certificates is not None:  # the certificate the driver carries (CT-1), as for any issued permit
+        certificates.record(uow.session, permit=permit, case=case, reason=ISSUED_CERTIFICATE, now=now)
 
 
-def _refresh(uow: ApprovalUnitOfWork, lp: LegacyPermit, now: dt.datetime) -> None:
+def _refresh(uow: ApprovalUnitOfWork, lp: LegacyPermit, now: dt.datetime,
+             certificates: CertificateIssuer | None = None) -> None:
     permit = uow.permits.get(legacy_sync.legacy_object_id("permit", lp.application_id), for_update=True)
     if permit is None:
-        _create(uow, lp, now)
+        _create(uow, lp, now, certificates)
         return
     case = uow.cases.get(permit.case_id, for_update=True)
     if permit.state == PermitState.ABOLISHED or case is None:
@@ -215,11 +221,15 @@ def _refresh(uow: ApprovalUnitOfWork, lp: LegacyPermit, now: dt.datetime) -> Non
     case.permit_class, case.start_date, case.end_date = lp.permit_class, lp.start_date, permit.end_date
     case.cargo, case.update_time = lp.cargo, now
     case.audit("PERMIT_IMPORTED", ACTOR, permit.state, permit.state, f"电脑端系统数据更新：{lp.number}", now)
+    if certificates is not None:
+        certificates.record(uow.session, permit=permit, case=case, reason=ISSUED_CERTIFICATE, now=now)
 
 
 def import_legacy_permits(uow: ApprovalUnitOfWork, *, principal: Principal | None, export: Any,
-                          now: dt.datetime) -> list[legacy_sync.Outcome]:
-    """The issued permits of a PC-system export as a repeatable sync (PC-3)."""
+                          now: dt.datetime,
+                          certificates: CertificateIssuer | None = None) -> list[legacy_sync.Outcome]:
+    """The issued permits of a PC-system export as a repeatable sync (PC-3); each new or
+    changed one gets a certificate version (CT-1) like a permit issued here."""
     kit.require_service(principal, or_admin=True)
     records = parse_records(export)
     with uow:
@@ -231,7 +241,7 @@ def import_legacy_permits(uow: ApprovalUnitOfWork, *, principal: Principal | Non
             lp = r.permit
 
             def apply(known: bool, lp: LegacyPermit = lp) -> None:
-                (_refresh if known else _create)(uow, lp, now)
+                (_refresh if known else _create)(uow, lp, now, certificates)
 
             items.append(legacy_sync.Item(r.record, r.source, fingerprint=legacy_sync.fingerprint(asdict(lp)),
                                           apply=apply))
