@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 WEB_SOURCES := $(filter-out web/src/api/schema.d.ts,$(shell find web/src web/public -type f 2>/dev/null)) web/index.html web/openapi.json web/vite.config.ts web/tsconfig.json web/package.json web/scripts/size.mjs
 
-.PHONY: install protos proto-deps proto-baseline web web-deps web-test openapi-snapshot token demo run test test-unit test-integration test-e2e test-faults soak lint bench migrate clean up down
+.PHONY: install protos proto-deps proto-baseline web web-deps web-test openapi-snapshot token demo run import test test-unit test-integration test-e2e test-faults soak lint bench migrate clean up down
 
 install: $(VENV)/.installed
 
@@ -76,6 +76,15 @@ run:
 # With `make run` going in another terminal: the whole permit journey over HTTP, step by step.
 demo:
 	@$(PY) scripts/walkthrough.py
+
+# The PC system's export into the running services, as a repeatable sync (PC-3):
+# FILE=export.json | export.csv | export.xlsx (several CSV files: FILE="accounts.csv vehicles.csv ...").
+# The services are found at IDENTITY_SERVICE_ADDR, APPLICATION_SERVICE_ADDR, APPROVAL_SERVICE_ADDR
+# (default: the ports of `make run`). Prints the operator's report.
+FILE ?=
+import: protos
+	@test -n "$(FILE)" || { echo "usage: make import FILE=export.json|export.csv|export.xlsx" >&2; exit 2; }
+	$(PY) -m permit_sync $(FILE)
 
 # Print an access token for a demo persona of a running `make run` (AS=carrier|person|newcomer|hebei-accept|...).
 AS ?= carrier

@@ -118,8 +118,21 @@ class Stack:
             list(pool.map(lambda c: self.run(f"permit_{c}", "migrate"), CONTEXTS))
 
     def seed_demo(self) -> None:
+        """The demo officers and the demo export, straight into the databases (before start)."""
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(lambda c: self.run(f"permit_{c}", "seed-demo"), ("identity", "application")))
+
+    def seed_officers(self) -> None:
+        """The demo officers only (before start); the demo export then goes through ``sync_demo``."""
+        self.run("permit_identity", "seed-demo", "--officers-only")
+
+    def sync(self, *files: Path | str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """The legacy sync (PC-3) of an export into the running services: ``python -m permit_sync``."""
+        return self.run("permit_sync", *(str(f) for f in files), check=check)
+
+    def sync_demo(self) -> str:
+        """The demo export through the legacy sync (PC-3), as an operator would; the report."""
+        return self.sync(DEMO_EXPORT).stdout
 
     def start(self) -> None:
         for name in (*CONTEXTS, "gateway"):
@@ -221,7 +234,7 @@ def persona_claims(persona: str | Mapping[str, str]) -> dict[str, str]:
               "uid": p.get("uid", f"demo-{p.get('legacy', 'new')}-{p['user_type']}"),
               "name": p.get("name") or account.get("name", "演示用户")}
     if p["user_type"] == "LEGAL":
-        claims["uscc"] = account["uscc"]
+        claims["uscc"] = p.get("uscc") or account["uscc"]
     else:
         claims["id_number"] = p.get("id_number") or account["id_number"]
     return claims
@@ -284,16 +297,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print("migrating ...", flush=True)
     stack.migrate()
-    print("seeding demo data ...", flush=True)
-    stack.seed_demo()
+    print("seeding demo officers ...", flush=True)
+    stack.seed_officers()
     stack.log_dir = Path(env["PERMIT_DATA_DIR"]) / "logs"
     print(f"starting services (logs in {stack.log_dir}) ...", flush=True)
     try:
         stack.start()
+        print("syncing the demo export (python -m permit_sync) ...", flush=True)
+        report = stack.sync_demo()
     except Exception as e:  # noqa: BLE001 - show why, stop what started
         stack.stop()
         print(f"start-up failed: {e}", file=sys.stderr)
         return 1
+    print(report.split("\n\n")[1] if "\n\n" in report else report, flush=True)
     print(_banner(stack), flush=True)
     stop = {"now": False}
 

@@ -633,13 +633,12 @@ def twin_carrier(stack, tmp_path_factory) -> Api:
     """The second carrier, signed in on the APP as its legal person.
 
     Fleet vehicles are maintained on the PC side only (如果没有可选择的车辆请到电脑端进行车辆信息维护),
-    so they arrive the way every PC-side record does: the PC system's export, imported by the
-    identity and application services; the carrier is then linked on first entry (ID-3).
+    so they arrive the way every PC-side record does: the PC system's export, synced into the
+    owner services by the one command (PC-3); the carrier is then linked on first entry (ID-3).
     """
     export = tmp_path_factory.mktemp("pc-export") / "export.json"
     export.write_text(json.dumps({"accounts": [TWIN_ACCOUNT]}, ensure_ascii=False), encoding="utf-8")
-    stack.run("permit_identity", "import-legacy", str(export))
-    stack.run("permit_application", "import-legacy", str(export))
+    stack.sync(export, "--partial")
     ticket = stack.run("permit_identity", "mint-ticket", "--channel", "APP", "--user-type", "LEGAL",
                        "--uid", "pc-L3001-legal", "--name", TWIN_ACCOUNT["name"],
                        "--uscc", TWIN_USCC).stdout.strip().splitlines()[-1]

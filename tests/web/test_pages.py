@@ -276,8 +276,7 @@ def test_vehicle_change_offers_only_identical_fleet_vehicles_and_sends_a_new_pow
     # The second carrier's fleet arrives the way every PC-side record does: the PC export (ID-3).
     export = tmp_path / "export.json"
     export.write_text(json.dumps({"accounts": [TWIN_ACCOUNT]}, ensure_ascii=False), encoding="utf-8")
-    stack.run("permit_identity", "import-legacy", str(export))
-    stack.run("permit_application", "import-legacy", str(export))
+    stack.sync(export, "--partial")
     ticket = stack.run("permit_identity", "mint-ticket", "--channel", "APP", "--user-type", "LEGAL",
                        "--uid", "pc-L3001-legal", "--name", TWIN_ACCOUNT["name"],
                        "--uscc", TWIN_USCC).stdout.strip().splitlines()[-1]

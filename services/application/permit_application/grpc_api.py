@@ -15,6 +15,7 @@ from permit.application.v1 import application_internal_pb2_grpc as ipb_grpc
 from permit.application.v1 import application_pb2 as pb
 from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1 import application_service_pb2_grpc as spb_grpc
+from permit.type.v1 import types_pb2
 from permit_application import convert as cv
 from permit_application import holds, notice
 from permit_application import services as svc
@@ -22,6 +23,7 @@ from permit_application.dates import checked_date
 from permit_application.errors import InvalidExport, NoticeNotRead, ServiceOnly
 from permit_application.notice import NoticeSigner
 from permit_application.services import DocumentChecker, RouteValidator, StepInput, UnitOfWork
+from permitkit import legacy_sync
 from permitkit.context import current_principal
 from permitkit.db import utcnow
 from permitkit.events import EventSink
@@ -252,6 +254,20 @@ class ApplicationInternalServicer(ipb_grpc.ApplicationInternalServiceServicer):
         c = svc.import_legacy_records(self.uow(), export=export, principal=principal)
         return spb.ImportLegacyRecordsResponse(parties=c.parties, vehicles=c.vehicles, agents=c.agents,
                                                applications=c.applications)
+
+    def SyncLegacyRecords(self, request: ipb.SyncLegacyRecordsRequest,
+                          context: grpc.ServicerContext) -> ipb.SyncLegacyRecordsResponse:
+        principal = current_principal()
+        if principal is None or not (principal.is_service or principal.has_role("admin")):
+            raise ServiceOnly()
+        try:
+            export = json.loads(request.export_json.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise InvalidExport(field="export_json") from None
+        outcomes = svc.sync_legacy_records(self.uow(), export=export, principal=principal, now=self.clock())
+        return ipb.SyncLegacyRecordsResponse(outcomes=[
+            legacy_sync.outcome_pb(o, types_pb2.LegacySyncOutcome, types_pb2.LegacySyncResult)
+            for o in outcomes])
 
 
 def service_specs(servicer: ApplicationServicer) -> list[ServiceSpec]:

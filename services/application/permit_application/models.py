@@ -37,6 +37,7 @@ from permit_application.errors import (
     InvalidTransition,
 )
 from permitkit.db import NAMING_CONVENTION, TimestampMixin, UTCDateTime, utcnow
+from permitkit.legacy_sync import add_legacy_sync_table
 from permitkit.outbox import add_outbox_tables
 
 
@@ -48,6 +49,8 @@ class Base(DeclarativeBase):
 
 
 OUTBOX, INBOX = add_outbox_tables(Base.metadata)
+# What the legacy sync imported, record by record (PC-3).
+LEGACY_SYNC = add_legacy_sync_table(Base.metadata)
 
 
 class State(enum.StrEnum):

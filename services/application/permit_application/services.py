@@ -69,6 +69,7 @@ from permit_application.fleet import (  # noqa: F401
 from permit_application.legacy_import import (  # noqa: F401
     ImportCounts,
     import_legacy_records,
+    sync_legacy_records,
 )
 from permit_application.models import ReviewEvent, ReviewKind  # noqa: F401
 from permit_application.progress import (  # noqa: F401

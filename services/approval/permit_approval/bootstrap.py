@@ -67,7 +67,8 @@ class App:
 
     def grpc_services(self) -> Sequence[ServiceSpec]:
         return [(add_to_server, self.servicer, FULL_NAME), self.sink.service_spec(),
-                calendar_service_spec(self.uow_factory), internal_service_spec(self.uow_factory)]
+                calendar_service_spec(self.uow_factory),
+                internal_service_spec(self.uow_factory, certificates=self.servicer._issuer())]
 
     def start(self) -> None:
         self.relay.start()

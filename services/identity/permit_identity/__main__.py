@@ -59,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--roles", required=True, help="comma list: officer.accept,officer.review,...")
     o.add_argument("--update", action="store_true", help="update the officer if it exists")
 
-    sub.add_parser("seed-demo", help="import the demo export and create demo officers (idempotent)")
+    sd = sub.add_parser("seed-demo", help="import the demo export and create demo officers (idempotent)")
+    sd.add_argument("--officers-only", action="store_true",
+                    help="only the demo officers (the demo export then goes through `python -m permit_sync`)")
 
     r = sub.add_parser("rotate-key", help="publish a new signing key")
     r.add_argument("--activate-after-seconds", type=int, default=None)
@@ -169,21 +171,23 @@ def create_officer(args: argparse.Namespace) -> int:
     return 0
 
 
-def seed_demo() -> int:
+def seed_demo(officers_only: bool = False) -> int:
     from permit_identity import legacy, services
 
     app = _app()
     _configure_logging(app.settings)
-    result = _run_use_case(services.import_legacy_accounts, uow=app.uow(),
-                           principal=services.OPERATOR, now=app.clock(),
-                           accounts=legacy.read_export(legacy.DEMO_EXPORT))
+    parties: list[str] = []
+    if not officers_only:
+        parties = _run_use_case(services.import_legacy_accounts, uow=app.uow(),
+                                principal=services.OPERATOR, now=app.clock(),
+                                accounts=legacy.read_export(legacy.DEMO_EXPORT)).parties
     officers = []
     for login, name, province, roles in DEMO_OFFICERS:
         o = _run_use_case(services.create_officer, uow=app.uow(), principal=services.OPERATOR,
                           login=login, display_name=name, province=province, roles=list(roles),
                           exist_ok=True)
         officers.append(o.name)
-    _report({"parties": result.parties, "officers": officers})
+    _report({"parties": parties, "officers": officers})
     return 0
 
 
@@ -214,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if cmd == "create-officer":
         return create_officer(args)
     if cmd == "seed-demo":
-        return seed_demo()
+        return seed_demo(args.officers_only)
     if cmd == "rotate-key":
         return rotate_key(args)
     raise SettingsError(f"unknown command {cmd}")

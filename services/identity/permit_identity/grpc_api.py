@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import grpc
 
+from permit.identity.v1 import identity_internal_pb2 as ipb
 from permit.identity.v1 import identity_internal_pb2_grpc as igrpc
 from permit.identity.v1 import identity_pb2 as pb
 from permit.identity.v1 import identity_service_pb2 as spb
 from permit.identity.v1 import identity_service_pb2_grpc as sgrpc
-from permit_identity import convert, enterprise, oidc_sign_in, services
+from permit.type.v1 import types_pb2
+from permit_identity import convert, enterprise, legacy, oidc_sign_in, services
 from permit_identity.bootstrap import App
+from permitkit import legacy_sync
 from permitkit.context import current_principal
+from permitkit.errors import InvalidArgument
 
 SERVICE_NAME = "permit.identity.v1.IdentityService"
 INTERNAL_SERVICE_NAME = "permit.identity.v1.IdentityInternalService"
@@ -189,6 +194,22 @@ class IdentityInternalServicer(igrpc.IdentityInternalServiceServicer):
         return spb.ImportLegacyAccountsResponse(created_count=result.created,
                                                 updated_count=result.updated,
                                                 parties=result.parties)
+
+    def SyncLegacyAccounts(self, request: ipb.SyncLegacyAccountsRequest,
+                           context: grpc.ServicerContext) -> ipb.SyncLegacyAccountsResponse:
+        principal = current_principal()
+        services.require_service_or_admin(principal)
+        try:
+            export = json.loads(request.export_json.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise InvalidArgument("导入文件不是有效的 JSON。", reason="EXPORT_FORMAT_INVALID",
+                                  field="export_json") from None
+        outcomes = services.sync_legacy_accounts(self.app.uow(), principal=principal, now=self._now(),
+                                                 records=legacy.parse_sync_records(export),
+                                                 scope=legacy_sync.partial_scope(export))
+        return ipb.SyncLegacyAccountsResponse(outcomes=[
+            legacy_sync.outcome_pb(o, types_pb2.LegacySyncOutcome, types_pb2.LegacySyncResult)
+            for o in outcomes])
 
     def IntrospectToken(self, request: spb.IntrospectTokenRequest,
                         context: grpc.ServicerContext) -> spb.IntrospectTokenResponse:

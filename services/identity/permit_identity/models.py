@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from permit_identity import errors
 from permitkit.db import TimestampMixin, UTCDateTime, make_base
 from permitkit.etags import etag_of
+from permitkit.legacy_sync import add_legacy_sync_table
 from permitkit.outbox import add_outbox_tables
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ else:
     Base = make_base()
 # The outbox carries identity's events (licence submitted and decided; ID-5).
 outbox_table, inbox_table = add_outbox_tables(Base.metadata)
+# What the legacy sync imported, record by record (PC-3).
+legacy_sync_table = add_legacy_sync_table(Base.metadata)
 
 
 

@@ -35,6 +35,7 @@ from permit_identity.models import (
     SignInAttempt,
     SigningKey,
     User,
+    legacy_sync_table,
     new_id,
     outbox_table,
 )
@@ -42,10 +43,11 @@ from permit_identity.ports import CalendarPort, DocumentsPort
 from permit_identity.provinces import is_province
 from permit_identity.tickets import LEGAL, MINISTRY_PORTAL, ChannelProvider, PlatformIdentity
 from permit_identity.unit_of_work import IdentityUnitOfWork
-from permitkit import access
+from permitkit import access, legacy_sync
 from permitkit.context import Principal
 from permitkit.dates import local_date
 from permitkit.db import is_unique_violation
+from permitkit.errors import PermitError
 from permitkit.etags import etag_matches
 from permitkit.outbox import record_event
 from permitkit.paging import PageRequest, scope_of
@@ -611,6 +613,9 @@ def _require_service_or_admin(principal: Principal | None) -> Principal:
     return access.require_service(principal, or_admin=True)
 
 
+require_service_or_admin = _require_service_or_admin
+
+
 def _require_admin(principal: Principal | None) -> Principal:
     return access.require_admin(principal, or_service=True)
 
@@ -639,35 +644,11 @@ def import_legacy_accounts(uow: IdentityUnitOfWork, *, principal: Principal | No
     parties: list[str] = []
     with uow:
         for a, kind, identifier, province in checked:
-            acc = uow.legacy.get(a.legacy_id)
-            party = uow.parties.get(a.legacy_id)
-            if party is None:
-                party = Party.from_legacy(
-                    legacy_id=a.legacy_id, kind=kind, display_name=a.name,
-                    uscc=identifier if kind == PartyKind.ENTERPRISE else None,
-                    id_number=identifier if kind == PartyKind.PERSON else None, province=province)
-                uow.parties.add(party)
-                uow.flush()
-            else:
-                party.display_name, party.province = a.name, province
-            info = json.dumps(dict(a.enterprise_info), ensure_ascii=False, sort_keys=True)
-            if acc is None:
-                acc = LegacyAccount(legacy_id=a.legacy_id, party_id=a.legacy_id)
-                uow.legacy.add(acc)
-                created += 1
-            else:
+            party, known = _upsert_legacy_account(uow, a, kind, identifier, province)
+            if known:
                 updated += 1
-            acc.kind, acc.name, acc.province, acc.enterprise_info = kind.value, a.name, province, info
-            acc.uscc = identifier if kind == PartyKind.ENTERPRISE else None
-            acc.id_number = identifier if kind == PartyKind.PERSON else None
-            persons: dict[str, str] = {}
-            if kind == PartyKind.ENTERPRISE:
-                for idn, role in a.associated_id_numbers:
-                    n = identifiers.normalise(idn)
-                    if identifiers.is_valid_id_number(n):
-                        persons.setdefault(n, role)
-            acc.persons = [LegacyAccountPerson(legacy_id=a.legacy_id, id_number=n, role=r)
-                           for n, r in sorted(persons.items())]
+            else:
+                created += 1
             uow.flush()
             parties.append(party.name)
         uow.commit()
@@ -675,8 +656,88 @@ def import_legacy_accounts(uow: IdentityUnitOfWork, *, principal: Principal | No
     return ImportResult(created=created, updated=updated, parties=parties)
 
 
-def _checked_legacy(i: int, a: LegacyAccountInput) -> tuple[LegacyAccountInput, PartyKind, str, str | None]:
-    path = f"accounts[{i}]"
+def _upsert_legacy_account(uow: IdentityUnitOfWork, a: LegacyAccountInput, kind: PartyKind,
+                           identifier: str, province: str | None) -> tuple[Party, bool]:
+    """Create or refresh one legacy account and its party; True when it was known."""
+    acc = uow.legacy.get(a.legacy_id)
+    party = uow.parties.get(a.legacy_id)
+    if party is None:
+        party = Party.from_legacy(
+            legacy_id=a.legacy_id, kind=kind, display_name=a.name,
+            uscc=identifier if kind == PartyKind.ENTERPRISE else None,
+            id_number=identifier if kind == PartyKind.PERSON else None, province=province)
+        uow.parties.add(party)
+        uow.flush()
+    else:
+        party.display_name, party.province = a.name, province
+    info = json.dumps(dict(a.enterprise_info), ensure_ascii=False, sort_keys=True)
+    known = acc is not None
+    if acc is None:
+        acc = LegacyAccount(legacy_id=a.legacy_id, party_id=a.legacy_id)
+        uow.legacy.add(acc)
+    acc.kind, acc.name, acc.province, acc.enterprise_info = kind.value, a.name, province, info
+    acc.uscc = identifier if kind == PartyKind.ENTERPRISE else None
+    acc.id_number = identifier if kind == PartyKind.PERSON else None
+    persons: dict[str, str] = {}
+    if kind == PartyKind.ENTERPRISE:
+        for idn, role in a.associated_id_numbers:
+            n = identifiers.normalise(idn)
+            if identifiers.is_valid_id_number(n):
+                persons.setdefault(n, role)
+    acc.persons = [LegacyAccountPerson(legacy_id=a.legacy_id, id_number=n, role=r)
+                   for n, r in sorted(persons.items())]
+    uow.flush()
+    return party, known
+
+
+@dataclass
+class LegacySyncRecord:
+    """One account of an export for the sync (PC-3): the parsed input, or why it
+    could not be read, and where it was read."""
+
+    record: str
+    source: str
+    account: LegacyAccountInput | None = None
+    error: PermitError | None = None
+
+
+def sync_legacy_accounts(uow: IdentityUnitOfWork, *, principal: Principal | None, now: dt.datetime,
+                         records: Sequence[LegacySyncRecord],
+                         scope: Sequence[str] | None = None) -> list[legacy_sync.Outcome]:
+    """The accounts of a PC-system export as a repeatable sync (PC-3, ID-3): each
+    account is imported, updated, left unchanged or refused; a known account the
+    export lacks is flagged (never deleted). Idempotent by legacy id."""
+    _require_service_or_admin(principal)
+    items: list[legacy_sync.Item] = []
+    for i, r in enumerate(records):
+        if r.error is not None or r.account is None:
+            items.append(legacy_sync.Item(r.record, r.source, error=r.error or errors.LegacyIdInvalid()))
+            continue
+        try:
+            checked = _checked_legacy(i, r.account, path="account")
+        except PermitError as e:
+            items.append(legacy_sync.Item(r.record, r.source, error=e))
+            continue
+
+        def apply(_known: bool, c: tuple[LegacyAccountInput, PartyKind, str, str | None] = checked) -> None:
+            _upsert_legacy_account(uow, *c)
+
+        a = checked[0]
+        items.append(legacy_sync.Item(r.record, r.source, fingerprint=legacy_sync.fingerprint(
+            [a.legacy_id, checked[1].value, a.name, checked[2], checked[3],
+             sorted(list(p) for p in a.associated_id_numbers), dict(a.enterprise_info)]), apply=apply))
+    with uow:
+        outcomes = legacy_sync.reconcile(uow.session, legacy_sync_table, items, now=now, prefix="accounts/",
+                                         scope=scope)
+        uow.commit()
+    log.info("legacy_accounts_synced", **{k.value.lower(): sum(o.result == k for o in outcomes)
+                                          for k in legacy_sync.SyncResult})
+    return outcomes
+
+
+def _checked_legacy(i: int, a: LegacyAccountInput,
+                    path: str = "") -> tuple[LegacyAccountInput, PartyKind, str, str | None]:
+    path = path or f"accounts[{i}]"
     if not LEGACY_ID.match(a.legacy_id or ""):
         raise errors.LegacyIdInvalid(field=f"{path}.legacy_id")
     try:

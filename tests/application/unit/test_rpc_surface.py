@@ -26,5 +26,6 @@ def test_every_public_rpc_has_an_http_rule_and_the_internal_ones_have_none() -> 
     for m in spb.DESCRIPTOR.services_by_name["ApplicationService"].methods:
         assert m.GetOptions().HasExtension(annotations_pb2.http), m.name
     internal = ipb.DESCRIPTOR.services_by_name["ApplicationInternalService"]
-    assert [m.name for m in internal.methods] == ["ImportLegacyRecords", "ReserveVehicleTime", "ReleaseVehicleTime"]
+    assert [m.name for m in internal.methods] == ["ImportLegacyRecords", "ReserveVehicleTime", "ReleaseVehicleTime",
+                                                  "SyncLegacyRecords"]
     assert not any(m.GetOptions().HasExtension(annotations_pb2.http) for m in internal.methods)

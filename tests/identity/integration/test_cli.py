@@ -69,6 +69,17 @@ def test_seed_demo_is_idempotent_and_names_parties_by_legacy_id_ID_3(cli_env: di
             "officers/beijing-review", "officers/tianjin-review"} <= set(first["officers"])
 
 
+def test_seed_demo_officers_only_leaves_the_accounts_to_the_sync_PC_3(cli_env: dict[str, str]) -> None:
+    """`make run` creates the officers this way and syncs the demo export through permit_sync."""
+    cli(cli_env, "migrate")
+    out = last_json(cli(cli_env, "seed-demo", "--officers-only"))
+    assert out["parties"] == [] and "officers/hebei-accept" in out["officers"]
+    from permit_identity.legacy import DEMO_EXPORT
+
+    # No account was written: the demo export's two accounts are all new afterwards.
+    assert last_json(cli(cli_env, "import-legacy", str(DEMO_EXPORT)))["created"] == 2
+
+
 def test_import_legacy_reports_created_then_updated_ID_3(cli_env: dict[str, str], tmp_path: Path) -> None:
     cli(cli_env, "migrate")
     f = tmp_path / "export.json"

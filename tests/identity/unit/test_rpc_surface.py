@@ -34,7 +34,7 @@ def test_the_internal_rpcs_live_on_the_internal_service_without_http_rules() -> 
 
     internal = ipb.DESCRIPTOR.services_by_name["IdentityInternalService"]
     names = {m.name for m in internal.methods}
-    assert names == {"GetParty", "ImportLegacyAccounts", "IntrospectToken", "RotateSigningKey"}
+    assert names == {"GetParty", "ImportLegacyAccounts", "IntrospectToken", "RotateSigningKey", "SyncLegacyAccounts"}
     assert not names & {m.name for m in spb.DESCRIPTOR.services_by_name["IdentityService"].methods}
     assert not any(m.GetOptions().HasExtension(annotations_pb2.http) for m in internal.methods)
     base = igrpc.IdentityInternalServiceServicer

@@ -17,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from permitkit.dates import SHANGHAI, local_date  # noqa: F401 - re-exported for the models
 from permitkit.db import NAMING_CONVENTION, UTCDateTime
+from permitkit.legacy_sync import add_legacy_sync_table
 from permitkit.outbox import add_outbox_tables
 
 
@@ -31,6 +32,8 @@ class Base(DeclarativeBase):
 
 
 OUTBOX, INBOX = add_outbox_tables(Base.metadata)
+# What the legacy sync imported, record by record (PC-3).
+LEGACY_SYNC = add_legacy_sync_table(Base.metadata)
 
 def new_id() -> str:
     return uuid.uuid4().hex[:20]
