@@ -1,5 +1,5 @@
-"""`python -m permit_application migrate | import-legacy | seed-demo`, bad settings,
-and the Alembic migrations on PostgreSQL (up, down, up)."""
+"""`python -m permit_application migrate | import-legacy | seed-demo` and bad settings
+(the schema checks of every service: tests/test_migrations.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, text
 
-from permit_application.bootstrap import MIGRATIONS
-from permitkit.migrations import downgrade, upgrade
 from tests.application.conftest import DEMO_EXPORT
 
 pytestmark = pytest.mark.integration
@@ -79,34 +77,3 @@ def test_a_bad_setting_stops_the_service_with_one_clear_line(env: dict[str, str]
     assert r.returncode == 2
     lines = [line for line in r.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in r.stderr
-
-
-def test_migrations_go_up_down_and_up_again_on_postgresql(make_database: Callable[[str], str]) -> None:
-    url = make_database("application")
-    upgrade(url, MIGRATIONS)
-    engine = create_engine(url)
-    tables = set(inspect(engine).get_table_names())
-    assert {"application", "application_vehicle", "province_progress", "state_change", "fleet_vehicle",
-            "fleet_agent", "number_counter", "vehicle_lock", "outbox_event", "inbox_event"} <= tables
-    engine.dispose()
-    downgrade(url, MIGRATIONS)
-    engine = create_engine(url)
-    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-    engine.dispose()
-    upgrade(url, MIGRATIONS)
-
-
-def test_the_models_match_the_migrations(make_database: Callable[[str], str]) -> None:
-    """Autogenerate finds nothing to add: migrations and models agree."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from permit_application.models import Base
-
-    url = make_database("application")
-    upgrade(url, MIGRATIONS)
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    engine.dispose()
-    assert diff == []
