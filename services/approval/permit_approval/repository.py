@@ -55,7 +55,19 @@ class CaseRepository(RepositoryBase[Case]):
         vehicle change to decide; for reviewers: the province's pending reviews.
         Steps without a statutory deadline sort by their acceptance date.
         """
-        parts = []
+        parts = self._queue_parts(province=province, acceptance=acceptance, review=review)
+        if not parts:
+            return []
+        q = union_all(*parts).subquery()
+        due = func.min(q.c.due).label("due")
+        stmt = select(q.c.case_id, due).group_by(q.c.case_id).order_by(due, q.c.case_id).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return self._cases([r.case_id for r in self.session.execute(stmt).all()])
+
+    def _queue_parts(self, *, province: str, acceptance: bool, review: bool) -> list[Any]:
+        """(case_id, due) of every step waiting for ``province``, one select per kind of step."""
+        parts: list[Any] = []
         if acceptance:
             parts.append(select(Case.id.label("case_id"),
                                 Case.acceptance_due_date.label("due")).where(
@@ -74,15 +86,27 @@ class CaseRepository(RepositoryBase[Case]):
             parts.append(select(Review.case_id.label("case_id"), Review.due_date.label("due")).where(
                 Review.province == province, Review.state == ReviewState.PENDING,
                 case_state == CaseState.UNDER_REVIEW))
+        return parts
+
+    def work_queue_page(self, *, province: str, acceptance: bool, review: bool, state: str, offset: int,
+                        limit: int) -> tuple[list[Case], dict[str, int]]:
+        """One page of ``work_queue`` (only cases in ``state`` when given) and the count of the
+        whole queue per state, in the database: two statements and the page's cases, however
+        long the province's queue is."""
+        parts = self._queue_parts(province=province, acceptance=acceptance, review=review)
         if not parts:
-            return []
+            return [], {}
         q = union_all(*parts).subquery()
-        due = func.min(q.c.due).label("due")
-        stmt = select(q.c.case_id, due).group_by(q.c.case_id).order_by(due, q.c.case_id).offset(offset)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        rows = self.session.execute(stmt).all()
-        ids = [r.case_id for r in rows]
+        grouped = select(q.c.case_id, func.min(q.c.due).label("due")).group_by(q.c.case_id).subquery()
+        counts = {st: int(n) for st, n in self.session.execute(
+            select(Case.state, func.count()).join(grouped, grouped.c.case_id == Case.id).group_by(Case.state))}
+        stmt = select(grouped.c.case_id).join(Case, Case.id == grouped.c.case_id)
+        if state:
+            stmt = stmt.where(Case.state == state)
+        stmt = stmt.order_by(grouped.c.due, grouped.c.case_id).offset(offset).limit(limit)
+        return self._cases(list(self.session.scalars(stmt))), counts
+
+    def _cases(self, ids: list[str]) -> list[Case]:
         if not ids:
             return []
         by_id = {c.id: c for c in self.session.scalars(select(Case).where(Case.id.in_(ids)))}

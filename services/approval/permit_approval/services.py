@@ -261,6 +261,10 @@ class QueueFilter:
     claimed_by_me: bool = False
     query: str = ""
 
+    def only_state(self) -> bool:
+        """No filter but the state: the queue can be paged and counted by the database."""
+        return not (self.permit_class or self.overdue_only or self.claimed_by_me or self.query)
+
     def scope(self) -> tuple[str, ...]:
         """The filter values a page token is bound to."""
         return (self.state, str(self.permit_class), str(int(self.overdue_only)),
@@ -311,12 +315,20 @@ def list_work_queue(uow: ApprovalUnitOfWork, *, principal: Principal | None, pag
                      *f.scope())
     req = PageRequest.of(page_size=page_size, page_token=page_token, scope=scope, default=50, maximum=200)
     with uow:
+        permits = uow.permits.awaiting_extension_decision(p.province) if req.offset == 0 and review else []
+        if f.only_state():
+            # The everyday view (every case, or one state): paged and counted in the database.
+            cases, counts = uow.cases.work_queue_page(province=p.province, acceptance=acceptance, review=review,
+                                                      state=f.state, offset=req.offset, limit=req.limit)
+            total = counts.get(f.state, 0) if f.state else sum(counts.values())
+            uow.commit()
+            page = req.cut(cases)
+            return WorkQueue(page.items, page.next_page_token, permits, counts, total)
         queue = uow.cases.work_queue(province=p.province, acceptance=acceptance, review=review)
         matching = [c for c in queue if _matches(c, f, province=p.province, subject=p.subject,
                                                  today=today, now=now)]
-        permits = uow.permits.awaiting_extension_decision(p.province) if req.offset == 0 and review else []
         uow.commit()
-    counts: dict[str, int] = {}
+    counts = {}
     for c in matching:
         counts[c.state] = counts.get(c.state, 0) + 1
     selected = [c for c in matching if not f.state or c.state == f.state]
