@@ -9,11 +9,11 @@ import grpc
 from google.protobuf import empty_pb2
 
 from permit.documents.v1 import documents_pb2, documents_service_pb2, documents_service_pb2_grpc
-from permit_documents import convert, errors, services
-from permit_documents.formats import MAX_UPLOAD_BYTES
+from permit_documents import convert, services
 from permit_documents.links import LinkSigner
 from permit_documents.storage import BlobStore
 from permit_documents.unit_of_work import DocumentsUnitOfWork
+from permit_documents.upload_stream import read_stream
 from permitkit.context import current_principal
 from permitkit.db import retry_transient, utcnow
 
@@ -36,27 +36,9 @@ class DocumentServicer(documents_service_pb2_grpc.DocumentServiceServicer):
     def UploadDocument(self, request_iterator: Iterable[documents_service_pb2.UploadDocumentRequest],
                        context: grpc.ServicerContext) -> documents_pb2.Document:
         principal = current_principal()
-        header: documents_service_pb2.UploadHeader | None = None
-        content = bytearray()
-        for msg in request_iterator:
-            which = msg.WhichOneof("payload")
-            if header is None:
-                if which != "header":
-                    raise errors.UploadHeaderMissing(field="header")
-                header = msg.header
-                # Refuse before reading any bytes when the upload cannot succeed anyway.
-                services.check_upload_header(principal=principal, kind=convert.kind_from_proto(header.kind))
-                continue
-            if which == "header":
-                raise errors.UploadHeaderMissing(field="header")
-            content += msg.chunk
-            if len(content) > MAX_UPLOAD_BYTES:
-                # AP-4/AP-8/AP-9: stop reading right here; nothing has been stored.
-                raise errors.FileTooLarge(field="chunk", metadata={"limit_bytes": str(MAX_UPLOAD_BYTES)})
-        if header is None:
-            raise errors.UploadHeaderMissing(field="header")
-        data, kind, head = bytes(content), convert.kind_from_proto(header.kind), header
-        del content
+        head, data = read_stream(request_iterator, lambda h: services.check_upload_header(
+            principal=principal, kind=convert.kind_from_proto(h.kind)))
+        kind = convert.kind_from_proto(head.kind)
         # The stream is in memory now: a connection lost before the commit (a pooled
         # connection the database dropped) is retried once on a fresh one, as the
         # server does for unary requests. The upload is idempotent by content (AP-9).

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterable
 import grpc
 
 from permit.documents.v1 import documents_internal_pb2, documents_internal_pb2_grpc, documents_pb2
-from permit_documents import convert, errors, services
-from permit_documents.formats import MAX_UPLOAD_BYTES
+from permit_documents import convert, services
 from permit_documents.storage import BlobStore
 from permit_documents.unit_of_work import DocumentsUnitOfWork
+from permit_documents.upload_stream import read_stream
 from permitkit.context import current_principal
 from permitkit.db import retry_transient
 from permitkit.server import ServiceSpec
@@ -28,26 +28,9 @@ class DocumentInternalServicer(documents_internal_pb2_grpc.DocumentInternalServi
     def StoreDocument(self, request_iterator: Iterable[documents_internal_pb2.StoreDocumentRequest],
                       context: grpc.ServicerContext) -> documents_pb2.Document:
         principal = current_principal()
-        header: documents_internal_pb2.StoreHeader | None = None
-        content = bytearray()
-        for msg in request_iterator:
-            which = msg.WhichOneof("payload")
-            if header is None:
-                if which != "header":
-                    raise errors.UploadHeaderMissing(field="header")
-                header = msg.header
-                services.check_store_header(principal=principal, kind=convert.kind_from_proto(header.kind),
-                                            owner=header.owner)
-                continue
-            if which == "header":
-                raise errors.UploadHeaderMissing(field="header")
-            content += msg.chunk
-            if len(content) > MAX_UPLOAD_BYTES:
-                raise errors.FileTooLarge(field="chunk", metadata={"limit_bytes": str(MAX_UPLOAD_BYTES)})
-        if header is None:
-            raise errors.UploadHeaderMissing(field="header")
-        data, kind, head = bytes(content), convert.kind_from_proto(header.kind), header
-        del content
+        head, data = read_stream(request_iterator, lambda h: services.check_store_header(
+            principal=principal, kind=convert.kind_from_proto(h.kind), owner=h.owner))
+        kind = convert.kind_from_proto(head.kind)
         # Read in full: a connection lost before the commit is retried once on a fresh
         # one (the server retries only unary requests); storing is idempotent by content.
         doc = retry_transient(lambda: services.store_document(
