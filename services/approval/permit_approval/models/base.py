@@ -17,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from permitkit.dates import SHANGHAI, local_date  # noqa: F401 - re-exported for the models
 from permitkit.db import NAMING_CONVENTION, UTCDateTime
+from permitkit.etags import etag_of
 from permitkit.legacy_sync import add_legacy_sync_table
 from permitkit.outbox import add_outbox_tables
 
@@ -117,6 +118,23 @@ class OutgoingEvent:
 
     kind: EventKind
     fields: dict[str, Any] = field(default_factory=dict)
+
+
+class EmitsEvents:
+    """An aggregate (with a ``version``) whose transitions produce ``OutgoingEvent``s for the
+    use case to queue."""
+
+    @property
+    def events(self) -> list[OutgoingEvent]:
+        """Events produced by transitions since load, not yet queued (not persisted)."""
+        if "_pending_events" not in self.__dict__:
+            self.__dict__["_pending_events"] = []
+        return self.__dict__["_pending_events"]  # type: ignore[no-any-return]
+
+    @property
+    def etag(self) -> str:
+        """The one etag format: the aggregate's version, quoted."""
+        return etag_of(self.version)  # type: ignore[attr-defined]
 
 
 def normalise_route(rows: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

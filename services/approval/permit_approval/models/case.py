@@ -31,6 +31,7 @@ from permit_approval.models.base import (
     CaseState,
     ChangeState,
     Decision,
+    EmitsEvents,
     EventKind,
     OutgoingEvent,
     ReviewState,
@@ -47,10 +48,10 @@ from permit_approval.workdays import (
     review_days,
 )
 from permitkit.db import TimestampMixin
-from permitkit.etags import etag_matches, etag_of
+from permitkit.etags import etag_matches
 
 
-class Case(TimestampMixin, Base):
+class Case(EmitsEvents, TimestampMixin, Base):
     """A submitted application under review (RV-1 to RV-3)."""
 
     __tablename__ = "review_case"
@@ -130,19 +131,8 @@ class Case(TimestampMixin, Base):
     # -- helpers --------------------------------------------------------------------------
 
     @property
-    def events(self) -> list[OutgoingEvent]:
-        """Events produced by transitions since load, not yet queued (not persisted)."""
-        if "_pending_events" not in self.__dict__:
-            self.__dict__["_pending_events"] = []
-        return self.__dict__["_pending_events"]  # type: ignore[no-any-return]
-
-    @property
     def name(self) -> str:
         return f"cases/{self.id}"
-
-    @property
-    def etag(self) -> str:
-        return etag_of(self.version)
 
     def review_for(self, province: str) -> Review:
         for r in self.reviews:

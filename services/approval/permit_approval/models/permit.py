@@ -24,6 +24,7 @@ from permit_approval.models.base import (
     Base,
     CaseState,
     ChangeState,
+    EmitsEvents,
     EventKind,
     OutgoingEvent,
     PermitState,
@@ -33,7 +34,6 @@ from permit_approval.models.base import (
 )
 from permit_approval.models.case import Case, dedupe
 from permitkit.db import TimestampMixin
-from permitkit.etags import etag_of
 
 MULTI_TRIP_MONTHS = 6
 
@@ -50,7 +50,7 @@ def multi_trip_last_day(start: dt.date) -> dt.date:
     return add_months(start, MULTI_TRIP_MONTHS) - dt.timedelta(days=1)
 
 
-class Permit(TimestampMixin, Base):
+class Permit(EmitsEvents, TimestampMixin, Base):
     """An issued permit (RV-3, RV-5) and its post-issue changes (PQ-9, PQ-11)."""
 
     __tablename__ = "permit"
@@ -79,19 +79,8 @@ class Permit(TimestampMixin, Base):
     __mapper_args__ = {"version_id_col": version}
 
     @property
-    def events(self) -> list[OutgoingEvent]:
-        """Events produced by transitions since load, not yet queued (not persisted)."""
-        if "_pending_events" not in self.__dict__:
-            self.__dict__["_pending_events"] = []
-        return self.__dict__["_pending_events"]  # type: ignore[no-any-return]
-
-    @property
     def name(self) -> str:
         return f"permits/{self.id}"
-
-    @property
-    def etag(self) -> str:
-        return etag_of(self.version)
 
     @classmethod
     def issue(cls, case: Case, *, number: str, actor: Actor, now: dt.datetime) -> Permit:
