@@ -21,7 +21,6 @@ with its own fleet (vehicles and agent imported from a legacy export):
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import statistics
@@ -231,7 +230,7 @@ def slice_calls(b: Bench, per_worker: int) -> list[Figure]:
         tractor = next(v for v in vehicles if v["plateNumber"].startswith("冀A"))
         trailer = next(v for v in vehicles if v["plateNumber"].endswith("挂"))
         for _ in range(per_worker):
-            bodies[w].append(_step_bodies([tractor, trailer], agents[0], b.window(w)))
+            bodies[w].append(journey.step_bodies([tractor, trailer], agents[0], start_in_days=b.window(w), days=1))
 
     for step in SLICE_STEPS:
         def patch(w: int, k: int, step: str = step) -> None:
@@ -259,33 +258,6 @@ def slice_calls(b: Bench, per_worker: int) -> list[Figure]:
         drafts[w][k] = b.carriers[w].post(f"/v1/{d['name']}:submit", {"etag": d["etag"]})
     out.append(run_parallel("POST /v1/applications/*:submit", submit, per_worker, w_n))
     return out
-
-
-def _step_bodies(vehicles: list[dict], agent: dict, start_in_days: int) -> dict[str, dict]:
-    cargo = {"emptyLoad": False, "name": "变压器", "weightKg": "30000", "lengthMm": "9000",
-             "widthMm": "3200", "heightMm": "3100"}
-    tractor, trailer = vehicles
-    curb = sum(int(v["curbMassKg"]) for v in vehicles)
-    total = curb + int(cargo["weightKg"])
-    axles = sum(int(v["axleCount"]) for v in vehicles)
-    overall = {
-        "totalMassKg": str(total),
-        "lengthMm": str(max(int(tractor["lengthMm"]) + int(trailer["lengthMm"]), int(cargo["lengthMm"]))),
-        "widthMm": str(max(max(int(v["widthMm"]) for v in vehicles), int(cargo["widthMm"]))),
-        "heightMm": str(max(int(trailer["heightMm"]) + 1200, int(cargo["heightMm"]) + 1200, 4000)),
-        "axleSpacingsMm": ["3200"] + ["1350"] * (axles - 2),
-        "axleLoadsKg": [str(total // axles)] * (axles - 1) + [str(total - (total // axles) * (axles - 1))],
-    }
-    today = dt.date.today()
-    start = today + dt.timedelta(days=start_in_days)
-
-    def date(d: dt.date) -> dict[str, int]:
-        return {"year": d.year, "month": d.month, "day": d.day}
-    passage = {"originProvince": journey.ORIGIN, "destinationProvince": journey.DESTINATION,
-               "route": journey.ROUTE, "startDate": date(start), "endDate": date(start + dt.timedelta(days=1)),
-               "multiTrip": False, "originPlace": "石家庄市", "destinationPlace": "南京市"}
-    return {"cargo": {"cargo": cargo}, "vehicles": {"vehicles": vehicles}, "overall": {"overall": overall},
-            "passage": {"passage": passage}, "agent": {"agent": agent}}
 
 
 def whole_slices(b: Bench, per_worker: int) -> tuple[Figure, Figure]:

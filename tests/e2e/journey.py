@@ -71,19 +71,12 @@ def new_application(api) -> dict:
     return api.post("/v1/applications", {"noticeReceipt": notice_receipt(api), "requestId": str(uuid.uuid4())})
 
 
-def fill_draft(carrier, *, start_in_days: int = 3, days: int = 7, plate_prefix: str = "冀A") -> dict:
-    """我要申请 -> the six steps with the fleet's vehicles and agent -> one uploaded document."""
-    app = new_application(carrier)
-    path = f"/v1/{app['name']}"
-
-    fleet = carrier.get("/v1/vehicles:suggest", params={"platePrefix": "冀"})["vehicles"]
-    tractor = next(v for v in fleet if v["plateNumber"].startswith(plate_prefix))
-    trailer = next(v for v in fleet if v["plateNumber"].endswith("挂"))
-    agent = carrier.get("/v1/agents:suggest", params={"namePrefix": ""})["agents"][0]
-
+def step_bodies(vehicles: list[dict], agent: dict, *, start_in_days: int, days: int) -> dict[str, dict]:
+    """The bodies of the five form steps (update mask -> body) for a tractor and trailer from
+    the fleet, a transformer of 30 t, Hebei -> Jiangsu over ``days`` days from ``start_in_days``."""
     cargo = {"emptyLoad": False, "name": "变压器", "weightKg": "30000", "lengthMm": "9000",
              "widthMm": "3200", "heightMm": "3100"}
-    vehicles = [tractor, trailer]
+    tractor, trailer = vehicles
     curb = sum(int(v["curbMassKg"]) for v in vehicles)
     total = curb + int(cargo["weightKg"])
     axles = sum(int(v["axleCount"]) for v in vehicles)
@@ -100,8 +93,21 @@ def fill_draft(carrier, *, start_in_days: int = 3, days: int = 7, plate_prefix: 
                "startDate": _date(today + dt.timedelta(days=start_in_days)),
                "endDate": _date(today + dt.timedelta(days=start_in_days + days)),
                "multiTrip": False, "originPlace": "石家庄市", "destinationPlace": "南京市"}
-    steps = [("cargo", {"cargo": cargo}), ("vehicles", {"vehicles": vehicles}), ("overall", {"overall": overall}),
-             ("passage", {"passage": passage}), ("agent", {"agent": agent})]
+    return {"cargo": {"cargo": cargo}, "vehicles": {"vehicles": list(vehicles)}, "overall": {"overall": overall},
+            "passage": {"passage": passage}, "agent": {"agent": agent}}
+
+
+def fill_draft(carrier, *, start_in_days: int = 3, days: int = 7, plate_prefix: str = "冀A") -> dict:
+    """我要申请 -> the six steps with the fleet's vehicles and agent -> one uploaded document."""
+    app = new_application(carrier)
+    path = f"/v1/{app['name']}"
+
+    fleet = carrier.get("/v1/vehicles:suggest", params={"platePrefix": "冀"})["vehicles"]
+    tractor = next(v for v in fleet if v["plateNumber"].startswith(plate_prefix))
+    trailer = next(v for v in fleet if v["plateNumber"].endswith("挂"))
+    agent = carrier.get("/v1/agents:suggest", params={"namePrefix": ""})["agents"][0]
+
+    steps = step_bodies([tractor, trailer], agent, start_in_days=start_in_days, days=days).items()
     for mask, body in steps:
         app = carrier.patch(path, {**body, "etag": app["etag"]}, params={"updateMask": mask})
 
