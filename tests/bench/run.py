@@ -56,12 +56,66 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
+# ---- where the CPU goes ----------------------------------------------------------------------
+# Every figure also records the CPU time each process spent per call: the stack's services,
+# PostgreSQL (the backends serving the bench's databases; not the server's own background
+# processes), the S3 server and the bench's own client threads.
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+WATCHED: dict[str, int] = {}  # name -> pid, filled once the stack runs
+PG_DATABASES: list[str] = []  # a part of the name of every bench database
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _postgres_pids() -> list[int]:
+    """The backends connected to a bench database (their title names the database)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                title = (d / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if title.startswith("postgres:") and any(db in title for db in PG_DATABASES):
+                pids.append(int(d.name))
+    return pids
+
+
+def cpu_snapshot() -> dict[str, float]:
+    snap = {name: _cpu_seconds(pid) for name, pid in WATCHED.items()}
+    snap.update({f"pg:{p}": _cpu_seconds(p) for p in _postgres_pids()})
+    snap["client"] = _cpu_seconds(os.getpid())
+    return snap
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per process between two snapshots, the backends summed as ``postgres``
+    (one that connected meanwhile counts whole; one that left is not counted)."""
+    spent: dict[str, float] = {"postgres": 0.0}
+    for k, v in after.items():
+        delta = max(0.0, v - before.get(k, 0.0))
+        key = "postgres" if k.startswith("pg:") else k
+        spent[key] = spent.get(key, 0.0) + delta
+    return spent
+
+
 @dataclass
 class Figure:
     name: str
     calls: int
     seconds: float
     lat: list[float]
+    cpu: dict[str, float] = field(default_factory=dict)  # process -> CPU seconds during the figure
+
+    def cpu_ms_per_call(self) -> dict[str, float]:
+        return {k: v * 1000 / self.calls for k, v in self.cpu.items() if self.calls}
 
     @property
     def rate(self) -> float:
@@ -98,15 +152,17 @@ def run_parallel(name: str, fn: Callable[[int, int], None], per_worker: int, wor
     threads = [threading.Thread(target=worker, args=(w,)) for w in range(workers)]
     for t in threads:
         t.start()
+    before = cpu_snapshot()
     start.wait()
     t0 = time.perf_counter()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - t0
+    after = cpu_snapshot()
     if errors:
         raise errors[0]
     flat = [x for w in lat for x in w]
-    return Figure(name, len(flat), elapsed, flat)
+    return Figure(name, len(flat), elapsed, flat, cpu_spent(before, after))
 
 
 class Client:
@@ -347,6 +403,19 @@ def table(figs: list[Figure], cheapest: Figure, p99_goal: dict[str, float]) -> l
     return misses
 
 
+def cpu_table(figs: list[Figure]) -> None:
+    """CPU ms per call by process: what a call costs the machine, wherever it is spent."""
+    names = [n for n in [*WATCHED, "postgres", "client"]
+             if any(f.cpu_ms_per_call().get(n, 0.0) >= 0.05 for f in figs)]
+    short = {n: n[:7] for n in names}
+    print(f"{'CPU ms per call':<42} " + " ".join(f"{short[n]:>7}" for n in names) + f" {'total':>7}")
+    print("-" * (43 + 8 * (len(names) + 1)))
+    for f in figs:
+        per = f.cpu_ms_per_call()
+        print(f"{f.name:<42} " + " ".join(f"{per.get(n, 0.0):>7.2f}" for n in names)
+              + f" {sum(per.values()):>7.2f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", default=os.environ.get("BENCH_SCALE", "national"),
@@ -366,6 +435,7 @@ def main() -> int:
     s3.start()
     tag = uuid.uuid4().hex[:6]
     urls = {c: create_database(admin, f"bench_{tag}_{c}") for c in CONTEXTS}
+    PG_DATABASES.append(f"bench_{tag}_")
     env = {f"PERMIT_{c.upper()}_DATABASE_URL": u for c, u in urls.items()}
     env.update(s3.endpoint.env())
     env.update({"PERMIT_DOCUMENTS_S3_BUCKET": "bench", "PERMIT_LOG_LEVEL": "WARNING",
@@ -383,6 +453,9 @@ def main() -> int:
         stack.run("permit_application", "import-legacy", f.name)
         os.unlink(f.name)
         stack.start_on_free_ports()
+        WATCHED.update({name: proc.pid for name, proc in stack.procs.items()})
+        if s3.proc is not None:
+            WATCHED["s3"] = s3.proc.pid
         b = Bench(stack, w_n, days=[3] * w_n)
 
         def sign_in_everyone() -> None:
@@ -410,6 +483,8 @@ def main() -> int:
         print(f"== every call, {w_n} clients (one call type at a time)")
         misses += table([cheapest, me, listing, *steps], cheapest,
                         {"POST /v1/applications/*:submit": GOAL_SUBMIT_P99})
+        print()
+        cpu_table([cheapest, me, listing, *steps])
         print(f"\n== whole slices, every call mixed: {whole.rate:.2f} slices/s, p50 {whole.p50:.0f} ms, "
               f"p99 {whole.p99:.0f} ms; its calls {mixed.rate:.1f} calls/s ({mixed.rate / cheapest.rate:.2f}x "
               f"cheapest), p50 {mixed.p50:.1f} ms, p99 {mixed.p99:.1f} ms\n", flush=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 import pytest
-from sqlalchemy import MetaData, String, func, select
+from sqlalchemy import MetaData, String, event, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from permit.application.v1 import events_pb2 as ev
@@ -233,6 +233,46 @@ def test_a_started_relay_is_woken_by_a_commit_not_by_its_poll(tables):
         assert got.wait(5)
     finally:
         relay.stop()
+
+
+def test_a_commit_from_another_process_wakes_a_listening_relay_AP_2(tables):
+    """PostgreSQL LISTEN/NOTIFY: a writer that never calls ``wake`` (another process: a
+    second replica, the legacy sync) still gets its event delivered at once."""
+    engine, outbox, _ = tables
+    got = threading.Event()
+    relay = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], lambda e: got.set())],
+                        poll_interval=60.0, listen_poll_interval=60.0)
+    relay.start()
+    other = make_engine(str(engine.url.render_as_string(hide_password=False)))
+    try:
+        assert relay._listening.wait(5), "the relay never listened"
+        time.sleep(0.3)  # its first round found nothing: it sleeps for the poll interval
+        record(other, outbox, withdrawn(1))
+        assert got.wait(5)
+    finally:
+        relay.stop()
+        other.dispose()
+
+
+def test_a_round_of_deliveries_moves_the_position_once(tables):
+    engine, outbox, _ = tables
+    record(engine, outbox, *(withdrawn(n) for n in range(5)))
+    got: list[str] = []
+    relay = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn],
+                                                         lambda e: got.append(unpack(e).reason))])
+    position_writes: list[str] = []
+
+    def count(conn, cursor, statement, *_):
+        if "outbox_consumer" in statement and not statement.lstrip().upper().startswith("SELECT"):
+            position_writes.append(statement)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert relay.run_once() == 5
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert got == [f"r{n}" for n in range(5)]
+    assert len(position_writes) <= 2  # one UPDATE (and the INSERT of a first round)
+    assert relay.pending() == 0
 
 
 def test_an_event_sink_over_grpc_dispatches_by_type_and_refuses_non_services(tables, grpc_serve):

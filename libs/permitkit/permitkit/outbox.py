@@ -128,11 +128,21 @@ def record_event(session: Session, outbox: Table, message: Message, *, now: dt.d
     if "occur_time" in fields and not event.HasField("occur_time"):
         event.occur_time.FromDatetime(when.astimezone(dt.UTC))
     eid: str = event.event_id
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
         _serialise_outbox_writers(session, outbox)
     session.execute(insert(outbox).values(
         event_id=eid, topic=topic_of(event), payload=event.SerializeToString(), create_time=when))
+    if postgres:
+        # Delivered to listeners at commit (not at all on rollback): every relay of this
+        # database, in any process, wakes then instead of at its next poll.
+        session.execute(select(func.pg_notify(notify_channel(outbox), "")))
     return eid
+
+
+def notify_channel(outbox: Table) -> str:
+    """The PostgreSQL channel a commit that queued an event notifies (per database)."""
+    return f"permit_{outbox.name}"
 
 
 def _serialise_outbox_writers(session: Session, outbox: Table) -> None:
@@ -154,14 +164,32 @@ def _serialise_outbox_writers(session: Session, outbox: Table) -> None:
 
 
 def first_delivery(session: Session, inbox: Table, event_id: str, topic: str) -> bool:
-    """Record ``event_id`` as received; False when it was already processed."""
+    """Record ``event_id`` as received; False when it was already processed.
+
+    One statement (``INSERT ... ON CONFLICT DO NOTHING``): a repeat inserts nothing.
+    A repeat delivered while the first is still in flight waits for that transaction
+    and then inserts nothing, or goes on when it rolled back.
+    """
     if not event_id:
         return True
-    if session.execute(select(inbox.c.event_id).where(inbox.c.event_id == event_id)).first():
+    dialect = session.get_bind().dialect.name
+    values = {"event_id": event_id, "topic": topic, "receive_time": utcnow()}
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    else:  # pragma: no cover - the services run on PostgreSQL or SQLite
+        return _first_delivery_portable(session, inbox, values)
+    stmt = upsert(inbox).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
+    return session.execute(stmt.returning(inbox.c.event_id)).first() is not None
+
+
+def _first_delivery_portable(session: Session, inbox: Table, values: dict[str, Any]) -> bool:
+    if session.execute(select(inbox.c.event_id).where(inbox.c.event_id == values["event_id"])).first():
         return False
     try:
         with session.begin_nested():
-            session.execute(insert(inbox).values(event_id=event_id, topic=topic, receive_time=utcnow()))
+            session.execute(insert(inbox).values(**values))
     except Exception as e:
         if is_unique_violation(e):
             return False
@@ -228,7 +256,7 @@ class OutboxRelay:
 
     def __init__(self, engine: Engine, outbox: Table, subscriptions: Iterable[Subscription], *,
                  service: str = "relay", poll_interval: float = 0.5, max_backoff: float = 30.0,
-                 batch_size: int = 50, max_attempts: int = 200) -> None:
+                 batch_size: int = 50, max_attempts: int = 200, listen_poll_interval: float = 5.0) -> None:
         self.engine = engine
         self.outbox = outbox
         self.consumers = outbox.metadata.tables[CONSUMER_TABLE]
@@ -236,6 +264,9 @@ class OutboxRelay:
         self.subscriptions = {s.consumer: s for s in subscriptions}
         self.service = service
         self.poll_interval = poll_interval
+        # The poll while a LISTEN connection is up: commits wake the relay themselves, so a
+        # poll only covers a notification lost with its connection.
+        self.listen_poll_interval = max(poll_interval, listen_poll_interval)
         # The longest wait between two attempts of a failing delivery (bounded:
         # a consumer back after an outage is served within this).
         self.max_backoff = max_backoff
@@ -247,6 +278,12 @@ class OutboxRelay:
         self._stop = threading.Event()
         self._wakes = {c: threading.Event() for c in self.subscriptions}
         self._threads: list[threading.Thread] = []
+        # When each consumer's next delivery attempt is due (None: nothing waits out a
+        # backoff), as its last delivery round found it.
+        self._due: dict[str, dt.datetime | None] = {}
+        # Set while a connection LISTENs on the outbox's channel (PostgreSQL): commits
+        # in any process wake the relay, and polling is only a safety net.
+        self._listening = threading.Event()
 
     @property
     def topics(self) -> frozenset[str]:
@@ -345,11 +382,15 @@ class OutboxRelay:
         now = utcnow()
         with self.engine.connect() as conn:
             position, attempts, next_attempt = self._position(conn, consumer)
+            self._due[consumer] = next_attempt
             if next_attempt is not None and next_attempt > now:
                 return 0  # keep order: the consumer's next event waits for its retry
             rows = conn.execute(
                 select(self.outbox).where(self.outbox.c.seq > position, self.outbox.c.topic.in_(sub.topics))
                 .order_by(self.outbox.c.seq).limit(self.batch_size)).mappings().all()
+        # The position moves once per round, not once per event: a relay stopped in the
+        # middle delivers the round's delivered events again, which consumers ignore (inbox).
+        done = position
         for row in rows:
             try:
                 with bind(principal=service_principal(self.service), request_id=row["event_id"]):
@@ -364,25 +405,31 @@ class OutboxRelay:
                         conn.execute(insert(self.parked).values(
                             consumer=consumer, seq=row["seq"], event_id=row["event_id"], topic=row["topic"],
                             attempts=attempts, last_error=error, park_time=utcnow()))
-                        self._save(conn, consumer, position=row["seq"], attempts=0, next_attempt_time=None,
+                        done = row["seq"]
+                        self._save(conn, consumer, position=done, attempts=0, next_attempt_time=None,
                                    last_error=error)
                     else:
-                        self._save(conn, consumer, attempts=attempts, last_error=error,
-                                   next_attempt_time=utcnow() + dt.timedelta(seconds=self.backoff(attempts)))
+                        due = utcnow() + dt.timedelta(seconds=self.backoff(attempts))
+                        self._save(conn, consumer, position=done, attempts=attempts, last_error=error,
+                                   next_attempt_time=due)
+                        self._due[consumer] = due
+                position = done
                 OUTBOX_DELIVERIES.labels(row["topic"], "parked" if permanent else "retry").inc()
                 log.warning("outbox_delivery_failed", topic=row["topic"], event_id=row["event_id"],
                             consumer=consumer, attempts=attempts, permanent=permanent, error=str(e)[:300])
                 if permanent:
                     attempts = 0
                     continue
-                break
-            with self.engine.begin() as conn:
-                self._save(conn, consumer, position=row["seq"], attempts=0, next_attempt_time=None,
-                           last_error=None)
+                return delivered
+            done = row["seq"]
             attempts = 0
             OUTBOX_DELIVERIES.labels(row["topic"], "delivered").inc()
             log.info("outbox_delivered", topic=row["topic"], event_id=row["event_id"], consumer=consumer)
             delivered += 1
+        if done != position:
+            with self.engine.begin() as conn:
+                self._save(conn, consumer, position=done, attempts=0, next_attempt_time=None, last_error=None)
+            self._due[consumer] = None
         return delivered
 
     def _loop(self, consumer: str) -> None:
@@ -400,19 +447,42 @@ class OutboxRelay:
                 wake.wait(self._sleep(consumer))
 
     def _sleep(self, consumer: str) -> float:
-        try:
-            with self.engine.connect() as conn:
-                next_attempt = self._position(conn, consumer)[2]
-        except Exception:  # noqa: BLE001
-            return self.poll_interval
-        if next_attempt is None:
-            return self.poll_interval
-        return max(0.05, min(self.max_backoff, (next_attempt - utcnow()).total_seconds()))
+        poll = self.listen_poll_interval if self._listening.is_set() else self.poll_interval
+        due = self._due.get(consumer)
+        if due is None:
+            return poll
+        return max(0.05, min(self.max_backoff, (due - utcnow()).total_seconds()))
+
+    def _listen(self) -> None:
+        """Wake every consumer on each commit that queued an event, in any process
+        (PostgreSQL ``LISTEN``); reconnects after a lost connection, polling meanwhile."""
+        import psycopg
+
+        channel = notify_channel(self.outbox)
+        url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f'LISTEN "{channel}"')
+                    self._listening.set()
+                    self.wake()  # anything committed before the LISTEN
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self.wake()
+            except Exception as e:  # noqa: BLE001 - the database may be briefly away
+                log.warning("outbox_listen_lost", service=self.service, error=str(e)[:300])
+            finally:
+                self._listening.clear()
+            self._stop.wait(1.0)
 
     def start(self) -> None:
         for consumer in self.subscriptions:
             t = threading.Thread(target=self._loop, args=(consumer,), name=f"outbox-{self.service}-{consumer}",
                                  daemon=True)
+            t.start()
+            self._threads.append(t)
+        if self.engine.dialect.name == "postgresql" and self.subscriptions:
+            t = threading.Thread(target=self._listen, name=f"outbox-{self.service}-listen", daemon=True)
             t.start()
             self._threads.append(t)
 
