@@ -20,9 +20,12 @@ install: $(VENV)/.installed
 UV := $(VENV)/bin/uv
 UV_PIN = $(shell grep -E '^uv==' requirements-dev.txt)
 
+# The venv is made without pip (ensurepip alone takes seconds); the system's pip puts uv
+# into it, or, where the system Python has no pip (or one older than 22.3), ensurepip does.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	test -x $(UV) || $(PY) -m pip install -q --disable-pip-version-check "$(UV_PIN)"
+	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
+	test -x $(UV) || $(PYTHON) -m pip --python $(PY) install -q --disable-pip-version-check "$(UV_PIN)" 2>/dev/null \
+	  || { $(PY) -m ensurepip -q && $(PY) -m pip install -q --disable-pip-version-check "$(UV_PIN)"; }
 	$(UV) pip install -q --compile-bytecode --python $(PY) -r requirements-dev.txt
 	$(PY) -c 'import sys, sysconfig; open(sysconfig.get_paths()["purelib"] + "/permit-workspace.pth", "w").write("\n".join(sys.argv[1:]) + "\n")' \
 	  $(CURDIR)/gen/python $(CURDIR)/libs/permitkit $(CURDIR)/services/gateway $(CURDIR)/scripts \
