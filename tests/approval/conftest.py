@@ -32,6 +32,7 @@ from permit.documents.v1 import documents_pb2, documents_service_pb2_grpc
 from permit.events.v1 import event_sink_pb2, event_sink_pb2_grpc
 from permit.routing.v1 import routing_pb2, routing_service_pb2, routing_service_pb2_grpc
 from permit.type.v1 import types_pb2
+from permit_approval import queue_counts
 from permit_approval.__main__ import MIGRATIONS
 from permit_approval.bootstrap import App, build
 from permit_approval.config import Settings
@@ -477,6 +478,9 @@ def running(approval_db: str, fake_application: FakeApplicationServer,
     try:
         yield Running(app, svc_grpc.ApprovalServiceStub(channel), event_sink_pb2_grpc.EventSinkServiceStub(channel),
                       fake_application, clock, port)
+        # Whatever the test did, the kept work-queue counts are those of the cases (RV-2).
+        with app.engine.connect() as conn:
+            assert queue_counts.kept_counts(conn) == queue_counts.fresh_counts(conn)
     finally:
         channel.close()
         server.stop(0).wait()

@@ -2,7 +2,8 @@
 
 ``national``: 1,000,000 applications across 100,000 parties (each with its own
 fleet of plates), their plates, province progress and state changes, and
-100,000 open review cases with their reviews. ``small``: a hundredth of that.
+100,000 open review cases with their reviews, and the officers' work-queue counts of
+those cases. ``small``: a hundredth of that.
 Rows are written as COPY text in large blocks; columns the loader does not set
 get a neutral value of their type, so the loader follows the migrations.
 """
@@ -18,6 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from sqlalchemy import NullPool, create_engine
+
+from permit_approval import queue_counts
 
 SCALES = {
     # parties, applications, open cases
@@ -286,5 +290,14 @@ def load(app_url: str, approval_url: str, *, scale: str, bench_parties: list[str
         for t in ("review_case", "review"):
             conn.execute(f"ANALYZE {t}")
         conn.commit()
+    # The officers' queue counts are kept by the use cases; cases copied in are counted here.
+    t1 = time.perf_counter()
+    engine = create_engine(approval_url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=NullPool)
+    try:
+        with engine.begin() as sa_conn:
+            rows = queue_counts.recount(sa_conn)
+    finally:
+        engine.dispose()
+    progress(f"  counted the work queues ({rows:,} counts) in {time.perf_counter() - t1:.0f} s")
     return Loaded(applications=n_apps, parties=n_parties, open_cases=opened, state_changes=changes,
                   seconds=time.perf_counter() - t0, sample=sample)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import BindParameter, Boolean, Select, String, func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,11 +18,88 @@ from permit_approval.models import (
     Extension,
     Permit,
     PermitSequence,
+    QueueKind,
     Review,
     ReviewState,
     VehicleChange,
+    WorkQueueCount,
 )
 from permitkit.db import RepositoryBase
+
+
+def queue_steps(*, province: str | None, acceptance: bool, review: bool, state: str = "",
+                cases: Collection[str] | BindParameter[Any] | None = None,
+                in_order: bool = False) -> list[Select[Any]]:
+    """Every step of an open case that waits for ``province`` (for any province when None),
+    one select per kind of step, each of (case_id, due, province, state, queue, live): the
+    step's case, its due date, the province it waits for, the case's state, whose queue holds
+    it (``QueueKind.ACCEPT``: the origin's acceptance officers; ``REVIEW``: the province's
+    reviewers) and whether it counts. Only cases in ``state`` and among ``cases`` when given.
+
+    For acceptance officers: the origin's cases to accept, to issue, or with a vehicle
+    change to decide; for reviewers: the province's pending reviews of cases under review.
+    Steps without a statutory deadline are due on their acceptance date. The work queue
+    pages and the queue counts (``permit_approval.queue_counts``) both read these.
+
+    A review's case state is looked up by the case's key (a join would read every case
+    under review in the country). ``in_order``: for a reader of the first steps in due
+    order, it is not a condition but the ``live`` column, so that the server reads the
+    province's pending reviews in index order and looks up only the cases of the rows it
+    returns; the reader skips the steps that are not live. Otherwise every step returned
+    is live.
+    """
+    def wanted(*states: CaseState) -> list[str]:
+        return [s.value for s in states if not state or s == state]
+
+    def const(value: str) -> Any:
+        """A state written into the statement, not bound: the partial indexes then match
+        whatever plan the server keeps for it."""
+        return literal(value, String(32), literal_execute=True)
+
+    def step(case_id: Any, due: Any, where: Any, case_state: Any, queue: QueueKind, live: Any = None) -> Any:
+        return select(case_id.label("case_id"), due.label("due"), where.label("province"),
+                      case_state.label("state"), literal(queue.value, String(16)).label("queue"),
+                      (live if live is not None else literal(True, Boolean)).label("live"))
+
+    parts: list[Select[Any]] = []
+    if acceptance:
+        for st, due in ((CaseState.AWAITING_ACCEPTANCE, Case.acceptance_due_date),
+                        (CaseState.READY_TO_ISSUE, Case.accepted_on)):
+            if not wanted(st):
+                continue
+            part = step(Case.id, due, Case.origin_province, literal(st.value, String(32)), QueueKind.ACCEPT
+                        ).where(Case.state == const(st))
+            if province is not None:
+                part = part.where(Case.origin_province == province)
+            if cases is not None:
+                part = part.where(Case.id.in_(cases))
+            parts.append(part)
+        changing = wanted(CaseState.UNDER_REVIEW, CaseState.READY_TO_ISSUE)
+        if changing:
+            part = (step(VehicleChange.case_id, Case.accepted_on, Case.origin_province, Case.state, QueueKind.ACCEPT)
+                    .join(Case, Case.id == VehicleChange.case_id)
+                    .where(VehicleChange.state == const(ChangeState.PENDING),
+                           Case.state.in_([const(st) for st in changing])))
+            if province is not None:
+                part = part.where(Case.origin_province == province)
+            if cases is not None:
+                part = part.where(VehicleChange.case_id.in_(cases))
+            parts.append(part)
+    if review and wanted(CaseState.UNDER_REVIEW):
+        case_state = (select(Case.state).where(Case.id == Review.case_id)
+                      .correlate(Review).scalar_subquery())
+        under_review = case_state == const(CaseState.UNDER_REVIEW)
+        part = step(Review.case_id, Review.due_date, Review.province,
+                    literal(CaseState.UNDER_REVIEW.value, String(32)), QueueKind.REVIEW,
+                    live=under_review if in_order else None).where(Review.state == const(ReviewState.PENDING))
+        if not in_order:
+            part = part.where(under_review)
+        if province is not None:
+            part = part.where(Review.province == province)
+        if cases is not None:
+            part = part.where(Review.case_id.in_(cases))
+        parts.append(part)
+    return parts
 
 
 class CaseRepository(RepositoryBase[Case]):
@@ -55,7 +133,7 @@ class CaseRepository(RepositoryBase[Case]):
         vehicle change to decide; for reviewers: the province's pending reviews.
         Steps without a statutory deadline sort by their acceptance date.
         """
-        parts = self._queue_parts(province=province, acceptance=acceptance, review=review)
+        parts = queue_steps(province=province, acceptance=acceptance, review=review)
         if not parts:
             return []
         q = union_all(*parts).subquery()
@@ -65,46 +143,45 @@ class CaseRepository(RepositoryBase[Case]):
             stmt = stmt.limit(limit)
         return self._cases([r.case_id for r in self.session.execute(stmt).all()])
 
-    def _queue_parts(self, *, province: str, acceptance: bool, review: bool) -> list[Any]:
-        """(case_id, due) of every step waiting for ``province``, one select per kind of step."""
-        parts: list[Any] = []
-        if acceptance:
-            parts.append(select(Case.id.label("case_id"),
-                                Case.acceptance_due_date.label("due")).where(
-                Case.state == CaseState.AWAITING_ACCEPTANCE, Case.origin_province == province))
-            parts.append(select(Case.id.label("case_id"), Case.accepted_on.label("due")).where(
-                Case.state == CaseState.READY_TO_ISSUE, Case.origin_province == province))
-            parts.append(select(VehicleChange.case_id.label("case_id"), Case.accepted_on.label("due"))
-                         .join(Case, Case.id == VehicleChange.case_id).where(
-                VehicleChange.state == ChangeState.PENDING, Case.origin_province == province,
-                Case.state.in_([CaseState.UNDER_REVIEW, CaseState.READY_TO_ISSUE])))
-        if review:
-            # The province's pending reviews, each case's state looked up by its key
-            # (a join would read every case under review in the country).
-            case_state = (select(Case.state).where(Case.id == Review.case_id)
-                          .correlate(Review).scalar_subquery())
-            parts.append(select(Review.case_id.label("case_id"), Review.due_date.label("due")).where(
-                Review.province == province, Review.state == ReviewState.PENDING,
-                case_state == CaseState.UNDER_REVIEW))
-        return parts
-
     def work_queue_page(self, *, province: str, acceptance: bool, review: bool, state: str, offset: int,
                         limit: int) -> tuple[list[Case], dict[str, int]]:
         """One page of ``work_queue`` (only cases in ``state`` when given) and the count of the
-        whole queue per state, in the database: two statements and the page's cases, however
-        long the province's queue is."""
-        parts = self._queue_parts(province=province, acceptance=acceptance, review=review)
-        if not parts:
+        whole queue per state, however long the province's queue is.
+
+        The steps are read in due order from their indexes, merged, and only as far as the
+        page: a case with several steps comes first at its earliest (the order of
+        ``work_queue``). The counts are kept rows (``WorkQueueCount``), not a count.
+        """
+        kind = QueueKind.of(acceptance=acceptance, review=review)
+        if kind is None:
             return [], {}
-        q = union_all(*parts).subquery()
-        grouped = select(q.c.case_id, func.min(q.c.due).label("due")).group_by(q.c.case_id).subquery()
-        counts = {st: int(n) for st, n in self.session.execute(
-            select(Case.state, func.count()).join(grouped, grouped.c.case_id == Case.id).group_by(Case.state))}
-        stmt = select(grouped.c.case_id).join(Case, Case.id == grouped.c.case_id)
-        if state:
-            stmt = stmt.where(Case.state == state)
-        stmt = stmt.order_by(grouped.c.due, grouped.c.case_id).offset(offset).limit(limit)
-        return self._cases(list(self.session.scalars(stmt))), counts
+        counts = {st: n for st, n in self.session.execute(
+            select(WorkQueueCount.state, WorkQueueCount.cases).where(
+                WorkQueueCount.province == province, WorkQueueCount.queue == kind, WorkQueueCount.cases > 0))}
+        parts = queue_steps(province=province, acceptance=acceptance, review=review, state=state, in_order=True)
+        if not parts:
+            return [], counts
+
+        def first(n: int) -> Select[Any]:
+            """The first ``n`` steps: the first ``n`` of each kind, each read in order from its
+            index (the server would not carry the order into the members of a union)."""
+            heads = []
+            for part in parts:
+                head = part.order_by(part.selected_columns.due, part.selected_columns.case_id).limit(n).subquery()
+                heads.append(select(head.c.case_id, head.c.due, head.c.live))
+            q = union_all(*heads).subquery()
+            return select(q.c.case_id, q.c.live).order_by(q.c.due, q.c.case_id).limit(n)
+
+        wanted = offset + limit
+        fetch = wanted
+        while True:
+            rows = self.session.execute(first(fetch)).all()
+            # Each case at its earliest step; steps that do not count are skipped.
+            ids = list(dict.fromkeys(r.case_id for r in rows if r.live))
+            if len(ids) >= wanted or len(rows) < fetch:
+                break
+            fetch += 2 * (wanted - len(ids))  # steps skipped: read on
+        return self._cases(ids[offset:wanted]), counts
 
     def _cases(self, ids: list[str]) -> list[Case]:
         if not ids:

@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from permit_approval import errors, published
 from permit_approval.models import INBOX, OUTBOX, Case, OutgoingEvent
+from permit_approval.queue_counts import QueueCountKeeper
 from permit_approval.repository import (
     CalendarRepository,
     CaseRepository,
@@ -49,6 +50,8 @@ class ApprovalUnitOfWork(SqlAlchemyUnitOfWork):
         self.permits = PermitRepository(session)
         self.calendars = CalendarRepository(session)
         self.submissions = SubmissionRepository(session)
+        # The work-queue counts change with the cases, in the same transaction (RV-2).
+        QueueCountKeeper(session)
 
     def record(self, events: list[OutgoingEvent], case: Case) -> None:
         """Queue, in this transaction, the event messages of what ``case`` (or its permit)

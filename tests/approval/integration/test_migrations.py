@@ -15,7 +15,7 @@ def test_the_embedded_sqlite_default_migrates_and_serves_a_case(tmp_path) -> Non
     """`make run` uses SQLite files: the same migrations and use cases must work there."""
     import datetime as dt
 
-    from permit_approval import services
+    from permit_approval import queue_counts, services
     from permit_approval.unit_of_work import ApprovalUnitOfWork
     from permitkit.context import Principal
     from permitkit.db import make_engine, make_session_factory
@@ -38,5 +38,15 @@ def test_the_embedded_sqlite_default_migrates_and_serves_a_case(tmp_path) -> Non
         case = services.accept_case(uow, principal=officer, name=case.name, etag=case.etag, now=now)
         assert [r.province for r in case.reviews] == ["130000", "370000"]
         assert case.etag == '"2"'
+        # The work queue and its kept counts (RV-2) on SQLite too.
+        queue = services.list_work_queue(uow, principal=officer, page_size=20, page_token="", now=now)
+        assert queue.state_counts == {} and queue.cases == []
+        reviewer = Principal(subject="officers/2", province="370000", roles=frozenset({"officer.review"}))
+        queue = services.list_work_queue(uow, principal=reviewer, page_size=20, page_token="", now=now)
+        assert [c.id for c in queue.cases] == [case.id] and queue.state_counts == {"UNDER_REVIEW": 1}
+        with engine.connect() as conn:
+            assert queue_counts.kept_counts(conn) == queue_counts.fresh_counts(conn) == {
+                ("130000", "REVIEW", "UNDER_REVIEW"): 1, ("130000", "ACCEPT_REVIEW", "UNDER_REVIEW"): 1,
+                ("370000", "REVIEW", "UNDER_REVIEW"): 1, ("370000", "ACCEPT_REVIEW", "UNDER_REVIEW"): 1}
     finally:
         engine.dispose()

@@ -150,3 +150,66 @@ def test_the_queue_paged_in_the_database_is_the_filtered_queue_page_by_page_RV_2
             == {"CASE_STATE_AWAITING_ACCEPTANCE": 4, "CASE_STATE_UNDER_REVIEW": 3})
     under_review = queue(state=pb.CASE_STATE_UNDER_REVIEW, page_size=2)
     assert under_review.total_size == 3 and len(under_review.cases) == 2 and under_review.next_page_token
+
+
+def test_the_counts_follow_every_step_at_once_for_each_kind_of_officer_RV_2(running: Running) -> None:
+    """The counts per state are kept with the cases, not counted on each read: after each
+    step the officer who took it, and every other, sees the new counts at once; an officer
+    who accepts and reviews counts a case waiting for both once."""
+    from permit.type.v1 import types_pb2
+
+    def counts(province: str, *roles: str) -> dict[str, int]:
+        q = running.stub.ListWorkQueue(svc.ListWorkQueueRequest(page_size=1),
+                                       metadata=running.officer(province, *roles),  # type: ignore[arg-type]
+                                       timeout=10)
+        got = {pb.CaseState.Name(c.state).removeprefix("CASE_STATE_"): c.count for c in q.state_counts}
+        assert q.total_size == sum(got.values())
+        return got
+
+    def hebei() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+        return counts(HEBEI, "officer.accept"), counts(HEBEI, "officer.review"), counts(HEBEI)
+
+    a = running.submit(application="applications/K1")
+    b = running.submit(application="applications/K2")
+    assert hebei() == ({"AWAITING_ACCEPTANCE": 2}, {}, {"AWAITING_ACCEPTANCE": 2})
+    a = running.accept(a)
+    assert hebei() == ({"AWAITING_ACCEPTANCE": 1}, {"UNDER_REVIEW": 1},
+                       {"AWAITING_ACCEPTANCE": 1, "UNDER_REVIEW": 1})
+    assert counts(SHANDONG) == counts(JIANGSU) == {"UNDER_REVIEW": 1}
+    # A vehicle change to decide: Hebei's acceptance officer sees the case too, the officer
+    # of both still once.
+    running.fake.servicer.vehicles["vehicles/v9"] = application_pb2.Vehicle(
+        plate_number="冀A99999", owner="parties/p1", source="FLEET", curb_mass_kg=9000,
+        axle_count=3, wheelbase_mm=3500, tyre_count=10)
+    a = running.stub.RequestVehicleChange(
+        svc.RequestVehicleChangeRequest(case=a.name, old_plate_number="冀A12345", new_vehicle="vehicles/v9",
+                                        power_of_attorney="documents/poa2"),
+        metadata=running.applicant())  # type: ignore[arg-type]
+    assert hebei() == ({"AWAITING_ACCEPTANCE": 1, "UNDER_REVIEW": 1}, {"UNDER_REVIEW": 1},
+                       {"AWAITING_ACCEPTANCE": 1, "UNDER_REVIEW": 1})
+    running.decide(a, HEBEI)
+    assert hebei() == ({"AWAITING_ACCEPTANCE": 1, "UNDER_REVIEW": 1}, {},
+                       {"AWAITING_ACCEPTANCE": 1, "UNDER_REVIEW": 1})
+    running.stub.DecideVehicleChange(svc.DecideVehicleChangeRequest(name=a.vehicle_changes[0].name,
+                                                                    decision=pb.DECISION_APPROVE),
+                                     metadata=running.officer(HEBEI), timeout=10)  # type: ignore[arg-type]
+    assert hebei() == ({"AWAITING_ACCEPTANCE": 1}, {}, {"AWAITING_ACCEPTANCE": 1})
+    running.decide(a, SHANDONG)
+    assert counts(SHANDONG) == {} and counts(JIANGSU) == {"UNDER_REVIEW": 1}
+    a = running.decide(a, JIANGSU)
+    assert counts(JIANGSU) == {}
+    assert hebei() == ({"AWAITING_ACCEPTANCE": 1, "READY_TO_ISSUE": 1}, {},
+                       {"AWAITING_ACCEPTANCE": 1, "READY_TO_ISSUE": 1})
+    running.issue(a)
+    assert hebei() == ({"AWAITING_ACCEPTANCE": 1}, {}, {"AWAITING_ACCEPTANCE": 1})
+    # Returned by a province, corrected, accepted again; then withdrawn.
+    b = running.accept(b)
+    running.decide(b, SHANDONG, pb.DECISION_RETURN, reason="补充材料")
+    assert counts(SHANDONG) == counts(JIANGSU) == {} and hebei() == ({}, {}, {})
+    b = running.submit(application="applications/K2", submission=2)
+    assert hebei() == ({"AWAITING_ACCEPTANCE": 1}, {}, {"AWAITING_ACCEPTANCE": 1})
+    running.accept(b)
+    assert counts(SHANDONG) == {"UNDER_REVIEW": 1}
+    running.send(application_events.ApplicationWithdrawn(
+        event_id="w1", application=types_pb2.ApplicationRef(name=b.application), reason="不再运输"))
+    assert counts(SHANDONG) == {} and hebei() == ({}, {}, {})

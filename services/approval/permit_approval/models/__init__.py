@@ -4,7 +4,8 @@
 - ``case``: the case with its reviews, audit trail and vehicle changes;
 - ``permit``: the permit and its extensions;
 - ``submission``: the application as submitted, one row per submission;
-- ``numbering``: permit numbers and the working calendar's administrator years.
+- ``numbering``: permit numbers and the working calendar's administrator years;
+- ``queue``: the number of cases in each work queue.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ from permit_approval.models.permit import (  # noqa: F401
     Permit,
     add_months,
     multi_trip_last_day,
+)
+from permit_approval.models.queue import (  # noqa: F401
+    QueueKind,
+    WorkQueueCount,
 )
 from permit_approval.models.submission import (  # noqa: F401
     CaseSubmission,

@@ -16,10 +16,12 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,6 +51,11 @@ from permit_approval.workdays import (
 )
 from permitkit.db import TimestampMixin
 from permitkit.etags import etag_matches
+
+
+def _partial_index(name: str, *columns: str, where: str) -> Index:
+    """An index of the rows matching ``where`` only (PostgreSQL and SQLite alike)."""
+    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
 
 
 class Case(EmitsEvents, TimestampMixin, Base):
@@ -94,6 +101,14 @@ class Case(EmitsEvents, TimestampMixin, Base):
         lazy="selectin")
 
     __mapper_args__ = {"version_id_col": version}
+    # The work queue (RV-1, RV-4): the origin's cases to accept and to issue, by due date,
+    # read in that order and only as far as the page.
+    __table_args__ = (
+        _partial_index("ix_review_case_awaiting_queue", "origin_province", "acceptance_due_date", "id",
+                       where="state = 'AWAITING_ACCEPTANCE'"),
+        _partial_index("ix_review_case_ready_queue", "origin_province", "accepted_on", "id",
+                       where="state = 'READY_TO_ISSUE'"),
+    )
 
     # -- construction ---------------------------------------------------------------------
 
@@ -627,7 +642,11 @@ class Review(Base):
     """One province's review of a case (RV-2), with its deadline (RV-4)."""
 
     __tablename__ = "review"
-    __table_args__ = (UniqueConstraint("case_id", "province", name="uq_review_case_province"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "province", name="uq_review_case_province"),
+        # The work queue (RV-2, RV-4): the province's pending reviews by due date.
+        _partial_index("ix_review_pending_queue", "province", "due_date", "case_id", where="state = 'PENDING'"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("review_case.id", ondelete="CASCADE"),
@@ -709,6 +728,8 @@ class VehicleChange(Base):
     """A request to replace a vehicle of a case under review (PQ-10)."""
 
     __tablename__ = "vehicle_change"
+    # The origin's work queue (PQ-10): the changes still to decide.
+    __table_args__ = (_partial_index("ix_vehicle_change_pending", "case_id", where="state = 'PENDING'"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("review_case.id", ondelete="CASCADE"),
