@@ -18,7 +18,7 @@ from google.protobuf.message import Message as ProtoMessage
 from permit.application.v1 import events_pb2 as app_ev
 from permit.approval.v1 import events_pb2 as apr_ev
 from permit.identity.v1 import events_pb2 as id_ev
-from permit_notifications.models import Delivery, DeliveryState, Message, Reminder
+from permit_notifications.models import Delivery, DeliveryState, Message
 from permit_notifications.services import new_id
 from permit_notifications.templates import load_templates, render
 from permit_notifications.unit_of_work import NotificationsUnitOfWork
@@ -211,22 +211,26 @@ def write_message(uow: NotificationsUnitOfWork, note: Note, event_id: str, *, pu
 
 
 def schedule(uow: NotificationsUnitOfWork, event: Any) -> None:
-    """Reminders for the deadlines an event sets; older ones of the same review are cancelled."""
+    """Reminders for the deadlines an event sets; older ones of the same review are cancelled
+    (two statements, however many provinces the event names)."""
     case = getattr(event, "case", "")
+    rows: list[dict[str, Any]] = []
     for due in _dues(event):
         due_date = to_date(due.due_date)
         if not case or not due.province or due_date is None:
             continue
-        uow.reminders.cancel(case, due.province)
         # Approval owns the working calendar: it names the working day before
         # the due date; an event without it (an older producer) falls back to
         # the calendar day before.
         remind = to_date(getattr(due, "remind_date", None)) or (due_date - dt.timedelta(days=1))
         ref = event.application
         for kind, fire in (("REVIEW_DUE_SOON", remind), ("REVIEW_OVERDUE", due_date + dt.timedelta(days=1))):
-            uow.reminders.add_once(Reminder(case_name=case, province=due.province, kind=kind, due_date=due_date,
-                                            fire_date=fire, application=ref.name,
-                                            application_number=ref.number))
+            rows.append({"case_name": case, "province": due.province, "kind": kind, "due_date": due_date,
+                         "fire_date": fire, "application": ref.name, "application_number": ref.number,
+                         "fired": False, "cancelled": False})
+    if rows:
+        uow.reminders.cancel(case, {r["province"] for r in rows})
+        uow.reminders.put(rows)
 
 
 def cancel_reminders(uow: NotificationsUnitOfWork, event: Any) -> None:

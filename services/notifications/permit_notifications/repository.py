@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
@@ -154,22 +154,31 @@ class ReminderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add_once(self, reminder: Reminder) -> bool:
-        try:
-            with self.session.begin_nested():
-                self.session.add(reminder)
-                self.session.flush()
-        except Exception as e:
-            if is_unique_violation(e):
-                return False
-            raise
-        return True
+    def put(self, reminders: Sequence[Mapping[str, object]]) -> None:
+        """Schedule ``reminders`` (column values) in one statement. One already kept for the
+        same case, province, kind and due date is scheduled again (no longer cancelled, at the
+        new fire date) unless it has fired."""
+        if not reminders:
+            return
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+        stmt = upsert(Reminder).values([dict(r) for r in reminders])
+        self.session.execute(stmt.on_conflict_do_update(
+            index_elements=["case_name", "province", "kind", "due_date"],
+            set_={"cancelled": False, "fire_date": stmt.excluded.fire_date},
+            where=Reminder.fired.is_(False)))
 
-    def cancel(self, case_name: str, province: str | None = None) -> int:
+    def cancel(self, case_name: str, province: str | Collection[str] | None = None) -> int:
+        """Cancel the case's reminders not yet fired: all, or those of ``province`` (one or several)."""
         q = update(Reminder).where(Reminder.case_name == case_name, Reminder.fired.is_(False),
                                    Reminder.cancelled.is_(False))
-        if province:
+        if isinstance(province, str) and province:
             q = q.where(Reminder.province == province)
+        elif province and not isinstance(province, str):
+            q = q.where(Reminder.province.in_(sorted(province)))
         return int(self.session.execute(q.values(cancelled=True)).rowcount or 0)  # type: ignore[attr-defined]
 
     def due(self, today: dt.date, *, limit: int = 200) -> list[Reminder]:

@@ -245,3 +245,25 @@ class TestReminders:
 
         fire_reminders(app.uow_factory(), dt.date(2030, 4, 30))
         assert self.officer_kinds(channel, case) == []
+
+    def test_the_same_due_date_set_again_keeps_its_reminders_MS_2(self, channel, app: App) -> None:
+        """A deadline announced twice (a second event naming the same due date) is one
+        deadline: its reminders stay scheduled, at the date last named."""
+        case = f"cases/{uuid.uuid4().hex[:8]}"
+        deliver(channel, self.due_event(case, dt.date(2030, 5, 8), dt.date(2030, 5, 7)))
+        deliver(channel, self.due_event(case, dt.date(2030, 5, 8), dt.date(2030, 5, 6)))
+        from permit_notifications.handlers import fire_reminders
+
+        fire_reminders(app.uow_factory(), dt.date(2030, 5, 6))
+        assert self.officer_kinds(channel, case) == [npb.MESSAGE_KIND_REVIEW_DUE_SOON]
+
+    def test_a_moved_due_date_cancels_the_old_reminders_MS_2(self, channel, app: App) -> None:
+        case = f"cases/{uuid.uuid4().hex[:8]}"
+        deliver(channel, self.due_event(case, dt.date(2030, 6, 8), dt.date(2030, 6, 7)))
+        deliver(channel, self.due_event(case, dt.date(2030, 6, 20), dt.date(2030, 6, 19)))
+        from permit_notifications.handlers import fire_reminders
+
+        fire_reminders(app.uow_factory(), dt.date(2030, 6, 10))
+        assert self.officer_kinds(channel, case) == []
+        fire_reminders(app.uow_factory(), dt.date(2030, 6, 19))
+        assert self.officer_kinds(channel, case) == [npb.MESSAGE_KIND_REVIEW_DUE_SOON]
