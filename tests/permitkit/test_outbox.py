@@ -254,6 +254,36 @@ def test_a_commit_from_another_process_wakes_a_listening_relay_AP_2(tables):
         other.dispose()
 
 
+def test_a_commit_wakes_only_the_consumers_of_its_events(tables):
+    """The notification names the topic: a consumer of other events does not run a round."""
+    engine, outbox, _ = tables
+    got = threading.Event()
+    relay = OutboxRelay(engine, outbox, [
+        Subscription.of("withdrawals", [ev.ApplicationWithdrawn], lambda e: got.set()),
+        Subscription.of("routes", [ev.RouteApproved], lambda e: None)],
+        poll_interval=60.0, listen_poll_interval=60.0)
+    rounds = {"withdrawals": 0, "routes": 0}
+    run_consumer = relay._run_consumer
+
+    def counted(consumer: str) -> int:
+        rounds[consumer] += 1
+        return run_consumer(consumer)
+    relay._run_consumer = counted  # type: ignore[method-assign]
+    relay.start()
+    try:
+        assert relay._listening.wait(5), "the relay never listened"
+        time.sleep(0.3)  # the first rounds (and the wake after LISTEN) are over
+        before = dict(rounds)
+        record(engine, outbox, withdrawn(1))
+        relay.after_commit()  # what a unit of work calls: nothing more while listening
+        assert got.wait(5)
+        time.sleep(0.3)
+        assert rounds["withdrawals"] == before["withdrawals"] + 1
+        assert rounds["routes"] == before["routes"]
+    finally:
+        relay.stop()
+
+
 def test_a_round_of_deliveries_moves_the_position_once(tables):
     engine, outbox, _ = tables
     record(engine, outbox, *(withdrawn(n) for n in range(5)))

@@ -136,7 +136,8 @@ def record_event(session: Session, outbox: Table, message: Message, *, now: dt.d
     if postgres:
         # Delivered to listeners at commit (not at all on rollback): every relay of this
         # database, in any process, wakes then instead of at its next poll.
-        session.execute(select(func.pg_notify(notify_channel(outbox), "")))
+        # The payload is the topic: only its consumers wake.
+        session.execute(select(func.pg_notify(notify_channel(outbox), topic_of(event))))
     return eid
 
 
@@ -290,12 +291,23 @@ class OutboxRelay:
         """Every topic some consumer subscribes to."""
         return frozenset(t for s in self.subscriptions.values() for t in s.topics)
 
-    def wake(self, consumer: str | None = None) -> None:
-        """Deliver soon (called after a commit that queued an event): ``consumer``'s
-        thread, or every consumer's."""
+    def wake(self, consumer: str | None = None, *, topics: Iterable[str] | None = None) -> None:
+        """Deliver soon: ``consumer``'s thread, the threads of the consumers of ``topics``,
+        or every consumer's."""
+        wanted = frozenset(topics) if topics is not None else None
         for name, w in self._wakes.items():
-            if consumer is None or name == consumer:
-                w.set()
+            if consumer is not None and name != consumer:
+                continue
+            if wanted is not None and not (wanted & self.subscriptions[name].topics):
+                continue
+            w.set()
+
+    def after_commit(self) -> None:
+        """Called by a unit of work after a commit that queued events. While the relay
+        listens (PostgreSQL), the commit's notification wakes the consumers of the events'
+        topics, so nothing more is done; otherwise every consumer is woken."""
+        if not self._listening.is_set():
+            self.wake()
 
     def retry_now(self, consumer: str | None = None) -> None:
         """The consumer's peer is back (``permitkit.health_watch``): a delivery waiting out
@@ -467,8 +479,8 @@ class OutboxRelay:
                     self._listening.set()
                     self.wake()  # anything committed before the LISTEN
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
-                            self.wake()
+                        for note in conn.notifies(timeout=1.0, stop_after=1):
+                            self.wake(topics=[note.payload] if note.payload else None)
             except Exception as e:  # noqa: BLE001 - the database may be briefly away
                 log.warning("outbox_listen_lost", service=self.service, error=str(e)[:300])
             finally:

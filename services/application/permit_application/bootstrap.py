@@ -77,7 +77,7 @@ def build(settings: Settings, *, subscriptions: list[Subscription] | None = None
 
     def wake() -> None:
         if relay_box:
-            relay_box[0].wake()
+            relay_box[0].after_commit()
 
     def uow_factory() -> UnitOfWork:
         return SqlAlchemyUnitOfWork(session_factory, on_commit=wake)

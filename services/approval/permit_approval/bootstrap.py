@@ -127,7 +127,7 @@ def build(settings: Settings, *, engine: Engine | None = None,
                         service="approval", poll_interval=relay_poll_interval)
 
     def uow_factory() -> ApprovalUnitOfWork:
-        return ApprovalUnitOfWork(session_factory, on_commit=relay.wake)
+        return ApprovalUnitOfWork(session_factory, on_commit=relay.after_commit)
 
     # CT-1/CT-2: certificate versions recorded with the permit, rendered and stored after.
     if certificate_store is None:

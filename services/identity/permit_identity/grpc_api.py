@@ -88,7 +88,7 @@ class IdentityServicer(sgrpc.IdentityServiceServicer):
             valid_until=convert.from_date(request.valid_until, request.HasField("valid_until")),
             document=request.document, province=request.province,
             documents=self.app.document_check, calendar=self.app.calendar)
-        self.app.relay.wake()
+        self.app.relay.after_commit()
         return convert.licence_pb(licence)
 
     def GetLicence(self, request: spb.GetLicenceRequest,
