@@ -73,8 +73,11 @@ class FakeDocumentRepository:
     def get_readable(self, ident: str, *, province: str | None) -> Document | None:
         return self.rows.get(ident)
 
-    def list_by_ids(self, ids: Iterable[str], *, grants_of: str | None = None) -> list[Document]:
-        return [self.rows[i] for i in ids if i in self.rows]
+    def owners(self, ids: Iterable[str]) -> dict[str, str]:
+        return {i: self.rows[i].owner for i in ids if i in self.rows}
+
+    def add_grants(self, application: str, pairs: Iterable[tuple[str, str]], now: dt.datetime) -> int:
+        return sum(self.rows[d].grant(application=application, province=p) for d, p in pairs)
 
 
 class FakeUnitOfWork:

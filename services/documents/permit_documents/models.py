@@ -127,7 +127,7 @@ class Document(Base):
     # Not loaded with the document: a file a carrier reuses gains a grant for every
     # application and province that reviews it, and uploads, reads by the owner or
     # a service, and the materials check need none of them. Use cases that do load
-    # only the rows they look at (DocumentRepository.get_readable, list_by_ids).
+    # only the rows they look at (DocumentRepository.get_readable); grants are added in SQL (add_grants).
     grants: Mapped[list[DocumentGrant]] = relationship(
         back_populates="document", cascade="all, delete-orphan", lazy="select",
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from permit_documents.models import Document, DocumentGrant
@@ -43,13 +43,26 @@ class DocumentRepository(RepositoryBase[Document]):
             set_committed_value(doc, "grants", list(one))
         return doc
 
-    def list_by_ids(self, ids: Iterable[str], *, grants_of: str | None = None) -> list[Document]:
-        """The documents with these ids; with ``grants_of``, each with only that
-        application's grants loaded (what ``Document.grant`` compares with)."""
+    def owners(self, ids: Iterable[str]) -> dict[str, str]:
+        """The owner of each of these documents (those that exist)."""
         wanted = list(ids)
         if not wanted:
-            return []
-        stmt = select(Document).where(Document.id.in_(wanted))
-        if grants_of is not None:
-            stmt = stmt.options(selectinload(Document.grants.and_(DocumentGrant.application == grants_of)))
-        return list(self.session.scalars(stmt))
+            return {}
+        return {i: o for i, o in self.session.execute(
+            select(Document.id, Document.owner).where(Document.id.in_(wanted)))}
+
+    def add_grants(self, application: str, pairs: Iterable[tuple[str, str]], now: dt.datetime) -> int:
+        """Grant (document id, province) pairs for ``application`` in one statement; a grant
+        already held (or added meanwhile by a concurrent delivery) is left as it is.
+        Returns how many were new."""
+        rows = [{"document_id": d, "application": application, "province": p, "create_time": now}
+                for d, p in pairs]
+        if not rows:
+            return 0
+        if self.session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+        stmt = upsert(DocumentGrant).values(rows).on_conflict_do_nothing(
+            index_elements=["document_id", "application", "province"])
+        return len(self.session.execute(stmt.returning(DocumentGrant.id)).all())

@@ -292,32 +292,22 @@ def grant_access(
         ids.append(m.group(1))
     unique_ids = list(dict.fromkeys(ids))
     unique_provinces = list(dict.fromkeys(provinces))
-    for attempt in range(2):
-        with uow:
-            if event is not None and not uow.first_delivery(*event):
-                return []
-            docs = {d.id: d for d in uow.documents.list_by_ids(unique_ids, grants_of=application)}
-            missing = [f"documents/{i}" for i in unique_ids if i not in docs]
-            if missing:
-                raise errors.DocumentNotFound(field="documents", metadata={"names": ",".join(missing)})
-            foreign = [f"documents/{i}" for i in unique_ids if owner and docs[i].owner != owner]
-            if foreign:
-                raise errors.DocumentNotOwned(field="documents", metadata={"names": ",".join(foreign)})
-            added = 0
-            for doc_id in unique_ids:
-                for province in unique_provinces:
-                    added += docs[doc_id].grant(application=application, province=province)
-            try:
-                uow.commit()
-            except IntegrityError as e:
-                # A concurrent delivery of the same grant: the retry sees it and adds nothing.
-                if not is_unique_violation(e) or attempt:
-                    raise
-                continue
-            log.info("document_access_granted", application=application,
-                     provinces=",".join(unique_provinces), documents=len(unique_ids), added=added)
-            return [f"documents/{i}" for i in unique_ids]
-    raise AssertionError("unreachable")
+    with uow:
+        if event is not None and not uow.first_delivery(*event):
+            return []
+        owners = uow.documents.owners(unique_ids)
+        missing = [f"documents/{i}" for i in unique_ids if i not in owners]
+        if missing:
+            raise errors.DocumentNotFound(field="documents", metadata={"names": ",".join(missing)})
+        foreign = [f"documents/{i}" for i in unique_ids if owner and owners[i] != owner]
+        if foreign:
+            raise errors.DocumentNotOwned(field="documents", metadata={"names": ",".join(foreign)})
+        added = uow.documents.add_grants(application, [(d, p) for d in unique_ids for p in unique_provinces],
+                                         utcnow())
+        uow.commit()
+    log.info("document_access_granted", application=application,
+             provinces=",".join(unique_provinces), documents=len(unique_ids), added=added)
+    return [f"documents/{i}" for i in unique_ids]
 
 
 def sweep_unreferenced_blobs(
