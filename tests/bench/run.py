@@ -106,6 +106,19 @@ def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, fl
     return spent
 
 
+def settle(quiet: float = 0.15, most: float = 15.0) -> None:
+    """Wait until the stack has done the work the last calls set off (events delivered and
+    applied): until its processes use less than ``quiet`` of a core, at most ``most``
+    seconds. A figure's CPU includes that work; the next figure starts on a quiet machine."""
+    deadline = time.monotonic() + most
+    while time.monotonic() < deadline:
+        a = cpu_snapshot()
+        time.sleep(0.25)
+        spent = cpu_spent(a, cpu_snapshot())
+        if sum(v for k, v in spent.items() if k != "client") < quiet * 0.25:
+            return
+
+
 @dataclass
 class Figure:
     name: str
@@ -158,6 +171,7 @@ def run_parallel(name: str, fn: Callable[[int, int], None], per_worker: int, wor
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - t0
+    settle()
     after = cpu_snapshot()
     if errors:
         raise errors[0]
