@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -52,17 +54,23 @@ class DocumentRepository(RepositoryBase[Document]):
             select(Document.id, Document.owner).where(Document.id.in_(wanted)))}
 
     def add_grants(self, application: str, pairs: Iterable[tuple[str, str]], now: dt.datetime) -> int:
-        """Grant (document id, province) pairs for ``application`` in one statement; a grant
+        """Grant (document id, province) pairs for ``application`` in one round trip; a grant
         already held (or added meanwhile by a concurrent delivery) is left as it is.
         Returns how many were new."""
         rows = [{"document_id": d, "application": application, "province": p, "create_time": now}
                 for d, p in pairs]
         if not rows:
             return 0
-        if self.session.get_bind().dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-        stmt = upsert(DocumentGrant).values(rows).on_conflict_do_nothing(
-            index_elements=["document_id", "application", "province"])
-        return len(self.session.execute(stmt.returning(DocumentGrant.id)).all())
+        conn = self.session.connection()
+        return len(conn.execute(_grant_insert(conn.dialect.name), rows).all())
+
+
+@functools.cache
+def _grant_insert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING of a grant, built once per dialect."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    return upsert(DocumentGrant).on_conflict_do_nothing(
+        index_elements=["document_id", "application", "province"]).returning(DocumentGrant.id)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
@@ -150,26 +152,33 @@ class DeliveryRepository:
         return msg
 
 
+@functools.cache
+def _reminder_upsert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT of a reminder, built once per dialect (executed with many rows,
+    its compiled form is cached)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    stmt = upsert(Reminder)
+    return stmt.on_conflict_do_update(
+        index_elements=["case_name", "province", "kind", "due_date"],
+        set_={"cancelled": False, "fire_date": stmt.excluded.fire_date},
+        where=Reminder.fired.is_(False))
+
+
 class ReminderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def put(self, reminders: Sequence[Mapping[str, object]]) -> None:
-        """Schedule ``reminders`` (column values) in one statement. One already kept for the
+        """Schedule ``reminders`` (column values) in one round trip. One already kept for the
         same case, province, kind and due date is scheduled again (no longer cancelled, at the
         new fire date) unless it has fired."""
         if not reminders:
             return
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-        stmt = upsert(Reminder).values([dict(r) for r in reminders])
-        self.session.execute(stmt.on_conflict_do_update(
-            index_elements=["case_name", "province", "kind", "due_date"],
-            set_={"cancelled": False, "fire_date": stmt.excluded.fire_date},
-            where=Reminder.fired.is_(False)))
+        conn = self.session.connection()  # Core: nothing loaded needs the ORM's bookkeeping
+        conn.execute(_reminder_upsert(conn.dialect.name), [dict(r) for r in reminders])
 
     def cancel(self, case_name: str, province: str | Collection[str] | None = None) -> int:
         """Cancel the case's reminders not yet fired: all, or those of ``province`` (one or several)."""
@@ -179,7 +188,7 @@ class ReminderRepository:
             q = q.where(Reminder.province == province)
         elif province and not isinstance(province, str):
             q = q.where(Reminder.province.in_(sorted(province)))
-        return int(self.session.execute(q.values(cancelled=True)).rowcount or 0)  # type: ignore[attr-defined]
+        return int(self.session.connection().execute(q.values(cancelled=True)).rowcount or 0)
 
     def due(self, today: dt.date, *, limit: int = 200) -> list[Reminder]:
         q = (select(Reminder).where(Reminder.fired.is_(False), Reminder.cancelled.is_(False),
@@ -193,4 +202,4 @@ class ReminderRepository:
             return 0
         q = update(Reminder).where(Reminder.application == application, Reminder.fired.is_(False),
                                    Reminder.cancelled.is_(False))
-        return int(self.session.execute(q.values(cancelled=True)).rowcount or 0)  # type: ignore[attr-defined]
+        return int(self.session.connection().execute(q.values(cancelled=True)).rowcount or 0)
