@@ -43,13 +43,18 @@ class Conflict:
     other_party_count: int = 0  # other parties' applications, counted only
 
 
+Occupying = list[tuple[str, Application]]  # (plate, other application), as ``occupying`` reads them
+
+
 def find_conflicts(uow: UnitOfWork, *, party: str, app_id: str, plates: list[str], start: dt.date,
-                   end: dt.date, today: dt.date) -> list[Conflict]:
+                   end: dt.date, today: dt.date, occupying: Occupying | None = None) -> list[Conflict]:
     """For each plate, the other applications that already fill its two places on
     some day of [start, end] (AP-6: at most two overlapping applications per vehicle),
-    as seen by ``party``."""
+    as seen by ``party``. ``occupying``: those applications when already read."""
+    if occupying is None:
+        occupying = uow.applications.occupying(plates, start, end, exclude=app_id)
     by_plate: dict[str, list[tuple[Application, dt.date, dt.date]]] = {}
-    for plate, other in uow.applications.occupying(plates, start, end, exclude=app_id):
+    for plate, other in occupying:
         if other.occupies_vehicle(today) and other.period_start and other.period_end:
             by_plate.setdefault(plate, []).append((other, other.period_start, other.period_end))
     # Pending vehicle changes and extensions take their time too (PQ-10, PQ-11).
@@ -119,15 +124,18 @@ def conflict_error(conflicts: list[Conflict]) -> VehicleTimeConflict:
         "other_party_counts": ",".join(str(c.other_party_count) for c in conflicts)})
 
 
-def overlap_counts(uow: UnitOfWork, app: Application, today: dt.date) -> list[tuple[str, int]]:
+def overlap_counts(uow: UnitOfWork, app: Application, today: dt.date, *,
+                   occupying: Occupying | None = None) -> list[tuple[str, int]]:
     """For each plate of ``app`` (form order), how many other applications hold it on the
     busiest day of its passage period: the duplicate-check result recorded at submission."""
     plates = [x.plate_number for x in app.plates]
     if not plates or app.period_start is None or app.period_end is None:
         return [(p, 0) for p in plates]
     start, end = app.period_start, app.period_end
+    if occupying is None:
+        occupying = uow.applications.occupying(plates, start, end, exclude=app.id)
     by_plate: dict[str, list[Application]] = {}
-    for plate, other in uow.applications.occupying(plates, start, end, exclude=app.id):
+    for plate, other in occupying:
         if other.occupies_vehicle(today):
             by_plate.setdefault(plate, []).append(other)
     out = []
@@ -141,6 +149,20 @@ def overlap_counts(uow: UnitOfWork, app: Application, today: dt.date) -> list[tu
                                  and o.period_start <= t <= o.period_end))
         out.append((plate, best))
     return out
+
+
+def submission_overlaps(uow: UnitOfWork, app: Application, today: dt.date) -> list[tuple[str, int]]:
+    """AP-6 at submission (vehicles locked by the caller): refuse a conflict, else the overlap
+    counts recorded with the submission; the occupying applications are read once for both."""
+    plates = [x.plate_number for x in app.plates]
+    if not plates or app.period_start is None or app.period_end is None:
+        return [(p, 0) for p in plates]
+    occupying = uow.applications.occupying(plates, app.period_start, app.period_end, exclude=app.id)
+    conflicts = find_conflicts(uow, party=app.party, app_id=app.id, plates=plates, start=app.period_start,
+                               end=app.period_end, today=today, occupying=occupying)
+    if conflicts:
+        raise conflict_error(conflicts)
+    return overlap_counts(uow, app, today, occupying=occupying)
 
 
 def raise_conflicts(uow: UnitOfWork, app: Application, today: dt.date) -> None:

@@ -33,7 +33,7 @@ from permit_application.models import (
     Application,
     State,
 )
-from permit_application.schedule import overlap_counts, raise_conflicts
+from permit_application.schedule import submission_overlaps
 from permitkit.context import Principal
 from permitkit.db import utcnow
 from permitkit.errors import FieldViolation
@@ -114,8 +114,7 @@ def submit_application(uow: UnitOfWork, *, principal: Principal | None, name: st
         # AP-6, binding: lock the vehicles, then count (holds under concurrent submits).
         plates = [x.plate_number for x in app.plates]
         uow.applications.lock_vehicles(plates)
-        raise_conflicts(uow, app, today)
-        overlaps = overlap_counts(uow, app, today)
+        overlaps = submission_overlaps(uow, app, today)
         returned = app.return_reason
         change = app.submit(actor=p.subject, request_id=request_id, now=now)
         uow.applications.add_change(change)
