@@ -129,6 +129,16 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def upsert_insert(dialect: str) -> Callable[..., Any]:
+    """The dialect's ``insert``, which has ``on_conflict_do_nothing`` and
+    ``on_conflict_do_update``: PostgreSQL's, else SQLite's (the two the services run on)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return sqlite_insert
+
+
 def is_unique_violation(exc: BaseException) -> bool:
     """True for a unique/primary-key violation on PostgreSQL or SQLite."""
     if not isinstance(exc, IntegrityError):

@@ -49,7 +49,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from permitkit.context import bind
-from permitkit.db import UTCDateTime, is_unique_violation, utcnow
+from permitkit.db import UTCDateTime, upsert_insert, utcnow
 from permitkit.metrics import OUTBOX_DELIVERIES
 
 log = structlog.get_logger("permitkit.outbox")
@@ -135,8 +135,8 @@ def record_event(session: Session, outbox: Table, message: Message, *, now: dt.d
         event_id=eid, topic=topic_of(event), payload=event.SerializeToString(), create_time=when))
     if postgres:
         # Delivered to listeners at commit (not at all on rollback): every relay of this
-        # database, in any process, wakes then instead of at its next poll.
-        # The payload is the topic: only its consumers wake.
+        # database, in any process, wakes the consumers of the topic (the payload) then,
+        # instead of at its next poll.
         session.execute(select(func.pg_notify(notify_channel(outbox), topic_of(event))))
     return eid
 
@@ -173,29 +173,10 @@ def first_delivery(session: Session, inbox: Table, event_id: str, topic: str) ->
     """
     if not event_id:
         return True
-    dialect = session.get_bind().dialect.name
-    values = {"event_id": event_id, "topic": topic, "receive_time": utcnow()}
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-    else:  # pragma: no cover - the services run on PostgreSQL or SQLite
-        return _first_delivery_portable(session, inbox, values)
-    stmt = upsert(inbox).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
-    return session.execute(stmt.returning(inbox.c.event_id)).first() is not None
-
-
-def _first_delivery_portable(session: Session, inbox: Table, values: dict[str, Any]) -> bool:
-    if session.execute(select(inbox.c.event_id).where(inbox.c.event_id == values["event_id"])).first():
-        return False
-    try:
-        with session.begin_nested():
-            session.execute(insert(inbox).values(**values))
-    except Exception as e:
-        if is_unique_violation(e):
-            return False
-        raise
-    return True
+    stmt = (upsert_insert(session.get_bind().dialect.name)(inbox)
+            .values(event_id=event_id, topic=topic, receive_time=utcnow())
+            .on_conflict_do_nothing(index_elements=["event_id"]).returning(inbox.c.event_id))
+    return session.execute(stmt).first() is not None
 
 
 def envelope_of(row: Any, producer: str) -> Any:
@@ -466,8 +447,8 @@ class OutboxRelay:
         return max(0.05, min(self.max_backoff, (due - utcnow()).total_seconds()))
 
     def _listen(self) -> None:
-        """Wake every consumer on each commit that queued an event, in any process
-        (PostgreSQL ``LISTEN``); reconnects after a lost connection, polling meanwhile."""
+        """On each commit that queued an event, in any process, wake the consumers of its
+        topic (PostgreSQL ``LISTEN``); reconnects after a lost connection, polling meanwhile."""
         import psycopg
 
         channel = notify_channel(self.outbox)

@@ -28,12 +28,11 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, UOWTransaction
 
 from permit_approval.models import Case, QueueKind, Review, VehicleChange, WorkQueueCount
 from permit_approval.repository import queue_steps
+from permitkit.db import upsert_insert
 
 # (province, queue, state) -> cases
 Key = tuple[str, str, str]
@@ -90,8 +89,7 @@ def add(conn: Connection, delta: Mapping[Key, int]) -> None:
     rows = [{"province": p, "queue": q, "state": s, "cases": n} for (p, q, s), n in sorted(delta.items()) if n]
     if not rows:
         return
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(WorkQueueCount).values(rows)
+    stmt = upsert_insert(conn.dialect.name)(WorkQueueCount).values(rows)
     conn.execute(stmt.on_conflict_do_update(
         index_elements=[WorkQueueCount.province, WorkQueueCount.queue, WorkQueueCount.state],
         set_={"cases": WorkQueueCount.cases + stmt.excluded.cases}))

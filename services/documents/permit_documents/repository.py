@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from permit_documents.models import Document, DocumentGrant
-from permitkit.db import RepositoryBase
+from permitkit.db import RepositoryBase, upsert_insert
 
 
 class DocumentRepository(RepositoryBase[Document]):
@@ -67,10 +67,7 @@ class DocumentRepository(RepositoryBase[Document]):
 
 @functools.cache
 def _grant_insert(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING of a grant, built once per dialect."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-    return upsert(DocumentGrant).on_conflict_do_nothing(
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING of a grant, built once per dialect and run
+    once with every row."""
+    return upsert_insert(dialect)(DocumentGrant).on_conflict_do_nothing(
         index_elements=["document_id", "application", "province"]).returning(DocumentGrant.id)

@@ -19,7 +19,7 @@ from permit_notifications.models import (
     Reminder,
     Webhook,
 )
-from permitkit.db import is_unique_violation, utcnow
+from permitkit.db import is_unique_violation, upsert_insert, utcnow
 
 
 class InboxRepository:
@@ -154,13 +154,8 @@ class DeliveryRepository:
 
 @functools.cache
 def _reminder_upsert(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT of a reminder, built once per dialect (executed with many rows,
-    its compiled form is cached)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
-    stmt = upsert(Reminder)
+    """INSERT ... ON CONFLICT of a reminder, built once per dialect and run once with every row."""
+    stmt = upsert_insert(dialect)(Reminder)
     return stmt.on_conflict_do_update(
         index_elements=["case_name", "province", "kind", "due_date"],
         set_={"cancelled": False, "fire_date": stmt.excluded.fire_date},
