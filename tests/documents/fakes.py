@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 
 from permit_documents.errors import StorageUnavailable
-from permit_documents.models import Document
+from permit_documents.models import Document, DocumentGrant
 from permit_documents.storage import BlobInfo, BlobMissing
 
 
@@ -77,7 +77,13 @@ class FakeDocumentRepository:
         return {i: self.rows[i].owner for i in ids if i in self.rows}
 
     def add_grants(self, application: str, pairs: Iterable[tuple[str, str]], now: dt.datetime) -> int:
-        return sum(self.rows[d].grant(application=application, province=p) for d, p in pairs)
+        added = 0
+        for d, p in pairs:
+            doc = self.rows[d]
+            if not any(g.application == application and g.province == p for g in doc.grants):
+                doc.grants.append(DocumentGrant(application=application, province=p, create_time=now))
+                added += 1
+        return added
 
 
 class FakeUnitOfWork:

@@ -124,16 +124,10 @@ def conflict_error(conflicts: list[Conflict]) -> VehicleTimeConflict:
         "other_party_counts": ",".join(str(c.other_party_count) for c in conflicts)})
 
 
-def overlap_counts(uow: UnitOfWork, app: Application, today: dt.date, *,
-                   occupying: Occupying | None = None) -> list[tuple[str, int]]:
-    """For each plate of ``app`` (form order), how many other applications hold it on the
-    busiest day of its passage period: the duplicate-check result recorded at submission."""
-    plates = [x.plate_number for x in app.plates]
-    if not plates or app.period_start is None or app.period_end is None:
-        return [(p, 0) for p in plates]
-    start, end = app.period_start, app.period_end
-    if occupying is None:
-        occupying = uow.applications.occupying(plates, start, end, exclude=app.id)
+def _overlap_counts(occupying: Occupying, plates: list[str], start: dt.date, end: dt.date,
+                    today: dt.date) -> list[tuple[str, int]]:
+    """For each plate (form order), how many of the ``occupying`` applications hold it on the
+    busiest day of [start, end]: the duplicate-check result recorded at submission."""
     by_plate: dict[str, list[Application]] = {}
     for plate, other in occupying:
         if other.occupies_vehicle(today):
@@ -157,12 +151,13 @@ def submission_overlaps(uow: UnitOfWork, app: Application, today: dt.date) -> li
     plates = [x.plate_number for x in app.plates]
     if not plates or app.period_start is None or app.period_end is None:
         return [(p, 0) for p in plates]
-    occupying = uow.applications.occupying(plates, app.period_start, app.period_end, exclude=app.id)
-    conflicts = find_conflicts(uow, party=app.party, app_id=app.id, plates=plates, start=app.period_start,
-                               end=app.period_end, today=today, occupying=occupying)
+    start, end = app.period_start, app.period_end
+    occupying = uow.applications.occupying(plates, start, end, exclude=app.id)
+    conflicts = find_conflicts(uow, party=app.party, app_id=app.id, plates=plates, start=start, end=end,
+                               today=today, occupying=occupying)
     if conflicts:
         raise conflict_error(conflicts)
-    return overlap_counts(uow, app, today, occupying=occupying)
+    return _overlap_counts(occupying, plates, start, end, today)
 
 
 def raise_conflicts(uow: UnitOfWork, app: Application, today: dt.date) -> None:

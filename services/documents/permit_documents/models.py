@@ -156,13 +156,6 @@ class Document(Base):
             return any(g.province == principal.province for g in self.grants)
         return False
 
-    def grant(self, *, application: str, province: str) -> bool:
-        """Let officers of ``province`` read this document for ``application``; False if already granted."""
-        if any(g.application == application and g.province == province for g in self.grants):
-            return False
-        self.grants.append(DocumentGrant(application=application, province=province))
-        return True
-
     def ensure_deletable(self) -> None:
         """A document that a review already uses stays (DOCUMENT_IN_REVIEW); so does a file a
         service issued to its holder, such as the permit certificate (CERTIFICATE_KEPT, CT-1)."""
