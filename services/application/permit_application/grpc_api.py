@@ -24,7 +24,7 @@ from permit_application.errors import InvalidExport, NoticeNotRead, ServiceOnly
 from permit_application.notice import NoticeSigner
 from permit_application.services import DocumentChecker, RouteValidator, StepInput, UnitOfWork
 from permitkit import legacy_sync
-from permitkit.context import current_principal
+from permitkit.context import Principal, current_principal
 from permitkit.db import utcnow
 from permitkit.events import EventSink
 from permitkit.server import ServiceSpec
@@ -244,26 +244,14 @@ class ApplicationInternalServicer(ipb_grpc.ApplicationInternalServiceServicer):
 
     def ImportLegacyRecords(self, request: spb.ImportLegacyRecordsRequest,
                             context: grpc.ServicerContext) -> spb.ImportLegacyRecordsResponse:
-        principal = current_principal()
-        if principal is None or not (principal.is_service or principal.has_role("admin")):
-            raise ServiceOnly()
-        try:
-            export = json.loads(request.export_json.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise InvalidExport(field="export_json") from None
+        principal, export = _legacy_export(request.export_json)
         c = svc.import_legacy_records(self.uow(), export=export, principal=principal)
         return spb.ImportLegacyRecordsResponse(parties=c.parties, vehicles=c.vehicles, agents=c.agents,
                                                applications=c.applications)
 
     def SyncLegacyRecords(self, request: ipb.SyncLegacyRecordsRequest,
                           context: grpc.ServicerContext) -> ipb.SyncLegacyRecordsResponse:
-        principal = current_principal()
-        if principal is None or not (principal.is_service or principal.has_role("admin")):
-            raise ServiceOnly()
-        try:
-            export = json.loads(request.export_json.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise InvalidExport(field="export_json") from None
+        principal, export = _legacy_export(request.export_json)
         outcomes = svc.sync_legacy_records(self.uow(), export=export, principal=principal, now=self.clock())
         return ipb.SyncLegacyRecordsResponse(outcomes=[
             legacy_sync.outcome_pb(o, types_pb2.LegacySyncOutcome, types_pb2.LegacySyncResult)
@@ -279,3 +267,14 @@ def service_specs(servicer: ApplicationServicer) -> list[ServiceSpec]:
     if servicer.event_sink is not None:
         specs.append(servicer.event_sink.service_spec())
     return specs
+
+
+def _legacy_export(export_json: bytes) -> tuple[Principal, Any]:
+    """The caller (a service or an administrator only) and the PC export it sends (JSON)."""
+    principal = current_principal()
+    if principal is None or not (principal.is_service or principal.has_role("admin")):
+        raise ServiceOnly()
+    try:
+        return principal, json.loads(export_json.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InvalidExport(field="export_json") from None

@@ -69,27 +69,12 @@ def parse_sync_records(data: Any) -> list[LegacySyncRecord]:
 
 def parse_export(data: dict[str, Any]) -> list[LegacyAccountInput]:
     """The accounts of an export document, as import inputs."""
-    accounts = _accounts(data)
     out = []
-    for i, raw in enumerate(accounts):
+    for i, raw in enumerate(_accounts(data)):
         if not isinstance(raw, dict):
             raise InvalidArgument("账户记录格式错误。", reason="EXPORT_FORMAT_INVALID",
                                   field=f"accounts[{i}]")
-        persons: list[tuple[str, str]] = []
-        rep = raw.get("legal_representative")
-        if isinstance(rep, dict) and rep.get("id_number"):
-            persons.append((str(rep["id_number"]), "legal_representative"))
-        for agent in raw.get("agents") or []:
-            if isinstance(agent, dict) and agent.get("id_number"):
-                persons.append((str(agent["id_number"]), "agent"))
-        info = {k: v for k, v in raw.items()
-                if k not in APPLICATION_KEYS and k not in ("legacy_id", "kind", "name", "uscc",
-                                                          "id_number", "province")}
-        out.append(LegacyAccountInput(
-            legacy_id=str(raw.get("legacy_id", "")), kind=str(raw.get("kind", "")).upper(),
-            name=str(raw.get("name", "")), uscc=str(raw.get("uscc", "") or ""),
-            id_number=str(raw.get("id_number", "") or ""), province=str(raw.get("province", "") or ""),
-            associated_id_numbers=persons, enterprise_info=info))
+        out.append(_account(raw))
     return out
 
 
