@@ -236,7 +236,7 @@ def schedule(uow: NotificationsUnitOfWork, event: Any) -> None:
 def cancel_reminders(uow: NotificationsUnitOfWork, event: Any) -> None:
     case = getattr(event, "case", "")
     if isinstance(event, apr_ev.ReviewDecided) and case:
-        uow.reminders.cancel(case, event.province)
+        uow.reminders.cancel(case, [event.province])
     elif _ends_reviews(event):
         if case:
             uow.reminders.cancel(case)

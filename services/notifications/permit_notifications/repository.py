@@ -175,14 +175,12 @@ class ReminderRepository:
         conn = self.session.connection()  # Core: nothing loaded needs the ORM's bookkeeping
         conn.execute(_reminder_upsert(conn.dialect.name), [dict(r) for r in reminders])
 
-    def cancel(self, case_name: str, province: str | Collection[str] | None = None) -> int:
-        """Cancel the case's reminders not yet fired: all, or those of ``province`` (one or several)."""
+    def cancel(self, case_name: str, provinces: Collection[str] = ()) -> int:
+        """Cancel the case's reminders not yet fired: those of ``provinces``, or all when none is named."""
         q = update(Reminder).where(Reminder.case_name == case_name, Reminder.fired.is_(False),
                                    Reminder.cancelled.is_(False))
-        if isinstance(province, str) and province:
-            q = q.where(Reminder.province == province)
-        elif province and not isinstance(province, str):
-            q = q.where(Reminder.province.in_(sorted(province)))
+        if named := sorted(p for p in provinces if p):
+            q = q.where(Reminder.province.in_(named))
         return int(self.session.connection().execute(q.values(cancelled=True)).rowcount or 0)
 
     def due(self, today: dt.date, *, limit: int = 200) -> list[Reminder]:
