@@ -8,10 +8,10 @@ import functools
 import random
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, Self, TypeVar
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, TextClause, bindparam, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -137,6 +137,30 @@ def upsert_insert(dialect: str) -> Callable[..., Any]:
         return pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
     return sqlite_insert
+
+
+def precompiled(stmt: Any, dialect: str, columns: Sequence[str]) -> TextClause:
+    """``stmt``, an INSERT whose parameters are ``columns`` by name, compiled once for
+    ``dialect`` (its name) into a text clause.
+
+    SQLAlchemy 2.0 compiles an ``INSERT ... ON CONFLICT`` again at every execution (the
+    dialects' ``Insert`` opts out of its statement cache); a text clause is compiled once
+    and cached. Keep the result (``functools.cache`` on the dialect's name) and execute it
+    with every column's value: each bind keeps its column's type (a ``TypeDecorator`` still
+    converts), but a column's Python-side default is not applied.
+    """
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql.base import PGDialect as Named
+    else:
+        from sqlalchemy.dialects.sqlite.base import SQLiteDialect as Named  # type: ignore[assignment]
+    named = Named(paramstyle="named")  # type: ignore[no-untyped-call]  # no driver casts in the text
+    # for_executemany: no implicit RETURNING of the key (one asked for is kept)
+    compiled = stmt.compile(dialect=named, column_keys=list(columns), for_executemany=True)
+    # The columns' binds take the values executed with; any other (a constant of the
+    # statement, as in ``ON CONFLICT DO UPDATE SET flag = false``) keeps its own.
+    return text(compiled.string).bindparams(*(
+        bindparam(name, type_=b.type) if name in columns else bindparam(name, b.value, type_=b.type)
+        for b, name in compiled.bind_names.items()))
 
 
 def is_unique_violation(exc: BaseException) -> bool:

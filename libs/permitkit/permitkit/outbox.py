@@ -19,6 +19,7 @@ dispatches a delivered envelope to the typed handler of its message.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 import uuid
@@ -49,7 +50,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from permitkit.context import bind
-from permitkit.db import UTCDateTime, upsert_insert, utcnow
+from permitkit.db import UTCDateTime, precompiled, upsert_insert, utcnow
 from permitkit.metrics import OUTBOX_DELIVERIES
 
 log = structlog.get_logger("permitkit.outbox")
@@ -130,14 +131,9 @@ def record_event(session: Session, outbox: Table, message: Message, *, now: dt.d
     eid: str = event.event_id
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
-        _serialise_outbox_writers(session, outbox)
+        _serialise_outbox_writers(session, outbox, topic_of(event))
     session.execute(insert(outbox).values(
         event_id=eid, topic=topic_of(event), payload=event.SerializeToString(), create_time=when))
-    if postgres:
-        # Delivered to listeners at commit (not at all on rollback): every relay of this
-        # database, in any process, wakes the consumers of the topic (the payload) then,
-        # instead of at its next poll.
-        session.execute(select(func.pg_notify(notify_channel(outbox), topic_of(event))))
     return eid
 
 
@@ -146,8 +142,9 @@ def notify_channel(outbox: Table) -> str:
     return f"permit_{outbox.name}"
 
 
-def _serialise_outbox_writers(session: Session, outbox: Table) -> None:
-    """Make the outbox's ``seq`` order its commit order (PostgreSQL).
+def _serialise_outbox_writers(session: Session, outbox: Table, topic: str) -> None:
+    """Make the outbox's ``seq`` order its commit order, and have the commit notify the
+    topic's listeners (PostgreSQL; one statement).
 
     A relay reads past its position in ``seq`` order. Were two transactions to take
     seq 10 and 11 and the second commit first, a relay could deliver 11, move its
@@ -158,10 +155,14 @@ def _serialise_outbox_writers(session: Session, outbox: Table) -> None:
     taken before it queues here (the wait holds nothing the lock holder may need);
     the section under the lock is the event's insert and the commit. SQLite needs
     nothing: its writers are serialised by BEGIN IMMEDIATE.
+
+    ``pg_notify`` is delivered at commit (not at all on rollback): every relay of this
+    database, in any process, then wakes the consumers of the topic (the payload)
+    instead of at its next poll.
     """
     session.flush()
     key = zlib.crc32(f"permit-outbox-writers:{outbox.name}".encode())
-    session.execute(select(func.pg_advisory_xact_lock(key)))
+    session.execute(select(func.pg_advisory_xact_lock(key), func.pg_notify(notify_channel(outbox), topic)))
 
 
 def first_delivery(session: Session, inbox: Table, event_id: str, topic: str) -> bool:
@@ -173,10 +174,14 @@ def first_delivery(session: Session, inbox: Table, event_id: str, topic: str) ->
     """
     if not event_id:
         return True
-    stmt = (upsert_insert(session.get_bind().dialect.name)(inbox)
-            .values(event_id=event_id, topic=topic, receive_time=utcnow())
-            .on_conflict_do_nothing(index_elements=["event_id"]).returning(inbox.c.event_id))
-    return session.execute(stmt).first() is not None
+    stmt = _inbox_insert(session.get_bind().dialect.name, inbox)
+    return session.execute(stmt, {"event_id": event_id, "topic": topic, "receive_time": utcnow()}).first() is not None
+
+
+@functools.cache
+def _inbox_insert(dialect: str, inbox: Table) -> Any:
+    return precompiled(upsert_insert(dialect)(inbox).on_conflict_do_nothing(index_elements=["event_id"])
+                       .returning(inbox.c.event_id), dialect, ["event_id", "topic", "receive_time"])
 
 
 def envelope_of(row: Any, producer: str) -> Any:

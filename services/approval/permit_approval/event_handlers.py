@@ -54,10 +54,8 @@ def sink(uow_factory: Callable[[], ApprovalUnitOfWork], clock: Callable[[], dt.d
     """The approval service's EventSinkService: submissions, resubmissions, withdrawals."""
 
     def submitted(e: Any) -> bool:
-        before = _submission_seen(uow_factory, e)
-        services.create_case(uow_factory(), principal=current_principal(), event_id=e.event_id,
-                             submission=submission_of(e), now=clock())
-        return not before
+        return services.open_case(uow_factory(), principal=current_principal(), event_id=e.event_id,
+                                  submission=submission_of(e), now=clock())[1]
 
     def withdrawn(e: Any) -> bool:
         was_cancelled = _state_of(uow_factory, e.application.name) == "CANCELLED"
@@ -70,16 +68,6 @@ def sink(uow_factory: Callable[[], ApprovalUnitOfWork], clock: Callable[[], dt.d
         application_events.ApplicationCorrected: submitted,
         application_events.ApplicationWithdrawn: withdrawn,
     })
-
-
-def _submission_seen(uow_factory: Callable[[], ApprovalUnitOfWork], e: Any) -> bool:
-    """True when the case already holds this submission (a repeat changes nothing)."""
-    uow = uow_factory()
-    with uow:
-        case = uow.cases.by_application(e.application.name)
-        seen = case is not None and case.submission >= (e.submitted.submission or 1)
-        uow.commit()
-        return seen
 
 
 def _state_of(uow_factory: Callable[[], ApprovalUnitOfWork], application: str) -> str:

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from permit_approval.models import Case, QueueKind, Review, VehicleChange, WorkQueueCount
 from permit_approval.repository import queue_steps
-from permitkit.db import upsert_insert
+from permitkit.db import precompiled, upsert_insert
 
 # (province, queue, state) -> cases
 Key = tuple[str, str, str]
@@ -85,14 +85,19 @@ def steps_of(conn: Connection, case_ids: Iterable[str]) -> Counter[Key]:
 
 
 def add(conn: Connection, delta: Mapping[Key, int]) -> None:
-    """Add ``delta`` to the counts, one statement, rows in key order (no deadlock between two)."""
+    """Add ``delta`` to the counts, one round trip, rows in key order (no deadlock between two)."""
     rows = [{"province": p, "queue": q, "state": s, "cases": n} for (p, q, s), n in sorted(delta.items()) if n]
-    if not rows:
-        return
-    stmt = upsert_insert(conn.dialect.name)(WorkQueueCount).values(rows)
-    conn.execute(stmt.on_conflict_do_update(
+    if rows:
+        conn.execute(_count_upsert(conn.dialect.name), rows)
+
+
+@functools.cache
+def _count_upsert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT adding to a count, compiled once per dialect."""
+    stmt = upsert_insert(dialect)(WorkQueueCount)
+    return precompiled(stmt.on_conflict_do_update(
         index_elements=[WorkQueueCount.province, WorkQueueCount.queue, WorkQueueCount.state],
-        set_={"cases": WorkQueueCount.cases + stmt.excluded.cases}))
+        set_={"cases": WorkQueueCount.cases + stmt.excluded.cases}), dialect, ["province", "queue", "state", "cases"])
 
 
 def _case_id(obj: Any) -> str | None:

@@ -127,6 +127,12 @@ def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_i
     Idempotent by ``event_id`` (inbox) and by submission number: a repeat of
     the same or an older submission returns the case unchanged (RV-1, PQ-6).
     """
+    return open_case(uow, principal=principal, event_id=event_id, submission=submission, now=now)[0]
+
+
+def open_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_id: str,
+              submission: Submission, now: dt.datetime) -> tuple[Case, bool]:
+    """``create_case``, and whether it opened or reopened the case (False: a repeat)."""
     access.require_service(principal)
     if not event_id:
         raise errors.required("event_id", "缺少事件标识。")
@@ -137,7 +143,7 @@ def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_i
             existing = uow.cases.by_application(s.application, for_update=True)
             if not first and existing is not None:
                 uow.commit()
-                return existing
+                return existing, False
             calendar = uow.calendar()
             if existing is None:
                 case = Case.open(
@@ -152,7 +158,7 @@ def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_i
                 uow.cases.add(case)
             elif (s.submission or 1) <= existing.submission:
                 uow.commit()  # keep the inbox row: this delivery is done
-                return existing
+                return existing, False
             else:
                 case = existing
                 case.reopen(
@@ -179,7 +185,7 @@ def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_i
                 # Two deliveries raced on one application: the retry finds the case.
                 raise errors.ConcurrentUpdate() from e
             raise
-        return case
+        return case, True
 
 
 def cancel_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_id: str,

@@ -40,9 +40,11 @@ class ApprovalUnitOfWork(SqlAlchemyUnitOfWork):
         super().__init__(session_factory)
         self._on_commit = on_commit
         self._queued = 0
+        self._calendar: WorkingCalendar | None = None
 
     def __enter__(self) -> Self:
         self._queued = 0
+        self._calendar = None
         return super().__enter__()
 
     def _attach(self, session: Session) -> None:
@@ -62,15 +64,8 @@ class ApprovalUnitOfWork(SqlAlchemyUnitOfWork):
 
     def publish(self, messages: list[Message]) -> None:
         """Queue integration event messages in this transaction."""
-        cal: list[WorkingCalendar] = []
-
-        def calendar() -> WorkingCalendar:
-            if not cal:
-                cal.append(self.calendar())
-            return cal[0]
-
         for message in messages:
-            published.with_remind_dates(message, calendar)
+            published.with_remind_dates(message, self.calendar)
             event_id = outbox.record_event(self.session, OUTBOX, message)
             log.info("event_queued", topic=outbox.topic_of(message), event_id=event_id,
                      application=message.application.name, province=message.province)
@@ -81,14 +76,18 @@ class ApprovalUnitOfWork(SqlAlchemyUnitOfWork):
         return outbox.first_delivery(self.session, INBOX, event_id, topic)
 
     def calendar(self) -> WorkingCalendar:
-        """Library data with administrator years on top (RV-4)."""
+        """Library data with administrator years on top (RV-4), read once per transaction
+        (the one use case that changes it reads it only after the change)."""
+        if self._calendar is not None:
+            return self._calendar
         overrides = [
             YearData(row.year, frozenset(dt.date.fromisoformat(d) for d in row.holidays),
                      frozenset(dt.date.fromisoformat(d) for d in row.workdays),
                      SOURCE_ADMINISTRATOR)
             for row in self.calendars.all()
         ]
-        return WorkingCalendar.from_library(overrides)
+        self._calendar = WorkingCalendar.from_library(overrides)
+        return self._calendar
 
     def flush(self) -> None:
         try:

@@ -12,7 +12,7 @@ import structlog
 
 from permit_notifications.channels import Channel, Envelope
 from permit_notifications.handlers import fire_reminders
-from permit_notifications.models import Delivery
+from permit_notifications.models import Delivery, Message
 from permit_notifications.unit_of_work import NotificationsUnitOfWork
 from permitkit.dates import local_date
 from permitkit.db import utcnow
@@ -54,8 +54,7 @@ class DeliveryWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    def _attempt(self, uow: NotificationsUnitOfWork, d: Delivery) -> None:
-        msg = uow.deliveries.message(d)
+    def _attempt(self, uow: NotificationsUnitOfWork, d: Delivery, msg: Message) -> None:
         channel = self.channels.get(d.channel)
         url = secret = ""
         if d.channel == "webhook":
@@ -83,17 +82,21 @@ class DeliveryWorker:
                         delivery=d.public_id, attempts=d.attempts, state=d.state, error=out.error[:200])
 
     def run_once(self) -> int:
-        """Attempt what is due, one delivery per transaction; returns how many were attempted."""
-        attempted = 0
-        while attempted < self.batch_size:
-            with self.uow_factory() as uow:
-                due = uow.deliveries.due(limit=1)
-                if not due:
-                    break
-                self._attempt(uow, due[0])
-                uow.commit()
-            attempted += 1
-        return attempted
+        """Attempt what is due: up to ``batch_size`` deliveries, locked and read with their
+        messages in one statement, their outcomes committed together; returns how many
+        were attempted. A channel that raises fails only its own delivery (retried later)."""
+        with self.uow_factory() as uow:
+            due = uow.deliveries.due(limit=self.batch_size)
+            for d, msg in due:
+                try:
+                    self._attempt(uow, d, msg)
+                except Exception as e:  # noqa: BLE001 - a channel's fault is the delivery's outcome
+                    log.exception("notification_channel_error", channel=d.channel, delivery=d.public_id)
+                    d.failed(error=f"{type(e).__name__}: {e}"[:2000], status_code=0,
+                             max_attempts=self.policy.max_attempts, base_delay=self.policy.base_delay,
+                             max_delay=self.policy.max_delay)
+            uow.commit()
+        return len(due)
 
     def run_reminders(self) -> int:
         return fire_reminders(self.uow_factory(), self.today())
@@ -110,7 +113,7 @@ class DeliveryWorker:
                     self.run_reminders()
             except Exception:  # noqa: BLE001 - the database may be briefly away
                 log.exception("delivery_worker_error")
-            if n == 0:
+            if n < self.batch_size:  # else more may be due at once
                 self._wake.wait(self.poll_interval)
                 self._wake.clear()
 

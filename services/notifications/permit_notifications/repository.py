@@ -19,7 +19,19 @@ from permit_notifications.models import (
     Reminder,
     Webhook,
 )
-from permitkit.db import is_unique_violation, upsert_insert, utcnow
+from permitkit.db import is_unique_violation, precompiled, upsert_insert, utcnow
+
+_MESSAGE_COLUMNS = ("public_id", "event_id", "audience", "kind", "title", "body", "link", "application",
+                    "application_number", "province", "create_time")
+_MESSAGE_DEFAULTS: dict[str, object] = {"link": "", "application": "", "application_number": "", "province": "",
+                                        "create_time": utcnow}
+
+
+@functools.cache
+def _message_insert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id of a message, compiled once per dialect."""
+    return precompiled(upsert_insert(dialect)(Message).on_conflict_do_nothing(
+        index_elements=["event_id", "audience", "kind"]).returning(Message.id), dialect, _MESSAGE_COLUMNS)
 
 
 class InboxRepository:
@@ -29,15 +41,17 @@ class InboxRepository:
         self.session = session
 
     def add_once(self, message: Message) -> Message | None:
-        """Insert ``message`` unless one for the same event, audience and kind exists."""
-        try:
-            with self.session.begin_nested():
-                self.session.add(message)
-                self.session.flush()
-        except Exception as e:
-            if is_unique_violation(e):
-                return None
-            raise
+        """Insert ``message`` unless one for the same event, audience and kind exists (one
+        statement, no savepoint); returns it with its id, or None."""
+        for column, default in _MESSAGE_DEFAULTS.items():
+            if getattr(message, column) is None:
+                setattr(message, column, default() if callable(default) else default)
+        conn = self.session.connection()
+        row = conn.execute(_message_insert(conn.dialect.name),
+                           {c: getattr(message, c) for c in _MESSAGE_COLUMNS}).first()
+        if row is None:
+            return None
+        message.id = int(row[0])
         return message
 
     def get(self, public_id: str) -> Message | None:
@@ -127,14 +141,15 @@ class DeliveryRepository:
     def add(self, delivery: Delivery) -> None:
         self.session.add(delivery)
 
-    def due(self, *, limit: int, now: dt.datetime | None = None) -> list[Delivery]:
-        """Pending deliveries whose time has come, locked so replicas do not send one twice."""
-        q = (select(Delivery).where(Delivery.state == DeliveryState.PENDING,
-                                    Delivery.next_attempt_time <= (now or utcnow()))
+    def due(self, *, limit: int, now: dt.datetime | None = None) -> list[tuple[Delivery, Message]]:
+        """Pending deliveries whose time has come with their messages, oldest first; the
+        deliveries locked so replicas do not send one twice."""
+        q = (select(Delivery, Message).join(Message, Message.id == Delivery.message_id)
+             .where(Delivery.state == DeliveryState.PENDING, Delivery.next_attempt_time <= (now or utcnow()))
              .order_by(Delivery.next_attempt_time, Delivery.id).limit(limit))
         if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        return list(self.session.scalars(q))
+            q = q.with_for_update(skip_locked=True, of=Delivery)
+        return [(d, m) for d, m in self.session.execute(q).all()]
 
     def for_target(self, target: str, *, offset: int, limit: int) -> list[tuple[Delivery, Message]]:
         q = (select(Delivery, Message).join(Message, Message.id == Delivery.message_id)
@@ -146,20 +161,19 @@ class DeliveryRepository:
                                                     Delivery.state == DeliveryState.PENDING)
                              .values(state=DeliveryState.FAILED, last_error="webhook deleted"))
 
-    def message(self, delivery: Delivery) -> Message:
-        msg = self.session.get(Message, delivery.message_id)
-        assert msg is not None
-        return msg
+
+_REMINDER_COLUMNS = ("case_name", "province", "kind", "due_date", "fire_date", "application",
+                     "application_number", "fired", "cancelled")
 
 
 @functools.cache
 def _reminder_upsert(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT of a reminder, built once per dialect and run once with every row."""
+    """INSERT ... ON CONFLICT of a reminder, compiled once per dialect and run once with every row."""
     stmt = upsert_insert(dialect)(Reminder)
-    return stmt.on_conflict_do_update(
+    return precompiled(stmt.on_conflict_do_update(
         index_elements=["case_name", "province", "kind", "due_date"],
         set_={"cancelled": False, "fire_date": stmt.excluded.fire_date},
-        where=Reminder.fired.is_(False))
+        where=Reminder.fired.is_(False)), dialect, _REMINDER_COLUMNS)
 
 
 class ReminderRepository:
@@ -173,7 +187,7 @@ class ReminderRepository:
         if not reminders:
             return
         conn = self.session.connection()  # Core: nothing loaded needs the ORM's bookkeeping
-        conn.execute(_reminder_upsert(conn.dialect.name), [dict(r) for r in reminders])
+        conn.execute(_reminder_upsert(conn.dialect.name), [{c: r[c] for c in _REMINDER_COLUMNS} for r in reminders])
 
     def cancel(self, case_name: str, provinces: Collection[str] = ()) -> int:
         """Cancel the case's reminders not yet fired: those of ``provinces``, or all when none is named."""

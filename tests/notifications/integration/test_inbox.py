@@ -267,3 +267,56 @@ class TestReminders:
         assert self.officer_kinds(channel, case) == []
         fire_reminders(app.uow_factory(), dt.date(2030, 6, 19))
         assert self.officer_kinds(channel, case) == [npb.MESSAGE_KIND_REVIEW_DUE_SOON]
+
+
+class TestDeliveryWorker:
+    def test_a_batch_is_attempted_at_once_and_a_raising_channel_fails_only_its_own_MS_3(
+            self, make_database) -> None:
+        """Due deliveries are locked and read with their messages in one statement and
+        attempted together; a channel that raises for one target leaves that delivery
+        pending for a later retry and the others delivered."""
+        from sqlalchemy import select
+
+        from permit_notifications.__main__ import MIGRATIONS
+        from permit_notifications.delivery import DeliveryWorker
+        from permit_notifications.handlers import Note, write_message
+        from permit_notifications.models import Delivery
+        from permit_notifications.unit_of_work import NotificationsUnitOfWork
+        from permitkit.db import make_engine, make_session_factory
+        from permitkit.migrations import upgrade
+
+        url = make_database("notifications_worker")
+        upgrade(url, MIGRATIONS)
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+
+        def uow() -> NotificationsUnitOfWork:
+            return NotificationsUnitOfWork(sessions)
+
+        parties = [party() for _ in range(3)]
+        with uow() as u:
+            for n, p in enumerate(parties):
+                write_message(u, Note("RETURNED", p, f"applications/DJ{n}",
+                                      params={"number": f"DJ{n}", "reason": "照片不清"}), f"event-{n}")
+            u.commit()
+        sent: list[str] = []
+
+        class Flaky:
+            def send(self, envelope: channels.Envelope, *, url: str = "", secret: str = "") -> channels.Outcome:
+                if envelope.target == parties[1]:
+                    raise RuntimeError("push gateway down")
+                sent.append(envelope.target)
+                return channels.Outcome(delivered=True, status_code=200)
+
+        worker = DeliveryWorker(uow, {"push": Flaky(), "sms": Flaky()})
+        try:
+            assert worker.run_once() == 6  # a return goes by push and by SMS
+            assert sorted(sent) == sorted([parties[0], parties[2]] * 2)
+            with sessions() as s:
+                push = {d.target: d for d in s.scalars(select(Delivery).where(Delivery.channel == "push"))}
+            assert push[parties[0]].state == push[parties[2]].state == "DELIVERED"
+            assert push[parties[1]].state == "PENDING" and push[parties[1]].attempts == 1
+            assert "push gateway down" in push[parties[1]].last_error
+            assert worker.run_once() == 0  # backing off: not due yet
+        finally:
+            engine.dispose()
