@@ -36,7 +36,8 @@ def configure_logging(*, json: bool = True, level: str = "INFO", service: str | 
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info,
+        # A line below the level is dropped before any processor runs (stdlib's check).
+        processors=[structlog.stdlib.filter_by_level, *shared, structlog.processors.format_exc_info,
                     structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,

@@ -132,7 +132,8 @@ def record_event(session: Session, outbox: Table, message: Message, *, now: dt.d
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         _serialise_outbox_writers(session, outbox, topic_of(event))
-    session.execute(insert(outbox).values(
+    # Core on the session's connection: the ORM's bulk-insert path has nothing to add here.
+    session.connection().execute(insert(outbox).values(
         event_id=eid, topic=topic_of(event), payload=event.SerializeToString(), create_time=when))
     return eid
 
@@ -162,7 +163,8 @@ def _serialise_outbox_writers(session: Session, outbox: Table, topic: str) -> No
     """
     session.flush()
     key = zlib.crc32(f"permit-outbox-writers:{outbox.name}".encode())
-    session.execute(select(func.pg_advisory_xact_lock(key), func.pg_notify(notify_channel(outbox), topic)))
+    session.connection().execute(select(func.pg_advisory_xact_lock(key),
+                                        func.pg_notify(notify_channel(outbox), topic)))
 
 
 def first_delivery(session: Session, inbox: Table, event_id: str, topic: str) -> bool:

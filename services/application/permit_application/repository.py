@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,7 +25,7 @@ from permit_application.models import (
     VehicleLock,
 )
 from permit_application.values import Agent, Vehicle
-from permitkit.db import RepositoryBase, is_unique_violation, utcnow
+from permitkit.db import RepositoryBase, is_unique_violation, precompiled, utcnow
 
 
 class ApplicationRepository(RepositoryBase[Application]):
@@ -145,13 +147,10 @@ class ApplicationRepository(RepositoryBase[Application]):
         if not ordered:
             return
         if self._postgres:
-            # One statement: create the missing rows and lock every row (an upsert's
+            # One round trip: create the missing rows and lock every row (an upsert's
             # DO UPDATE takes the row lock), in plate order so two submits sharing
             # vehicles cannot deadlock.
-            stmt = pg_insert(VehicleLock).values([{"plate_number": p} for p in ordered])
-            self.session.execute(stmt.on_conflict_do_update(
-                index_elements=[VehicleLock.plate_number],
-                set_={"plate_number": stmt.excluded.plate_number}))
+            self.session.connection().execute(_lock_vehicle(), [{"plate_number": p} for p in ordered])
             return
         for plate in ordered:
             if self.session.get(VehicleLock, plate) is None:
@@ -172,11 +171,8 @@ class ApplicationRepository(RepositoryBase[Application]):
         every new draft of the country (a creation that fails after it leaves a gap in the
         day's numbers, as sequences do)."""
         if self._postgres:
-            stmt = pg_insert(NumberCounter).values(day=day, last=1)
             with self.session.get_bind().connect() as conn:
-                last = int(conn.execute(stmt.on_conflict_do_update(
-                    index_elements=[NumberCounter.day], set_={"last": NumberCounter.last + 1})
-                    .returning(NumberCounter.last)).scalar_one())
+                last = int(conn.execute(_next_number(), {"day": day, "last": 1}).scalar_one())
                 conn.commit()
             return last
         for _ in range(5):
@@ -207,7 +203,26 @@ class ApplicationRepository(RepositoryBase[Application]):
         self.session.delete(app)
 
     def exists(self, ident: str) -> bool:
-        return self.session.get(Application, ident) is not None
+        return self.session.execute(select(Application.id).where(Application.id == ident)).first() is not None
+
+
+@functools.cache
+def _next_number() -> Any:
+    """Take the next number of a day (PostgreSQL), compiled once."""
+    stmt = pg_insert(NumberCounter)
+    return precompiled(stmt.on_conflict_do_update(index_elements=[NumberCounter.day],
+                                                  set_={"last": NumberCounter.last + 1})
+                       .returning(NumberCounter.last), "postgresql", ["day", "last"])
+
+
+@functools.cache
+def _lock_vehicle() -> Any:
+    """Create a vehicle's lock row if missing and lock it (PostgreSQL), compiled once; run with
+    the plates in order (one round trip: psycopg pipelines the rows)."""
+    stmt = pg_insert(VehicleLock)
+    return precompiled(stmt.on_conflict_do_update(index_elements=[VehicleLock.plate_number],
+                                                  set_={"plate_number": stmt.excluded.plate_number}),
+                       "postgresql", ["plate_number"])
 
 
 class FleetRepository:

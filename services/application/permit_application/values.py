@@ -7,6 +7,7 @@ entered (AP-3); step validation parses it into the integer fields and clears it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -119,10 +120,14 @@ def to_json(obj: Any) -> Any:
     return d
 
 
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
+
+
 def _build(cls: type, data: dict[str, Any]) -> Any:
-    names = {f.name for f in fields(cls)}
-    kwargs = {k: v for k, v in data.items() if k in names}
-    return cls(**kwargs)
+    names = _field_names(cls)
+    return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def cargo_from_json(d: dict[str, Any] | None) -> Cargo | None:
