@@ -24,7 +24,8 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -364,8 +365,9 @@ class OutboxRelay:
             key = zlib.crc32(f"permit-outbox:{self.service}:{consumer}".encode())
             if not lock_conn.execute(select(func.pg_try_advisory_lock(key))).scalar():
                 return 0
+            lock_conn.commit()  # the lock is the session's: the round's transactions come after
             try:
-                return self._deliver(consumer)
+                return self._deliver(consumer, lock_conn)
             finally:
                 lock_conn.execute(select(func.pg_advisory_unlock(key)))
                 lock_conn.commit()
@@ -374,13 +376,26 @@ class OutboxRelay:
         """Seconds before the next attempt after ``attempts`` failures: doubling, capped."""
         return float(min(self.max_backoff, 0.2 * (2 ** min(attempts, 16))))
 
-    def _deliver(self, consumer: str) -> int:
+    @contextmanager
+    def _tx(self, conn: Connection | None) -> Iterator[Connection]:
+        """A short transaction on the round's connection (the one holding the consumer's
+        lock), else on a pooled one."""
+        if conn is None:
+            with self.engine.begin() as pooled:
+                yield pooled
+        else:
+            with conn.begin():
+                yield conn
+
+    def _deliver(self, consumer: str, held: Connection | None = None) -> int:
+        """One round: read past the position, deliver, save the position. ``held``: the
+        connection holding the consumer's lock, which the round's statements use too."""
         from permitkit.client import service_principal
 
         sub = self.subscriptions[consumer]
         delivered = 0
         now = utcnow()
-        with self.engine.connect() as conn:
+        with self._tx(held) as conn:
             position, attempts, next_attempt = self._position(conn, consumer)
             self._due[consumer] = next_attempt
             if next_attempt is not None and next_attempt > now:
@@ -400,7 +415,7 @@ class OutboxRelay:
                 attempts += 1
                 permanent = code in _PERMANENT or attempts >= self.max_attempts
                 error = f"{type(e).__name__}: {e}"[:2000]
-                with self.engine.begin() as conn:
+                with self._tx(held) as conn:
                     if permanent:
                         conn.execute(insert(self.parked).values(
                             consumer=consumer, seq=row["seq"], event_id=row["event_id"], topic=row["topic"],
@@ -427,7 +442,7 @@ class OutboxRelay:
             log.info("outbox_delivered", topic=row["topic"], event_id=row["event_id"], consumer=consumer)
             delivered += 1
         if done != position:
-            with self.engine.begin() as conn:
+            with self._tx(held) as conn:
                 self._save(conn, consumer, position=done, attempts=0, next_attempt_time=None, last_error=None)
             self._due[consumer] = None
         return delivered
