@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 import pytest
-from sqlalchemy import MetaData, String, event, func, select
+from sqlalchemy import MetaData, String, event, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from permit.application.v1 import events_pb2 as ev
@@ -220,6 +220,52 @@ def test_only_one_relay_delivers_at_a_time_on_postgresql(tables):
     assert second.run_once() == 0 and first.pending() == 0
 
 
+def test_a_started_relay_keeps_its_lock_between_rounds_and_a_replica_takes_over_when_it_stops(tables):
+    """Two started replicas: the one holding a consumer's lock keeps it from round to round
+    (no lock and unlock per round), the other delivers nothing until the first stops."""
+    engine, outbox, _ = tables
+    seen: list[tuple[str, str]] = []
+    got = threading.Semaphore(0)
+
+    def sink(name: str) -> Any:
+        def deliver(envelope: Any) -> None:
+            seen.append((name, unpack(envelope).reason))
+            got.release()
+        return deliver
+
+    def relay(name: str) -> OutboxRelay:
+        return OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], sink(name))],
+                           service="svc", poll_interval=0.2, listen_poll_interval=0.2)
+
+    def advisory_locks() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())")).scalar_one())
+
+    first, second = relay("first"), relay("second")
+    first.start()
+    try:
+        record(engine, outbox, withdrawn(1))
+        assert got.acquire(timeout=5)
+        time.sleep(0.5)  # idle between rounds: the lock is still held
+        assert advisory_locks() == 1
+        second.start()
+        for n in (2, 3):
+            time.sleep(0.5)  # the second replica wakes and polls meanwhile
+            record(engine, outbox, withdrawn(n))
+            assert got.acquire(timeout=5)
+        assert seen == [("first", "r1"), ("first", "r2"), ("first", "r3")]
+        first.stop()
+        record(engine, outbox, withdrawn(4))
+        assert got.acquire(timeout=5)
+        assert seen[-1] == ("second", "r4") and len(seen) == 4
+    finally:
+        first.stop()
+        second.stop()
+    assert advisory_locks() == 0  # both gave their lock back
+
+
 def test_a_started_relay_is_woken_by_a_commit_not_by_its_poll(tables):
     engine, outbox, _ = tables
     got = threading.Event()
@@ -263,12 +309,12 @@ def test_a_commit_wakes_only_the_consumers_of_its_events(tables):
         Subscription.of("routes", [ev.RouteApproved], lambda e: None)],
         poll_interval=60.0, listen_poll_interval=60.0)
     rounds = {"withdrawals": 0, "routes": 0}
-    run_consumer = relay._run_consumer
+    deliver = relay._deliver
 
-    def counted(consumer: str) -> int:
+    def counted(consumer: str, held: Any = None) -> int:
         rounds[consumer] += 1
-        return run_consumer(consumer)
-    relay._run_consumer = counted  # type: ignore[method-assign]
+        return deliver(consumer, held)
+    relay._deliver = counted  # type: ignore[method-assign]
     relay.start()
     try:
         assert relay._listening.wait(5), "the relay never listened"

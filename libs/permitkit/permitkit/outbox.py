@@ -361,16 +361,45 @@ class OutboxRelay:
     def _run_consumer(self, consumer: str) -> int:
         if self.engine.dialect.name != "postgresql":
             return self._deliver(consumer)
-        with self.engine.connect() as lock_conn:
-            key = zlib.crc32(f"permit-outbox:{self.service}:{consumer}".encode())
-            if not lock_conn.execute(select(func.pg_try_advisory_lock(key))).scalar():
-                return 0
-            lock_conn.commit()  # the lock is the session's: the round's transactions come after
-            try:
-                return self._deliver(consumer, lock_conn)
-            finally:
-                lock_conn.execute(select(func.pg_advisory_unlock(key)))
-                lock_conn.commit()
+        held = self._take_lock(consumer)
+        if held is None:
+            return 0
+        try:
+            return self._deliver(consumer, held)
+        finally:
+            self._release(held, consumer)
+
+    def _lock_key(self, consumer: str) -> int:
+        return zlib.crc32(f"permit-outbox:{self.service}:{consumer}".encode())
+
+    def _take_lock(self, consumer: str) -> Connection | None:
+        """A pooled connection holding the consumer's advisory lock (a session lock, kept
+        across its transactions), or None while another relay holds it."""
+        conn = self.engine.connect()
+        try:
+            if not conn.execute(select(func.pg_try_advisory_lock(self._lock_key(consumer)))).scalar():
+                conn.close()
+                return None
+            conn.commit()
+        except BaseException:
+            conn.invalidate()
+            conn.close()
+            raise
+        return conn
+
+    def _release(self, held: Connection | None, consumer: str) -> None:
+        """Give the consumer's lock back; a connection that cannot is discarded, which
+        ends its session and so its lock."""
+        if held is None:
+            return
+        try:
+            held.rollback()
+            held.execute(select(func.pg_advisory_unlock(self._lock_key(consumer))))
+            held.commit()
+        except Exception:  # noqa: BLE001 - the connection is gone: so is its lock
+            held.invalidate()
+        finally:
+            held.close()
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next attempt after ``attempts`` failures: doubling, capped."""
@@ -448,18 +477,32 @@ class OutboxRelay:
         return delivered
 
     def _loop(self, consumer: str) -> None:
+        """The consumer's thread. On PostgreSQL it keeps the consumer's lock from round to
+        round (two statements fewer per round); another replica's thread tries the lock
+        at each of its wakes and takes over when this one stops, fails or loses its
+        connection."""
         wake = self._wakes[consumer]
-        while not self._stop.is_set():
-            wake.clear()
-            try:
-                n = self._run_consumer(consumer)
-            except Exception:  # noqa: BLE001 - the database may be briefly away
-                log.exception("outbox_relay_error", consumer=consumer)
-                n = 0
-            if n < self.batch_size:
-                # Idle, or waiting for a retry: sleep until woken by a commit, the
-                # poll interval, or the consumer's next attempt, whichever is first.
-                wake.wait(self._sleep(consumer))
+        postgres = self.engine.dialect.name == "postgresql"
+        held: Connection | None = None
+        try:
+            while not self._stop.is_set():
+                wake.clear()
+                try:
+                    if not postgres:
+                        n = self._deliver(consumer)
+                    else:
+                        held = held or self._take_lock(consumer)
+                        n = self._deliver(consumer, held) if held is not None else 0
+                except Exception:  # noqa: BLE001 - the database may be briefly away
+                    log.exception("outbox_relay_error", consumer=consumer)
+                    self._release(held, consumer)
+                    held, n = None, 0
+                if n < self.batch_size:
+                    # Idle, or waiting for a retry: sleep until woken by a commit, the
+                    # poll interval, or the consumer's next attempt, whichever is first.
+                    wake.wait(self._sleep(consumer))
+        finally:
+            self._release(held, consumer)
 
     def _sleep(self, consumer: str) -> float:
         poll = self.listen_poll_interval if self._listening.is_set() else self.poll_interval
