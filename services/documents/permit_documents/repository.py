@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from permit_documents.models import Document, DocumentGrant
-from permitkit.db import RepositoryBase, upsert_insert
+from permitkit.db import RepositoryBase, precompiled, upsert_insert
 
 
 class DocumentRepository(RepositoryBase[Document]):
@@ -62,12 +62,13 @@ class DocumentRepository(RepositoryBase[Document]):
         if not rows:
             return 0
         conn = self.session.connection()
-        return len(conn.execute(_grant_insert(conn.dialect.name), rows).all())
+        return int(conn.execute(_grant_insert(conn.dialect.name), rows).rowcount)
 
 
 @functools.cache
 def _grant_insert(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING of a grant, built once per dialect and run
-    once with every row."""
-    return upsert_insert(dialect)(DocumentGrant).on_conflict_do_nothing(
-        index_elements=["document_id", "application", "province"]).returning(DocumentGrant.id)
+    """INSERT ... ON CONFLICT DO NOTHING of a grant, compiled once per dialect and run once
+    with every row (the row count tells how many were new)."""
+    return precompiled(upsert_insert(dialect)(DocumentGrant).on_conflict_do_nothing(
+        index_elements=["document_id", "application", "province"]), dialect,
+        ["document_id", "application", "province", "create_time"])
