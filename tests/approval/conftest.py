@@ -355,6 +355,7 @@ class Running:
     fake: FakeApplicationServer
     clock: Clock
     port: int
+    applied: bool | None = None  # what the last ``submit`` delivery answered
 
     def deliver(self) -> int:
         """Run the outbox relay once (deterministic delivery); counts what reached the peers
@@ -421,7 +422,7 @@ class Running:
                     application=types_pb2.ApplicationRef(name=application,
                                                          number="DJ" + application.rsplit("/", 1)[1]),
                     applicant=party, province=route[0], submitted=submitted)
-        self.send(event)
+        self.applied = self.send(event)
         return self.stub.GetCase(svc.GetCaseRequest(name=application), metadata=self.service(), timeout=10)
 
     def send(self, event: Any, metadata: list[tuple[str, str]] | None = None) -> bool:

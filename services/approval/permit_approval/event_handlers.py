@@ -54,8 +54,8 @@ def sink(uow_factory: Callable[[], ApprovalUnitOfWork], clock: Callable[[], dt.d
     """The approval service's EventSinkService: submissions, resubmissions, withdrawals."""
 
     def submitted(e: Any) -> bool:
-        return services.open_case(uow_factory(), principal=current_principal(), event_id=e.event_id,
-                                  submission=submission_of(e), now=clock())[1]
+        return services.create_case(uow_factory(), principal=current_principal(), event_id=e.event_id,
+                                    submission=submission_of(e), now=clock())[1]
 
     def withdrawn(e: Any) -> bool:
         was_cancelled = _state_of(uow_factory, e.application.name) == "CANCELLED"

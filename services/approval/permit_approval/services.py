@@ -121,18 +121,13 @@ class Submission:
 
 
 def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_id: str,
-                submission: Submission, now: dt.datetime) -> Case:
-    """Open a case for a submitted application, or reopen it for a higher submission.
+                submission: Submission, now: dt.datetime) -> tuple[Case, bool]:
+    """Open a case for a submitted application, or reopen it for a higher submission;
+    the case, and whether this delivery opened or reopened it.
 
     Idempotent by ``event_id`` (inbox) and by submission number: a repeat of
-    the same or an older submission returns the case unchanged (RV-1, PQ-6).
+    the same or an older submission returns the case unchanged and False (RV-1, PQ-6).
     """
-    return open_case(uow, principal=principal, event_id=event_id, submission=submission, now=now)[0]
-
-
-def open_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_id: str,
-              submission: Submission, now: dt.datetime) -> tuple[Case, bool]:
-    """``create_case``, and whether it opened or reopened the case (False: a repeat)."""
     access.require_service(principal)
     if not event_id:
         raise errors.required("event_id", "缺少事件标识。")

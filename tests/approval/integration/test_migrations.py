@@ -33,7 +33,7 @@ def test_the_embedded_sqlite_default_migrates_and_serves_a_case(tmp_path) -> Non
             event_id="e1", now=now, submission=services.Submission(
                 application="applications/A1", application_number="DJ1", applicant="parties/p1",
                 origin_province="130000", destination_province="370000",
-                route_provinces=["130000", "370000"], permit_class=1))
+                route_provinces=["130000", "370000"], permit_class=1))[0]
         officer = Principal(subject="officers/1", province="130000", roles=frozenset({"officer.accept"}))
         case = services.accept_case(uow, principal=officer, name=case.name, etag=case.etag, now=now)
         assert [r.province for r in case.reviews] == ["130000", "370000"]

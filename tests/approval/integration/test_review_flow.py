@@ -163,6 +163,16 @@ class TestReturnAndResubmission:
         dup = running.submit()  # same event id: the inbox ignores it
         assert dup.name == first.name
 
+    def test_a_delivery_tells_whether_it_opened_the_case_RV_1(self, running: Running) -> None:
+        """The relay's Deliver answers ``applied``: True for the delivery that opened the
+        case, False for another delivery of the same submission and for a repeat."""
+        running.submit()
+        assert running.applied is True
+        running.submit(event_id="another-delivery-same-submission")
+        assert running.applied is False
+        running.submit()
+        assert running.applied is False
+
 
 class TestRouteAdjustment:
     def _propose(self, running: Running, permit_class: int = 2) -> pb.Case:

@@ -42,7 +42,7 @@ def uow() -> FakeUnitOfWork:
 
 def create(uow: FakeUnitOfWork, event_id: str = "e1", **over: Any) -> Any:
     return services.create_case(uow, principal=SERVICE, event_id=event_id,  # type: ignore[arg-type]
-                                submission=submission(**over), now=NOW)
+                                submission=submission(**over), now=NOW)[0]
 
 
 class TestCreateCase:
