@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Boolean, Column, Engine, Integer, MetaData, String, Table, create_engine, select
 from sqlalchemy.engine.default import CACHE_HIT, CACHING_DISABLED, NO_CACHE_KEY
 
-from permitkit.db import UTCDateTime, make_engine, precompiled, upsert_insert
+from permitkit.db import UTCDateTime, make_engine, precompiled, upsert_insert, utcnow, with_defaults
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +18,8 @@ item = Table("item", metadata,
              Column("id", Integer, primary_key=True, autoincrement=True),
              Column("name", String(20), unique=True, nullable=False),
              Column("seen", UTCDateTime(), nullable=False),
-             Column("hidden", Boolean, nullable=False, default=False))
+             Column("hidden", Boolean, nullable=False, default=False),
+             Column("noted", UTCDateTime(), nullable=True, default=utcnow))
 
 
 def _upsert(dialect: str):  # type: ignore[no-untyped-def]
@@ -62,3 +63,12 @@ def test_the_statement_is_compiled_once_then_taken_from_the_cache(engine: Engine
     assert hits[1] == CACHE_HIT
     # Why it exists: the dialect's own ON CONFLICT statement is never cached.
     assert all(h in (NO_CACHE_KEY, CACHING_DISABLED) for h in again)
+
+
+def test_with_defaults_fills_what_is_missing_from_the_columns_python_defaults() -> None:
+    seen = dt.datetime(2026, 12, 6, 8, 0, tzinfo=dt.UTC)
+    before = dt.datetime.now(dt.UTC)
+    row = with_defaults(item, ["name", "seen", "hidden", "noted"], {"name": "a", "seen": seen, "hidden": None})
+    assert row["name"] == "a" and row["seen"] == seen and row["hidden"] is False
+    assert before <= row["noted"] <= dt.datetime.now(dt.UTC)  # the callable default, called
+    assert with_defaults(item, ["hidden"], {"hidden": True}) == {"hidden": True}

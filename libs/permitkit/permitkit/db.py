@@ -8,10 +8,10 @@ import functools
 import random
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, Self, TypeVar
 
-from sqlalchemy import DateTime, MetaData, TextClause, bindparam, create_engine, event, text
+from sqlalchemy import DateTime, MetaData, Table, TextClause, bindparam, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -146,8 +146,8 @@ def precompiled(stmt: Any, dialect: str, columns: Sequence[str]) -> TextClause:
     SQLAlchemy 2.0 compiles an ``INSERT ... ON CONFLICT`` again at every execution (the
     dialects' ``Insert`` opts out of its statement cache); a text clause is compiled once
     and cached. Keep the result (``functools.cache`` on the dialect's name) and execute it
-    with every column's value: each bind keeps its column's type (a ``TypeDecorator`` still
-    converts), but a column's Python-side default is not applied.
+    with every column's value (``with_defaults``): each bind keeps its column's type (a
+    ``TypeDecorator`` still converts), but a column's Python-side default is not applied.
     """
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql.base import PGDialect as Named
@@ -161,6 +161,19 @@ def precompiled(stmt: Any, dialect: str, columns: Sequence[str]) -> TextClause:
     return text(compiled.string).bindparams(*(
         bindparam(name, type_=b.type) if name in columns else bindparam(name, b.value, type_=b.type)
         for b, name in compiled.bind_names.items()))
+
+
+def with_defaults(table: Table, columns: Sequence[str], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of a ``precompiled`` statement: each column's value from ``values``,
+    or, when it is missing or None, the column's Python-side default (a value or a callable)."""
+    out: dict[str, Any] = {}
+    for name in columns:
+        value = values.get(name)
+        default = table.c[name].default
+        if value is None and default is not None:
+            value = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+        out[name] = value
+    return out
 
 
 def is_unique_violation(exc: BaseException) -> bool:

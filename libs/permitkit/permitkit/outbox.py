@@ -130,8 +130,7 @@ def record_event(session: Session, outbox: Table, message: Message, *, now: dt.d
     if "occur_time" in fields and not event.HasField("occur_time"):
         event.occur_time.FromDatetime(when.astimezone(dt.UTC))
     eid: str = event.event_id
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
+    if session.get_bind().dialect.name == "postgresql":
         _serialise_outbox_writers(session, outbox, topic_of(event))
     # Core on the session's connection: the ORM's bulk-insert path has nothing to add here.
     session.connection().execute(insert(outbox).values(

@@ -226,8 +226,7 @@ def schedule(uow: NotificationsUnitOfWork, event: Any) -> None:
         ref = event.application
         for kind, fire in (("REVIEW_DUE_SOON", remind), ("REVIEW_OVERDUE", due_date + dt.timedelta(days=1))):
             rows.append({"case_name": case, "province": due.province, "kind": kind, "due_date": due_date,
-                         "fire_date": fire, "application": ref.name, "application_number": ref.number,
-                         "fired": False, "cancelled": False})
+                         "fire_date": fire, "application": ref.name, "application_number": ref.number})
     if rows:
         uow.reminders.cancel(case, {r["province"] for r in rows})
         uow.reminders.put(rows)

@@ -19,12 +19,10 @@ from permit_notifications.models import (
     Reminder,
     Webhook,
 )
-from permitkit.db import is_unique_violation, precompiled, upsert_insert, utcnow
+from permitkit.db import is_unique_violation, precompiled, upsert_insert, utcnow, with_defaults
 
 _MESSAGE_COLUMNS = ("public_id", "event_id", "audience", "kind", "title", "body", "link", "application",
                     "application_number", "province", "create_time")
-_MESSAGE_DEFAULTS: dict[str, object] = {"link": "", "application": "", "application_number": "", "province": "",
-                                        "create_time": utcnow}
 
 
 @functools.cache
@@ -43,12 +41,11 @@ class InboxRepository:
     def add_once(self, message: Message) -> Message | None:
         """Insert ``message`` unless one for the same event, audience and kind exists (one
         statement, no savepoint); returns it with its id, or None."""
-        for column, default in _MESSAGE_DEFAULTS.items():
-            if getattr(message, column) is None:
-                setattr(message, column, default() if callable(default) else default)
+        values = with_defaults(Message.__table__, _MESSAGE_COLUMNS, {c: getattr(message, c) for c in _MESSAGE_COLUMNS})
+        for column, value in values.items():
+            setattr(message, column, value)
         conn = self.session.connection()
-        row = conn.execute(_message_insert(conn.dialect.name),
-                           {c: getattr(message, c) for c in _MESSAGE_COLUMNS}).first()
+        row = conn.execute(_message_insert(conn.dialect.name), values).first()
         if row is None:
             return None
         message.id = int(row[0])
@@ -181,13 +178,15 @@ class ReminderRepository:
         self.session = session
 
     def put(self, reminders: Sequence[Mapping[str, object]]) -> None:
-        """Schedule ``reminders`` (column values) in one round trip. One already kept for the
+        """Schedule ``reminders`` (column values; one left out takes the column's default) in
+        one round trip. One already kept for the
         same case, province, kind and due date is scheduled again (no longer cancelled, at the
         new fire date) unless it has fired."""
         if not reminders:
             return
         conn = self.session.connection()  # Core: nothing loaded needs the ORM's bookkeeping
-        conn.execute(_reminder_upsert(conn.dialect.name), [{c: r[c] for c in _REMINDER_COLUMNS} for r in reminders])
+        conn.execute(_reminder_upsert(conn.dialect.name),
+                     [with_defaults(Reminder.__table__, _REMINDER_COLUMNS, r) for r in reminders])
 
     def cancel(self, case_name: str, provinces: Collection[str] = ()) -> int:
         """Cancel the case's reminders not yet fired: those of ``provinces``, or all when none is named."""
