@@ -351,6 +351,23 @@ def test_a_round_of_deliveries_moves_the_position_once(tables):
     assert relay.pending() == 0
 
 
+def test_a_round_runs_on_the_one_connection_that_holds_the_consumers_lock(tables):
+    """Lock, read, save and unlock: one pooled connection per round, not one per step."""
+    engine, outbox, _ = tables
+    record(engine, outbox, *(withdrawn(n) for n in range(3)))
+    relay = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], lambda e: None)])
+    checkouts: list[int] = []
+
+    def count(*_: Any) -> None:
+        checkouts.append(1)
+    event.listen(engine.pool, "checkout", count)
+    try:
+        assert relay.run_once() == 3
+    finally:
+        event.remove(engine.pool, "checkout", count)
+    assert len(checkouts) == 1
+
+
 def test_an_event_sink_over_grpc_dispatches_by_type_and_refuses_non_services(tables, grpc_serve):
     """The relay's GrpcSink to a consumer's EventSinkService: typed handler, service role only."""
     engine, outbox, _ = tables
