@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import Any
 
 import grpc
 import pytest
+from sqlalchemy import event as sa_event
 
 from permit.application.v1 import events_pb2 as application_events
 from permit.approval.v1 import approval_pb2 as pb
@@ -162,6 +164,21 @@ class TestReturnAndResubmission:
         assert again.name == first.name and again.etag == first.etag
         dup = running.submit()  # same event id: the inbox ignores it
         assert dup.name == first.name
+
+    def test_opening_a_case_reads_the_working_calendar_once_RV_4(self, running: Running) -> None:
+        """The due dates of the new reviews and the reminder dates of its events come from one
+        read of the administrator's calendar years in the delivery's transaction."""
+        reads: list[str] = []
+
+        def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            if "calendar_year" in statement and statement.lstrip().upper().startswith("SELECT"):
+                reads.append(statement)
+        sa_event.listen(running.app.engine, "before_cursor_execute", count)
+        try:
+            running.submit()
+        finally:
+            sa_event.remove(running.app.engine, "before_cursor_execute", count)
+        assert len(reads) == 1
 
     def test_a_delivery_tells_whether_it_opened_the_case_RV_1(self, running: Running) -> None:
         """The relay's Deliver answers ``applied``: True for the delivery that opened the
