@@ -10,6 +10,7 @@ import grpc
 import pytest
 from google.protobuf import any_pb2
 from google.type import date_pb2
+from sqlalchemy import event as sa_event
 
 from permit.approval.v1 import events_pb2 as apr_ev
 from permit.events.v1 import event_sink_pb2 as epb
@@ -309,8 +310,16 @@ class TestDeliveryWorker:
                 return channels.Outcome(delivered=True, status_code=200)
 
         worker = DeliveryWorker(uow, {"push": Flaky(), "sms": Flaky()})
+        reads: list[str] = []
+
+        def count(conn: object, cursor: object, statement: str, *_: object) -> None:
+            if statement.lstrip().upper().startswith("SELECT"):
+                reads.append(statement)
+        sa_event.listen(engine, "before_cursor_execute", count)
         try:
             assert worker.run_once() == 6  # a return goes by push and by SMS
+            sa_event.remove(engine, "before_cursor_execute", count)
+            assert len(reads) == 1  # the due deliveries with their messages, at once
             assert sorted(sent) == sorted([parties[0], parties[2]] * 2)
             with sessions() as s:
                 push = {d.target: d for d in s.scalars(select(Delivery).where(Delivery.channel == "push"))}
