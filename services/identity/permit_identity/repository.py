@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, lazyload
 
 from permit_identity.models import (
     AuthSession,
@@ -54,8 +55,29 @@ class LegacyAccountRepository(RepositoryBase[LegacyAccount]):
         return list(self.session.scalars(stmt).unique())
 
 
+def _user_with_latest_licence() -> Select[tuple[User, Licence]]:
+    """Built once: building a statement with an alias costs more than running it. "Latest"
+    is ``LicenceRepository.latest_for_party``; the licence's party is the user's (already
+    loaded), so it is not joined again."""
+    newest = aliased(Licence)
+    latest_id = (select(newest.id).where(newest.party_id == User.party_id)
+                 .order_by(newest.submit_time.desc(), newest.create_time.desc()).limit(1)
+                 .correlate(User).scalar_subquery())
+    return (select(User, Licence).outerjoin(Licence, Licence.id == latest_id)
+            .where(User.id == bindparam("user_id")).options(lazyload(Licence.party)))
+
+
+_USER_WITH_LATEST_LICENCE = _user_with_latest_licence()
+
+
 class UserRepository(RepositoryBase[User]):
     model = User
+
+    def with_latest_licence(self, user_id: str) -> tuple[User, Licence | None] | None:
+        """The user (its party joined) and the party's latest licence, in one statement:
+        ``GET /v1/me`` is one round trip."""
+        row = self.session.execute(_USER_WITH_LATEST_LICENCE, {"user_id": user_id}).first()
+        return None if row is None else (row[0], row[1])
 
     def by_channel_uid(self, channel: str, uid: str) -> User | None:
         stmt = select(User).where(User.channel == channel, User.platform_uid == uid)

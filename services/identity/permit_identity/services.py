@@ -151,8 +151,11 @@ def masked(party: Party) -> str:
 
 
 def _me_of_user(uow: IdentityUnitOfWork, user: User) -> MeView:
+    return _me_view(user, uow.licences.latest_for_party(user.party_id))
+
+
+def _me_view(user: User, licence: Licence | None) -> MeView:
     party = user.party
-    licence = uow.licences.latest_for_party(party.id)
     hint = LinkHint(user.link_hint or "")
     return MeView(
         user=user.name, party=party.name, party_kind=party.kind, display_name=party.display_name,
@@ -448,10 +451,14 @@ def _require(principal: Principal | None) -> Principal:
     return access.signed_in(principal)
 
 
-def _user_of(uow: IdentityUnitOfWork, principal: Principal) -> User:
+def _user_id(principal: Principal) -> str:
     if not principal.subject.startswith("users/"):
         raise errors.NotApplicant()
-    user = uow.users.get(principal.subject.removeprefix("users/"))
+    return principal.subject.removeprefix("users/")
+
+
+def _user_of(uow: IdentityUnitOfWork, principal: Principal) -> User:
+    user = uow.users.get(_user_id(principal))
     if user is None:
         raise errors.UserNotFound()
     return user
@@ -466,7 +473,10 @@ def get_me(uow: IdentityUnitOfWork, *, principal: Principal | None) -> MeView:
             if officer is None:
                 raise errors.UserNotFound()
             return _me_of_officer(officer)
-        return _me_of_user(uow, _user_of(uow, p))
+        found = uow.users.with_latest_licence(_user_id(p))
+        if found is None:
+            raise errors.UserNotFound()
+        return _me_view(*found)
 
 
 def link_legacy_account(uow: IdentityUnitOfWork, *, principal: Principal | None,

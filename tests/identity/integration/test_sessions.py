@@ -4,16 +4,19 @@ sign-out and signing-key rotation, over gRPC (tokens, ID-5, ID-6)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import grpc
 import jwt
 import pytest
 from google.protobuf import duration_pb2
+from google.type import date_pb2
+from sqlalchemy import event as sa_event
 
 from permit.identity.v1 import identity_pb2 as pb
 from permit.identity.v1 import identity_service_pb2 as spb
 from permit_identity import tokens
-from tests.identity.conftest import Harness, error_of
+from tests.identity.conftest import NEW_USCC, Harness, error_of
 
 pytestmark = pytest.mark.integration
 
@@ -29,6 +32,27 @@ class TestGetMe:
         s = harness.sign_in_legal()
         me = harness.stub.GetMe(spb.GetMeRequest(), metadata=harness.md(s))
         assert me == s.me
+
+    def test_get_me_reads_the_user_party_and_latest_licence_in_one_statement_ID_5(
+            self, harness: Harness) -> None:
+        s = harness.sign_in_legal(uid="sd-one", uscc=NEW_USCC, name="山东新运输有限公司")
+        first = harness.stub.SubmitLicence(spb.SubmitLicenceRequest(
+            licence_number="鲁交运管许可济字370100000001号", issuing_authority="济南市交通运输局",
+            valid_from=date_pb2.Date(year=2024, month=1, day=1), valid_until=date_pb2.Date(year=2028, month=1, day=1),
+            document="documents/d-one"), metadata=harness.md(s))
+        statements: list[str] = []
+
+        def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and "signing_key" not in statement:
+                statements.append(statement)  # the key ring is refreshed on its own thread
+        sa_event.listen(harness.app.engine, "before_cursor_execute", count)
+        try:
+            me = harness.stub.GetMe(spb.GetMeRequest(), metadata=harness.md(s))
+        finally:
+            sa_event.remove(harness.app.engine, "before_cursor_execute", count)
+        assert me.licence == first.name and me.onboarding == pb.ONBOARDING_STATE_LICENCE_PENDING
+        assert me.party == s.me.party and me.display_name == "山东新运输有限公司"
+        assert len(statements) == 1, statements
 
     def test_get_me_of_an_officer_ID_6(self, harness: Harness) -> None:
         s = harness.sign_in_officer("hebei-accept")
