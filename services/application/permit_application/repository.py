@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, joinedload
 
@@ -27,6 +27,25 @@ from permit_application.models import (
 from permit_application.values import Agent, Vehicle
 from permitkit.db import RepositoryBase, is_unique_violation, precompiled, utcnow
 
+# The hot reads are built once: building a statement and its cache key costs about as
+# much as running it.
+_GET = select(Application).where(Application.id == bindparam("ident")).options(
+    joinedload(Application.plates), joinedload(Application.progress))
+_GET_FOR_UPDATE = _GET.with_for_update(of=Application)
+
+
+def _page(*conds: Any) -> Any:
+    """One statement: a page (index ix_application_party_create_time, newest first), its
+    plates and progress joined, and the total as a window count."""
+    return (select(Application, func.count().over().label("total")).where(*conds)
+            .options(joinedload(Application.plates), joinedload(Application.progress))
+            .order_by(Application.create_time.desc(), Application.id.desc())
+            .offset(bindparam("offset")).limit(bindparam("limit")))
+
+
+_PAGE = _page(Application.party == bindparam("party"))
+_PAGE_OF_STATE = _page(Application.party == bindparam("party"), Application.state == bindparam("state"))
+
 
 class ApplicationRepository(RepositoryBase[Application]):
     """Applications of every party; callers always pass the party they act for."""
@@ -36,11 +55,8 @@ class ApplicationRepository(RepositoryBase[Application]):
     def get(self, ident: str, *, for_update: bool = False) -> Application | None:
         """One statement: the application with its plates and progress (joined), its row
         locked when ``for_update`` (the plates and progress rows belong to it)."""
-        stmt = select(Application).where(Application.id == ident).options(
-            joinedload(Application.plates), joinedload(Application.progress))
-        if for_update:
-            stmt = stmt.with_for_update(of=Application)
-        return self.session.execute(stmt).unique().scalars().first()
+        stmt = _GET_FOR_UPDATE if for_update else _GET
+        return self.session.execute(stmt, {"ident": ident}).unique().scalars().first()
 
     @property
     def _postgres(self) -> bool:
@@ -53,9 +69,10 @@ class ApplicationRepository(RepositoryBase[Application]):
     def list_for_party(self, party: str, *, state: State | None, query: str, offset: int,
                        limit: int) -> tuple[list[Application], int]:
         """Newest first; ``query`` matches the number or a plate (partial, case-insensitive)."""
-        conds = [Application.party == party]
+        params = {"party": party, "state": state.value if state else None, "offset": offset, "limit": limit}
+        conds = [Application.party == bindparam("party")]
         if state is not None:
-            conds.append(Application.state == state.value)
+            conds.append(Application.state == bindparam("state"))
         q = query.strip().upper()
         if q:
             # Correlated: the party's own applications are probed by primary key, so
@@ -64,19 +81,16 @@ class ApplicationRepository(RepositoryBase[Application]):
                 ApplicationVehicle.application_id == Application.id,
                 func.upper(ApplicationVehicle.plate_number).contains(q, autoescape=True))
             conds.append(or_(func.upper(Application.id).contains(q, autoescape=True), plate_match))
-        # One statement: the page (index ix_application_party_create_time, newest
-        # first), its plates and progress joined, and the total as a window count.
-        total_col = func.count().over().label("total")
-        rows = self.session.execute(
-            select(Application, total_col).where(*conds)
-            .options(joinedload(Application.plates), joinedload(Application.progress))
-            .order_by(Application.create_time.desc(), Application.id.desc()).offset(offset).limit(limit)
-        ).unique().all()
+            stmt = _page(*conds)
+        else:  # the list, filtered by status or not: a statement built once
+            stmt = _PAGE_OF_STATE if state is not None else _PAGE
+        rows = self.session.execute(stmt, params).unique().all()
         if rows:
             return [r[0] for r in rows], int(rows[0][1])
         total = 0
         if offset:  # past the end: the total still has to be told
-            total = self.session.execute(select(func.count()).select_from(Application).where(*conds)).scalar_one()
+            total = self.session.execute(select(func.count()).select_from(Application).where(*conds),
+                                         params).scalar_one()
         return [], int(total)
 
     def occupying(self, plates: Iterable[str], start: dt.date, end: dt.date,
