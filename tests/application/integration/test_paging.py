@@ -118,3 +118,28 @@ def test_a_made_up_page_token_is_refused_with_its_field_AP_4_AP_8_PQ_2(harness: 
         assert (d.code, d.reason, d.domain) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN",
                                                 "permit.application")
         assert [v.field for v in d.violations] == ["page_token"] and d.message
+
+
+def test_the_list_pages_by_status_and_tells_the_total_past_the_end_PQ_2(harness: Harness) -> None:
+    """The list, filtered by status or not, newest first; a page past the end (drafts
+    deleted meanwhile) is empty and still tells how many there are."""
+    drafts = [harness.create() for _ in range(3)]
+    submitted = harness.submit(harness.fill(harness.create()))
+
+    def page(token: str, state: int = pb.Application.STATE_UNSPECIFIED, size: int = 1) -> Any:
+        return harness.stub.ListApplications(spb.ListApplicationsRequest(
+            page_size=size, page_token=token, state=state), metadata=harness.md())
+
+    only_drafts = walk(lambda t: page(t, pb.Application.STATE_DRAFT))
+    assert [a.name for p in only_drafts for a in p.applications] == [d.name for d in reversed(drafts)]
+    assert {p.total_size for p in only_drafts} == {3}
+    everything = walk(page)
+    assert [a.name for p in everything for a in p.applications][0] == submitted.name
+    assert {p.total_size for p in everything} == {4}
+    (sent,) = page("", pb.Application.STATE_SUBMITTED, size=10).applications
+    assert sent.name == submitted.name
+
+    third = page("", pb.Application.STATE_DRAFT, size=2).next_page_token
+    harness.stub.DeleteApplication(spb.DeleteApplicationRequest(name=drafts[0].name), metadata=harness.md())
+    past = page(third, pb.Application.STATE_DRAFT, size=2)
+    assert list(past.applications) == [] and past.total_size == 2
