@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Integer, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, joinedload
 
@@ -40,7 +40,10 @@ def _page(*conds: Any) -> Any:
     return (select(Application, func.count().over().label("total")).where(*conds)
             .options(joinedload(Application.plates), joinedload(Application.progress))
             .order_by(Application.create_time.desc(), Application.id.desc())
-            .offset(bindparam("offset")).limit(bindparam("limit")))
+            # Rendered into the SQL at execution: the planner sees the page's size and offset
+            # (a prepared statement with LIMIT as a parameter may get a generic plan).
+            .offset(bindparam("offset", type_=Integer, literal_execute=True))
+            .limit(bindparam("limit", type_=Integer, literal_execute=True)))
 
 
 _PAGE = _page(Application.party == bindparam("party"))
