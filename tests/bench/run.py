@@ -397,6 +397,12 @@ def read_suite(b: Bench, calls: int, sample: dict[str, dict[str, str]]) -> tuple
     return reads(b, calls // 4, sample, 1), reads(b, calls, sample, b.workers)
 
 
+def slowest(lat: list[float], n: int) -> list[tuple[int, float]]:
+    """The ``n`` slowest calls as (index in the run, ms): a tail made of the first calls
+    is a cold cache, a tail spread over the run is not."""
+    return sorted(enumerate(lat), key=lambda x: -x[1])[:n]
+
+
 def rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -582,6 +588,11 @@ def main() -> int:
                 line += f"  p99 > {GOAL_READ_P99:.0f} ms"
                 misses.append(f"{e.name} at {args.scale} scale (1 client): p99 {loaded1[i].p99:.0f} ms")
             print(line)
+        if loaded1:
+            print(f"slowest calls at '{args.scale}', 1 client (ms, and which call of the run it was):")
+            for f in loaded1:
+                print(f"  {f.name:<40} " + ", ".join(f"{ms:.1f} (#{i + 1})" for i, ms in slowest(f.lat, 3))
+                      + f" of {len(f.lat)}")
 
         print("\n== resident memory after the bench")
         for name, proc in stack.procs.items():
