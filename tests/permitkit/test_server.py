@@ -208,3 +208,38 @@ def test_many_field_violations_stay_a_chinese_400_under_the_metadata_limit(chann
     assert d.metadata["violation_count"] == str(n)
     if omitted:
         assert f"另有 {omitted} 处" in d.message and d.metadata["omitted_violations"] == str(omitted)
+
+
+class TestSettleHeap:
+    """A serving process freezes what it started with: full collections leave it out."""
+
+    def test_what_is_alive_when_the_heap_settles_is_left_out_of_collections(self) -> None:
+        import gc
+
+        from permitkit.server import settle_heap
+
+        kept = [[i] for i in range(1000)]
+        try:
+            settle_heap()
+            assert gc.get_freeze_count() >= len(kept)
+            assert not any(o is kept for o in gc.get_objects(generation=2))
+            after = [[i] for i in range(10)]
+            assert any(o is after for o in gc.get_objects(generation=0))
+        finally:
+            gc.unfreeze()
+
+    def test_serve_settles_the_heap_after_the_app_starts_and_before_it_serves(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from types import SimpleNamespace
+
+        from permitkit import server
+
+        order: list[str] = []
+        app = SimpleNamespace(settings=SimpleNamespace(context="test", grpc_host="127.0.0.1", metrics_port=0,
+                                                       metrics_host="127.0.0.1"),
+                              start=lambda: order.append("start"), close=lambda: order.append("close"))
+        monkeypatch.setattr(server, "build_server", lambda app: (object(), 1))
+        monkeypatch.setattr(server, "settle_heap", lambda: order.append("settle"))
+        monkeypatch.setattr(server, "serve_until_signal", lambda *a, **kw: order.append("serve"))
+        assert server.serve(app) == 0  # type: ignore[arg-type]
+        assert order == ["start", "settle", "serve", "close"]

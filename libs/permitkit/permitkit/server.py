@@ -5,6 +5,7 @@ line per RPC and a graceful stop on SIGTERM."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -256,6 +257,18 @@ def build_server(app: ServiceApp, *, host: str | None = None,
                        max_workers=s.grpc_workers)
 
 
+def settle_heap() -> None:
+    """Collect once, then move every object alive now to the permanent generation.
+
+    Called when a process has started and is about to serve: its modules, classes,
+    compiled statements and the app itself (about 140,000 objects in a service) are
+    never garbage, yet every full collection would scan them again: about 70 ms on this
+    project's machine, a stall for whichever calls were running. Frozen, they are
+    left out, and a full collection scans only what the calls created."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(app: ServiceApp) -> int:
     """``python -m permit_<ctx> serve``: bind, start the app's background work,
     block until SIGTERM/SIGINT, drain, close. A port that cannot be bound exits 1."""
@@ -269,6 +282,7 @@ def serve(app: ServiceApp) -> int:
     try:
         app.start()
         log.info("serving", service=app.settings.context, host=app.settings.grpc_host, port=port)
+        settle_heap()
         serve_until_signal(server, metrics_port=app.settings.metrics_port,
                            metrics_host=app.settings.metrics_host)
     finally:

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from permit_gateway.app import create_app
 from permit_gateway.config import Settings
 from permitkit.logging import configure_logging
+from permitkit.server import settle_heap
 from permitkit.settings import env_bool, env_log_level, run_main
 
 
@@ -30,7 +31,9 @@ def main() -> int:
     env = os.environ
     settings = Settings.from_env(env)
     configure_logging(json=env_bool(env, "PERMIT_LOG_JSON", True), level=env_log_level(env), service="gateway")
-    _Server(server_config(create_app(settings), settings)).run()
+    app = create_app(settings)
+    settle_heap()
+    _Server(server_config(app, settings)).run()
     return 0
 
 
