@@ -28,9 +28,9 @@ from permit_application.values import Agent, Vehicle
 from permitkit.db import RepositoryBase, is_unique_violation, precompiled, utcnow
 
 # The hot reads are built once: building a statement and its cache key costs about as
-# much as running it.
-_GET = select(Application).where(Application.id == bindparam("ident")).options(
-    joinedload(Application.plates), joinedload(Application.progress))
+# much as running it. An application is always loaded whole: its plates and progress joined.
+_WHOLE = (joinedload(Application.plates), joinedload(Application.progress))
+_GET = select(Application).where(Application.id == bindparam("ident")).options(*_WHOLE)
 _GET_FOR_UPDATE = _GET.with_for_update(of=Application)
 
 
@@ -38,7 +38,7 @@ def _page(*conds: Any) -> Any:
     """One statement: a page (index ix_application_party_create_time, newest first), its
     plates and progress joined, and the total as a window count."""
     return (select(Application, func.count().over().label("total")).where(*conds)
-            .options(joinedload(Application.plates), joinedload(Application.progress))
+            .options(*_WHOLE)
             .order_by(Application.create_time.desc(), Application.id.desc())
             # Rendered into the SQL at execution: the planner sees the page's size and offset
             # (a prepared statement with LIMIT as a parameter may get a generic plan).
@@ -46,8 +46,16 @@ def _page(*conds: Any) -> Any:
             .limit(bindparam("limit", type_=Integer, literal_execute=True)))
 
 
-_PAGE = _page(Application.party == bindparam("party"))
-_PAGE_OF_STATE = _page(Application.party == bindparam("party"), Application.state == bindparam("state"))
+def _owned(*, by_state: bool) -> list[Any]:
+    """The party's applications (parameter ``party``), of one status (``state``) if asked."""
+    conds = [Application.party == bindparam("party")]
+    if by_state:
+        conds.append(Application.state == bindparam("state"))
+    return conds
+
+
+# The list's page, without and with a status filter (search adds its pattern per call).
+_PAGES = {by_state: _page(*_owned(by_state=by_state)) for by_state in (False, True)}
 
 
 class ApplicationRepository(RepositoryBase[Application]):
@@ -73,9 +81,7 @@ class ApplicationRepository(RepositoryBase[Application]):
                        limit: int) -> tuple[list[Application], int]:
         """Newest first; ``query`` matches the number or a plate (partial, case-insensitive)."""
         params = {"party": party, "state": state.value if state else None, "offset": offset, "limit": limit}
-        conds = [Application.party == bindparam("party")]
-        if state is not None:
-            conds.append(Application.state == bindparam("state"))
+        conds = _owned(by_state=state is not None)
         q = query.strip().upper()
         if q:
             # Correlated: the party's own applications are probed by primary key, so
@@ -85,8 +91,8 @@ class ApplicationRepository(RepositoryBase[Application]):
                 func.upper(ApplicationVehicle.plate_number).contains(q, autoescape=True))
             conds.append(or_(func.upper(Application.id).contains(q, autoescape=True), plate_match))
             stmt = _page(*conds)
-        else:  # the list, filtered by status or not: a statement built once
-            stmt = _PAGE_OF_STATE if state is not None else _PAGE
+        else:
+            stmt = _PAGES[state is not None]
         rows = self.session.execute(stmt, params).unique().all()
         if rows:
             return [r[0] for r in rows], int(rows[0][1])

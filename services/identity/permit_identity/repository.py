@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -55,13 +56,18 @@ class LegacyAccountRepository(RepositoryBase[LegacyAccount]):
         return list(self.session.scalars(stmt).unique())
 
 
+def _latest_first(licence: Any) -> tuple[Any, ...]:
+    """The order that makes a party's first licence its latest (``licence``: the entity or
+    an alias of it)."""
+    return licence.submit_time.desc(), licence.create_time.desc()
+
+
 def _user_with_latest_licence() -> Select[tuple[User, Licence]]:
-    """Built once: building a statement with an alias costs more than running it. "Latest"
-    is ``LicenceRepository.latest_for_party``; the licence's party is the user's (already
-    loaded), so it is not joined again."""
+    """Built once: building a statement with an alias costs more than running it. The
+    licence's party is the user's (already loaded), so it is not joined again."""
     newest = aliased(Licence)
     latest_id = (select(newest.id).where(newest.party_id == User.party_id)
-                 .order_by(newest.submit_time.desc(), newest.create_time.desc()).limit(1)
+                 .order_by(*_latest_first(newest)).limit(1)
                  .correlate(User).scalar_subquery())
     return (select(User, Licence).outerjoin(Licence, Licence.id == latest_id)
             .where(User.id == bindparam("user_id")).options(lazyload(Licence.party)))
@@ -155,8 +161,7 @@ class LicenceRepository(RepositoryBase[Licence]):
     model = Licence
 
     def latest_for_party(self, party_id: str) -> Licence | None:
-        stmt = (select(Licence).where(Licence.party_id == party_id)
-                .order_by(Licence.submit_time.desc(), Licence.create_time.desc()).limit(1))
+        stmt = select(Licence).where(Licence.party_id == party_id).order_by(*_latest_first(Licence)).limit(1)
         return self.session.scalars(stmt).first()
 
     def queue(self, *, province: str, state: str, offset: int, limit: int) -> list[Licence]:
