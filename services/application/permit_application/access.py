@@ -154,7 +154,15 @@ def app_id_of(name: str) -> str:
 
 def own_application(uow: UnitOfWork, principal: Principal, name: str, *, for_update: bool = False) -> Application:
     """The caller's own application; another party's is reported as not found."""
-    app = uow.applications.get(app_id_of(name), for_update=for_update)
+    return _own(principal, name, uow.applications.get(app_id_of(name), for_update=for_update))
+
+
+def own_draft(uow: UnitOfWork, principal: Principal, name: str) -> Application:
+    """The caller's own application, locked for saving steps (``ApplicationRepository.get_draft``)."""
+    return _own(principal, name, uow.applications.get_draft(app_id_of(name)))
+
+
+def _own(principal: Principal, name: str, app: Application | None) -> Application:
     if app is None or (not principal.is_service and app.party != principal.party):
         raise ApplicationNotFound(metadata={"name": name})
     return app

@@ -19,6 +19,7 @@ from permit_application.access import (
     RouteValidator,
     UnitOfWork,
     own_application,
+    own_draft,
     party_of,
     require_applicant,
     today_of,
@@ -214,7 +215,7 @@ def update_application(uow: UnitOfWork, *, principal: Principal | None, name: st
     if steps.is_empty():
         raise InvalidUpdateMask(field="update_mask")
     with uow:
-        app = own_application(uow, p, name, for_update=True)
+        app = own_draft(uow, p, name)
         app.ensure_editable()
         app.check_etag(etag)
         violations = apply_steps(uow, app, steps, rules=rules_at(now), today=today_of(now),

@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from permit_application.models import (
     OCCUPYING_STATES,
@@ -32,6 +33,10 @@ from permitkit.db import RepositoryBase, is_unique_violation, precompiled, utcno
 _WHOLE = (joinedload(Application.plates), joinedload(Application.progress))
 _GET = select(Application).where(Application.id == bindparam("ident")).options(*_WHOLE)
 _GET_FOR_UPDATE = _GET.with_for_update(of=Application)
+# Saving a draft's steps locks and reads the one row: its plates load on first use (only
+# the vehicles and passage steps touch them) and a draft has no review progress yet.
+_GET_DRAFT = (select(Application).where(Application.id == bindparam("ident"))
+              .options(lazyload(Application.plates), lazyload(Application.progress)).with_for_update())
 
 
 def _page(*conds: Any) -> Any:
@@ -68,6 +73,15 @@ class ApplicationRepository(RepositoryBase[Application]):
         locked when ``for_update`` (the plates and progress rows belong to it)."""
         stmt = _GET_FOR_UPDATE if for_update else _GET
         return self.session.execute(stmt, {"ident": ident}).unique().scalars().first()
+
+    def get_draft(self, ident: str) -> Application | None:
+        """The application locked for saving a draft's steps, without its plates and progress
+        joined (the plates load when a step touches them). One that is no longer a draft
+        loads its progress on first use too, as the caller refuses it anyway."""
+        app = self.session.execute(_GET_DRAFT, {"ident": ident}).scalars().first()
+        if app is not None and app.state == State.DRAFT.value:
+            set_committed_value(app, "progress", [])
+        return app
 
     @property
     def _postgres(self) -> bool:

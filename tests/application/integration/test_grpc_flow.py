@@ -10,6 +10,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import create_engine, text
+from sqlalchemy import event as sa_event
 
 from permit.application.v1 import application_pb2 as pb
 from permit.application.v1 import application_service_pb2 as spb
@@ -329,3 +330,38 @@ def test_another_partys_check_and_save_count_the_carriers_applications_without_n
         plate_numbers=["冀A12345"]), metadata=harness.md())
     assert [list(c.application_numbers) for c in mine.conflicts] == [[a.number for a in carriers]]
     assert all(a.number in mine.message for a in carriers) and "撤回" in mine.message
+
+
+def test_saving_a_step_locks_and_reads_the_draft_row_alone_and_the_vehicles_step_still_keeps_the_plates_AP_2_AP_4(
+        harness: Harness) -> None:
+    """A step is saved after one SELECT of the application's own row (locked on PostgreSQL):
+    its plates and review progress are not joined in. The vehicles step, which does need
+    the plates, loads and replaces them: search by plate finds the draft only after it."""
+    draft = harness.create()
+    body = walking_slice(draft.name)
+    selects: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+    sa_event.listen(harness.app.engine, "before_cursor_execute", count)
+    try:
+        body.etag = draft.etag
+        saved = harness.update(body, "cargo")
+    finally:
+        sa_event.remove(harness.app.engine, "before_cursor_execute", count)
+    assert saved.cargo.name == "变压器" and saved.etag != draft.etag
+    assert len(selects) == 1, selects
+    assert "application_vehicle" not in selects[0] and "province_progress" not in selects[0]
+    if harness.app.engine.dialect.name == "postgresql":
+        assert "FOR UPDATE" in selects[0]
+
+    def found(plate: str) -> list[str]:
+        return [a.name for a in harness.stub.SearchApplications(
+            spb.SearchApplicationsRequest(query=plate), metadata=harness.md()).applications]
+    assert found("冀B6789挂") == []
+    body.etag = saved.etag
+    saved = harness.update(body, "vehicles", "overall", "passage")
+    assert [v.plate_number for v in saved.vehicles] == ["冀A12345", "冀B6789挂"]
+    assert found("冀B6789挂") == [draft.name]
+    assert list(saved.progress) == []

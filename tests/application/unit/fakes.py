@@ -80,6 +80,9 @@ class FakeApplications:
     def get(self, ident: str, *, for_update: bool = False) -> Application | None:
         return self._live(ident)
 
+    def get_draft(self, ident: str) -> Application | None:
+        return self._live(ident)
+
     def add(self, app: Application) -> Application:
         self.uow.seen[app.id] = app
         return app
