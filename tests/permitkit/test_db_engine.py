@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from permitkit.db import make_engine, make_session_factory, needs_transaction
+from permitkit.db import SINGLE_STATEMENT, make_engine, make_session_factory, needs_transaction
 
 pytestmark = pytest.mark.integration
 
@@ -43,6 +43,19 @@ def test_a_read_only_session_leaves_the_connection_idle(engine) -> None:
         status = session.connection().connection.dbapi_connection.info.transaction_status
         assert int(status) == 0  # idle: no BEGIN was sent for a read
         session.rollback()
+
+
+def test_a_single_statement_write_commits_by_itself_without_a_transaction_block(engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("INSERT INTO item VALUES (2, 'two')"))
+        assert int(conn.connection.dbapi_connection.info.transaction_status) == 2  # in a transaction
+        conn.rollback()
+        single = conn.execution_options(**{SINGLE_STATEMENT: True})
+        assert single.execute(text("INSERT INTO item VALUES (3, 'three') RETURNING id")).scalar_one() == 3
+        assert int(conn.connection.dbapi_connection.info.transaction_status) == 0  # idle: committed
+        conn.rollback()  # nothing to roll back
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id FROM item ORDER BY id")).scalars().all() == [1, 3]
 
 
 def test_writes_are_one_transaction_rolled_back_as_a_whole(engine) -> None:

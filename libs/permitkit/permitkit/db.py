@@ -105,12 +105,19 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
                            isolation_level="AUTOCOMMIT")
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _begin_before_writes(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+    def _begin_before_writes(conn: Any, cursor: Any, statement: str, _params: Any, context: Any, *_: Any) -> None:
         dbapi_conn = cursor.connection
         if dbapi_conn.info.transaction_status == 0 and needs_transaction(statement):  # 0: idle
+            if context is not None and context.execution_options.get(SINGLE_STATEMENT):
+                return  # a statement that is a whole transaction commits on its own
             dbapi_conn.execute("BEGIN")
 
     return engine
+
+
+# Execution option: the statement is a whole transaction on its own (one round trip: no
+# BEGIN before it, no COMMIT after it). Only for one statement on a connection of its own.
+SINGLE_STATEMENT = "permitkit_single_statement"
 
 
 # Row locks, and functions whose effect lasts only as long as the transaction.

@@ -26,7 +26,7 @@ from permit_application.models import (
     VehicleLock,
 )
 from permit_application.values import Agent, Vehicle
-from permitkit.db import RepositoryBase, is_unique_violation, precompiled, utcnow
+from permitkit.db import SINGLE_STATEMENT, RepositoryBase, is_unique_violation, precompiled, utcnow
 
 # The hot reads are built once: building a statement and its cache key costs about as
 # much as running it. An application is always loaded whole: its plates and progress joined.
@@ -59,6 +59,10 @@ def _owned(*, by_state: bool) -> list[Any]:
     return conds
 
 
+_ID = select(Application.id).where(Application.id == bindparam("ident"))
+_ID_OF_CREATE_REQUEST = select(Application.id).where(Application.party == bindparam("party"),
+                                                     Application.create_request_id == bindparam("request_id"))
+
 # The list's page, without and with a status filter (search adds its pattern per call).
 _PAGES = {by_state: _page(*_owned(by_state=by_state)) for by_state in (False, True)}
 
@@ -88,8 +92,10 @@ class ApplicationRepository(RepositoryBase[Application]):
         return self.session.get_bind().dialect.name == "postgresql"
 
     def find_by_create_request(self, party: str, request_id: str) -> Application | None:
-        return self.session.execute(select(Application).where(
-            Application.party == party, Application.create_request_id == request_id)).scalars().first()
+        """The draft a retried "new application" made the first time (probed by its id: the
+        first attempt, by far the most common, finds nothing)."""
+        ident = self.session.execute(_ID_OF_CREATE_REQUEST, {"party": party, "request_id": request_id}).scalar()
+        return self.get(ident) if ident is not None else None
 
     def list_for_party(self, party: str, *, state: State | None, query: str, offset: int,
                        limit: int) -> tuple[list[Application], int]:
@@ -209,9 +215,9 @@ class ApplicationRepository(RepositoryBase[Application]):
         day's numbers, as sequences do)."""
         if self._postgres:
             with self.session.get_bind().connect() as conn:
-                last = int(conn.execute(_next_number(), {"day": day, "last": 1}).scalar_one())
-                conn.commit()
-            return last
+                # One statement, committed by itself: no BEGIN and COMMIT round trips.
+                return int(conn.execution_options(**{SINGLE_STATEMENT: True})
+                           .execute(_next_number(), {"day": day, "last": 1}).scalar_one())
         for _ in range(5):
             row = self.session.execute(update(NumberCounter).where(NumberCounter.day == day)
                                        .values(last=NumberCounter.last + 1)
@@ -240,7 +246,7 @@ class ApplicationRepository(RepositoryBase[Application]):
         self.session.delete(app)
 
     def exists(self, ident: str) -> bool:
-        return self.session.execute(select(Application.id).where(Application.id == ident)).first() is not None
+        return self.session.execute(_ID, {"ident": ident}).first() is not None
 
 
 @functools.cache
