@@ -311,14 +311,19 @@ class Application(TimestampMixin, Base):
     def put_cargo(self, cargo: vo.Cargo) -> None:
         self.cargo = vo.to_json(cargo)
 
+    @property
+    def plate_numbers(self) -> list[str]:
+        """The plates of the vehicles step in order: what the ``plates`` rows hold (they are
+        written only by ``put_vehicles``), read without loading them."""
+        return [v["plate_number"] for v in self.vehicles or ()]
+
     def put_vehicles(self, vehicles: list[vo.Vehicle]) -> None:
-        self.vehicles = vo.to_json(vehicles)
         wanted = [v.plate_number for v in vehicles]
-        current = [p.plate_number for p in self.plates]
-        if wanted != current:
+        if wanted != self.plate_numbers:
             self.plates.clear()
             for i, plate in enumerate(wanted):
                 self.plates.append(ApplicationVehicle(position=i, plate_number=plate))
+        self.vehicles = vo.to_json(vehicles)
 
     def put_overall(self, overall: vo.Overall) -> None:
         self.overall = vo.to_json(overall)

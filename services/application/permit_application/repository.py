@@ -33,8 +33,8 @@ from permitkit.db import SINGLE_STATEMENT, RepositoryBase, is_unique_violation, 
 _WHOLE = (joinedload(Application.plates), joinedload(Application.progress))
 _GET = select(Application).where(Application.id == bindparam("ident")).options(*_WHOLE)
 _GET_FOR_UPDATE = _GET.with_for_update(of=Application)
-# Saving a draft's steps locks and reads the one row: its plates load on first use (only
-# the vehicles and passage steps touch them) and a draft has no review progress yet.
+# Saving a draft's steps locks and reads the one row: its plates load only when the vehicles
+# step changes them, and a draft has no review progress yet.
 _GET_DRAFT = (select(Application).where(Application.id == bindparam("ident"))
               .options(lazyload(Application.plates), lazyload(Application.progress)).with_for_update())
 
@@ -80,11 +80,14 @@ class ApplicationRepository(RepositoryBase[Application]):
 
     def get_draft(self, ident: str) -> Application | None:
         """The application locked for saving a draft's steps, without its plates and progress
-        joined (the plates load when a step touches them). One that is no longer a draft
-        loads its progress on first use too, as the caller refuses it anyway."""
+        joined: a draft has no progress, and no plates before its vehicles step (the plates
+        rows are written only with it). Otherwise they load on first use; the caller refuses
+        an application that is no longer a draft anyway."""
         app = self.session.execute(_GET_DRAFT, {"ident": ident}).scalars().first()
         if app is not None and app.state == State.DRAFT.value:
             set_committed_value(app, "progress", [])
+            if not app.vehicles:
+                set_committed_value(app, "plates", [])
         return app
 
     @property

@@ -161,9 +161,10 @@ def submission_overlaps(uow: UnitOfWork, app: Application, today: dt.date) -> li
 
 
 def raise_conflicts(uow: UnitOfWork, app: Application, today: dt.date) -> None:
-    if not app.plates or app.period_start is None or app.period_end is None:
+    plates = app.plate_numbers
+    if not plates or app.period_start is None or app.period_end is None:
         return
-    conflicts = find_conflicts(uow, party=app.party, app_id=app.id, plates=[x.plate_number for x in app.plates],
+    conflicts = find_conflicts(uow, party=app.party, app_id=app.id, plates=plates,
                                start=app.period_start, end=app.period_end, today=today)
     if conflicts:
         raise conflict_error(conflicts)
