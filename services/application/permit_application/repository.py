@@ -63,6 +63,23 @@ _ID = select(Application.id).where(Application.id == bindparam("ident"))
 _ID_OF_CREATE_REQUEST = select(Application.id).where(Application.party == bindparam("party"),
                                                      Application.create_request_id == bindparam("request_id"))
 
+# AP-6: the other applications that may occupy some of the plates (``plates``) in the
+# period [``start``, ``end``], and the pending vehicle changes and extensions that hold them.
+# Only their own columns are read (their numbers and periods): plates and progress not loaded.
+_OTHERS = (Application.id != bindparam("exclude"), Application.state.in_([s.value for s in OCCUPYING_STATES]))
+_OCCUPYING = (select(ApplicationVehicle.plate_number, Application)
+              .join(Application, Application.id == ApplicationVehicle.application_id)
+              .where(ApplicationVehicle.plate_number.in_(bindparam("plates", expanding=True)), *_OTHERS,
+                     Application.period_start <= bindparam("end"), Application.period_end >= bindparam("start"))
+              .options(lazyload(Application.plates), lazyload(Application.progress))
+              .order_by(Application.period_start, Application.id))
+_HOLDING = (select(VehicleHold, Application)
+            .join(Application, Application.id == VehicleHold.application_id)
+            .where(VehicleHold.plate_number.in_(bindparam("plates", expanding=True)), *_OTHERS,
+                   VehicleHold.start_date <= bindparam("end"), VehicleHold.end_date >= bindparam("start"))
+            .options(lazyload(Application.plates), lazyload(Application.progress))
+            .order_by(VehicleHold.start_date, VehicleHold.key))
+
 # The list's page, without and with a status filter (search adds its pattern per call).
 _PAGES = {by_state: _page(*_owned(by_state=by_state)) for by_state in (False, True)}
 
@@ -132,14 +149,7 @@ class ApplicationRepository(RepositoryBase[Application]):
         plates = list(plates)
         if not plates:
             return []
-        rows = self.session.execute(
-            select(ApplicationVehicle.plate_number, Application)
-            .join(Application, Application.id == ApplicationVehicle.application_id)
-            .where(ApplicationVehicle.plate_number.in_(plates), Application.id != exclude,
-                   Application.state.in_([s.value for s in OCCUPYING_STATES]),
-                   Application.period_start <= end, Application.period_end >= start)
-            .order_by(Application.period_start, Application.id)
-        ).all()
+        rows = self.session.execute(_OCCUPYING, {"plates": plates, "start": start, "end": end, "exclude": exclude}).all()
         return [(r[0], r[1]) for r in rows]
 
     def holding(self, plates: Iterable[str], start: dt.date, end: dt.date,
@@ -150,14 +160,7 @@ class ApplicationRepository(RepositoryBase[Application]):
         plates = list(plates)
         if not plates:
             return []
-        rows = self.session.execute(
-            select(VehicleHold, Application)
-            .join(Application, Application.id == VehicleHold.application_id)
-            .where(VehicleHold.plate_number.in_(plates), Application.id != exclude,
-                   Application.state.in_([s.value for s in OCCUPYING_STATES]),
-                   VehicleHold.start_date <= end, VehicleHold.end_date >= start)
-            .order_by(VehicleHold.start_date, VehicleHold.key)
-        ).all()
+        rows = self.session.execute(_HOLDING, {"plates": plates, "start": start, "end": end, "exclude": exclude}).all()
         return [(h.plate_number, a, h.start_date, h.end_date) for h, a in rows]
 
     def has_hold(self, key: str) -> bool:
