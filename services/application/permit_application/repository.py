@@ -80,6 +80,11 @@ _HOLDING = (select(VehicleHold, Application)
             .options(lazyload(Application.plates), lazyload(Application.progress))
             .order_by(VehicleHold.start_date, VehicleHold.key))
 
+# The party's kept (not retired) fleet vehicles of some plates: the vehicles step (AP-4).
+_KEPT_VEHICLES = select(FleetVehicle).where(
+    FleetVehicle.party == bindparam("party"), FleetVehicle.plate_number.in_(bindparam("plates", expanding=True)),
+    FleetVehicle.retire_time.is_(None))
+
 # The list's page, without and with a status filter (search adds its pattern per call).
 _PAGES = {by_state: _page(*_owned(by_state=by_state)) for by_state in (False, True)}
 
@@ -285,9 +290,7 @@ class FleetRepository:
         plates = [p for p in plates if p]
         if not plates:
             return {}
-        rows = self.session.execute(select(FleetVehicle).where(
-            FleetVehicle.party == party, FleetVehicle.plate_number.in_(plates),
-            FleetVehicle.retire_time.is_(None))).scalars()
+        rows = self.session.execute(_KEPT_VEHICLES, {"party": party, "plates": plates}).scalars()
         return {r.plate_number: r.to_value() for r in rows}
 
     def suggest_vehicles(self, party: str, text: str, *, offset: int, limit: int) -> list[FleetVehicle]:
