@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import BindParameter, Boolean, Select, String, func, literal, select, union_all
+from sqlalchemy import BindParameter, Boolean, Select, String, bindparam, func, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,6 +102,11 @@ def queue_steps(*, province: str | None, acceptance: bool, review: bool, state: 
     return parts
 
 
+# The case of an application (built once: every event of the application reads it).
+_BY_APPLICATION = select(Case).where(Case.application == bindparam("application"))
+_BY_APPLICATION_FOR_UPDATE = _BY_APPLICATION.with_for_update()
+
+
 class CaseRepository(RepositoryBase[Case]):
     """Review cases; loads for update lock the row so concurrent deciders serialise."""
 
@@ -114,10 +119,8 @@ class CaseRepository(RepositoryBase[Case]):
         return self.session.scalars(stmt).first()
 
     def by_application(self, application: str, *, for_update: bool = False) -> Case | None:
-        stmt = select(Case).where(Case.application == application)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self.session.scalars(stmt).first()
+        stmt = _BY_APPLICATION_FOR_UPDATE if for_update else _BY_APPLICATION
+        return self.session.scalars(stmt, {"application": application}).first()
 
     def applicant_in_province(self, applicant: str, province: str) -> bool:
         """Whether the applicant has a case with this province as origin or on its route (PC-2)."""

@@ -167,7 +167,8 @@ def create_case(uow: ApprovalUnitOfWork, *, principal: Principal | None, event_i
                 case.cargo, case.overall = s.cargo, s.overall  # CT-1: printed on the certificate
             if s.snapshot:
                 uow.flush()  # the case's id
-                if uow.submissions.get(case.id, case.submission) is None:
+                # A new case has no submissions yet; a reopened one may have this one stored.
+                if existing is None or uow.submissions.get(case.id, case.submission) is None:
                     uow.submissions.add(CaseSubmission(case_id=case.id, submission=case.submission,
                                                        submit_time=s.submit_time or now,
                                                        snapshot=s.snapshot))
