@@ -7,7 +7,7 @@ import functools
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import Integer, and_, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from permit_notifications.models import (
@@ -141,12 +141,9 @@ class DeliveryRepository:
     def due(self, *, limit: int, now: dt.datetime | None = None) -> list[tuple[Delivery, Message]]:
         """Pending deliveries whose time has come with their messages, oldest first; the
         deliveries locked so replicas do not send one twice."""
-        q = (select(Delivery, Message).join(Message, Message.id == Delivery.message_id)
-             .where(Delivery.state == DeliveryState.PENDING, Delivery.next_attempt_time <= (now or utcnow()))
-             .order_by(Delivery.next_attempt_time, Delivery.id).limit(limit))
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True, of=Delivery)
-        return [(d, m) for d, m in self.session.execute(q).all()]
+        locking = self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
+        rows = self.session.execute(_DUE_LOCKED if locking else _DUE, {"now": now or utcnow(), "limit": limit})
+        return [(d, m) for d, m in rows.all()]
 
     def for_target(self, target: str, *, offset: int, limit: int) -> list[tuple[Delivery, Message]]:
         q = (select(Delivery, Message).join(Message, Message.id == Delivery.message_id)
@@ -158,6 +155,15 @@ class DeliveryRepository:
                                                     Delivery.state == DeliveryState.PENDING)
                              .values(state=DeliveryState.FAILED, last_error="webhook deleted"))
 
+
+# The worker's and the handlers' statements, built once (each event and each wake runs them).
+_DUE = (select(Delivery, Message).join(Message, Message.id == Delivery.message_id)
+        .where(Delivery.state == DeliveryState.PENDING, Delivery.next_attempt_time <= bindparam("now"))
+        .order_by(Delivery.next_attempt_time, Delivery.id).limit(bindparam("limit", type_=Integer)))
+_DUE_LOCKED = _DUE.with_for_update(skip_locked=True, of=Delivery)
+_CANCEL = (update(Reminder).where(Reminder.case_name == bindparam("of_case"), Reminder.fired.is_(False),
+                                  Reminder.cancelled.is_(False)).values(cancelled=True))
+_CANCEL_OF_PROVINCES = _CANCEL.where(Reminder.province.in_(bindparam("provinces", expanding=True)))
 
 _REMINDER_COLUMNS = ("case_name", "province", "kind", "due_date", "fire_date", "application",
                      "application_number", "fired", "cancelled")
@@ -190,11 +196,12 @@ class ReminderRepository:
 
     def cancel(self, case_name: str, provinces: Collection[str] = ()) -> int:
         """Cancel the case's reminders not yet fired: those of ``provinces``, or all when none is named."""
-        q = update(Reminder).where(Reminder.case_name == case_name, Reminder.fired.is_(False),
-                                   Reminder.cancelled.is_(False))
+        conn = self.session.connection()
         if named := sorted(p for p in provinces if p):
-            q = q.where(Reminder.province.in_(named))
-        return int(self.session.connection().execute(q.values(cancelled=True)).rowcount or 0)
+            done = conn.execute(_CANCEL_OF_PROVINCES, {"of_case": case_name, "provinces": named})
+        else:
+            done = conn.execute(_CANCEL, {"of_case": case_name})
+        return int(done.rowcount or 0)
 
     def due(self, today: dt.date, *, limit: int = 200) -> list[Reminder]:
         q = (select(Reminder).where(Reminder.fired.is_(False), Reminder.cancelled.is_(False),
