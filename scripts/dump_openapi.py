@@ -6,10 +6,14 @@ generated from this snapshot (``npm --prefix web run gen:api``); a test keeps it
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
 from typing import Any
+
+# The day the snapshot's example dates are anchored to: the snapshot changes only with the API.
+SNAPSHOT_DAY = dt.date(2026, 12, 6)
 
 
 def document() -> dict[str, Any]:
@@ -19,7 +23,7 @@ def document() -> dict[str, Any]:
     from permit_gateway.config import Settings
 
     # No lifespan: nothing connects to the services, only the document is read.
-    client = TestClient(create_app(Settings.from_env({})))
+    client = TestClient(create_app(Settings.from_env({}), examples_day=SNAPSHOT_DAY))
     resp = client.get("/openapi.json")
     resp.raise_for_status()
     return resp.json()  # type: ignore[no-any-return]

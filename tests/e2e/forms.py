@@ -23,10 +23,11 @@ import zlib
 import httpx
 from PIL import Image
 
+from permitkit import dates
 from tests.documents import corpus
 from tests.e2e import journey as j
 
-TODAY = dt.date.today()
+TODAY = dates.today()
 TRACTOR, TRAILER = "冀A12345", "冀B6789挂"
 CLASS1_CARGO = {"emptyLoad": False, "name": "风电机舱", "weightKg": "20000", "lengthMm": "9000",
                 "widthMm": "3000", "heightMm": "2400"}

@@ -14,6 +14,8 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+from permitkit import dates
+
 ORIGIN, VIA, DESTINATION = "130000", "370000", "320000"  # 河北 -> 山东 -> 江苏
 ROUTE = [
     {"province": ORIGIN, "roads": ["G4", "G1811"]},
@@ -88,7 +90,7 @@ def step_bodies(vehicles: list[dict], agent: dict, *, start_in_days: int, days: 
         "axleSpacingsMm": ["3200"] + ["1350"] * (axles - 2),
         "axleLoadsKg": [str(total // axles)] * (axles - 1) + [str(total - (total // axles) * (axles - 1))],
     }
-    today = dt.date.today()
+    today = dates.today()
     passage = {"originProvince": ORIGIN, "destinationProvince": DESTINATION, "route": ROUTE,
                "startDate": _date(today + dt.timedelta(days=start_in_days)),
                "endDate": _date(today + dt.timedelta(days=start_in_days + days)),

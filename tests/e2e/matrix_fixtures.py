@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from permit_identity.config import DEFAULT_DEV_KEY_PASSPHRASE
 from permit_identity.identifiers import USCC_ALPHABET, uscc_check_char
 from permit_identity.tickets import DEFAULT_DEV_TICKET_KEY, mint_dev_ticket
+from permitkit import dates
 from permitkit.settings import env_database_url
 from tests.e2e import journey as j
 from tests.e2e.conftest import Api
@@ -181,7 +182,7 @@ def plus_days(date: Mapping[str, int], days: int) -> dict[str, int]:
 
 
 def licence_body(document: str, number: str) -> dict[str, Any]:
-    today = dt.date.today()
+    today = dates.today()
     return {"licenceNumber": number, "issuingAuthority": "石家庄市交通运输局",
             "validFrom": {"year": today.year - 1, "month": 1, "day": 1},
             "validUntil": {"year": today.year + 3, "month": 12, "day": 31}, "document": document}

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from permit_identity.identifiers import USCC_ALPHABET, uscc_check_char
+from permitkit import dates
 from permitkit.identifiers import gb11643_check_char
 from tests.e2e import forms as f
 from tests.e2e import journey as j
@@ -32,7 +33,7 @@ from tests.e2e.test_pc_side import TRACTOR_FIGURES, TRAILER_FIGURES
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 ROOT = Path(__file__).resolve().parents[2]
-TODAY = dt.date.today()
+TODAY = dates.today()
 ROUTE = [{"province": j.ORIGIN, "roads": ["G4", "G1811"]}, {"province": j.VIA, "roads": ["G2", "G3"]},
          {"province": j.DESTINATION, "roads": ["G2"]}]
 CARGO = {"empty_load": False, "name": "风电机舱", "weight_kg": 20000, "length_mm": 9000, "width_mm": 3000,

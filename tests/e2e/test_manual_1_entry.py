@@ -29,6 +29,7 @@ from collections.abc import Mapping
 import httpx
 import pytest
 
+from permitkit import dates
 from tests.e2e import forms as f
 from tests.e2e import journey as j
 from tests.e2e.conftest import Api
@@ -133,7 +134,7 @@ def upload_licence_image(api: Api, rgb: tuple[int, int, int]) -> dict:
 
 
 def licence_body(document: str, number: str = "冀交运管许可石字130100000001号") -> dict:
-    today = dt.date.today()
+    today = dates.today()
     return {"licenceNumber": number, "issuingAuthority": "石家庄市交通运输局",
             "validFrom": {"year": today.year - 1, "month": 1, "day": 1},
             "validUntil": {"year": today.year + 3, "month": 12, "day": 31}, "document": document}
@@ -353,7 +354,7 @@ def test_new_user_onboarding_through_approval_ID_5_ID_6(stack, api_as, other_pro
     assert lic["document"] == doc["name"]
     assert lic["dueDate"]  # 5 working days later
     due = dt.date(lic["dueDate"]["year"], lic["dueDate"]["month"], lic["dueDate"]["day"])
-    assert due >= dt.date.today() + dt.timedelta(days=5)
+    assert due >= dates.today() + dt.timedelta(days=5)
     me = user.get("/v1/me")
     assert me["onboarding"] == "ONBOARDING_STATE_LICENCE_PENDING" and me["licence"] == lic["name"]
     # Submitting again while the review is pending is refused.

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
+from permitkit import dates
 from tests.e2e import forms as f
 from tests.e2e import journey as j
 from tests.e2e.conftest import Api
@@ -581,7 +582,7 @@ def test_withdrawal_while_processing_closes_the_case_PQ_8(api_as):
 def test_issued_permit_is_abolished_when_the_transport_is_done_PQ_9_RV_5(api_as, anonymous):
     carrier = api_as("carrier")
     # Travelling from today (Asia/Shanghai): the permit is valid at once.
-    today = dt.datetime.now(SHANGHAI).date()
+    today = dates.today()
     app = hand_filled(carrier, start_in=(today - f.TODAY).days)
     permit = issued(api_as, app)
     assert anonymous.post("/v1/permits:verify", {"verificationCode": permit["verificationCode"]})["result"] == \

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import types
 
 import pytest
 
+from permitkit import dates
 from permitkit.dates import SHANGHAI, local_date
 from permitkit.identifiers import (
     gb11643_birth_date,
@@ -29,6 +31,17 @@ def test_shape_and_birth_date() -> None:
     assert gb11643_birth_date("130102199002305218") is None
     with pytest.raises(ValueError):
         gb11643_check_char("1301021990030752X")
+
+
+def test_today_is_already_tomorrow_in_shanghai_from_16_00_utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the services call today (travel may not start before it): tests and
+    examples that took the machine's UTC date were a day behind from 16:00 UTC."""
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> Frozen:  # type: ignore[override]
+            return cls(2026, 12, 6, 16, 30, tzinfo=dt.UTC).astimezone(tz)
+    monkeypatch.setattr(dates, "dt", types.SimpleNamespace(datetime=Frozen, UTC=dt.UTC))
+    assert dates.today() == dt.date(2026, 12, 7)
 
 
 def test_local_date_is_the_date_in_asia_shanghai() -> None:

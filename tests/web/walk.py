@@ -8,6 +8,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from permitkit import dates
 from tests.e2e import journey as j
 from tests.web.browser import assert_accessible, blur_fill, expect_value, field, shot
 
@@ -101,7 +102,7 @@ def new_application(page: Page, *, start_in_days: int, history: bool = True) -> 
     field(page, "起运地").fill("石家庄市")
     field(page, "终点省份").select_option(j.DESTINATION)
     field(page, "目的地").fill("南京市")
-    today = dt.date.today()
+    today = dates.today()
     field(page, "通行开始日期").fill((today + dt.timedelta(days=start_in_days)).isoformat())
     field(page, "通行结束日期").fill((today + dt.timedelta(days=start_in_days + 3)).isoformat())
     field(page, "通行结束日期").dispatch_event("change")

@@ -14,3 +14,9 @@ def local_date(instant: dt.datetime) -> dt.date:
         raise ValueError("local_date needs a timezone-aware instant")
     return instant.astimezone(SHANGHAI).date()
 
+
+def today() -> dt.date:
+    """Today in Asia/Shanghai: the date travel dates, deadlines and birth dates are checked
+    against (from 16:00 UTC it is already the next day there)."""
+    return local_date(dt.datetime.now(dt.UTC))
+

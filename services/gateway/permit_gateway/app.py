@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -54,8 +55,10 @@ IDENTITY_COOL_DOWN = 0.25
 
 
 def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | None = None,
-               verifier: TokenVerifier | None = None) -> FastAPI:
-    """Build the gateway; ``channels``/``verifier`` may be given by tests."""
+               verifier: TokenVerifier | None = None, examples_day: dt.date | None = None) -> FastAPI:
+    """Build the gateway; ``channels``/``verifier`` may be given by tests. ``examples_day``
+    anchors the travel dates of the OpenAPI document's examples (default: today in
+    Asia/Shanghai; the committed snapshot of the document uses a fixed day)."""
     rules = collect_rules()
     # Shared by the replicas (rate limits, sign-outs) when Redis is configured.
     store = RedisStore(settings.redis_url, prefix=settings.redis_prefix) if settings.redis_url else None
@@ -87,7 +90,7 @@ def create_app(settings: Settings, *, channels: dict[str, grpc.aio.Channel] | No
     if settings.cors_origins:
         app.add_middleware(JsonCORSMiddleware, origins=settings.cors_origins)
     app.add_middleware(RequestIdMiddleware)  # added last: outermost, so CORS refusals carry the id too
-    doc = build_openapi(rules, title=app.title, version=app.version)
+    doc = build_openapi(rules, title=app.title, version=app.version, today=examples_day)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -16,6 +16,7 @@ from google.protobuf import descriptor
 from permit_gateway import docs_zh, examples_zh, fields_zh
 from permit_gateway.errors import HTTP_STATUS
 from permit_gateway.transcoding import Rule
+from permitkit import dates
 
 FD = descriptor.FieldDescriptor
 _SIGNED32 = {FD.TYPE_INT32, FD.TYPE_SINT32, FD.TYPE_SFIXED32}
@@ -263,7 +264,7 @@ def _upload_schema(sb: SchemaBuilder, req: descriptor.Descriptor) -> dict[str, A
 
 def build_openapi(rules: list[Rule], *, title: str, version: str, today: dt.date | None = None) -> dict[str, Any]:
     """The document; ``today`` anchors the examples' travel dates (default: the day it is built)."""
-    today = today or dt.date.today()
+    today = today or dates.today()
     request_examples = examples_zh.request_examples(today)
     parameter_examples = examples_zh.parameter_examples(today)
     response_examples = examples_zh.response_examples(today)

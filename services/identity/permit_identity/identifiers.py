@@ -3,9 +3,8 @@ credit code (GB 32100-2015) and the resident ID number (GB 11643-1999)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from permit_identity.provinces import province_of_division
+from permitkit import dates
 from permitkit.identifiers import gb11643_birth_date, gb11643_check_char, has_gb11643_check_char
 
 # GB 32100: 31 characters, no I, O, Z, S, V.
@@ -44,7 +43,7 @@ def is_valid_id_number(value: str) -> bool:
     if not has_gb11643_check_char(n):
         return False
     born = gb11643_birth_date(n)
-    if born is None or born.year < 1900 or born > dt.date.today():
+    if born is None or born.year < 1900 or born > dates.today():
         return False
     return province_of_division(n[:6]) is not None
 

@@ -14,15 +14,9 @@ from permit_notifications.channels import Channel, Envelope
 from permit_notifications.handlers import fire_reminders
 from permit_notifications.models import Delivery, Message
 from permit_notifications.unit_of_work import NotificationsUnitOfWork
-from permitkit.dates import local_date
-from permitkit.db import utcnow
+from permitkit import dates
 
 log = structlog.get_logger("permit_notifications.delivery")
-
-
-def local_today() -> dt.date:
-    """Today in China (reminders fire on local dates)."""
-    return local_date(utcnow())
 
 
 @dataclass(frozen=True)
@@ -37,7 +31,7 @@ class DeliveryWorker:
 
     def __init__(self, uow_factory: Callable[[], NotificationsUnitOfWork], channels: Mapping[str, Channel], *,
                  policy: RetryPolicy = RetryPolicy(), poll_interval: float = 0.5,
-                 reminder_interval: float = 60.0, today: Callable[[], dt.date] = local_today,
+                 reminder_interval: float = 60.0, today: Callable[[], dt.date] = dates.today,
                  batch_size: int = 20) -> None:
         self.uow_factory = uow_factory
         self.channels = dict(channels)
