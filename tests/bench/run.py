@@ -10,7 +10,7 @@ with its own fleet (vehicles and agent imported from a legacy export):
    (GET /v1/provinces, measured before and after the others: the machine's speed
    drifts); then whole slices mixed;
 2. the reads of the progress pages (list, search by number, search by plate,
-   one application with its state changes, an officer's work queue) on the
+   one application with its state changes, an officer's work queue, whole and searched) on the
    almost empty database, then again after bulk-loading ``--scale`` data
    (``national``: 1,000,000 applications across 100,000 parties with their
    state changes, 100,000 open cases; ``small``: a hundredth; ``none``: skip);
@@ -370,7 +370,8 @@ def whole_slices(b: Bench, per_worker: int) -> tuple[Figure, Figure]:
 
 def reads(b: Bench, calls: int, sample: dict[str, dict[str, str]], workers: int) -> list[Figure]:
     """The progress pages: list, search by number and by plate, one application with its
-    state changes, the officer's work queue; ``workers`` clients at once."""
+    state changes, the officer's work queue, whole and searched by plate; ``workers``
+    clients at once."""
     per = max(1, calls // workers)
     out = []
     out.append(run_parallel("list (GET /v1/applications)",
@@ -389,6 +390,8 @@ def reads(b: Bench, calls: int, sample: dict[str, dict[str, str]], workers: int)
     officer = b.officer
     out.append(run_parallel("officer work queue (GET /v1/workQueue)",
                             lambda w, k: officer.get("/v1/workQueue", params={"pageSize": 20}), per, workers))
+    out.append(run_parallel("officer work queue searched by plate", lambda w, k: officer.get(
+        "/v1/workQueue", params={"pageSize": 20, "query": sample[b.parties[w]]["plate"]}), per, workers))
     return out
 
 

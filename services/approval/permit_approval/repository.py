@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import BindParameter, Boolean, Select, String, bindparam, func, literal, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    Boolean,
+    Select,
+    String,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -107,6 +120,24 @@ _BY_APPLICATION = select(Case).where(Case.application == bindparam("application"
 _BY_APPLICATION_FOR_UPDATE = _BY_APPLICATION.with_for_update()
 
 
+def _narrowing(*, province: str, permit_class: int, text: str, claimed_by: str) -> list[Any]:
+    """Conditions on a case that every case the work-queue filters keep satisfies."""
+    conds: list[Any] = []
+    if permit_class:
+        conds.append(Case.permit_class == permit_class)
+    if text:
+        # The plates are a JSON list: its text holds each plate as written, or with its
+        # Chinese characters escaped (\uXXXX); either way it holds the text written alike.
+        plates = func.upper(Case.plate_numbers.cast(String))
+        forms = dict.fromkeys((text, json.dumps(text)[1:-1].upper()))
+        conds.append(or_(func.upper(Case.application_number).contains(text, autoescape=True),
+                         *(plates.contains(form, autoescape=True) for form in forms)))
+    if claimed_by:
+        conds.append(exists().where(Review.case_id == Case.id, Review.province == province,
+                                    Review.claimed_by == claimed_by))
+    return conds
+
+
 class CaseRepository(RepositoryBase[Case]):
     """Review cases; loads for update lock the row so concurrent deciders serialise."""
 
@@ -129,12 +160,19 @@ class CaseRepository(RepositoryBase[Case]):
         return any(origin == province or province in (route or []) for origin, route in rows)
 
     def work_queue(self, *, province: str, acceptance: bool, review: bool, offset: int = 0,
-                   limit: int | None = None) -> list[Case]:
+                   limit: int | None = None, permit_class: int = 0, text: str = "",
+                   claimed_by: str = "") -> list[Case]:
         """Cases waiting for ``province``, earliest due first (RV-1, RV-4).
 
         For acceptance officers: the origin's cases to accept, to issue, or with a
         vehicle change to decide; for reviewers: the province's pending reviews.
         Steps without a statutory deadline sort by their acceptance date.
+
+        Narrowed in the database, when asked, to the cases of ``permit_class``, those whose
+        number or a plate may contain ``text`` (upper case, no spaces) and those with a
+        review of the province claimed by ``claimed_by``: a superset of what the filters
+        of the work queue (RV-2) keep, which the caller applies exactly (a claim may have
+        lapsed; a plate is matched on the stored list's text).
         """
         parts = queue_steps(province=province, acceptance=acceptance, review=review)
         if not parts:
@@ -142,6 +180,9 @@ class CaseRepository(RepositoryBase[Case]):
         q = union_all(*parts).subquery()
         due = func.min(q.c.due).label("due")
         stmt = select(q.c.case_id, due).group_by(q.c.case_id).order_by(due, q.c.case_id).offset(offset)
+        narrow = _narrowing(province=province, permit_class=permit_class, text=text, claimed_by=claimed_by)
+        if narrow:
+            stmt = stmt.where(q.c.case_id.in_(select(Case.id).where(*narrow)))
         if limit is not None:
             stmt = stmt.limit(limit)
         return self._cases([r.case_id for r in self.session.execute(stmt).all()])

@@ -326,7 +326,10 @@ def list_work_queue(uow: ApprovalUnitOfWork, *, principal: Principal | None, pag
             uow.commit()
             page = req.cut(cases)
             return WorkQueue(page.items, page.next_page_token, permits, counts, total)
-        queue = uow.cases.work_queue(province=p.province, acceptance=acceptance, review=review)
+        # The database narrows the queue to the cases the filters may keep; they are applied here.
+        queue = uow.cases.work_queue(province=p.province, acceptance=acceptance, review=review,
+                                     permit_class=f.permit_class, text=_normal(f.query),
+                                     claimed_by=p.subject if f.claimed_by_me else "")
         matching = [c for c in queue if _matches(c, f, province=p.province, subject=p.subject,
                                                  today=today, now=now)]
         uow.commit()

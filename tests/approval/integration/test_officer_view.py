@@ -8,11 +8,13 @@ import datetime as dt
 
 import grpc
 import pytest
+from sqlalchemy import event as sa_event
 
 from permit.application.v1 import application_pb2
 from permit.application.v1 import events_pb2 as application_events
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
+from permit_approval.models import Case
 from tests.approval.conftest import HEBEI, JIANGSU, SHANDONG, SHANGHAI_P, Running, reason_of
 
 pytestmark = pytest.mark.integration
@@ -150,6 +152,38 @@ def test_the_queue_paged_in_the_database_is_the_filtered_queue_page_by_page_RV_2
             == {"CASE_STATE_AWAITING_ACCEPTANCE": 4, "CASE_STATE_UNDER_REVIEW": 3})
     under_review = queue(state=pb.CASE_STATE_UNDER_REVIEW, page_size=2)
     assert under_review.total_size == 3 and len(under_review.cases) == 2 and under_review.next_page_token
+
+
+def test_a_filtered_work_queue_loads_only_the_cases_its_filters_may_keep_RV_2(running: Running) -> None:
+    """A search, a class or "claimed by me" is narrowed in the database: the province's whole
+    queue is not loaded to be filtered one case at a time (it holds thousands at national scale)."""
+    cases = [running.submit(application=f"applications/F{i}", permit_class=1 + i % 3) for i in range(6)]
+    acceptor = running.officer(HEBEI)
+    loaded: list[str] = []
+
+    def count(target: Case, _context: object) -> None:
+        loaded.append(target.application)
+
+    def queue(**kw: object) -> list[str]:
+        loaded.clear()
+        got = running.stub.ListWorkQueue(svc.ListWorkQueueRequest(**kw), metadata=acceptor,  # type: ignore[arg-type]
+                                         timeout=10)
+        return [c.application for c in got.cases]
+
+    sa_event.listen(Case, "load", count)
+    try:
+        assert queue(query="djf4") == ["applications/F4"] and loaded == ["applications/F4"]
+        assert sorted(queue(permit_class=3)) == ["applications/F2", "applications/F5"]
+        assert sorted(loaded) == ["applications/F2", "applications/F5"]
+        assert len(queue(query="冀 a12345")) == 6 and len(loaded) == 6  # the plate every case has
+        assert queue(query="鲁A12345") == [] and loaded == []
+        assert queue(claimed_by_me=True) == [] and loaded == []
+        running.accept(cases[1])
+        running.stub.ClaimReview(svc.ClaimReviewRequest(name=f"{cases[1].name}/reviews/{HEBEI}"), metadata=acceptor,
+                                 timeout=10)
+        assert queue(claimed_by_me=True, permit_class=2) == ["applications/F1"] and loaded == ["applications/F1"]
+    finally:
+        sa_event.remove(Case, "load", count)
 
 
 def test_the_counts_follow_every_step_at_once_for_each_kind_of_officer_RV_2(running: Running) -> None:
