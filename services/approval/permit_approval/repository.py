@@ -126,8 +126,9 @@ def _narrowing(*, province: str, permit_class: int, text: str, claimed_by: str) 
     if permit_class:
         conds.append(Case.permit_class == permit_class)
     if text:
-        # The plates are a JSON list: its text holds each plate as written, or with its
-        # Chinese characters escaped (\uXXXX); either way it holds the text written alike.
+        # The plates are a JSON list, compared upper-cased: its text holds each plate either
+        # as written or with its Chinese characters escaped (\uXXXX, as json.dumps writes
+        # them), so the search text is looked for in both forms.
         plates = func.upper(Case.plate_numbers.cast(String))
         forms = dict.fromkeys((text, json.dumps(text)[1:-1].upper()))
         conds.append(or_(func.upper(Case.application_number).contains(text, autoescape=True),

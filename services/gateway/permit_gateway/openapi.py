@@ -263,7 +263,8 @@ def _upload_schema(sb: SchemaBuilder, req: descriptor.Descriptor) -> dict[str, A
 
 
 def build_openapi(rules: list[Rule], *, title: str, version: str, today: dt.date | None = None) -> dict[str, Any]:
-    """The document; ``today`` anchors the examples' travel dates (default: the day it is built)."""
+    """The document; ``today`` anchors the examples' travel dates (default: the day it is built,
+    in Asia/Shanghai, the day the services check travel dates against)."""
     today = today or dates.today()
     request_examples = examples_zh.request_examples(today)
     parameter_examples = examples_zh.parameter_examples(today)
