@@ -252,3 +252,38 @@ class TestSettleHeap:
         monkeypatch.setattr(server, "serve_until_signal", lambda *a, **kw: order.append("serve"))
         assert server.serve(app) == 0  # type: ignore[arg-type]
         assert order == ["start", "settle", "serve", "close"]
+
+
+_SIGNALLED_ELSEWHERE = """
+import signal, sys, threading, time
+from unittest import mock
+from permitkit import server
+
+class Server:  # what serve_until_signal needs of a grpc.Server
+    def start(self): pass
+    def stop(self, grace):
+        done = threading.Event(); done.set(); return done
+
+def elsewhere():
+    time.sleep(0.5)
+    signal.pthread_kill(threading.get_ident(), signal.SIGTERM)  # delivered to this thread
+    time.sleep(60)  # stays alive, as a server's threads do
+
+threading.Thread(target=elsewhere, daemon=True).start()
+with mock.patch("permitkit.metrics.serve_metrics"):
+    server.serve_until_signal(Server(), grace=0)
+print("stopped", flush=True)
+"""
+
+
+def test_a_sigterm_delivered_to_another_thread_still_stops_the_server(tmp_path) -> None:
+    """The kernel gives a process's SIGTERM to any of its threads; the main thread must
+    still run the handler and stop (before, one stop in a few dozen hung until killed)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "signalled.py"
+    script.write_text(_SIGNALLED_ELSEWHERE)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "stopped" and "shutdown_requested" in out.stdout

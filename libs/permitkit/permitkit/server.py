@@ -441,7 +441,12 @@ def serve_until_signal(server: grpc.Server, *, grace: float = 5.0,
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
     server.start()
-    stop.wait()
+    # Python runs a signal's handler on the main thread, between bytecodes; the kernel
+    # gives a process's SIGTERM to any of its threads (gRPC's, a relay's). Had it gone to
+    # another thread, a wait without a timeout would never wake to run the handler, and
+    # the process would not stop until killed. So the main thread wakes now and then.
+    while not stop.wait(0.5):
+        pass
     health_servicer = getattr(server, "_permit_health", None)
     if health_servicer is not None:
         health_servicer.enter_graceful_shutdown()
