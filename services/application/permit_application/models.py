@@ -219,9 +219,12 @@ class Application(TimestampMixin, Base):
     submit_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     legacy_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
+    # The plate rows index the vehicles step for search (PQ-2) and AP-6. They are read
+    # only by ``put_vehicles``, which rewrites them: loaded then, not with the application
+    # (its plates are ``plate_numbers``, from the step).
     plates: Mapped[list[ApplicationVehicle]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="ApplicationVehicle.position",
-        lazy="selectin")
+        lazy="select")
     progress: Mapped[list[ProvinceProgress]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="ProvinceProgress.position",
         lazy="selectin")

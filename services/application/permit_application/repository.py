@@ -29,19 +29,19 @@ from permit_application.values import Agent, Vehicle
 from permitkit.db import SINGLE_STATEMENT, RepositoryBase, is_unique_violation, precompiled, utcnow
 
 # The hot reads are built once: building a statement and its cache key costs about as
-# much as running it. An application is always loaded whole: its plates and progress joined.
-_WHOLE = (joinedload(Application.plates), joinedload(Application.progress))
+# much as running it. An application is always loaded whole: its progress joined (its
+# plate rows are loaded only when the vehicles step rewrites them).
+_WHOLE = (joinedload(Application.progress),)
 _GET = select(Application).where(Application.id == bindparam("ident")).options(*_WHOLE)
 _GET_FOR_UPDATE = _GET.with_for_update(of=Application)
-# Saving a draft's steps locks and reads the one row: its plates load only when the vehicles
-# step changes them, and a draft has no review progress yet.
+# Saving a draft's steps locks and reads the one row: a draft has no review progress yet.
 _GET_DRAFT = (select(Application).where(Application.id == bindparam("ident"))
-              .options(lazyload(Application.plates), lazyload(Application.progress)).with_for_update())
+              .options(lazyload(Application.progress)).with_for_update())
 
 
 def _page(*conds: Any) -> Any:
     """One statement: a page (index ix_application_party_create_time, newest first), its
-    plates and progress joined, and the total as a window count."""
+    progress joined, and the total as a window count."""
     return (select(Application, func.count().over().label("total")).where(*conds)
             .options(*_WHOLE)
             .order_by(Application.create_time.desc(), Application.id.desc())
@@ -65,19 +65,19 @@ _ID_OF_CREATE_REQUEST = select(Application.id).where(Application.party == bindpa
 
 # AP-6: the other applications that may occupy some of the plates (``plates``) in the
 # period [``start``, ``end``], and the pending vehicle changes and extensions that hold them.
-# Only their own columns are read (their numbers and periods): plates and progress not loaded.
+# Only their own columns are read (their numbers and periods): progress not loaded.
 _OTHERS = (Application.id != bindparam("exclude"), Application.state.in_([s.value for s in OCCUPYING_STATES]))
 _OCCUPYING = (select(ApplicationVehicle.plate_number, Application)
               .join(Application, Application.id == ApplicationVehicle.application_id)
               .where(ApplicationVehicle.plate_number.in_(bindparam("plates", expanding=True)), *_OTHERS,
                      Application.period_start <= bindparam("end"), Application.period_end >= bindparam("start"))
-              .options(lazyload(Application.plates), lazyload(Application.progress))
+              .options(lazyload(Application.progress))
               .order_by(Application.period_start, Application.id))
 _HOLDING = (select(VehicleHold, Application)
             .join(Application, Application.id == VehicleHold.application_id)
             .where(VehicleHold.plate_number.in_(bindparam("plates", expanding=True)), *_OTHERS,
                    VehicleHold.start_date <= bindparam("end"), VehicleHold.end_date >= bindparam("start"))
-            .options(lazyload(Application.plates), lazyload(Application.progress))
+            .options(lazyload(Application.progress))
             .order_by(VehicleHold.start_date, VehicleHold.key))
 
 # The party's kept (not retired) fleet vehicles of some plates: the vehicles step (AP-4).
@@ -95,16 +95,16 @@ class ApplicationRepository(RepositoryBase[Application]):
     model = Application
 
     def get(self, ident: str, *, for_update: bool = False) -> Application | None:
-        """One statement: the application with its plates and progress (joined), its row
-        locked when ``for_update`` (the plates and progress rows belong to it)."""
+        """One statement: the application with its progress (joined), its row locked when
+        ``for_update`` (the plate and progress rows belong to it)."""
         stmt = _GET_FOR_UPDATE if for_update else _GET
         return self.session.execute(stmt, {"ident": ident}).unique().scalars().first()
 
     def get_draft(self, ident: str) -> Application | None:
-        """The application locked for saving a draft's steps, without its plates and progress
-        joined: a draft has no progress, and no plates before its vehicles step (the plates
-        rows are written only with it). Otherwise they load on first use; the caller refuses
-        an application that is no longer a draft anyway."""
+        """The application locked for saving a draft's steps, without its progress joined: a
+        draft has none, nor plate rows before its vehicles step (written only with it), so
+        neither is read. Otherwise they load on first use; the caller refuses an application
+        that is no longer a draft anyway."""
         app = self.session.execute(_GET_DRAFT, {"ident": ident}).scalars().first()
         if app is not None and app.state == State.DRAFT.value:
             set_committed_value(app, "progress", [])
@@ -188,7 +188,7 @@ class ApplicationRepository(RepositoryBase[Application]):
 
     def release_covered_holds(self, app: Application) -> None:
         """Holds the application now covers itself (its new vehicle or end date) go."""
-        plates = [p.plate_number for p in app.plates]
+        plates = app.plate_numbers
         if not plates or app.period_start is None or app.period_end is None:
             return
         self.session.execute(delete(VehicleHold).where(

@@ -148,7 +148,7 @@ def _overlap_counts(occupying: Occupying, plates: list[str], start: dt.date, end
 def submission_overlaps(uow: UnitOfWork, app: Application, today: dt.date) -> list[tuple[str, int]]:
     """AP-6 at submission (vehicles locked by the caller): refuse a conflict, else the overlap
     counts recorded with the submission; the occupying applications are read once for both."""
-    plates = [x.plate_number for x in app.plates]
+    plates = app.plate_numbers
     if not plates or app.period_start is None or app.period_end is None:
         return [(p, 0) for p in plates]
     start, end = app.period_start, app.period_end
@@ -184,6 +184,6 @@ def check_vehicle_schedule(uow: UnitOfWork, *, principal: Principal | None, name
         if e < s:
             raise InvalidField(violations=[FieldViolation("end_date", "通行截止日期不能早于起始日期。",
                                                           "END_BEFORE_START")])
-        ps = [normalize_plate(x) for x in plates] if plates else [x.plate_number for x in app.plates]
+        ps = [normalize_plate(x) for x in plates] if plates else app.plate_numbers
         return find_conflicts(uow, party=app.party, app_id=app.id, plates=ps, start=s, end=e,
                               today=today_of(now))

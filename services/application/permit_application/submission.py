@@ -112,7 +112,7 @@ def submit_application(uow: UnitOfWork, *, principal: Principal | None, name: st
         provinces = route.provinces or passage.route_provinces()
         app.route_provinces = provinces
         # AP-6, binding: lock the vehicles, then count (holds under concurrent submits).
-        plates = [x.plate_number for x in app.plates]
+        plates = app.plate_numbers
         uow.applications.lock_vehicles(plates)
         overlaps = submission_overlaps(uow, app, today)
         returned = app.return_reason
