@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
@@ -37,7 +36,6 @@ from tests.e2e.forms import CLASS1_CARGO, HAND_CARGO, OFFICER_OF, TRACTOR, TRAIL
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 BEIJING = "110000"
 LABELS = {"STATE_DRAFT": "未提交", "STATE_SUBMITTED": "未受理", "STATE_PROCESSING": "处理中",
           "STATE_ISSUED": "已发证", "STATE_DENIED": "不予许可", "STATE_WITHDRAWN": "已撤销",
@@ -152,7 +150,7 @@ def later(d: dict, days: int) -> dict:
 
 def local_day(timestamp: str) -> dt.date:
     """The Asia/Shanghai date of an RFC 3339 instant: deadlines count local days."""
-    return dt.datetime.fromisoformat(timestamp).astimezone(SHANGHAI).date()
+    return dates.local_date(dt.datetime.fromisoformat(timestamp))
 
 
 def event_day(case: dict, kind: str) -> dt.date:

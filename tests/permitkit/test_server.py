@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -279,9 +282,6 @@ print("stopped", flush=True)
 def test_a_sigterm_delivered_to_another_thread_still_stops_the_server(tmp_path) -> None:
     """The kernel gives a process's SIGTERM to any of its threads; the main thread must
     still run the handler and stop (before, one stop in a few dozen hung until killed)."""
-    import subprocess
-    import sys
-
     script = tmp_path / "signalled.py"
     script.write_text(_SIGNALLED_ELSEWHERE)
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=30)

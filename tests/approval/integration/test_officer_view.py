@@ -86,6 +86,12 @@ def test_a_repeated_submission_event_keeps_the_first_snapshot_RV_2(running: Runn
     assert got.submitted.application.cargo.weight_kg == 30000
 
 
+def work_queue(running: Running, officer: list[tuple[str, str]], **kw: object) -> svc.ListWorkQueueResponse:
+    """ListWorkQueue with the request fields ``kw``, as ``officer``."""
+    return running.stub.ListWorkQueue(svc.ListWorkQueueRequest(**kw), metadata=officer,  # type: ignore[arg-type]
+                                      timeout=10)
+
+
 def test_the_work_queue_filters_searches_and_counts_by_state_RV_2(running: Running) -> None:
     a1 = running.submit(application="applications/Q1", permit_class=2)
     running.submit(application="applications/Q2", permit_class=3)
@@ -94,8 +100,7 @@ def test_the_work_queue_filters_searches_and_counts_by_state_RV_2(running: Runni
     acceptor = running.officer(HEBEI)
 
     def queue(**kw: object) -> svc.ListWorkQueueResponse:
-        return running.stub.ListWorkQueue(svc.ListWorkQueueRequest(**kw), metadata=acceptor,  # type: ignore[arg-type]
-                                          timeout=10)
+        return work_queue(running, acceptor, **kw)
 
     everything = queue()
     counts = {pb.CaseState.Name(c.state): c.count for c in everything.state_counts}
@@ -133,8 +138,7 @@ def test_the_queue_paged_in_the_database_is_the_filtered_queue_page_by_page_RV_2
     acceptor = running.officer(HEBEI)
 
     def queue(**kw: object) -> svc.ListWorkQueueResponse:
-        return running.stub.ListWorkQueue(svc.ListWorkQueueRequest(**kw), metadata=acceptor,  # type: ignore[arg-type]
-                                          timeout=10)
+        return work_queue(running, acceptor, **kw)
 
     paged: list[str] = []
     token = ""
@@ -166,9 +170,7 @@ def test_a_filtered_work_queue_loads_only_the_cases_its_filters_may_keep_RV_2(ru
 
     def queue(**kw: object) -> list[str]:
         loaded.clear()
-        got = running.stub.ListWorkQueue(svc.ListWorkQueueRequest(**kw), metadata=acceptor,  # type: ignore[arg-type]
-                                         timeout=10)
-        return [c.application for c in got.cases]
+        return [c.application for c in work_queue(running, acceptor, **kw).cases]
 
     sa_event.listen(Case, "load", count)
     try:
