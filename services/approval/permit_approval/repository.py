@@ -23,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from permit_approval.models import (
+    SEARCH_NUMBER,
+    SEARCH_PLATES,
     CalendarYear,
     Case,
     CaseState,
@@ -128,11 +130,11 @@ def _narrowing(*, province: str, permit_class: int, text: str, claimed_by: str) 
     if text:
         # The plates are a JSON list, compared upper-cased: its text holds each plate either
         # as written or with its Chinese characters escaped (\uXXXX, as json.dumps writes
-        # them), so the search text is looked for in both forms.
-        plates = func.upper(Case.plate_numbers.cast(String))
+        # them), so the search text is looked for in both forms. On PostgreSQL both
+        # expressions are trigram-indexed (SEARCH_NUMBER, SEARCH_PLATES).
         forms = dict.fromkeys((text, json.dumps(text)[1:-1].upper()))
-        conds.append(or_(func.upper(Case.application_number).contains(text, autoescape=True),
-                         *(plates.contains(form, autoescape=True) for form in forms)))
+        conds.append(or_(SEARCH_NUMBER.contains(text, autoescape=True),
+                         *(SEARCH_PLATES.contains(form, autoescape=True) for form in forms)))
     if claimed_by:
         conds.append(exists().where(Review.case_id == Case.id, Review.province == province,
                                     Review.claimed_by == claimed_by))

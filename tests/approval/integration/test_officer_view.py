@@ -9,12 +9,15 @@ import datetime as dt
 import grpc
 import pytest
 from sqlalchemy import event as sa_event
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from permit.application.v1 import application_pb2
 from permit.application.v1 import events_pb2 as application_events
 from permit.approval.v1 import approval_pb2 as pb
 from permit.approval.v1 import approval_service_pb2 as svc
 from permit_approval.models import Case
+from permit_approval.repository import _narrowing
 from tests.approval.conftest import HEBEI, JIANGSU, SHANDONG, SHANGHAI_P, Running, reason_of
 
 pytestmark = pytest.mark.integration
@@ -186,6 +189,23 @@ def test_a_filtered_work_queue_loads_only_the_cases_its_filters_may_keep_RV_2(ru
         assert queue(claimed_by_me=True, permit_class=2) == ["applications/F1"] and loaded == ["applications/F1"]
     finally:
         sa_event.remove(Case, "load", count)
+
+
+def test_the_work_queue_search_is_answered_from_its_trigram_indexes_RV_2(running: Running) -> None:
+    """At national scale a search by number or plate must not read every case of the country:
+    on PostgreSQL each condition the search sends is one a trigram index holds (an expression
+    that drifted from its index's would be a scan again)."""
+    running.submit(application="applications/T1")
+    conds = _narrowing(province=HEBEI, permit_class=0, text="冀A12345", claimed_by="")
+    with Session(running.app.engine) as s:
+        assert s.scalars(select(Case.application).where(*conds)).all() == ["applications/T1"]
+        s.execute(text("SET LOCAL enable_seqscan = off"))  # the table is small: ask what could be used
+        compiled = select(Case.id).where(*conds).compile(s.get_bind())
+        plan = "\n".join(r[0] for r in s.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
+    assert "Seq Scan" not in plan, plan
+    # The number, the plate as written and the plate with its Chinese character escaped.
+    assert plan.count("Bitmap Index Scan on ix_review_case_number_search") == 1, plan
+    assert plan.count("Bitmap Index Scan on ix_review_case_plates_search") == 2, plan
 
 
 def test_the_counts_follow_every_step_at_once_for_each_kind_of_officer_RV_2(running: Running) -> None:

@@ -30,6 +30,8 @@ from permit_approval.models.base import (  # noqa: F401
     route_part,
 )
 from permit_approval.models.case import (  # noqa: F401
+    SEARCH_NUMBER,
+    SEARCH_PLATES,
     VEHICLE_SPEC_KEYS,
     Case,
     CaseAudit,

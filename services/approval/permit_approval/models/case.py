@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -613,6 +614,18 @@ class Case(EmitsEvents, TimestampMixin, Base):
                 changed |= (due.date, due.provisional) != (r.due_date, r.due_provisional)
                 r.due_date, r.due_provisional = due.date, due.provisional
         return changed
+
+
+# The work queue's search (RV-2) looks for a text in the case's number and in its plates,
+# upper-cased: these two expressions, which PostgreSQL keeps in trigram indexes (pg_trgm),
+# so a search costs the cases it finds, not every case of the country. The plates are the
+# text of their JSON list. SQLite (the embedded default) searches without them.
+SEARCH_NUMBER = func.upper(Case.application_number)
+SEARCH_PLATES = func.upper(Case.plate_numbers.cast(String))
+for _name, _expr in (("ix_review_case_number_search", SEARCH_NUMBER),
+                     ("ix_review_case_plates_search", SEARCH_PLATES)):
+    Index(_name, _expr.label("search"), postgresql_using="gin",
+          postgresql_ops={"search": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
 
 
 VEHICLE_SPEC_KEYS = ("curb_mass_kg", "axle_count", "wheelbase_mm", "tyre_count")
