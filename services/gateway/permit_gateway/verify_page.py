@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 from permit_gateway.config import Settings
 from permit_gateway.middleware import request_id_of
 from permitkit.context import REQUEST_ID
+from permitkit.dates import SHANGHAI
 
 log = structlog.get_logger("permit_gateway")
 PATH = "/verify"
@@ -122,7 +123,7 @@ def render(answer: dict[str, Any], provinces: dict[str, str]) -> str:
             "<meta name=\"robots\" content=\"noindex\">"
             f"<title>通行证核验 · {_e(headline)}</title><style>{_STYLE}</style></head><body><main>"
             "<h1>超限运输车辆通行证核验</h1>"
-            f"{body}<footer>核验时间 {dt.datetime.now(dt.timezone(dt.timedelta(hours=8))):%Y-%m-%d %H:%M}"
+            f"{body}<footer>核验时间 {dt.datetime.now(SHANGHAI):%Y-%m-%d %H:%M}"
             "（北京时间）<br>跨省大件运输并联许可</footer></main></body></html>")
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from permit_approval.certificate import signing
-from permit_approval.certificate.content import Content, metres, tonnes
+from permit_approval.certificate.content import Content, build, metres, tonnes
 from permit_approval.certificate.fonts import FontMissing, find_font
 from permit_approval.certificate.qr import verify_url
 from permit_approval.certificate.render_pdf import render_pdf, render_png
@@ -135,3 +135,21 @@ class TestFont:
 
     def test_the_installed_font_is_found(self) -> None:
         assert find_font({}).path.is_file()
+
+
+@pytest.mark.parametrize(("created", "issued"), [
+    (dt.datetime(2026, 12, 6, 15, 59, tzinfo=dt.UTC), "2026-12-06"),
+    (dt.datetime(2026, 12, 6, 16, 0, tzinfo=dt.UTC), "2026-12-07"),  # midnight in Beijing
+    (dt.datetime(2026, 12, 6, 17, 30), "2026-12-07"),  # a naive time (SQLite) is UTC
+    (None, "2026-12-05"),  # not yet stored: the day the certificate is made
+])
+def test_the_issue_date_is_the_date_in_beijing_when_the_permit_was_made_CT_1(
+        created: dt.datetime | None, issued: str) -> None:
+    from types import SimpleNamespace
+
+    permit = SimpleNamespace(number="冀2026120700001", holder="冀运大件物流有限公司", plate_numbers=["冀A12345"],
+                             route=[], start_date=dt.date(2026, 12, 10), end_date=dt.date(2026, 12, 12),
+                             multi_trip=False, conditions=[], issuing_province="130000", create_time=created)
+    case = SimpleNamespace(vehicles=[], cargo=None, overall=None, permit_class=1)
+    content = build(permit=permit, case=case, version=1, reason="ISSUED", today=dt.date(2026, 12, 5))
+    assert content.issue_date == issued and content.made_date == "2026-12-05"

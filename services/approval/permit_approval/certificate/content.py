@@ -9,6 +9,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from permitkit.dates import local_date
+
 # Why a version was made.
 ISSUED, EXTENDED, VEHICLE_CHANGED, ROUTE_ADJUSTED = ("ISSUED", "EXTENDED", "VEHICLE_CHANGED",
                                                      "ROUTE_ADJUSTED")
@@ -109,7 +111,4 @@ def build(*, permit: Any, case: Any, version: int, reason: str, today: dt.date) 
 def _local_date(instant: dt.datetime | None, default: dt.date) -> dt.date:
     if instant is None:
         return default
-    shanghai = dt.timezone(dt.timedelta(hours=8))
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.UTC)
-    return instant.astimezone(shanghai).date()
+    return local_date(instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC))
