@@ -25,7 +25,7 @@ from permit_application.models import (
 )
 from permit_application.quantities import format_thousandths
 from permit_application.rules import Requirement, Verdict, reference_overall
-from permitkit.dates import local_date
+from permitkit import dates
 
 # ---- scalars -----------------------------------------------------------------------
 
@@ -264,13 +264,14 @@ def application_to_pb(app: Application, requirements: list[Requirement]) -> pb.A
                          for m in app.material_values)
     if app.classification:
         out.classification.CopyFrom(verdict_to_pb(Verdict.from_json(app.classification)))
+    today = dates.today()
     if app.permit_state:
         # Expiry is a matter of the calendar, not an event: derived when shown.
-        shown = app.permit_state_on(local_date(dt.datetime.now(dt.UTC)))
+        shown = app.permit_state_on(today)
         out.permit_state = pb.Application.PermitState.Value(f"PERMIT_STATE_{shown}")
         out.permit_state_label = PERMIT_STATE_LABELS.get(shown, "")
     out.allowed_actions.extend(pb.ApplicationAction.Value(f"APPLICATION_ACTION_{a.value}")
-                               for a in allowed_actions(app, local_date(dt.datetime.now(dt.UTC))))
+                               for a in allowed_actions(app, today))
     return out
 
 
