@@ -622,10 +622,16 @@ class Case(EmitsEvents, TimestampMixin, Base):
 # text of their JSON list. SQLite (the embedded default) searches without them.
 SEARCH_NUMBER = func.upper(Case.application_number)
 SEARCH_PLATES = func.upper(Case.plate_numbers.cast(String))
-for _name, _expr in (("ix_review_case_number_search", SEARCH_NUMBER),
-                     ("ix_review_case_plates_search", SEARCH_PLATES)):
-    Index(_name, _expr.label("search"), postgresql_using="gin",
-          postgresql_ops={"search": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+
+
+def _trigram_index(name: str, expression: Any) -> Index:
+    """A GIN trigram index of ``expression`` on its table, created on PostgreSQL only."""
+    return Index(name, expression.label("search"), postgresql_using="gin",
+                 postgresql_ops={"search": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+
+
+_trigram_index("ix_review_case_number_search", SEARCH_NUMBER)
+_trigram_index("ix_review_case_plates_search", SEARCH_PLATES)
 
 
 VEHICLE_SPEC_KEYS = ("curb_mass_kg", "axle_count", "wheelbase_mm", "tyre_count")
