@@ -351,6 +351,28 @@ def test_a_round_of_deliveries_moves_the_position_once(tables):
     assert relay.pending() == 0
 
 
+def test_a_rounds_new_position_is_saved_by_one_statement_without_begin_and_commit(tables):
+    """After the first round (which inserts the consumer's row) a round's position save is
+    its transaction: the UPDATE commits on its own, no transaction is left open around it."""
+    engine, outbox, _ = tables
+    relay = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], lambda e: None)])
+    record(engine, outbox, withdrawn(0))
+    assert relay.run_once() == 1
+    record(engine, outbox, withdrawn(1), withdrawn(2))
+    after_save: list[int] = []
+
+    def status(conn, cursor, statement, *_):
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX_CONSUMER"):
+            after_save.append(cursor.connection.info.transaction_status)
+    event.listen(engine, "after_cursor_execute", status)
+    try:
+        assert relay.run_once() == 2
+    finally:
+        event.remove(engine, "after_cursor_execute", status)
+    assert after_save == [0]  # psycopg's TransactionStatus.IDLE: committed, nothing open
+    assert relay.pending() == 0
+
+
 def test_a_round_runs_on_the_one_connection_that_holds_the_consumers_lock(tables):
     """Lock, read, save and unlock: one pooled connection per round, not one per step."""
     engine, outbox, _ = tables

@@ -42,6 +42,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     func,
     insert,
     select,
@@ -51,7 +52,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from permitkit.context import bind
-from permitkit.db import UTCDateTime, precompiled, upsert_insert, utcnow
+from permitkit.db import SINGLE_STATEMENT, UTCDateTime, precompiled, upsert_insert, utcnow
 from permitkit.metrics import OUTBOX_DELIVERIES
 
 log = structlog.get_logger("permitkit.outbox")
@@ -273,6 +274,19 @@ class OutboxRelay:
         # Set while a connection LISTENs on the outbox's channel (PostgreSQL): commits
         # in any process wake the relay, and polling is only a safety net.
         self._listening = threading.Event()
+        # Each round's statements, built once (building a statement and its cache key cost
+        # more than running it): the consumer's position, its next events, the new position.
+        c = self.consumers
+        self._q_position = select(c.c.position, c.c.attempts, c.c.next_attempt_time).where(
+            c.c.consumer == bindparam("consumer"))
+        self._q_events = {name: select(outbox).where(outbox.c.seq > bindparam("position"),
+                                                     outbox.c.topic.in_(sorted(s.topics)))
+                          .order_by(outbox.c.seq).limit(batch_size)
+                          for name, s in self.subscriptions.items()}
+        self._q_save = update(c).where(c.c.consumer == bindparam("b_consumer")).values(
+            position=bindparam("b_position"), attempts=bindparam("b_attempts"),
+            next_attempt_time=bindparam("b_next_attempt_time"), last_error=bindparam("b_last_error"),
+            update_time=bindparam("b_update_time"))
 
     @property
     def topics(self) -> frozenset[str]:
@@ -333,19 +347,21 @@ class OutboxRelay:
                 self.parked.c.consumer == consumer).order_by(self.parked.c.seq))]
 
     def _position(self, conn: Connection, consumer: str) -> tuple[int, int, dt.datetime | None]:
-        row = conn.execute(select(self.consumers.c.position, self.consumers.c.attempts,
-                                  self.consumers.c.next_attempt_time)
-                           .where(self.consumers.c.consumer == consumer)).first()
+        row = conn.execute(self._q_position, {"consumer": consumer}).first()
         if row is None:
             return 0, 0, None
         return int(row[0]), int(row[1]), row[2]
 
-    def _save(self, conn: Connection, consumer: str, **values: object) -> None:
-        values["update_time"] = utcnow()
-        done = conn.execute(update(self.consumers).where(self.consumers.c.consumer == consumer).values(**values))
+    def _save(self, conn: Connection, consumer: str, *, position: int, attempts: int,
+              next_attempt_time: dt.datetime | None, last_error: str | None, alone: bool = False) -> None:
+        """The consumer's new position and retry state. ``alone``: the update is its round's
+        whole transaction (one round trip, no BEGIN and COMMIT around it)."""
+        values = {"position": position, "attempts": attempts, "next_attempt_time": next_attempt_time,
+                  "last_error": last_error, "update_time": utcnow()}
+        stmt = self._q_save.execution_options(**{SINGLE_STATEMENT: True}) if alone else self._q_save
+        done = conn.execute(stmt, {f"b_{k}": v for k, v in values.items()} | {"b_consumer": consumer})
         if done.rowcount == 0:
-            conn.execute(insert(self.consumers).values(consumer=consumer, **{
-                "position": 0, "attempts": 0, **values}))
+            conn.execute(insert(self.consumers).values(consumer=consumer, **values))
 
     def run_once(self, consumer: str | None = None) -> int:
         """Deliver what is due to ``consumer`` (every consumer when None); returns
@@ -428,9 +444,7 @@ class OutboxRelay:
             self._due[consumer] = next_attempt
             if next_attempt is not None and next_attempt > now:
                 return 0  # keep order: the consumer's next event waits for its retry
-            rows = conn.execute(
-                select(self.outbox).where(self.outbox.c.seq > position, self.outbox.c.topic.in_(sub.topics))
-                .order_by(self.outbox.c.seq).limit(self.batch_size)).mappings().all()
+            rows = conn.execute(self._q_events[consumer], {"position": position}).mappings().all()
         # The position moves once per round, not once per event: a relay stopped in the
         # middle delivers the round's delivered events again, which consumers ignore (inbox).
         done = position
@@ -471,7 +485,8 @@ class OutboxRelay:
             delivered += 1
         if done != position:
             with self._tx(held) as conn:
-                self._save(conn, consumer, position=done, attempts=0, next_attempt_time=None, last_error=None)
+                self._save(conn, consumer, position=done, attempts=0, next_attempt_time=None, last_error=None,
+                           alone=True)
             self._due[consumer] = None
         return delivered
 
