@@ -73,8 +73,7 @@ def messages(e: OutgoingEvent, case: Case) -> list[Message]:
     if k == EventKind.CASE_ACCEPTED:
         dues = [province_due(r.province, r.due_date, r.due_provisional, "REVIEW")
                 for r in case.reviews if r.state == "PENDING" and r.due_date is not None]
-        return [ev.CaseAccepted(officer=officer, route_provinces=list(case.route_provinces), review_dues=dues, **h),
-                *(ev.ReviewDueDateSet(due=d, **{**h, "province": d.province}) for d in dues)]
+        return [ev.CaseAccepted(officer=officer, route_provinces=list(case.route_provinces), review_dues=dues, **h)]
     if k == EventKind.CASE_RETURNED:
         return [ev.CaseReturned(officer=officer, reason=f.get("reason") or "", **h)]
     if k in _OUTCOMES:
@@ -87,8 +86,7 @@ def messages(e: OutgoingEvent, case: Case) -> list[Message]:
         due = province_due(h["province"], f.get("due_date"), bool(f.get("provisional")), "FAST_TRACK")
         return [ev.RouteAdjustmentAnswered(
             accepted=True, route=route_rows(f.get("route") or []), documents=list(f.get("documents") or []),
-            route_provinces=provinces_of(case), review_due=due, **h),
-            ev.ReviewDueDateSet(due=due, **h)]
+            route_provinces=provinces_of(case), review_due=due, **h)]
     if k == EventKind.ROUTE_ADJUSTMENT_REJECTED:
         return [ev.RouteAdjustmentAnswered(accepted=False, route_provinces=provinces_of(case), **h)]
     if k == EventKind.CASE_DENIED:
@@ -126,11 +124,10 @@ def _conditions(case: Case, province: str, kind: EventKind) -> list[str]:
 
 
 def case_opened(case: Case, *, reopened: bool, now: dt.datetime) -> list[Message]:
-    """CaseOpened and the acceptance deadline, for a new or reopened case."""
+    """CaseOpened, with its acceptance deadline, for a new or reopened case."""
     h = _header(case, {"occur_time": now.isoformat()})
     due = province_due(case.origin_province, case.acceptance_due_date, case.acceptance_due_provisional,
                        "ACCEPTANCE")
     return [ev.CaseOpened(reopened=reopened, route_provinces=provinces_of(case),
                           documents=list(dict.fromkeys(d for d in case.documents or [] if d)),
-                          permit_class=case.permit_class, acceptance_due=due, **h),
-            ev.ReviewDueDateSet(due=due, **h)]
+                          permit_class=case.permit_class, acceptance_due=due, **h)]

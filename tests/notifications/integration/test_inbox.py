@@ -218,10 +218,37 @@ class TestReminders:
                                        case=case, due=d,
                                        application=tpb.ApplicationRef(name="applications/DJR", number="DJR"))
 
-    def officer_kinds(self, channel, case: str) -> list[int]:
+    def officer_kinds(self, channel, case: str, province: str = "370000") -> list[int]:
         stub = pb_grpc.NotificationServiceStub(channel)
-        msgs = stub.ListMessages(pb.ListMessagesRequest(page_size=100), metadata=as_officer("370000", "officers/sd"))
+        msgs = stub.ListMessages(pb.ListMessagesRequest(page_size=100), metadata=as_officer(province, "officers/sd"))
         return [m.kind for m in msgs.messages if m.link == case]
+
+    def test_the_deadlines_an_opened_and_an_accepted_case_carry_are_reminded_MS_2(self, channel, app: App) -> None:
+        """Approval sends each deadline on the event that sets it: CaseOpened's acceptance
+        deadline reminds the origin's officers, CaseAccepted's review deadlines each route
+        province's, on their remind dates."""
+        case = f"cases/{uuid.uuid4().hex[:8]}"
+        ref = tpb.ApplicationRef(name="applications/DJD", number="DJD")
+
+        def due(province: str, day: dt.date, stage: int) -> apr_ev.ProvinceDue:
+            return apr_ev.ProvinceDue(province=province, stage=stage,
+                                      due_date=date_pb2.Date(year=day.year, month=day.month, day=day.day),
+                                      remind_date=date_pb2.Date(year=day.year, month=day.month, day=day.day - 1))
+        deliver(channel, apr_ev.CaseOpened(event_id=str(uuid.uuid4()), applicant=party(), province="130000",
+                                           case=case, application=ref,
+                                           acceptance_due=due("130000", dt.date(2030, 7, 9), apr_ev.DUE_STAGE_ACCEPTANCE)))
+        deliver(channel, apr_ev.CaseAccepted(event_id=str(uuid.uuid4()), applicant=party(), province="130000",
+                                             case=case, application=ref,
+                                             review_dues=[due("370000", dt.date(2030, 7, 16), apr_ev.DUE_STAGE_REVIEW),
+                                                          due("320000", dt.date(2030, 7, 17), apr_ev.DUE_STAGE_REVIEW)]))
+        from permit_notifications.handlers import fire_reminders
+
+        fire_reminders(app.uow_factory(), dt.date(2030, 7, 8))
+        assert npb.MESSAGE_KIND_REVIEW_DUE_SOON in self.officer_kinds(channel, case, "130000")
+        assert self.officer_kinds(channel, case, "370000") == []
+        fire_reminders(app.uow_factory(), dt.date(2030, 7, 16))
+        assert self.officer_kinds(channel, case, "370000") == [npb.MESSAGE_KIND_REVIEW_DUE_SOON]
+        assert self.officer_kinds(channel, case, "320000") == [npb.MESSAGE_KIND_REVIEW_DUE_SOON]
 
     def test_reminder_fires_on_the_remind_date_then_overdue_MS_2(self, channel, app: App) -> None:
         case = f"cases/{uuid.uuid4().hex[:8]}"
