@@ -7,11 +7,17 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from permit_documents.models import Document, DocumentGrant
 from permitkit.db import RepositoryBase, precompiled, upsert_insert
+
+# The reads of every download and of every reference checked on a submit, built once:
+# building a statement and its cache key costs about as much as running it.
+_GET = select(Document).where(Document.id == bindparam("ident"))
+_ONE_GRANT = select(DocumentGrant).where(DocumentGrant.document_id == bindparam("ident"),
+                                         DocumentGrant.province == bindparam("province")).limit(1)
 
 
 class DocumentRepository(RepositoryBase[Document]):
@@ -38,10 +44,9 @@ class DocumentRepository(RepositoryBase[Document]):
     def get_readable(self, ident: str, *, province: str | None) -> Document | None:
         """The document, its grants holding at most one of ``province``: all that
         ``readable_by`` looks at for an officer of that province (none for anyone else)."""
-        doc = self.session.get(Document, ident)
+        doc = self.session.scalars(_GET, {"ident": ident}).first()
         if doc is not None and province:
-            one = self.session.scalars(select(DocumentGrant).where(
-                DocumentGrant.document_id == ident, DocumentGrant.province == province).limit(1)).all()
+            one = self.session.scalars(_ONE_GRANT, {"ident": ident, "province": province}).all()
             set_committed_value(doc, "grants", list(one))
         return doc
 

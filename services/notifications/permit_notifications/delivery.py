@@ -32,7 +32,7 @@ class DeliveryWorker:
     def __init__(self, uow_factory: Callable[[], NotificationsUnitOfWork], channels: Mapping[str, Channel], *,
                  policy: RetryPolicy = RetryPolicy(), poll_interval: float = 0.5,
                  reminder_interval: float = 60.0, today: Callable[[], dt.date] = dates.today,
-                 batch_size: int = 20) -> None:
+                 batch_size: int = 20, gather: float = 0.05) -> None:
         self.uow_factory = uow_factory
         self.channels = dict(channels)
         self.policy = policy
@@ -40,6 +40,10 @@ class DeliveryWorker:
         self.reminder_interval = reminder_interval
         self.today = today
         self.batch_size = batch_size
+        # Woken by a new message, the worker waits this long before its round: the messages
+        # of the events applied meanwhile are attempted in the same round (one read, one
+        # commit) rather than one round each. A notification goes out that much later.
+        self.gather = gather
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -108,7 +112,8 @@ class DeliveryWorker:
             except Exception:  # noqa: BLE001 - the database may be briefly away
                 log.exception("delivery_worker_error")
             if n < self.batch_size:  # else more may be due at once
-                self._wake.wait(self.poll_interval)
+                if self._wake.wait(self.poll_interval) and self.gather:
+                    self._stop.wait(self.gather)
                 self._wake.clear()
 
     def start(self) -> None:
