@@ -22,8 +22,8 @@ sends the same requests every time. Identifiers of resources that exist
 mixed into the path parameters so that requests reach past "not found" into
 the services' real answers; those resources are this test's own, with
 travel dates far from those of the other end-to-end tests, but for the
-vehicles, which are the demo fleet's: an operation that retires one gets
-made-up identifiers only (retiring is for good, and the later tests drive
+vehicles, which are the demo fleet's: only reads name them, an operation that
+changes or retires a vehicle gets made-up identifiers (the later tests drive
 that fleet). The examples touch
 nothing another test holds either: their travel dates lie
 examples_zh.EXAMPLE_START_IN_DAYS days after the day the gateway built the
@@ -60,6 +60,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 # both passes this keeps the file well under 90 s on two cores.
 MAX_EXAMPLES = 8
 SEED = 20261201
+# Path parameters whose known resources other tests use too (the demo fleet's vehicles).
+SHARED_IDS = {"vehicle_id"}
 
 # Operations not fuzzed, each with the reason. Nothing else is left out.
 EXCLUDED_OPERATIONS = {
@@ -102,13 +104,13 @@ def _load(stack, known_ids: dict[str, list[str]], *, coverage: bool, audience: s
         if not path_parameters:
             return st.just(path_parameters)
         operation = getattr(context, "operation", None)
-        if getattr(operation, "path", "").endswith(":retire"):
-            # Retiring is for good: a real vehicle mixed in would be the shared demo fleet's,
-            # which the later tests of this stack drive. Made-up ids only.
-            return st.just(path_parameters)
+        # The vehicles are the shared demo fleet's, which the later tests of this stack
+        # drive: only reads name them; a change or a retirement gets made-up ids.
+        reads = str(getattr(operation, "method", "")).upper() == "GET"
         # Half of the time a path parameter names a resource that exists.
         return st.fixed_dictionaries({
-            name: st.sampled_from([value, *known_ids[name]]) if known_ids.get(name) else st.just(value)
+            name: (st.sampled_from([value, *known_ids[name]])
+                   if known_ids.get(name) and (reads or name not in SHARED_IDS) else st.just(value))
             for name, value in path_parameters.items()
         })
 
