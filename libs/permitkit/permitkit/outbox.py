@@ -287,6 +287,8 @@ class OutboxRelay:
             position=bindparam("b_position"), attempts=bindparam("b_attempts"),
             next_attempt_time=bindparam("b_next_attempt_time"), last_error=bindparam("b_last_error"),
             update_time=bindparam("b_update_time"))
+        # The same, as a round's whole transaction (no BEGIN and COMMIT around it).
+        self._q_save_alone = self._q_save.execution_options(**{SINGLE_STATEMENT: True})
 
     @property
     def topics(self) -> frozenset[str]:
@@ -358,8 +360,8 @@ class OutboxRelay:
         whole transaction (one round trip, no BEGIN and COMMIT around it)."""
         values = {"position": position, "attempts": attempts, "next_attempt_time": next_attempt_time,
                   "last_error": last_error, "update_time": utcnow()}
-        stmt = self._q_save.execution_options(**{SINGLE_STATEMENT: True}) if alone else self._q_save
-        done = conn.execute(stmt, {f"b_{k}": v for k, v in values.items()} | {"b_consumer": consumer})
+        done = conn.execute(self._q_save_alone if alone else self._q_save,
+                            {"b_consumer": consumer, **{f"b_{k}": v for k, v in values.items()}})
         if done.rowcount == 0:
             conn.execute(insert(self.consumers).values(consumer=consumer, **values))
 
