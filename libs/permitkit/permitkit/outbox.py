@@ -131,12 +131,30 @@ def record_event(session: Session, outbox: Table, message: Message, *, now: dt.d
     if "occur_time" in fields and not event.HasField("occur_time"):
         event.occur_time.FromDatetime(when.astimezone(dt.UTC))
     eid: str = event.event_id
+    topic = topic_of(event)
     if session.get_bind().dialect.name == "postgresql":
-        _serialise_outbox_writers(session, outbox, topic_of(event))
+        _serialise_outbox_writers(session, outbox, topic)
     # Core on the session's connection: the ORM's bulk-insert path has nothing to add here.
-    session.connection().execute(insert(outbox).values(
-        event_id=eid, topic=topic_of(event), payload=event.SerializeToString(), create_time=when))
+    session.connection().execute(_writes(outbox).insert, {
+        "event_id": eid, "topic": topic, "payload": event.SerializeToString(), "create_time": when})
     return eid
+
+
+@dataclass(frozen=True)
+class _Writes:
+    insert: Any
+    lock_and_notify: Any
+
+
+@functools.cache
+def _writes(outbox: Table) -> _Writes:
+    """A producer's two statements per event, built once per outbox table (building a
+    statement and its cache key costs about as much as running it)."""
+    key = zlib.crc32(f"permit-outbox-writers:{outbox.name}".encode())
+    return _Writes(
+        insert=insert(outbox),
+        lock_and_notify=select(func.pg_advisory_xact_lock(key),
+                               func.pg_notify(notify_channel(outbox), bindparam("topic"))))
 
 
 def notify_channel(outbox: Table) -> str:
@@ -163,9 +181,7 @@ def _serialise_outbox_writers(session: Session, outbox: Table, topic: str) -> No
     instead of at its next poll.
     """
     session.flush()
-    key = zlib.crc32(f"permit-outbox-writers:{outbox.name}".encode())
-    session.connection().execute(select(func.pg_advisory_xact_lock(key),
-                                        func.pg_notify(notify_channel(outbox), topic)))
+    session.connection().execute(_writes(outbox).lock_and_notify, {"topic": topic})
 
 
 def first_delivery(session: Session, inbox: Table, event_id: str, topic: str) -> bool:
@@ -177,8 +193,9 @@ def first_delivery(session: Session, inbox: Table, event_id: str, topic: str) ->
     """
     if not event_id:
         return True
-    stmt = _inbox_insert(session.get_bind().dialect.name, inbox)
-    return session.execute(stmt, {"event_id": event_id, "topic": topic, "receive_time": utcnow()}).first() is not None
+    conn = session.connection()  # Core: a text clause has nothing for the ORM to do
+    stmt = _inbox_insert(conn.dialect.name, inbox)
+    return conn.execute(stmt, {"event_id": event_id, "topic": topic, "receive_time": utcnow()}).first() is not None
 
 
 @functools.cache

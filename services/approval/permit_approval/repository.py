@@ -120,6 +120,8 @@ def queue_steps(*, province: str | None, acceptance: bool, review: bool, state: 
 # The case of an application (built once: every event of the application reads it).
 _BY_APPLICATION = select(Case).where(Case.application == bindparam("application"))
 _BY_APPLICATION_FOR_UPDATE = _BY_APPLICATION.with_for_update()
+_BY_ID = select(Case).where(Case.id == bindparam("ident"))
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
 
 
 def _narrowing(*, province: str, permit_class: int, text: str, claimed_by: str) -> list[Any]:
@@ -147,10 +149,8 @@ class CaseRepository(RepositoryBase[Case]):
     model = Case
 
     def get(self, ident: Any, *, for_update: bool = False) -> Case | None:
-        stmt = select(Case).where(Case.id == ident)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self.session.scalars(stmt).first()
+        stmt = _BY_ID_FOR_UPDATE if for_update else _BY_ID
+        return self.session.scalars(stmt, {"ident": ident}).first()
 
     def by_application(self, application: str, *, for_update: bool = False) -> Case | None:
         stmt = _BY_APPLICATION_FOR_UPDATE if for_update else _BY_APPLICATION
@@ -263,16 +263,18 @@ class SubmissionRepository:
             .order_by(CaseSubmission.submission.desc()).limit(2)))
 
 
+_PERMIT = select(Permit).where(Permit.id == bindparam("ident"))
+_PERMIT_FOR_UPDATE = _PERMIT.with_for_update()
+
+
 class PermitRepository(RepositoryBase[Permit]):
     """Issued permits."""
 
     model = Permit
 
     def get(self, ident: Any, *, for_update: bool = False) -> Permit | None:
-        stmt = select(Permit).where(Permit.id == ident)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return self.session.scalars(stmt).first()
+        stmt = _PERMIT_FOR_UPDATE if for_update else _PERMIT
+        return self.session.scalars(stmt, {"ident": ident}).first()
 
     def awaiting_extension_decision(self, province: str, *, limit: int = 200) -> list[Permit]:
         """Permits with a pending extension that ``province`` was asked to decide (PQ-11)."""
@@ -304,6 +306,9 @@ class PermitRepository(RepositoryBase[Permit]):
         return f"{province[:2]}{year}{seq.last:06d}"
 
 
+_CALENDAR_YEARS = select(CalendarYear).order_by(CalendarYear.year)
+
+
 class CalendarRepository:
     """Administrator calendar years (RV-4)."""
 
@@ -311,7 +316,7 @@ class CalendarRepository:
         self.session = session
 
     def all(self) -> list[CalendarYear]:
-        return list(self.session.scalars(select(CalendarYear).order_by(CalendarYear.year)))
+        return list(self.session.scalars(_CALENDAR_YEARS))
 
     def get(self, year: int) -> CalendarYear | None:
         return self.session.get(CalendarYear, year)

@@ -18,6 +18,8 @@ from permitkit.db import RepositoryBase, precompiled, upsert_insert
 _GET = select(Document).where(Document.id == bindparam("ident"))
 _ONE_GRANT = select(DocumentGrant).where(DocumentGrant.document_id == bindparam("ident"),
                                          DocumentGrant.province == bindparam("province")).limit(1)
+# The owners of the documents a submission references (every grant on a case opened).
+_OWNERS = select(Document.id, Document.owner).where(Document.id.in_(bindparam("ids", expanding=True)))
 
 
 class DocumentRepository(RepositoryBase[Document]):
@@ -55,8 +57,7 @@ class DocumentRepository(RepositoryBase[Document]):
         wanted = list(ids)
         if not wanted:
             return {}
-        return {i: o for i, o in self.session.execute(
-            select(Document.id, Document.owner).where(Document.id.in_(wanted)))}
+        return {i: o for i, o in self.session.execute(_OWNERS, {"ids": wanted})}
 
     def add_grants(self, application: str, pairs: Iterable[tuple[str, str]], now: dt.datetime) -> int:
         """Grant (document id, province) pairs for ``application`` in one round trip; a grant
