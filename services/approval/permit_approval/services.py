@@ -454,28 +454,47 @@ def decide_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name:
     if decision is None:
         raise errors.required("decision", "请选择审批结论。")
     checked_route: list[dict[str, Any]] | None = None
-    if decision == Decision.REQUIRE_ADJUSTMENT and routes is not None and suggested_route:
+    check_with = routes if decision == Decision.REQUIRE_ADJUSTMENT and suggested_route else None
+    for attempt in range(ROUTE_CHECK_ATTEMPTS):
+        if check_with is not None:
+            checked_route = _check_suggested_route(uow, check_with, case_id, province, suggested_route)
         with uow:
-            case = _load_case(uow, case_id)
-            checked_route = list(case.route)
-            proposed = case.route_with(province, suggested_route)
-            origin, destination = case.origin_province, case.destination_province
-            uow.commit()
-        # The peer call happens outside the transaction: no row lock is held while waiting.
-        problems = routes.validate(origin=origin, destination=destination, rows=proposed)
-        if problems:
-            raise errors.SuggestedRouteInvalid(
-                f"建议路线无效：{problems[0][1]}", field="suggested_route",
-                metadata={"problems": ",".join(r for r, _ in problems)})
+            case = _load_case(uow, case_id, for_update=True)
+            case.check_etag(etag)
+            if checked_route is not None and case.route != checked_route:
+                # The route moved while it was being validated (another province's adjustment
+                # was accepted): validate the suggestion again, on the route as it is now.
+                if attempt + 1 < ROUTE_CHECK_ATTEMPTS:
+                    continue
+                raise errors.ConcurrentUpdate()
+            case.decide(province=province, decision=decision, reason=reason, actor=access.actor(p),
+                        now=now, suggested_route=suggested_route, conditions=conditions)
+            _save(uow, case)
+            return case
+    raise AssertionError("unreachable")
+
+
+# How often a suggested route is validated again when the case's route changed meanwhile.
+ROUTE_CHECK_ATTEMPTS = 3
+
+
+def _check_suggested_route(uow: ApprovalUnitOfWork, routes: RouteValidator, case_id: str, province: str,
+                           suggested_route: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validate the whole route with ``province``'s part replaced by the suggestion (PQ-7);
+    the case's route the check was made on."""
     with uow:
-        case = _load_case(uow, case_id, for_update=True)
-        case.check_etag(etag)
-        if checked_route is not None and case.route != checked_route:
-            raise errors.ConcurrentUpdate()  # the route moved while it was being validated
-        case.decide(province=province, decision=decision, reason=reason, actor=access.actor(p),
-                    now=now, suggested_route=suggested_route, conditions=conditions)
-        _save(uow, case)
-        return case
+        case = _load_case(uow, case_id)
+        checked_route = list(case.route)
+        proposed = case.route_with(province, suggested_route)
+        origin, destination = case.origin_province, case.destination_province
+        uow.commit()
+    # The peer call happens outside the transaction: no row lock is held while waiting.
+    problems = routes.validate(origin=origin, destination=destination, rows=proposed)
+    if problems:
+        raise errors.SuggestedRouteInvalid(
+            f"建议路线无效：{problems[0][1]}", field="suggested_route",
+            metadata={"problems": ",".join(r for r, _ in problems)})
+    return checked_route
 
 
 def respond_to_adjustment(uow: ApprovalUnitOfWork, *, documents: DocumentDirectory,

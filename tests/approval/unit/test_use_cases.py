@@ -195,6 +195,58 @@ class TestDocumentReferences:
         assert case.vehicle_changes == []
 
 
+class MovingRoutes:
+    """The routing service's check, during which the case's route changes ``moves`` times
+    (another province's adjustment accepted meanwhile); records the routes it checked."""
+
+    def __init__(self, uow: FakeUnitOfWork, moves: int) -> None:
+        self.uow, self.moves = uow, moves
+        self.checked: list[list[tuple[str, list[str]]]] = []
+
+    def validate(self, *, origin: str, destination: str, rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        self.checked.append([(r["province"], list(r["roads"])) for r in rows])
+        if self.moves:
+            self.moves -= 1
+            case = next(iter(self.uow.cases.rows.values()))
+            case.route = [{"province": HEBEI, "roads": [f"G{len(self.checked) + 10}"]}, *case.route[1:]]
+        return []
+
+
+class TestRouteAdjustmentOnAMovingRoute:
+    """PQ-7: a suggested route is validated as part of the whole route; when that route
+    changes during the check, the suggestion is checked again on the route as it is now."""
+
+    ROUTE = [{"province": HEBEI, "roads": ["G1"]}, {"province": SHANDONG, "roads": ["G3"]}]
+
+    def propose(self, uow: FakeUnitOfWork, routes: MovingRoutes) -> Any:
+        case = create(uow, route=self.ROUTE)
+        services.accept_case(uow, principal=officer(HEBEI), name=case.name, etag="", now=NOW)  # type: ignore[arg-type]
+        return services.decide_review(uow, principal=officer(SHANDONG),  # type: ignore[arg-type]
+                                      name=f"{case.name}/reviews/{SHANDONG}",
+                                      decision=Decision.REQUIRE_ADJUSTMENT, reason="施工",
+                                      suggested_route=[{"province": SHANDONG, "roads": ["G2"]}],
+                                      conditions=[], etag="", now=NOW, routes=routes)  # type: ignore[arg-type]
+
+    def test_a_route_changed_during_the_check_is_checked_again_and_the_adjustment_proposed_PQ_7(
+            self, uow: FakeUnitOfWork) -> None:
+        routes = MovingRoutes(uow, moves=1)
+        case = self.propose(uow, routes)
+        assert routes.checked == [[(HEBEI, ["G1"]), (SHANDONG, ["G2"])],
+                                  [(HEBEI, ["G11"]), (SHANDONG, ["G2"])]]
+        review = next(r for r in case.reviews if r.province == SHANDONG)
+        assert review.state == "ADJUSTMENT_PROPOSED"
+
+    def test_a_route_that_keeps_changing_is_refused_as_a_concurrent_update_and_nothing_is_decided_PQ_7(
+            self, uow: FakeUnitOfWork) -> None:
+        routes = MovingRoutes(uow, moves=services.ROUTE_CHECK_ATTEMPTS)
+        with pytest.raises(PermitError) as e:
+            self.propose(uow, routes)
+        assert e.value.reason == "CONCURRENT_UPDATE"
+        assert len(routes.checked) == services.ROUTE_CHECK_ATTEMPTS
+        case = next(iter(uow.cases.rows.values()))
+        assert next(r for r in case.reviews if r.province == SHANDONG).state == "PENDING"
+
+
 class TestVerify:
     def test_verification_needs_no_principal_and_reveals_the_state_RV_5(
             self, uow: FakeUnitOfWork) -> None:
