@@ -266,6 +266,57 @@ def test_a_started_relay_keeps_its_lock_between_rounds_and_a_replica_takes_over_
     assert advisory_locks() == 0  # both gave their lock back
 
 
+def test_a_started_relay_reads_its_position_once_while_it_holds_the_lock(tables):
+    """While a relay holds the consumer's lock nobody else moves the position: the rounds
+    after the first read only the next events. A failed delivery's retry state is read
+    from the database again (an operator's ``retry_now`` may change it), and so is the
+    position after the lock was given back (another replica may have delivered)."""
+    engine, outbox, _ = tables
+    got = threading.Semaphore(0)
+    failures = [0]
+
+    def deliver(envelope: Any) -> None:
+        if failures[0]:
+            failures[0] -= 1
+            raise UnavailableError("consumer down")
+        got.release()
+
+    relay = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], deliver)],
+                        poll_interval=60.0, listen_poll_interval=60.0, max_backoff=0.2)
+    position_reads: list[str] = []
+
+    def count(conn, cursor, statement, *_):
+        if statement.lstrip().upper().startswith("SELECT OUTBOX_CONSUMER.POSITION"):
+            position_reads.append(statement)
+    event.listen(engine, "before_cursor_execute", count)
+    relay.start()
+    try:
+        assert relay._listening.wait(5), "the relay never listened"
+        for n in range(4):
+            record(engine, outbox, withdrawn(n))
+            assert got.acquire(timeout=5)
+        assert len(position_reads) == 1  # the first round's only
+        failures[0] = 1
+        record(engine, outbox, withdrawn(4))
+        assert got.acquire(timeout=5)  # delivered on the retry
+        assert len(position_reads) == 2  # the retry's round read the saved retry state
+        record(engine, outbox, withdrawn(5))
+        assert got.acquire(timeout=5)
+        assert len(position_reads) == 2
+    finally:
+        relay.stop()
+        event.remove(engine, "before_cursor_execute", count)
+    assert relay.pending() == 0
+    record(engine, outbox, withdrawn(6))
+    before = len(position_reads)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert relay.run_once() == 1  # a lock taken afresh: the position is read again
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(position_reads) == before + 1
+
+
 def test_a_started_relay_is_woken_by_a_commit_not_by_its_poll(tables):
     engine, outbox, _ = tables
     got = threading.Event()

@@ -291,6 +291,11 @@ class OutboxRelay:
         # Set while a connection LISTENs on the outbox's channel (PostgreSQL): commits
         # in any process wake the relay, and polling is only a safety net.
         self._listening = threading.Event()
+        # Each consumer's position as this relay last saved or read it, with the connection
+        # holding the consumer's lock at the time: while that lock is held no other relay
+        # moves the position, so the next round on the same connection need not read it.
+        # Only a clean state is kept (no failed attempt waiting: ``retry_now`` changes those).
+        self._known: dict[str, tuple[Connection, int]] = {}
         # Each round's statements, built once (building a statement and its cache key cost
         # more than running it): the consumer's position, its next events, the new position.
         c = self.consumers
@@ -458,12 +463,17 @@ class OutboxRelay:
         sub = self.subscriptions[consumer]
         delivered = 0
         now = utcnow()
+        known = self._known.pop(consumer, None)
         with self._tx(held) as conn:
-            position, attempts, next_attempt = self._position(conn, consumer)
+            if held is not None and known is not None and known[0] is held:
+                position, attempts, next_attempt = known[1], 0, None
+            else:
+                position, attempts, next_attempt = self._position(conn, consumer)
             self._due[consumer] = next_attempt
             if next_attempt is not None and next_attempt > now:
                 return 0  # keep order: the consumer's next event waits for its retry
             rows = conn.execute(self._q_events[consumer], {"position": position}).mappings().all()
+        clean = attempts == 0 and next_attempt is None
         # The position moves once per round, not once per event: a relay stopped in the
         # middle delivers the round's delivered events again, which consumers ignore (inbox).
         done = position
@@ -502,11 +512,13 @@ class OutboxRelay:
             OUTBOX_DELIVERIES.labels(row["topic"], "delivered").inc()
             log.info("outbox_delivered", topic=row["topic"], event_id=row["event_id"], consumer=consumer)
             delivered += 1
-        if done != position:
+        if done != position or not clean:
             with self._tx(held) as conn:
                 self._save(conn, consumer, position=done, attempts=0, next_attempt_time=None, last_error=None,
                            alone=True)
             self._due[consumer] = None
+        if held is not None:
+            self._known[consumer] = (held, done)
         return delivered
 
     def _loop(self, consumer: str) -> None:
