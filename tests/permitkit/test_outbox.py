@@ -317,6 +317,87 @@ def test_a_started_relay_reads_its_position_once_while_it_holds_the_lock(tables)
     assert len(position_reads) == before + 1
 
 
+def test_a_started_relay_saves_its_position_once_per_interval_and_when_it_stops(tables):
+    """Rounds in quick succession move the position in memory; it is written at most once
+    per ``save_interval`` (here after the burst), and at the latest when the relay stops."""
+    engine, outbox, _ = tables
+    got = threading.Semaphore(0)
+    relay = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], lambda e: got.release())],
+                        poll_interval=60.0, listen_poll_interval=60.0, save_interval=0.5)
+    saves: list[float] = []
+
+    def count(conn, cursor, statement, *_):
+        if statement.lstrip().upper().startswith(("UPDATE OUTBOX_CONSUMER", "INSERT INTO OUTBOX_CONSUMER")):
+            saves.append(time.monotonic())
+    relay.start()
+    try:
+        assert relay._listening.wait(5), "the relay never listened"
+        record(engine, outbox, withdrawn(0))
+        assert got.acquire(timeout=5)
+        time.sleep(0.8)  # the first position is saved within the interval
+        assert relay.pending() == 0
+        event.listen(engine, "after_cursor_execute", count)
+        started = time.monotonic()
+        for n in range(1, 6):
+            record(engine, outbox, withdrawn(n))
+            assert got.acquire(timeout=5)
+        burst = time.monotonic() - started
+        assert relay.pending() > 0 or burst >= 0.5  # delivered, not all saved yet
+        deadline = time.monotonic() + 5
+        while relay.pending() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert relay.pending() == 0  # saved without a stop
+        assert 1 <= len(saves) <= 1 + int(burst / 0.5)
+    finally:
+        relay.stop()
+        event.remove(engine, "after_cursor_execute", count)
+    lazy = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], lambda e: got.release())],
+                       poll_interval=60.0, listen_poll_interval=60.0, save_interval=60.0)
+    lazy.start()
+    try:
+        record(engine, outbox, withdrawn(6), withdrawn(7))
+        lazy.wake()
+        assert got.acquire(timeout=5) and got.acquire(timeout=5)
+        assert lazy.pending() == 2  # delivered, the position not saved for a minute
+    finally:
+        lazy.stop()
+    assert lazy.pending() == 0  # saved when it stopped
+
+
+def test_events_delivered_by_a_relay_that_died_before_saving_are_delivered_again_and_applied_once(tables):
+    """The position a relay kept in memory dies with it: the next relay delivers those
+    events again, and the consumer's inbox turns the repeats into no-ops."""
+    engine, outbox, inbox = tables
+    sf = make_session_factory(engine)
+    applied: list[str] = []
+    received: list[str] = []
+
+    def consumer(envelope: Any) -> None:
+        received.append(envelope.event_id)
+        with sf() as s:
+            if first_delivery(s, inbox, envelope.event_id, envelope.topic):
+                applied.append(unpack(envelope).reason)
+            s.commit()
+
+    dying = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], consumer)],
+                        poll_interval=60.0, listen_poll_interval=60.0, save_interval=60.0)
+    dying._save_due = lambda *a, **k: None  # type: ignore[method-assign]  # killed before any save
+    dying.start()
+    try:
+        record(engine, outbox, withdrawn(1), withdrawn(2))
+        dying.wake()
+        deadline = time.monotonic() + 5
+        while len(received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        dying.stop()
+    assert applied == ["r1", "r2"] and dying.pending() == 2
+    heir = OutboxRelay(engine, outbox, [Subscription.of("c", [ev.ApplicationWithdrawn], consumer)])
+    assert heir.run_once() == 2
+    assert len(received) == 4 and applied == ["r1", "r2"]
+    assert heir.pending() == 0
+
+
 def test_a_started_relay_is_woken_by_a_commit_not_by_its_poll(tables):
     engine, outbox, _ = tables
     got = threading.Event()
@@ -362,9 +443,9 @@ def test_a_commit_wakes_only_the_consumers_of_its_events(tables):
     rounds = {"withdrawals": 0, "routes": 0}
     deliver = relay._deliver
 
-    def counted(consumer: str, held: Any = None) -> int:
+    def counted(consumer: str, held: Any = None, **kw: Any) -> int:
         rounds[consumer] += 1
-        return deliver(consumer, held)
+        return deliver(consumer, held, **kw)
     relay._deliver = counted  # type: ignore[method-assign]
     relay.start()
     try:

@@ -263,7 +263,8 @@ class OutboxRelay:
 
     def __init__(self, engine: Engine, outbox: Table, subscriptions: Iterable[Subscription], *,
                  service: str = "relay", poll_interval: float = 0.5, max_backoff: float = 30.0,
-                 batch_size: int = 50, max_attempts: int = 200, listen_poll_interval: float = 5.0) -> None:
+                 batch_size: int = 50, max_attempts: int = 200, listen_poll_interval: float = 5.0,
+                 save_interval: float = 1.0) -> None:
         self.engine = engine
         self.outbox = outbox
         self.consumers = outbox.metadata.tables[CONSUMER_TABLE]
@@ -296,6 +297,12 @@ class OutboxRelay:
         # moves the position, so the next round on the same connection need not read it.
         # Only a clean state is kept (no failed attempt waiting: ``retry_now`` changes those).
         self._known: dict[str, tuple[Connection, int]] = {}
+        # A started relay saves a consumer's new position at most every ``save_interval``
+        # seconds while it holds the lock (and when it stops or gives the lock up), not
+        # after every round: when it dies in between, the consumer gets those events again
+        # and ignores them (inbox). The consumers with a position not saved yet, and since when.
+        self.save_interval = save_interval
+        self._unsaved: dict[str, float] = {}
         # Each round's statements, built once (building a statement and its cache key cost
         # more than running it): the consumer's position, its next events, the new position.
         c = self.consumers
@@ -455,9 +462,10 @@ class OutboxRelay:
             with conn.begin():
                 yield conn
 
-    def _deliver(self, consumer: str, held: Connection | None = None) -> int:
+    def _deliver(self, consumer: str, held: Connection | None = None, *, defer_save: bool = False) -> int:
         """One round: read past the position, deliver, save the position. ``held``: the
-        connection holding the consumer's lock, which the round's statements use too."""
+        connection holding the consumer's lock, which the round's statements use too;
+        ``defer_save``: a new position after a clean round is saved later (``_save_due``)."""
         from permitkit.client import service_principal
 
         sub = self.subscriptions[consumer]
@@ -486,6 +494,7 @@ class OutboxRelay:
                 attempts += 1
                 permanent = code in _PERMANENT or attempts >= self.max_attempts
                 error = f"{type(e).__name__}: {e}"[:2000]
+                self._unsaved.pop(consumer, None)  # the position is saved with the failure
                 with self._tx(held) as conn:
                     if permanent:
                         conn.execute(insert(self.parked).values(
@@ -512,14 +521,31 @@ class OutboxRelay:
             OUTBOX_DELIVERIES.labels(row["topic"], "delivered").inc()
             log.info("outbox_delivered", topic=row["topic"], event_id=row["event_id"], consumer=consumer)
             delivered += 1
-        if done != position or not clean:
+        if held is not None:
+            self._known[consumer] = (held, done)
+        if done != position and clean and defer_save and held is not None:
+            self._unsaved.setdefault(consumer, time.monotonic())
+        elif done != position or not clean:
             with self._tx(held) as conn:
                 self._save(conn, consumer, position=done, attempts=0, next_attempt_time=None, last_error=None,
                            alone=True)
+            self._unsaved.pop(consumer, None)
             self._due[consumer] = None
-        if held is not None:
-            self._known[consumer] = (held, done)
         return delivered
+
+    def _save_due(self, consumer: str, held: Connection | None, *, now: bool = False) -> None:
+        """Save the position a started relay has delivered up to (``_known``) once it has
+        waited ``save_interval`` seconds, or ``now``."""
+        since = self._unsaved.get(consumer)
+        known = self._known.get(consumer)
+        if since is None or held is None or known is None or known[0] is not held:
+            return
+        if not now and time.monotonic() - since < self.save_interval:
+            return
+        with self._tx(held) as conn:
+            self._save(conn, consumer, position=known[1], attempts=0, next_attempt_time=None, last_error=None,
+                       alone=True)
+        self._unsaved.pop(consumer, None)
 
     def _loop(self, consumer: str) -> None:
         """The consumer's thread. On PostgreSQL it keeps the consumer's lock from round to
@@ -537,20 +563,31 @@ class OutboxRelay:
                         n = self._deliver(consumer)
                     else:
                         held = held or self._take_lock(consumer)
-                        n = self._deliver(consumer, held) if held is not None else 0
+                        n = self._deliver(consumer, held, defer_save=True) if held is not None else 0
+                        self._save_due(consumer, held)
                 except Exception:  # noqa: BLE001 - the database may be briefly away
                     log.exception("outbox_relay_error", consumer=consumer)
+                    self._unsaved.pop(consumer, None)  # delivered again by whoever takes the lock
                     self._release(held, consumer)
                     held, n = None, 0
                 if n < self.batch_size:
                     # Idle, or waiting for a retry: sleep until woken by a commit, the
-                    # poll interval, or the consumer's next attempt, whichever is first.
+                    # poll interval, the consumer's next attempt or the save of its position,
+                    # whichever is first.
                     wake.wait(self._sleep(consumer))
         finally:
+            try:
+                self._save_due(consumer, held, now=True)
+            except Exception:  # noqa: BLE001 - not saved: the next relay delivers them again
+                log.warning("outbox_position_not_saved", consumer=consumer)
+            self._unsaved.pop(consumer, None)
             self._release(held, consumer)
 
     def _sleep(self, consumer: str) -> float:
         poll = self.listen_poll_interval if self._listening.is_set() else self.poll_interval
+        since = self._unsaved.get(consumer)
+        if since is not None:
+            poll = min(poll, max(0.0, since + self.save_interval - time.monotonic()))
         due = self._due.get(consumer)
         if due is None:
             return poll
