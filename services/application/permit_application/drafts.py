@@ -73,33 +73,45 @@ def new_number(uow: UnitOfWork, now: dt.datetime) -> str:
 def create_application(uow: UnitOfWork, *, principal: Principal | None,
                        notice_shown_time: dt.datetime | None, request_id: str = "",
                        now: dt.datetime | None = None) -> Application:
-    """"我要申请": a new draft, refused until the permit notice was shown for 5 s (AP-1)."""
+    """"我要申请": a new draft, refused until the permit notice was shown for 5 s (AP-1).
+
+    The draft is inserted straight away: its number (the day's next) and its request id
+    are unique in the database, so a retried request (its id already used by the party)
+    or a number a legacy import holds fails the insert and is handled then, instead of
+    being probed for before every creation."""
     p = require_applicant(principal)
     now = now or utcnow()
-    with uow:
-        if request_id:
-            existing = uow.applications.find_by_create_request(party_of(p), request_id)
-            if existing is not None:
-                return existing
-        if notice_shown_time is None or (now - notice_shown_time).total_seconds() < NOTICE_SECONDS:
-            shown = (now - notice_shown_time).total_seconds() if notice_shown_time else 0.0
-            raise NoticeNotRead(metadata={"required_seconds": str(NOTICE_SECONDS),
-                                          "shown_seconds": f"{max(shown, 0):.1f}"})
-        app = Application.new(id=new_number(uow, now), party=party_of(p), created_by=p.subject, now=now,
-                              notice_shown_time=notice_shown_time, create_request_id=request_id or None)
-        uow.applications.add(app)
-        uow.applications.add_change(app.audit(None, State.DRAFT, actor=p.subject, reason="新建申请", now=now))
-        try:
-            uow.commit()
-        except Exception as e:
-            if request_id and is_unique_violation(e):
+    if notice_shown_time is None or (now - notice_shown_time).total_seconds() < NOTICE_SECONDS:
+        shown = (now - notice_shown_time).total_seconds() if notice_shown_time else 0.0
+        raise NoticeNotRead(metadata={"required_seconds": str(NOTICE_SECONDS),
+                                      "shown_seconds": f"{max(shown, 0):.1f}"})
+    day = today_of(now).strftime("%Y%m%d")
+    taken = False
+    for _ in range(3):
+        with uow:
+            # The day's next number (on PostgreSQL taken in a transaction of its own: a
+            # number left unused below stays a gap); once one was found taken, the numbers
+            # are probed before use.
+            number = new_number(uow, now) if taken else f"{NUMBER_PREFIX}{day}{uow.applications.next_number(day):06d}"
+            app = Application.new(id=number, party=party_of(p), created_by=p.subject, now=now,
+                                  notice_shown_time=notice_shown_time, create_request_id=request_id or None)
+            uow.applications.add(app)
+            uow.applications.add_change(app.audit(None, State.DRAFT, actor=p.subject, reason="新建申请", now=now))
+            try:
+                uow.commit()
+            except Exception as e:
+                if not is_unique_violation(e):
+                    raise
                 uow.rollback()
-                existing = uow.applications.find_by_create_request(party_of(p), request_id)
+                existing = (uow.applications.find_by_create_request(party_of(p), request_id)
+                            if request_id else None)
                 if existing is not None:
-                    return existing
-            raise
-        log.info("application_created", application=app.name, party=app.party)
-        return app
+                    return existing  # a retry: the draft its first attempt made
+                taken = True  # the number: legacy imports may hold numbers of today
+                continue
+            log.info("application_created", application=app.name, party=app.party)
+            return app
+    raise RuntimeError("no application number could be taken")
 
 
 @dataclass

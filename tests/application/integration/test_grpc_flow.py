@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 
 import grpc
 import pytest
@@ -17,7 +18,7 @@ from permit.application.v1 import application_service_pb2 as spb
 from permit.application.v1.events_pb2 import ApplicationSubmitted, ApplicationWithdrawn, RouteApproved
 from permit.type.v1 import types_pb2
 from permit_application import convert
-from tests.application.conftest import APPLICANT, OTHER, hand_fleet
+from tests.application.conftest import APPLICANT, NOW, OTHER, hand_fleet
 from tests.application.integration.conftest import Harness, date, error_of, walking_slice
 
 pytestmark = pytest.mark.integration
@@ -190,6 +191,39 @@ def test_numbers_stay_unique_under_parallel_creates_PQ_1(pg: Harness) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT last FROM number_counter")).scalar_one() == 16
     engine.dispose()
+
+
+@pytest.mark.parametrize("db", ["postgresql", "sqlite"])
+def test_a_new_draft_skips_a_number_a_legacy_import_holds_and_a_retry_returns_the_first_draft_PQ_1_AP_10(
+        db: str, make_harness: Callable[..., Harness], make_database: Callable[[str], str]) -> None:
+    """The number and the request id are unique in the database: the insert itself finds
+    today's number taken by an imported application, and a retried request's draft."""
+    h = make_harness(make_database("application") if db == "postgresql" else None)
+    from permit_application import services as svc
+
+    taken = {"number": "DJ1320261201000001", "state": "已发证", "vehicles": ["冀A12345"],
+             "passage": {"origin_province": "130000", "destination_province": "320000",
+                         "route": [{"province": "130000", "roads": ["G4"]}],
+                         "start_date": "2026-12-20", "end_date": "2026-12-21"},
+             "permit_number": "P1"}
+    svc.import_legacy_records(h.app.uow_factory(), export={"accounts": [{"legacy_id": "L1001",
+                                                                        "applications": [taken]}]},
+                              check_caller=False, now=NOW)
+    receipt = h.app.servicer.notices.serve(party="parties/L1001", now=NOW - dt.timedelta(seconds=6)).receipt
+
+    def create(request_id: str) -> pb.Application:
+        return h.stub.CreateApplication(spb.CreateApplicationRequest(notice_receipt=receipt, request_id=request_id),
+                                        metadata=h.md())
+    first = create("phone-1")
+    assert first.number == "DJ1320261201000002"
+    again = create("phone-1")
+    assert (again.name, again.etag) == (first.name, first.etag)
+    # On PostgreSQL the retry's number (3) stays a gap; SQLite takes it in the rolled-back transaction.
+    second = create("phone-2").number
+    assert second == ("DJ1320261201000004" if db == "postgresql" else "DJ1320261201000003")
+    drafts = h.stub.ListApplications(spb.ListApplicationsRequest(state=pb.Application.STATE_DRAFT),
+                                     metadata=h.md()).applications
+    assert sorted(a.number for a in drafts) == ["DJ1320261201000002", second]
 
 
 def test_routing_problems_are_field_errors_of_the_passage_step_AP_7(pg: Harness) -> None:

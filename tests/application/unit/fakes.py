@@ -12,6 +12,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
 
 from permit_application.models import (
     OCCUPYING_STATES,
@@ -24,6 +25,12 @@ from permit_application.models import (
     StateChange,
 )
 from permit_application.values import Agent, Vehicle
+
+
+class _UniqueViolation(Exception):
+    """What the driver raises for a duplicate key (SQLSTATE 23505)."""
+
+    sqlstate = "23505"
 
 
 def _columns(obj: Any) -> dict[str, Any]:
@@ -85,6 +92,7 @@ class FakeApplications:
 
     def add(self, app: Application) -> Application:
         self.uow.seen[app.id] = app
+        self.uow.added.add(app.id)
         return app
 
     def exists(self, ident: str) -> bool:
@@ -162,8 +170,9 @@ class FakeApplications:
         self.store.locked.append(sorted(set(plates)))
 
     def next_number(self, day: str) -> int:
-        self.uow.counters[day] = self.uow.counters.get(day, self.store.counters.get(day, 0)) + 1
-        return self.uow.counters[day]
+        """Taken at once, as on PostgreSQL: a creation that fails later leaves a gap."""
+        self.store.counters[day] = self.store.counters.get(day, 0) + 1
+        return self.store.counters[day]
 
     def add_change(self, change: StateChange) -> None:
         self.uow.new_changes.append(change)
@@ -271,9 +280,9 @@ class FakeUnitOfWork:
 
     def _reset(self) -> None:
         self.seen: dict[str, Application] = {}
+        self.added: set[str] = set()
         self.deleted: set[str] = set()
         self.new_changes: list[StateChange] = []
-        self.counters: dict[str, int] = {}
         self.vehicles: dict[str, dict[str, Any]] = {}
         self.agents: dict[str, dict[str, Any]] = {}
         self.events: list[tuple[str, str, Any]] = []
@@ -298,13 +307,20 @@ class FakeUnitOfWork:
         pass
 
     def commit(self) -> None:
+        for ident in self.added:  # the database's unique number and (party, request id)
+            app = self.seen[ident]
+            taken = ident in self.store.apps or (app.create_request_id is not None and any(
+                snap["cols"]["party"] == app.party and snap["cols"]["create_request_id"] == app.create_request_id
+                for snap in self.store.apps.values()))
+            if taken:
+                self._reset()
+                raise IntegrityError("INSERT INTO application", None, _UniqueViolation())
         for ident, app in self.seen.items():
             if ident not in self.deleted:
                 self.store.apps[ident] = _snapshot(app)
         for ident in self.deleted:
             self.store.apps.pop(ident, None)
         self.store.changes += self.new_changes
-        self.store.counters.update(self.counters)
         self.store.vehicles.update(self.vehicles)
         self.store.agents.update(self.agents)
         self.store.outbox += self.events
