@@ -286,13 +286,10 @@ def workload_problems(app: str, port: int, resources: list[Mapping[str, Any]], *
     return problems
 
 
-def migration_problems(ctx: str, resources: list[Mapping[str, Any]],
-                       deployment: Mapping[str, Any] | None, service: Mapping[str, Any] | None, *,
-                       config_maps: Mapping[str, Mapping[str, str]],
-                       secrets: Mapping[str, Mapping[str, str]]) -> list[str]:
-    """deploy/k8s/migrations/<ctx>.yaml: a Job that runs `python -m
-    permit_<ctx> migrate` with the Deployment's image and database Secret."""
-    where = f"k8s/migrations/{ctx}.yaml"
+def _job_problems(where: str, resources: list[Mapping[str, Any]],
+                  ) -> tuple[list[str], Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    """A file of one ServiceAccount and one Job that runs once as it (retries and a
+    deadline bounded, the pods' security): the problems, the pod template, its container."""
     problems = _namespace_problems(resources)
     kinds = by_kind(resources)
     if set(kinds) != {"ServiceAccount", "Job"}:
@@ -300,23 +297,33 @@ def migration_problems(ctx: str, resources: list[Mapping[str, Any]],
     sa = _one(kinds, "ServiceAccount", where, problems)
     job = _one(kinds, "Job", where, problems)
     if job is None:
-        return problems
+        return problems, None, None
     spec = job["spec"]
     pod = spec["template"]
     pod_spec = pod["spec"]
     if pod_spec.get("restartPolicy") not in ("Never", "OnFailure"):
         problems.append(f"{where}: restartPolicy must be Never or OnFailure")
     if not isinstance(spec.get("backoffLimit"), int):
-        problems.append(f"{where}: set backoffLimit (how often a failed migration is retried)")
+        problems.append(f"{where}: set backoffLimit (how often a failed run is retried)")
     if not isinstance(spec.get("activeDeadlineSeconds"), int):
-        problems.append(f"{where}: set activeDeadlineSeconds (a stuck migration must not hang a rollout)")
+        problems.append(f"{where}: set activeDeadlineSeconds (a stuck run must not hang a rollout)")
     if sa is not None and pod_spec.get("serviceAccountName") != sa["metadata"]["name"]:
         problems.append(f"{where}: the Job must run as ServiceAccount {sa['metadata']['name']}")
     problems += _container_problems(where, pod_spec)
     containers = pod_spec.get("containers") or []
-    if not containers:
+    return problems, pod, (containers[0] if containers else None)
+
+
+def migration_problems(ctx: str, resources: list[Mapping[str, Any]],
+                       deployment: Mapping[str, Any] | None, service: Mapping[str, Any] | None, *,
+                       config_maps: Mapping[str, Mapping[str, str]],
+                       secrets: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """deploy/k8s/migrations/<ctx>.yaml: a Job that runs `python -m
+    permit_<ctx> migrate` with the Deployment's image and database Secret."""
+    where = f"k8s/migrations/{ctx}.yaml"
+    problems, pod, c = _job_problems(where, resources)
+    if pod is None or c is None:
         return problems
-    c = containers[0]
     argv = [*(c.get("command") or []), *(c.get("args") or [])]
     if argv != ["python", "-m", f"permit_{ctx}", "migrate"]:
         problems.append(f"{where}: the Job must run python -m permit_{ctx} migrate, got {argv}")
@@ -339,6 +346,71 @@ def migration_problems(ctx: str, resources: list[Mapping[str, Any]],
         if _labels_match(service["spec"].get("selector") or {}, labels):
             problems.append(f"{where}: the Service {service['metadata']['name']} would route RPCs to "
                             f"migration pods (their labels match its selector)")
+    return problems
+
+
+# The services the legacy sync calls (PC-3), each through <CTX>_SERVICE_ADDR.
+SYNC_PEERS = ("identity", "application", "approval")
+
+
+def _sync_files(args: list[str]) -> list[str]:
+    """The export files ``python -m permit_sync`` would read with these arguments (its own
+    parser), or none when it would refuse them."""
+    import contextlib
+    import io
+
+    from permit_sync.__main__ import _parser
+
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            return list(_parser().parse_args(args).files)
+        except SystemExit:
+            return []
+
+
+def sync_job_problems(resources: list[Mapping[str, Any]], *, deployment: Mapping[str, Any],
+                      service: Mapping[str, Any], policies: Mapping[str, Mapping[str, Any]],
+                      config_maps: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """deploy/k8s/jobs/legacy-sync.yaml: a Job that runs ``python -m permit_sync`` with
+    the application Deployment's image, finds identity, application and approval through
+    the shared ConfigMap, is admitted by their NetworkPolicies, reads the export from a
+    read-only volume, and is no pod the application Service routes RPCs to."""
+    where = "k8s/jobs/legacy-sync.yaml"
+    problems, pod, c = _job_problems(where, resources)
+    if pod is None or c is None:
+        return problems
+    pod_spec = pod["spec"]
+    argv = [*(c.get("command") or []), *(c.get("args") or [])]
+    files = _sync_files(argv[3:])
+    if argv[:3] != ["python", "-m", "permit_sync"] or not files:
+        problems.append(f"{where}: the Job must run python -m permit_sync FILE..., got {argv}")
+    dc = deployment["spec"]["template"]["spec"]["containers"][0]
+    if c.get("image") != dc.get("image"):
+        problems.append(f"{where}: image {c.get('image')} differs from the application Deployment's "
+                        f"{dc.get('image')} (the image that carries permit_sync)")
+    problems += _config_map_problems(where, c, config_maps)
+    common = config_maps.get(COMMON_CONFIG_MAP) or {}
+    for peer in SYNC_PEERS:
+        if f"{peer.upper()}_SERVICE_ADDR" not in common:
+            problems.append(f"{where}: {COMMON_CONFIG_MAP} has no {peer.upper()}_SERVICE_ADDR")
+    labels = (pod.get("metadata") or {}).get("labels") or {}
+    if _labels_match(service["spec"].get("selector") or {}, labels):
+        problems.append(f"{where}: the Service {service['metadata']['name']} would route RPCs to its pods")
+    for peer in SYNC_PEERS:
+        policy = policies.get(peer)
+        admitted = policy is not None and any(
+            _labels_match((src.get("podSelector") or {}).get("matchLabels") or {}, labels)
+            for rule in policy["spec"].get("ingress") or [] for src in rule.get("from") or [])
+        if not admitted:
+            problems.append(f"{where}: the NetworkPolicy of {peer} does not admit the Job's pods")
+    mounts = {m.get("mountPath"): m for m in c.get("volumeMounts") or []}
+    volumes = {v.get("name"): v for v in pod_spec.get("volumes") or []}
+    for f in files:
+        mount = next((m for path, m in mounts.items() if path and f.startswith(path.rstrip("/") + "/")), None)
+        if mount is None:
+            problems.append(f"{where}: no volume is mounted where {f} is read")
+        elif mount.get("readOnly") is not True or mount.get("name") not in volumes:
+            problems.append(f"{where}: the export ({f}) must come from a read-only volume")
     return problems
 
 

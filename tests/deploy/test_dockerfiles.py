@@ -185,6 +185,24 @@ def test_image_pythonpath_resolves_the_service_and_its_entry_point(built_app: Pa
     assert kit_origin == str(built_app / "libs" / "permitkit" / "permitkit" / "__init__.py")
 
 
+def test_the_application_image_carries_the_legacy_sync_PC_3(built_app: Path) -> None:
+    """deploy/k8s/jobs/legacy-sync.yaml runs `python -m permit_sync` from the application
+    image: with that image's PYTHONPATH the module and its readers resolve inside /app."""
+    env_line = next(i.args for i in checks.render(dockerfile(), {"SERVICE": "application"})
+                    if i.keyword == "ENV" and "PYTHONPATH=" in i.args)
+    pythonpath = os.pathsep.join(
+        str(built_app / Path(entry).relative_to("/app"))
+        for entry in checks._env_pairs(env_line)["PYTHONPATH"].split(":"))
+    code = ("import importlib.util as u\n"
+            "for name in ('permit_sync.__main__', 'permit_sync.readers', 'permit_sync.sync'):\n"
+            "    print(u.find_spec(name).origin)\n")
+    out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": pythonpath},
+                         capture_output=True, text=True, timeout=60, cwd=built_app)
+    assert out.returncode == 0, out.stderr
+    package = built_app / "services" / "application" / "permit_sync"
+    assert out.stdout.split() == [str(package / f) for f in ("__main__.py", "readers.py", "sync.py")]
+
+
 @pytest.mark.parametrize("app", checks.APPS)
 def test_only_the_approval_image_installs_the_cjk_font_of_certificates_CT_1(app: str, tmp_path: Path) -> None:
     """The runtime stage's font step, run with stand-in apt-get and rm: approval (which

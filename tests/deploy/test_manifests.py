@@ -22,7 +22,8 @@ WORKLOAD_FILES = [checks.K8S / f"{app}.yaml" for app in checks.APPS]
 MIGRATION_FILES = [checks.K8S / "migrations" / f"{ctx}.yaml" for ctx in checks.CONTEXTS]
 SHARED_FILES = [checks.K8S / "namespace.yaml", checks.K8S / "config.yaml",
                 checks.K8S / "examples" / "secrets.example.yaml"]
-ALL_FILES = [*SHARED_FILES, *WORKLOAD_FILES, *MIGRATION_FILES]
+SYNC_JOB_FILE = checks.K8S / "jobs" / "legacy-sync.yaml"
+ALL_FILES = [*SHARED_FILES, *WORKLOAD_FILES, *MIGRATION_FILES, SYNC_JOB_FILE]
 
 
 def kubernetes_validate_cli() -> Path:
@@ -130,6 +131,61 @@ def test_migration_job_runs_migrate_with_the_service_image_and_secret(
                                          kind(workload, "Deployment"), kind(workload, "Service"),
                                          config_maps=config_maps, secrets=secrets)
     assert problems == []
+
+
+def sync_job_problems(job_file: Res, config_maps: Maps) -> list[str]:
+    application = load(checks.K8S / "application.yaml")
+    policies = {peer: kind(load(checks.K8S / f"{peer}.yaml"), "NetworkPolicy") for peer in checks.SYNC_PEERS}
+    return checks.sync_job_problems(job_file, deployment=kind(application, "Deployment"),
+                                    service=kind(application, "Service"), policies=policies,
+                                    config_maps=config_maps)
+
+
+def test_the_legacy_sync_job_runs_permit_sync_with_the_application_image_PC_3(config_maps: Maps) -> None:
+    """The PC system's export synced in the cluster: `python -m permit_sync` from the
+    application image, the peers' addresses from permit-common, admitted by the peers'
+    NetworkPolicies, the export on a read-only volume, non-root with a read-only root."""
+    assert sync_job_problems(load(SYNC_JOB_FILE), config_maps) == []
+
+
+class TestSyncJobChecksCatchDefects:
+    @pytest.fixture
+    def job_file(self) -> Res:
+        return copy.deepcopy(load(SYNC_JOB_FILE))
+
+    def container(self, job_file: Res) -> dict[str, Any]:
+        return kind(job_file, "Job")["spec"]["template"]["spec"]["containers"][0]
+
+    def test_another_image(self, job_file: Res, config_maps: Maps) -> None:
+        self.container(job_file)["image"] = "registry.example.com/permit/identity:0.1.0"
+        assert any("permit_sync" in p and "image" in p for p in sync_job_problems(job_file, config_maps))
+
+    def test_no_export_named(self, job_file: Res, config_maps: Maps) -> None:
+        self.container(job_file)["args"] = ["--strict"]
+        assert any("python -m permit_sync FILE" in p for p in sync_job_problems(job_file, config_maps))
+
+    def test_peers_not_configured(self, job_file: Res, config_maps: Maps) -> None:
+        self.container(job_file)["envFrom"] = []
+        assert any("permit-common" in p for p in sync_job_problems(job_file, config_maps))
+
+    def test_pods_the_network_policies_refuse(self, job_file: Res, config_maps: Maps) -> None:
+        labels = kind(job_file, "Job")["spec"]["template"]["metadata"]["labels"]
+        del labels["app.kubernetes.io/part-of"]
+        problems = sync_job_problems(job_file, config_maps)
+        assert {p for p in problems if "NetworkPolicy" in p} == {
+            f"k8s/jobs/legacy-sync.yaml: the NetworkPolicy of {peer} does not admit the Job's pods"
+            for peer in checks.SYNC_PEERS}
+
+    def test_pods_the_application_service_selects(self, job_file: Res, config_maps: Maps) -> None:
+        labels = kind(job_file, "Job")["spec"]["template"]["metadata"]["labels"]
+        labels.update({"app.kubernetes.io/name": "application", "app.kubernetes.io/component": "grpc-server"})
+        assert any("route RPCs" in p for p in sync_job_problems(job_file, config_maps))
+
+    def test_a_writable_export(self, job_file: Res, config_maps: Maps) -> None:
+        for m in self.container(job_file)["volumeMounts"]:
+            if m["mountPath"] == "/export":
+                m["readOnly"] = False
+        assert any("read-only volume" in p for p in sync_job_problems(job_file, config_maps))
 
 
 def test_shared_config_points_every_peer_at_its_service(config_maps: dict[str, dict[str, str]]) -> None:

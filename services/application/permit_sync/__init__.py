@@ -6,5 +6,7 @@ or XLSX) and brings every owner service up to it through one internal call each:
 - approval ``ImportLegacyPermits``: the permits of issued (已发证) applications.
 
 Idempotent by the legacy ids; see ``python -m permit_sync --help`` and
-``readers`` for the file layouts.
+``readers`` for the file layouts. A client of those three services, not part of
+any: it lives beside ``permit_application`` only so that the application image
+carries it (``deploy/k8s/jobs/legacy-sync.yaml`` runs it in the cluster).
 """
