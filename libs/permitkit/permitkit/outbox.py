@@ -257,6 +257,18 @@ _PERMANENT = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIE
               grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAUTHENTICATED}
 
 
+@dataclass
+class _Kept:
+    """A consumer's position as a started relay holding the consumer's lock (on ``conn``)
+    last saved, read or delivered up to; ``unsaved_since``: since when it is past what is
+    saved (None: saved). Only a clean state is kept: a failed delivery's retry state is
+    read again (``retry_now`` may change it)."""
+
+    conn: Connection
+    position: int
+    unsaved_since: float | None = None
+
+
 class OutboxRelay:
     """Delivers the outbox to every subscription, each consumer on its own thread
     with its own position, in order, retrying with a bounded backoff."""
@@ -292,17 +304,13 @@ class OutboxRelay:
         # Set while a connection LISTENs on the outbox's channel (PostgreSQL): commits
         # in any process wake the relay, and polling is only a safety net.
         self._listening = threading.Event()
-        # Each consumer's position as this relay last saved or read it, with the connection
-        # holding the consumer's lock at the time: while that lock is held no other relay
-        # moves the position, so the next round on the same connection need not read it.
-        # Only a clean state is kept (no failed attempt waiting: ``retry_now`` changes those).
-        self._known: dict[str, tuple[Connection, int]] = {}
-        # A started relay saves a consumer's new position at most every ``save_interval``
-        # seconds while it holds the lock (and when it stops or gives the lock up), not
-        # after every round: when it dies in between, the consumer gets those events again
-        # and ignores them (inbox). The consumers with a position not saved yet, and since when.
+        # A started relay's view of each consumer whose lock it holds (``_Kept``): no other
+        # relay moves the position meanwhile, so a round need not read it, and the relay
+        # saves it at most every ``save_interval`` seconds (and when it stops or gives the
+        # lock up), not after every round. A relay that dies in between leaves events the
+        # consumer gets again and ignores (inbox).
         self.save_interval = save_interval
-        self._unsaved: dict[str, float] = {}
+        self._kept: dict[str, _Kept] = {}
         # Each round's statements, built once (building a statement and its cache key cost
         # more than running it): the consumer's position, its next events, the new position.
         c = self.consumers
@@ -471,10 +479,13 @@ class OutboxRelay:
         sub = self.subscriptions[consumer]
         delivered = 0
         now = utcnow()
-        known = self._known.pop(consumer, None)
+        kept = self._kept.pop(consumer, None)
+        if kept is not None and (held is None or kept.conn is not held):
+            kept = None  # kept under a lock given up since: another relay may have moved on
+        unsaved_since = kept.unsaved_since if kept is not None else None
         with self._tx(held) as conn:
-            if held is not None and known is not None and known[0] is held:
-                position, attempts, next_attempt = known[1], 0, None
+            if kept is not None:
+                position, attempts, next_attempt = kept.position, 0, None
             else:
                 position, attempts, next_attempt = self._position(conn, consumer)
             self._due[consumer] = next_attempt
@@ -494,7 +505,7 @@ class OutboxRelay:
                 attempts += 1
                 permanent = code in _PERMANENT or attempts >= self.max_attempts
                 error = f"{type(e).__name__}: {e}"[:2000]
-                self._unsaved.pop(consumer, None)  # the position is saved with the failure
+                unsaved_since = None  # the position is saved with the failure
                 with self._tx(held) as conn:
                     if permanent:
                         conn.execute(insert(self.parked).values(
@@ -521,31 +532,31 @@ class OutboxRelay:
             OUTBOX_DELIVERIES.labels(row["topic"], "delivered").inc()
             log.info("outbox_delivered", topic=row["topic"], event_id=row["event_id"], consumer=consumer)
             delivered += 1
-        if held is not None:
-            self._known[consumer] = (held, done)
-        if done != position and clean and defer_save and held is not None:
-            self._unsaved.setdefault(consumer, time.monotonic())
+        if done != position and clean and defer_save:
+            if unsaved_since is None:
+                unsaved_since = time.monotonic()
         elif done != position or not clean:
             with self._tx(held) as conn:
                 self._save(conn, consumer, position=done, attempts=0, next_attempt_time=None, last_error=None,
                            alone=True)
-            self._unsaved.pop(consumer, None)
+            unsaved_since = None
             self._due[consumer] = None
+        if defer_save and held is not None:
+            self._kept[consumer] = _Kept(held, done, unsaved_since)
         return delivered
 
     def _save_due(self, consumer: str, held: Connection | None, *, now: bool = False) -> None:
-        """Save the position a started relay has delivered up to (``_known``) once it has
-        waited ``save_interval`` seconds, or ``now``."""
-        since = self._unsaved.get(consumer)
-        known = self._known.get(consumer)
-        if since is None or held is None or known is None or known[0] is not held:
+        """Save the position a started relay has delivered up to once it has waited
+        ``save_interval`` seconds, or ``now``."""
+        kept = self._kept.get(consumer)
+        if kept is None or held is None or kept.conn is not held or kept.unsaved_since is None:
             return
-        if not now and time.monotonic() - since < self.save_interval:
+        if not now and time.monotonic() - kept.unsaved_since < self.save_interval:
             return
         with self._tx(held) as conn:
-            self._save(conn, consumer, position=known[1], attempts=0, next_attempt_time=None, last_error=None,
-                       alone=True)
-        self._unsaved.pop(consumer, None)
+            self._save(conn, consumer, position=kept.position, attempts=0, next_attempt_time=None,
+                       last_error=None, alone=True)
+        kept.unsaved_since = None
 
     def _loop(self, consumer: str) -> None:
         """The consumer's thread. On PostgreSQL it keeps the consumer's lock from round to
@@ -567,7 +578,7 @@ class OutboxRelay:
                         self._save_due(consumer, held)
                 except Exception:  # noqa: BLE001 - the database may be briefly away
                     log.exception("outbox_relay_error", consumer=consumer)
-                    self._unsaved.pop(consumer, None)  # delivered again by whoever takes the lock
+                    self._kept.pop(consumer, None)  # delivered again by whoever takes the lock
                     self._release(held, consumer)
                     held, n = None, 0
                 if n < self.batch_size:
@@ -580,14 +591,14 @@ class OutboxRelay:
                 self._save_due(consumer, held, now=True)
             except Exception:  # noqa: BLE001 - not saved: the next relay delivers them again
                 log.warning("outbox_position_not_saved", consumer=consumer)
-            self._unsaved.pop(consumer, None)
+            self._kept.pop(consumer, None)
             self._release(held, consumer)
 
     def _sleep(self, consumer: str) -> float:
         poll = self.listen_poll_interval if self._listening.is_set() else self.poll_interval
-        since = self._unsaved.get(consumer)
-        if since is not None:
-            poll = min(poll, max(0.0, since + self.save_interval - time.monotonic()))
+        kept = self._kept.get(consumer)
+        if kept is not None and kept.unsaved_since is not None:
+            poll = min(poll, max(0.0, kept.unsaved_since + self.save_interval - time.monotonic()))
         due = self._due.get(consumer)
         if due is None:
             return poll

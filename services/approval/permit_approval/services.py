@@ -440,6 +440,10 @@ def resume_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name:
         return case
 
 
+# How often a suggested route is validated again when the case's route changed meanwhile.
+ROUTE_CHECK_ATTEMPTS = 3
+
+
 def decide_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name: str,
                   decision: Decision | None, reason: str, suggested_route: list[dict[str, Any]],
                   conditions: list[str], etag: str, now: dt.datetime,
@@ -455,27 +459,20 @@ def decide_review(uow: ApprovalUnitOfWork, *, principal: Principal | None, name:
         raise errors.required("decision", "请选择审批结论。")
     checked_route: list[dict[str, Any]] | None = None
     check_with = routes if decision == Decision.REQUIRE_ADJUSTMENT and suggested_route else None
-    for attempt in range(ROUTE_CHECK_ATTEMPTS):
+    for _ in range(ROUTE_CHECK_ATTEMPTS):
         if check_with is not None:
             checked_route = _check_suggested_route(uow, check_with, case_id, province, suggested_route)
         with uow:
             case = _load_case(uow, case_id, for_update=True)
             case.check_etag(etag)
-            if checked_route is not None and case.route != checked_route:
-                # The route moved while it was being validated (another province's adjustment
-                # was accepted): validate the suggestion again, on the route as it is now.
-                if attempt + 1 < ROUTE_CHECK_ATTEMPTS:
-                    continue
-                raise errors.ConcurrentUpdate()
-            case.decide(province=province, decision=decision, reason=reason, actor=access.actor(p),
-                        now=now, suggested_route=suggested_route, conditions=conditions)
-            _save(uow, case)
-            return case
-    raise AssertionError("unreachable")
-
-
-# How often a suggested route is validated again when the case's route changed meanwhile.
-ROUTE_CHECK_ATTEMPTS = 3
+            if checked_route is None or case.route == checked_route:
+                case.decide(province=province, decision=decision, reason=reason, actor=access.actor(p),
+                            now=now, suggested_route=suggested_route, conditions=conditions)
+                _save(uow, case)
+                return case
+        # The route moved while it was being validated (another province's adjustment was
+        # accepted): nothing written; the suggestion is validated again on the route as it is now.
+    raise errors.ConcurrentUpdate()
 
 
 def _check_suggested_route(uow: ApprovalUnitOfWork, routes: RouteValidator, case_id: str, province: str,
