@@ -195,6 +195,36 @@ def test_text_with_nul_is_refused_before_the_servicer_with_the_field_path(grpc_s
     assert len(calls) == 1
 
 
+def test_the_nul_check_walks_only_a_request_whose_wire_form_has_a_zero_byte(monkeypatch):
+    """A request with no zero byte on the wire has no U+0000 in any string: it is let through
+    without the field-by-field walk. A zero byte that is not U+0000 (an empty string of a
+    repeated field) is walked and let through; U+0000 in a list or a map is refused by path."""
+    from google.protobuf import field_mask_pb2
+    from google.rpc import error_details_pb2
+
+    from permitkit import server
+
+    walked: list[object] = []
+    walk = server._nul_field
+
+    def counting(msg, prefix=""):
+        if not prefix:
+            walked.append(msg)
+        return walk(msg, prefix)
+    monkeypatch.setattr(server, "_nul_field", counting)
+
+    server.reject_nul(field_mask_pb2.FieldMask(paths=["application.cargo", "冀A12345"]))
+    assert walked == []
+    server.reject_nul(field_mask_pb2.FieldMask(paths=["", "cargo"]))
+    assert len(walked) == 1
+    with pytest.raises(InvalidArgument) as e:
+        server.reject_nul(field_mask_pb2.FieldMask(paths=["cargo", "vehicles\x00"]))
+    assert (e.value.reason, e.value.field) == ("INVALID_CHARACTER", "paths")
+    with pytest.raises(InvalidArgument) as e:
+        server.reject_nul(error_details_pb2.ErrorInfo(reason="R", metadata={"plate": "冀A\x0012345"}))
+    assert e.value.field == "metadata"
+
+
 @pytest.mark.parametrize("n", [100, 300, 2000])
 def test_many_field_violations_stay_a_chinese_400_under_the_metadata_limit(channel, n):
     """A step with hundreds of bad entries is INVALID_ARGUMENT (HTTP 400), never
