@@ -60,12 +60,13 @@ def materials_of(app: Application, rules: RuleSet) -> list[Requirement]:
         agent=app.agent_value, materials=app.material_values))
 
 
-def new_number(uow: UnitOfWork, now: dt.datetime) -> str:
+def new_number(uow: UnitOfWork, now: dt.datetime, *, probe: bool = True) -> str:
+    """The day's next application number; with ``probe``, the next one no application
+    holds yet (legacy imports may hold numbers of today), else the next one as counted."""
     day = today_of(now).strftime("%Y%m%d")
     for _ in range(100):
-        seq = uow.applications.next_number(day)
-        number = f"{NUMBER_PREFIX}{day}{seq:06d}"
-        if not uow.applications.exists(number):  # legacy imports may hold numbers of today
+        number = f"{NUMBER_PREFIX}{day}{uow.applications.next_number(day):06d}"
+        if not probe or not uow.applications.exists(number):
             return number
     raise RuntimeError("application number space exhausted")
 
@@ -85,16 +86,15 @@ def create_application(uow: UnitOfWork, *, principal: Principal | None,
         shown = (now - notice_shown_time).total_seconds() if notice_shown_time else 0.0
         raise NoticeNotRead(metadata={"required_seconds": str(NOTICE_SECONDS),
                                       "shown_seconds": f"{max(shown, 0):.1f}"})
-    day = today_of(now).strftime("%Y%m%d")
     taken = False
     for _ in range(3):
         with uow:
             # The day's next number (on PostgreSQL taken in a transaction of its own: a
             # number left unused below stays a gap); once one was found taken, the numbers
             # are probed before use.
-            number = new_number(uow, now) if taken else f"{NUMBER_PREFIX}{day}{uow.applications.next_number(day):06d}"
-            app = Application.new(id=number, party=party_of(p), created_by=p.subject, now=now,
-                                  notice_shown_time=notice_shown_time, create_request_id=request_id or None)
+            app = Application.new(id=new_number(uow, now, probe=taken), party=party_of(p), created_by=p.subject,
+                                  now=now, notice_shown_time=notice_shown_time,
+                                  create_request_id=request_id or None)
             uow.applications.add(app)
             uow.applications.add_change(app.audit(None, State.DRAFT, actor=p.subject, reason="新建申请", now=now))
             try:
