@@ -314,6 +314,11 @@ def _job_problems(where: str, resources: list[Mapping[str, Any]],
     return problems, pod, (containers[0] if containers else None)
 
 
+def _container_argv(c: Mapping[str, Any]) -> list[str]:
+    """What a container runs: its command, then its args."""
+    return [*(c.get("command") or []), *(c.get("args") or [])]
+
+
 def migration_problems(ctx: str, resources: list[Mapping[str, Any]],
                        deployment: Mapping[str, Any] | None, service: Mapping[str, Any] | None, *,
                        config_maps: Mapping[str, Mapping[str, str]],
@@ -324,7 +329,7 @@ def migration_problems(ctx: str, resources: list[Mapping[str, Any]],
     problems, pod, c = _job_problems(where, resources)
     if pod is None or c is None:
         return problems
-    argv = [*(c.get("command") or []), *(c.get("args") or [])]
+    argv = _container_argv(c)
     if argv != ["python", "-m", f"permit_{ctx}", "migrate"]:
         problems.append(f"{where}: the Job must run python -m permit_{ctx} migrate, got {argv}")
     problems += _config_map_problems(where, c, config_maps)
@@ -380,7 +385,7 @@ def sync_job_problems(resources: list[Mapping[str, Any]], *, deployment: Mapping
     if pod is None or c is None:
         return problems
     pod_spec = pod["spec"]
-    argv = [*(c.get("command") or []), *(c.get("args") or [])]
+    argv = _container_argv(c)
     files = _sync_files(argv[3:])
     if argv[:3] != ["python", "-m", "permit_sync"] or not files:
         problems.append(f"{where}: the Job must run python -m permit_sync FILE..., got {argv}")
