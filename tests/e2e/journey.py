@@ -11,10 +11,9 @@ import datetime as dt
 import time
 import uuid
 import zlib
-from collections.abc import Callable
-from typing import Any
 
 from permitkit import dates
+from permitkit.testing import wait_for
 
 ORIGIN, VIA, DESTINATION = "130000", "370000", "320000"  # 河北 -> 山东 -> 江苏
 ROUTE = [
@@ -37,18 +36,6 @@ def tiny_png(rgb: tuple[int, int, int] = (255, 0, 0)) -> bytes:
 
 def _date(d: dt.date) -> dict[str, int]:
     return {"year": d.year, "month": d.month, "day": d.day}
-
-
-def wait_for(fn: Callable[[], Any], what: str, timeout: float = 30.0, interval: float = 0.1) -> Any:
-    """Poll until ``fn()`` is truthy: cross-service state arrives through the outbox."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(interval)
 
 
 NOTICE_SECONDS = 5.2  # AP-1: 5 s by the server's clock, and a margin

@@ -30,6 +30,7 @@ from permitkit.outbox import (
     record_event,
     topic_of,
 )
+from permitkit.testing import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -343,9 +344,7 @@ def test_a_started_relay_saves_its_position_once_per_interval_and_when_it_stops(
             assert got.acquire(timeout=5)
         burst = time.monotonic() - started
         assert relay.pending() > 0 or burst >= 0.5  # delivered, not all saved yet
-        deadline = time.monotonic() + 5
-        while relay.pending() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: relay.pending() == 0, "the position saved without a stop", timeout=5, interval=0.05)
         assert relay.pending() == 0  # saved without a stop
         assert 1 <= len(saves) <= 1 + int(burst / 0.5)
     finally:
@@ -386,9 +385,7 @@ def test_events_delivered_by_a_relay_that_died_before_saving_are_delivered_again
     try:
         record(engine, outbox, withdrawn(1), withdrawn(2))
         dying.wake()
-        deadline = time.monotonic() + 5
-        while len(received) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: len(received) >= 2, "both events delivered", timeout=5, interval=0.02)
     finally:
         dying.stop()
     assert applied == ["r1", "r2"] and dying.pending() == 2
@@ -610,9 +607,7 @@ def test_events_committed_out_of_seq_order_are_all_delivered_AP_2(tables):
             t.start()
         for t in threads:
             t.join()
-        deadline = time.monotonic() + 10
-        while len(got) < 40 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: len(got) >= 40, "all 40 events delivered", timeout=10, interval=0.05)
     finally:
         stop.set()
         runner.join()
